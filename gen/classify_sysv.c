@@ -1,0 +1,322 @@
+/* classify_sysv.c - where SysV (x86-64 psABI 3.2.3) puts each argument and the return value. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "abi_internal.h"
+
+/* ---- shared by both classifiers ---- */
+
+void classify_err(af_error *err, const char *fmt, ...) {
+  if (!err) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  va_end(ap);
+}
+
+static af_status classify_check_type(const af_case *c, int t, int allow_void, af_error *err) {
+  if (t < 0 || t >= c->ntypes) {
+    classify_err(err, "type id %d out of range", t);
+    return AF_ERR_INVALID;
+  }
+  if (t == AF_T_VOID && !allow_void) {
+    classify_err(err, "void parameter");
+    return AF_ERR_INVALID;
+  }
+  const af_type *ty = &c->types[t];
+  if (t >= AF_T_NSCALAR) {
+    if (ty->kind != AF_T_STRUCT && ty->kind != AF_T_UNION) {
+      classify_err(err, "type t%d: arrays cannot be parameters or returns", t);
+      return AF_ERR_INVALID;
+    }
+    if (ty->alignment == 0) {
+      classify_err(err, "type t%d has no layout (af_layout not run)", t);
+      return AF_ERR_INVALID;
+    }
+  }
+  return AF_OK;
+}
+
+af_status classify_check_sig(const af_case *c, const af_sig *sig, af_error *err) {
+  if (sig->nparams < 0 || sig->nparams > AF_MAX_PARAMS) {
+    classify_err(err, "%d parameters (limit %d)", sig->nparams, AF_MAX_PARAMS);
+    return AF_ERR_LIMIT;
+  }
+  if (sig->variadic ? (sig->nfixed < 1 || sig->nfixed > sig->nparams)
+                    : sig->nfixed != sig->nparams) {
+    classify_err(err, "nfixed %d does not fit nparams %d", sig->nfixed, sig->nparams);
+    return AF_ERR_INVALID;
+  }
+  af_status s = classify_check_type(c, sig->ret, 1, err);
+  for (int i = 0; s == AF_OK && i < sig->nparams; i++)
+    s = classify_check_type(c, sig->params[i], 0, err);
+  return s;
+}
+
+/* ---- eightbyte classification (psABI 3.2.3 "Classification") ---- */
+
+#define SYSV_MAX_EB 8 /* objects larger than eight eightbytes are MEMORY */
+
+/* psABI 3.2.3 step 4 (b): the merge of two classes of one eightbyte. */
+static af_class sysv_merge(af_class a, af_class b) {
+  if (a == b) return a;               /* (a) */
+  if (a == AF_CLS_NO_CLASS) return b; /* (b) */
+  if (b == AF_CLS_NO_CLASS) return a;
+  if (a == AF_CLS_MEMORY || b == AF_CLS_MEMORY) return AF_CLS_MEMORY;    /* (c) */
+  if (a == AF_CLS_INTEGER || b == AF_CLS_INTEGER) return AF_CLS_INTEGER; /* (d) */
+  if (a == AF_CLS_X87 || a == AF_CLS_X87UP || a == AF_CLS_COMPLEX_X87 || b == AF_CLS_X87 ||
+      b == AF_CLS_X87UP || b == AF_CLS_COMPLEX_X87)
+    return AF_CLS_MEMORY; /* (e) */
+  return AF_CLS_SSE;      /* (f) */
+}
+
+static void sysv_put(af_class *eb, uint32_t byte, af_class k) {
+  if (byte / 8 < SYSV_MAX_EB) eb[byte / 8] = sysv_merge(eb[byte / 8], k);
+}
+
+/* Classes of the scalar kinds (psABI 3.2.3 step 1 and Figure 3.1). */
+static void sysv_scalar(af_class *eb, int t, uint32_t off) {
+  switch (t) {
+  case AF_T_I128:
+  case AF_T_U128: /* "__int128 ... treated as if it were two eightbytes of INTEGER" */
+    sysv_put(eb, off, AF_CLS_INTEGER);
+    sysv_put(eb, off + 8, AF_CLS_INTEGER);
+    break;
+  case AF_T_F16:
+  case AF_T_F32:
+  case AF_T_F64: sysv_put(eb, off, AF_CLS_SSE); break;
+  case AF_T_F80: /* "the 64-bit mantissa ... X87, the exponent ... X87UP" */
+    sysv_put(eb, off, AF_CLS_X87);
+    sysv_put(eb, off + 8, AF_CLS_X87UP);
+    break;
+  case AF_T_CF32: /* complex T is a struct of two T (psABI 3.1.2, "Complex") */
+    sysv_put(eb, off, AF_CLS_SSE);
+    sysv_put(eb, off + 4, AF_CLS_SSE);
+    break;
+  case AF_T_CF64:
+    sysv_put(eb, off, AF_CLS_SSE);
+    sysv_put(eb, off + 8, AF_CLS_SSE);
+    break;
+  case AF_T_M128: /* "__m128 ... split into two halves. The least significant one
+                     belongs to class SSE, the most significant one to SSEUP." */
+    sysv_put(eb, off, AF_CLS_SSE);
+    sysv_put(eb, off + 8, AF_CLS_SSEUP);
+    break;
+  case AF_T_M256: /* "__m256 ... split into four eightbyte chunks. The least
+                     significant one belongs to class SSE and all the others to
+                     class SSEUP." */
+    sysv_put(eb, off, AF_CLS_SSE);
+    for (uint32_t k = 8; k < 32; k += 8)
+      sysv_put(eb, off + k, AF_CLS_SSEUP);
+    break;
+  default: /* _Bool, char, short, int, long, long long, pointers: INTEGER */
+    sysv_put(eb, off, AF_CLS_INTEGER);
+    break;
+  }
+}
+
+/* Merges every leaf of type t placed at byte `off` of the argument into eb.
+ * Returns 0 if a field is unaligned (psABI 3.2.3 step 1: "If ... it contains
+ * unaligned fields, it has class MEMORY"); offsets are absolute, as in gcc's
+ * classify_argument and clang's X86_64ABIInfo::classify. */
+static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsigned quirks) {
+  const af_type *ty = &c->types[t];
+  if (t < AF_T_NSCALAR) {
+    sysv_scalar(eb, t, off);
+    return 1;
+  }
+  if (ty->kind == AF_T_ARRAY) { /* step 3: arrays classify their elements */
+    for (uint32_t i = 0; i < ty->count; i++) {
+      /* gcc classifies the first element only and replicates its classes,
+       * so it never sees a misaligned field of a later element. */
+      unsigned q = i > 0 && (quirks & CLASSIFY_GCC_ARRAY) ? quirks | CLASSIFY_NO_ALIGN : quirks;
+      if (!sysv_walk(c, ty->elem, off + i * c->types[ty->elem].size, eb, q)) return 0;
+    }
+    return 1;
+  }
+  for (int i = 0; i < ty->nfields; i++) {
+    const af_field *f = &ty->fields[i];
+    if (f->bits == 0) {
+      /* Unnamed zero-width: no bits, no class (clang; gcc >= 12.1 in
+       * structs). gcc still makes it INTEGER in a union. */
+      if (ty->kind == AF_T_UNION && (quirks & CLASSIFY_GCC_UNION_ZW))
+        sysv_put(eb, off, AF_CLS_INTEGER);
+      continue;
+    }
+    if (f->bits > 0) {
+      /* Bit-fields: INTEGER for every eightbyte their bits touch (gcc
+       * classify_argument; psABI step 3 "each field ... classified"). */
+      uint64_t lo = (uint64_t)off * 8 + f->bit_offset, hi = lo + (uint64_t)f->bits - 1;
+      for (uint64_t b = lo / 64; b <= hi / 64; b++)
+        sysv_put(eb, (uint32_t)(b * 8), AF_CLS_INTEGER);
+      continue;
+    }
+    uint32_t abs = off + f->offset;
+    if (abs % c->types[f->type].alignment != 0 && !(quirks & CLASSIFY_NO_ALIGN)) return 0;
+    if (!sysv_walk(c, f->type, abs, eb, quirks)) return 0;
+  }
+  return 1;
+}
+
+/* Classifies a whole type: fills eb[0..*n) with the post-merger classes.
+ * Returns AF_CLS_MEMORY if the object is MEMORY, AF_CLS_NO_CLASS if it
+ * occupies nothing (size 0), else the class of its first eightbyte. */
+static af_class sysv_classify_type(const af_case *c, int t, af_class *eb, int *n, unsigned quirks) {
+  uint32_t size = c->types[t].size;
+  memset(eb, 0, sizeof(af_class) * SYSV_MAX_EB);
+  *n = (int)((size + 7) / 8);
+  if (size == 0) return AF_CLS_NO_CLASS; /* GNU C empty struct: ignored */
+  int mem = size > 8 * SYSV_MAX_EB || !sysv_walk(c, t, 0, eb, quirks);
+  if (*n > SYSV_MAX_EB) *n = SYSV_MAX_EB;
+  /* Step 5, post merger cleanup. */
+  for (int i = 0; !mem && i < *n; i++) {
+    if (eb[i] == AF_CLS_MEMORY) mem = 1;                                       /* (a) */
+    if (eb[i] == AF_CLS_X87UP && (i == 0 || eb[i - 1] != AF_CLS_X87)) mem = 1; /* (b) */
+  }
+  if (!mem && size > 16) { /* (c): only SSE followed by SSEUPs (one YMM) */
+    if (eb[0] != AF_CLS_SSE) mem = 1;
+    for (int i = 1; i < *n; i++)
+      if (eb[i] != AF_CLS_SSEUP) mem = 1;
+  }
+  if (mem) {
+    for (int i = 0; i < *n; i++)
+      eb[i] = AF_CLS_MEMORY;
+    return AF_CLS_MEMORY;
+  }
+  for (int i = 0; i < *n; i++) /* (d): SSEUP not after SSE/SSEUP -> SSE */
+    if (eb[i] == AF_CLS_SSEUP && (i == 0 || (eb[i - 1] != AF_CLS_SSE && eb[i - 1] != AF_CLS_SSEUP)))
+      eb[i] = AF_CLS_SSE;
+  return eb[0];
+}
+
+static void sysv_note_classes(af_loc *l, const af_class *eb, int n) {
+  l->ncls = n < 4 ? n : 4;
+  for (int i = 0; i < l->ncls; i++)
+    l->cls[i] = eb[i];
+}
+
+/* Turns register classes into parts: each INTEGER eightbyte takes the next
+ * register of ints[], each SSE eightbyte the next of sses[] together with the
+ * SSEUP eightbytes after it (one XMM / YMM). NO_CLASS eightbytes (padding)
+ * take nothing. Returns the number of parts. */
+static int sysv_parts(const af_class *eb, int n, uint32_t size, const af_reg *ints, int *ni,
+                      const af_reg *sses, int *ns, af_part *parts) {
+  int np = 0;
+  for (int i = 0; i < n; i++) {
+    uint32_t off = 8u * (uint32_t)i, len = size - off < 8 ? size - off : 8;
+    if (eb[i] == AF_CLS_INTEGER) {
+      parts[np++] = (af_part){ints[(*ni)++], AF_CLS_INTEGER, (uint16_t)off, (uint16_t)len};
+    } else if (eb[i] == AF_CLS_SSE) {
+      while (i + 1 < n && eb[i + 1] == AF_CLS_SSEUP) {
+        i++;
+        len = 8u * (uint32_t)(i + 1) - off;
+        if (len > size - off) len = size - off;
+      }
+      parts[np++] = (af_part){sses[(*ns)++], AF_CLS_SSE, (uint16_t)off, (uint16_t)len};
+    }
+  }
+  return np;
+}
+
+static uint32_t round_up(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
+
+/* psABI 3.2.3 "Returning of Values". */
+static void sysv_return(const af_case *c, const af_abi *abi, int t, af_callinfo *out) {
+  af_loc *l = &out->ret;
+  af_class eb[SYSV_MAX_EB];
+  int n;
+  if (t == AF_T_VOID) {
+    l->kind = AF_LOC_NONE;
+    return;
+  }
+  af_class first = sysv_classify_type(c, t, eb, &n, 0);
+  sysv_note_classes(l, eb, n);
+  if (first == AF_CLS_NO_CLASS && c->types[t].size == 0) {
+    l->kind = AF_LOC_NONE; /* empty struct: nothing is returned */
+  } else if (first == AF_CLS_MEMORY) {
+    /* "If the type has class MEMORY, then the caller provides space for the
+     * return value and passes the address of this storage in %rdi as if it
+     * were the first argument ... On return %rax will contain the address." */
+    l->kind = AF_LOC_SRET;
+    out->sret = 1;
+  } else if (first == AF_CLS_X87) {
+    l->kind = AF_LOC_X87; /* "X87: returned on the X87 stack in %st0" */
+  } else {
+    int ni = 0, ns = 0;
+    l->kind = AF_LOC_REG;
+    l->nparts = sysv_parts(eb, n, c->types[t].size, abi->int_ret, &ni, abi->sse_ret, &ns, l->parts);
+  }
+}
+
+af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err) {
+  (void)err;
+  const af_abi *abi = af_abi_get(AF_CC_SYSV);
+  sysv_return(c, abi, sig->ret, out);
+  int ni = out->sret, ns = 0; /* the hidden pointer takes %rdi */
+  uint32_t off = 0;           /* next free byte of the stack argument area */
+  for (int i = 0; i < sig->nparams; i++) {
+    int t = sig->params[i];
+    af_loc *l = &out->args[i];
+    af_class eb[SYSV_MAX_EB];
+    int n;
+    af_class first = sysv_classify_type(c, t, eb, &n, 0);
+    sysv_note_classes(l, eb, n);
+    l->dup = AF_REG_NONE;
+    if (first == AF_CLS_NO_CLASS && c->types[t].size == 0) {
+      l->kind = AF_LOC_NONE; /* empty struct: takes no register, no stack */
+      continue;
+    }
+    int need_i = 0, need_s = 0, mem = first == AF_CLS_MEMORY;
+    /* psABI 3.5.7: 256-bit arguments are passed in registers only when they
+     * are named; through "..." they go to memory (gcc and clang agree). For
+     * NAMED ones of a variadic function clang uses memory too: see abi.c's
+     * "sysv-m256-variadic-named". */
+    if (sig->variadic && i >= sig->nfixed && c->types[t].size > 16) mem = 1;
+    for (int k = 0; k < n; k++) {
+      if (eb[k] == AF_CLS_INTEGER) need_i++;
+      if (eb[k] == AF_CLS_SSE) need_s++;
+      /* "If the class is X87, X87UP or COMPLEX_X87, it is passed in memory." */
+      if (eb[k] == AF_CLS_X87 || eb[k] == AF_CLS_X87UP || eb[k] == AF_CLS_COMPLEX_X87) mem = 1;
+    }
+    /* "If there are no registers available for any eightbyte of an argument,
+     * the whole argument is passed on the stack. If registers have already
+     * been assigned for some eightbytes of such an argument, the assignments
+     * get reverted." Later arguments may still use the free registers. */
+    if (!mem && ni + need_i <= abi->n_int_args && ns + need_s <= abi->n_sse_args) {
+      l->kind = AF_LOC_REG;
+      l->nparts =
+          sysv_parts(eb, n, c->types[t].size, abi->int_args, &ni, abi->sse_args, &ns, l->parts);
+      continue;
+    }
+    /* psABI 3.2.3 and Figure 3.3: memory arguments are pushed in order, each
+     * eightbyte aligned, with a larger alignment for types that need it
+     * (16: long double, __int128, __m128; 32: __m256; aggregates: their
+     * alignment, checked with gcc 12 and clang 19 up to 64). */
+    uint32_t a = c->types[t].alignment < 8 ? 8 : c->types[t].alignment;
+    off = round_up(off, a);
+    l->kind = AF_LOC_STACK;
+    l->stack_offset = (int32_t)off;
+    l->stack_size = round_up(c->types[t].size, 8);
+    l->stack_align = a;
+    off += l->stack_size;
+  }
+  out->int_used = ni;
+  out->sse_used = ns; /* psABI 3.5.7: %al for variadic calls */
+  out->stack_bytes = round_up(off, (uint32_t)abi->stack_align);
+  return AF_OK;
+}
+
+/* 1 if classifying with `quirks` (gcc's ways, see sysv_walk) gives another
+ * eightbyte class to the return value or an argument than the model. */
+int classify_sysv_quirk_differs(const af_case *c, const af_sig *sig, unsigned quirks) {
+  for (int i = -1; i < sig->nparams; i++) {
+    int t = i < 0 ? sig->ret : sig->params[i];
+    if (t == AF_T_VOID) continue;
+    af_class a[SYSV_MAX_EB], b[SYSV_MAX_EB];
+    int na, nb;
+    sysv_classify_type(c, t, a, &na, 0);
+    sysv_classify_type(c, t, b, &nb, quirks);
+    if (na != nb || memcmp(a, b, sizeof(af_class) * (size_t)na) != 0) return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,131 @@
+/* fold.c - af_fold_value: the leaf walk every MIX and checksum uses (gen.h "Folding"). */
+#include <string.h>
+
+#include "gen.h"
+#include "fold_internal.h"
+
+static uint64_t fold_le(const uint8_t *p, unsigned n) {
+  uint64_t x = 0;
+  for (unsigned i = 0; i < n && i < 8; i++)
+    x |= (uint64_t)p[i] << (8 * i);
+  return x;
+}
+
+/* NaN canonicalisation is decided on the bits, so that the interpreter and
+ * the emitted C (which does the same test on the same bits) cannot differ. */
+uint64_t af_fold_f16_bits(uint16_t b) {
+  if ((b & 0x7c00) == 0x7c00 && (b & 0x03ff)) return 0x7e00;
+  return b;
+}
+
+uint64_t af_fold_f32_bits(uint32_t b) {
+  if ((b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu)) return 0x7fc00000u;
+  return b;
+}
+
+uint64_t af_fold_f64_bits(uint64_t b) {
+  if ((b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0x000fffffffffffffull))
+    return 0x7ff8000000000000ull;
+  return b;
+}
+
+/* f80: bytes 0-7 the explicit mantissa, bytes 8-9 sign and exponent. A NaN
+ * has the maximum exponent and a fraction (mantissa without its integer bit)
+ * that is not zero. */
+uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p) {
+  uint64_t m = fold_le(p, 8);
+  uint64_t se = fold_le(p + 8, 2);
+  if ((se & 0x7fff) == 0x7fff && (m << 1) != 0) {
+    m = 0xc000000000000000ull;
+    se = 0x7fff;
+  }
+  h = af_fold_u64(h, m);
+  return af_fold_u64(h, se);
+}
+
+/* The value of a bit-field of `bits` bits starting `bit_offset` bits into p,
+ * converted to its declared type (signed types sign-extend). */
+uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is_signed) {
+  uint64_t x = 0;
+  for (int i = 0; i < bits; i++) {
+    uint32_t b = bit_offset + (uint32_t)i;
+    x |= (uint64_t)((p[b / 8] >> (b % 8)) & 1) << i;
+  }
+  if (is_signed && bits > 0 && bits < 64 && (x >> (bits - 1)) & 1) x |= ~0ull << bits;
+  return x;
+}
+
+void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x) {
+  for (int i = 0; i < bits; i++) {
+    uint32_t b = bit_offset + (uint32_t)i;
+    uint8_t m = (uint8_t)(1u << (b % 8));
+    if ((x >> i) & 1)
+      p[b / 8] |= m;
+    else
+      p[b / 8] &= (uint8_t)~m;
+  }
+}
+
+uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
+  const af_type *t = &c->types[type];
+  switch (type) {
+  case AF_T_VOID: return h;
+  case AF_T_BOOL:
+  case AF_T_U8: return af_fold_u64(h, p[0]);
+  case AF_T_I8: return af_fold_u64(h, (uint64_t)(int64_t)(int8_t)p[0]);
+  case AF_T_U16: return af_fold_u64(h, fold_le(p, 2));
+  case AF_T_I16: return af_fold_u64(h, (uint64_t)(int64_t)(int16_t)fold_le(p, 2));
+  case AF_T_U32: return af_fold_u64(h, fold_le(p, 4));
+  case AF_T_I32: return af_fold_u64(h, (uint64_t)(int64_t)(int32_t)fold_le(p, 4));
+  case AF_T_I64:
+  case AF_T_U64: return af_fold_u64(h, fold_le(p, 8));
+  case AF_T_I128:
+  case AF_T_U128: return af_fold_u64(af_fold_u64(h, fold_le(p, 8)), fold_le(p + 8, 8));
+  case AF_T_F16: return af_fold_u64(h, af_fold_f16_bits((uint16_t)fold_le(p, 2)));
+  case AF_T_F32: return af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p, 4)));
+  case AF_T_F64: return af_fold_u64(h, af_fold_f64_bits(fold_le(p, 8)));
+  case AF_T_F80: return af_fold_f80_bytes(h, p);
+  case AF_T_CF32:
+    h = af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p, 4)));
+    return af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p + 4, 4)));
+  case AF_T_CF64:
+    h = af_fold_u64(h, af_fold_f64_bits(fold_le(p, 8)));
+    return af_fold_u64(h, af_fold_f64_bits(fold_le(p + 8, 8)));
+  case AF_T_PTR: return af_fold_u64(h, ptr_id);
+  case AF_T_M128:
+  case AF_T_M256:
+    for (unsigned i = 0; i < t->size; i += 8)
+      h = af_fold_u64(h, fold_le(p + i, 8));
+    return h;
+  default: break;
+  }
+  if (t->kind == AF_T_ARRAY) {
+    uint32_t es = c->types[t->elem].size;
+    for (uint32_t i = 0; i < t->count; i++)
+      h = af_fold_bytes(c, h, t->elem, p + i * es, ptr_id);
+    return h;
+  }
+  /* struct / union: every member in field order; unions fold every member
+   * over the same bytes. Zero-width bit-fields and padding never fold. */
+  for (int i = 0; i < t->nfields; i++) {
+    const af_field *f = &t->fields[i];
+    if (f->bits == 0) continue;
+    if (f->bits > 0) {
+      const af_scalar_info *si = af_scalar((af_kind)f->type);
+      uint64_t x = af_bitfield_get(p, f->bit_offset, f->bits, si->is_signed);
+      h = af_fold_u64(h, x);
+      continue;
+    }
+    h = af_fold_bytes(c, h, f->type, p + f->offset, ptr_id);
+  }
+  return h;
+}
+
+uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v) {
+  if (v->type == AF_T_PTR) {
+    uint64_t id = v->obj >= 0 ? ((uint64_t)(v->obj + 1) << 32) : 0xffffffff00000000ull;
+    return af_fold_u64(h, id);
+  }
+  if (v->type <= AF_T_VOID || v->type >= c->ntypes || !v->bytes) return h;
+  return af_fold_bytes(c, h, v->type, v->bytes, 0);
+}

@@ -1,0 +1,23 @@
+/* fold_internal.h - folding and bit-field helpers shared by fold.c and interp.c (private to gen/).
+ */
+#ifndef ABIFUZZ_FOLD_INTERNAL_H
+#define ABIFUZZ_FOLD_INTERNAL_H
+
+#include "gen.h"
+
+/* Canonicalised fold chunks of float bit patterns (gen.h "Folding"). */
+uint64_t af_fold_f16_bits(uint16_t b);
+uint64_t af_fold_f32_bits(uint32_t b);
+uint64_t af_fold_f64_bits(uint64_t b);
+uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p); /* folds two chunks */
+
+/* Folds the bytes p of a value of `type`; every pointer leaf folds as ptr_id
+ * (pointers are never fields, so a value holds at most one: itself). */
+uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
+
+/* Bit-field access, little-endian bit numbering from the aggregate's start.
+ * get: the value converted to the declared type's 64-bit extension. */
+uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is_signed);
+void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x);
+
+#endif

@@ -1,0 +1,584 @@
+/* gen_body.c - generator bodies: random IR, calls under pressure, a MIX of every parameter. */
+#include <string.h>
+
+#include "gen_private.h"
+
+#define BODY_MAX_VALUES (AF_MAX_PARAMS + AF_MAX_INSTS)
+#define BODY_MAX_LIVE   24
+/* Soft instruction budget of one JIT body: past it, arguments and results
+ * come from cheap constants and existing values, so functions stay near
+ * ~60 instructions and a case runs well under a millisecond. */
+#define BODY_BUDGET 60
+
+typedef struct {
+  gen_state *g;
+  af_case *c;
+  int fn, host;
+  int vt[BODY_MAX_VALUES]; /* type of every value id so far */
+  int nv;
+  int live[BODY_MAX_LIVE]; /* values folded by the final MIX (besides the params) */
+  int nlive;
+  int locals[8]; /* LOCAL results, re-read after calls */
+  int nlocals;
+  int local_align; /* alignment of the first LOCAL (local_align axis), 0 = none yet */
+  int seed_mix;    /* an early MIX of a few parameters, source of derived values */
+} body;
+
+static int emit(body *b, af_inst *in) {
+  if (b->g->st) return -1;
+  int id = af_inst_add(b->c, b->fn, in);
+  if (id == -2) {
+    gen_fail(b->g, AF_ERR_LIMIT, "f%d: cannot add an instruction", b->fn);
+    return -1;
+  }
+  if (id >= 0) {
+    if (id >= BODY_MAX_VALUES) {
+      gen_fail(b->g, AF_ERR_LIMIT, "f%d: too many values", b->fn);
+      return -1;
+    }
+    b->vt[id] = in->type;
+    b->nv = id + 1;
+  }
+  return id;
+}
+
+static void inst_init(af_inst *in, af_op op, int type) {
+  memset(in, 0, sizeof *in);
+  in->op = op;
+  in->type = type;
+}
+
+static int emit1(body *b, af_op op, int type, int a) {
+  af_inst in;
+  inst_init(&in, op, type);
+  in.nargs = 1;
+  in.args[0] = a;
+  return emit(b, &in);
+}
+
+static int emit2(body *b, af_op op, int type, int a, int x) {
+  af_inst in;
+  inst_init(&in, op, type);
+  in.nargs = 2;
+  in.args[0] = a;
+  in.args[1] = x;
+  return emit(b, &in);
+}
+
+static int over_budget(const body *b) { return b->c->funcs[b->fn].ninsts >= BODY_BUDGET; }
+
+static void keep(body *b, int v) {
+  if (v < 0) return;
+  if (b->nlive < BODY_MAX_LIVE)
+    b->live[b->nlive++] = v;
+  else
+    b->live[gen_below(b->g, BODY_MAX_LIVE)] = v;
+}
+
+static int const_mode(body *b) {
+  uint64_t r = gen_below(b->g, 10);
+  return r < 5 ? GV_EDGE : r < 8 ? GV_RANDOM : GV_GRAFFITI;
+}
+
+static int emit_const(body *b, int type) {
+  uint8_t buf[AF_MAX_TYPE_SIZE];
+  af_inst in;
+  inst_init(&in, AF_OP_CONST, type);
+  in.cst.type = type;
+  in.cst.obj = -1;
+  in.cst.size = b->c->types[type].size;
+  gen_fill(b->g, type, buf, const_mode(b));
+  in.cst.bytes = buf;
+  return emit(b, &in);
+}
+
+static int emit_const_u(body *b, int type, uint64_t v) {
+  uint8_t buf[16] = {0};
+  for (int i = 0; i < 8; i++)
+    buf[i] = (uint8_t)(v >> (8 * i));
+  af_inst in;
+  inst_init(&in, AF_OP_CONST, type);
+  in.cst.type = type;
+  in.cst.obj = -1;
+  in.cst.size = b->c->types[type].size;
+  in.cst.bytes = buf;
+  return emit(b, &in);
+}
+
+/* A random existing value of `type`, -1 if none. */
+static int find(body *b, int type) {
+  int cand[64], n = 0;
+  for (int v = 0; v < b->nv; v++)
+    if (b->vt[v] == type) {
+      if (n < 64)
+        cand[n++] = v;
+      else
+        cand[gen_below(b->g, 64)] = v;
+    }
+  return n ? cand[gen_below(b->g, (uint64_t)n)] : -1;
+}
+
+static int emit_local(body *b) {
+  if (b->host) return -1;
+  af_inst in;
+  inst_init(&in, AF_OP_LOCAL, AF_T_PTR);
+  int a = b->local_align;
+  if (!a) {
+    int row = gen_pick(b->g, GA_local_align, GEN_ALL & ~gen_bit(b->g, GR_local_align_none));
+    gen_note(b->g, row);
+    a = b->local_align = 16 << (row - GR_local_align_a16);
+  }
+  in.imm = a;
+  int v = emit(b, &in);
+  if (v >= 0 && b->nlocals < 8) b->locals[b->nlocals++] = v;
+  return v;
+}
+
+static int get_ptr(body *b) {
+  int p = find(b, AF_T_PTR);
+  return p >= 0 && (b->host || gen_chance(b->g, 85)) ? p : emit_local(b);
+}
+
+/* An operand of `type`: usually an existing value, else a constant. */
+static int operand(body *b, int type) {
+  if (type == AF_T_PTR) return get_ptr(b);
+  int v = gen_chance(b->g, 70) ? find(b, type) : -1;
+  return v >= 0 ? v : emit_const(b, type);
+}
+
+static int int_kind(body *b) { return AF_T_I8 + (int)gen_below(b->g, AF_T_U128 - AF_T_I8 + 1); }
+
+static int float_kind(body *b, int arith) {
+  static const int all[] = {AF_T_F32, AF_T_F64, AF_T_F80, AF_T_F16};
+  int n = arith || !b->g->o->allow_f16 ? 3 : 4;
+  return all[gen_below(b->g, (uint64_t)n)];
+}
+
+static int existing_int_type(body *b) {
+  int v = gen_below(b->g, 2) && b->nv ? (int)gen_below(b->g, (uint64_t)b->nv) : -1;
+  return v >= 0 && af_type_is_int(b->c, b->vt[v]) ? b->vt[v] : int_kind(b);
+}
+
+/* ---- deriving a value of any type from a u64 (so it depends on the mix) ---- */
+static int derive(body *b, int m, int type, int depth);
+
+static int derive_agg(body *b, int m, int type, int depth) {
+  int v = emit_const(b, type);
+  if (!gen_has_path(b->c, type) || depth > 2) return v;
+  int nset = over_budget(b) ? 1 : 1 + (int)gen_below(b->g, 3);
+  for (int k = 0; k < nset && v >= 0; k++) {
+    af_inst in;
+    inst_init(&in, AF_OP_SET, type);
+    int leaf = gen_path(b->g, type, in.path, &in.npath, 1);
+    if (leaf < 0) break;
+    int mk = k == 0 ? m
+                    : emit2(b, AF_OP_MUL, AF_T_U64, m,
+                            emit_const_u(b, AF_T_U64, 0x9e3779b97f4a7c15ull + 2ull * (uint64_t)k));
+    int x = derive(b, mk, leaf, depth + 1);
+    if (x < 0) return -1;
+    in.nargs = 2;
+    in.args[0] = v;
+    in.args[1] = x;
+    v = emit(b, &in);
+  }
+  return v;
+}
+
+static int derive(body *b, int m, int type, int depth) {
+  switch (type) {
+  case AF_T_U64:
+    return gen_chance(b->g, 50) ? m : emit2(b, AF_OP_XOR, AF_T_U64, m, emit_const(b, AF_T_U64));
+  case AF_T_BOOL:
+  case AF_T_I8:
+  case AF_T_U8:
+  case AF_T_I16:
+  case AF_T_U16:
+  case AF_T_I32:
+  case AF_T_U32:
+  case AF_T_I64: return emit1(b, AF_OP_TRUNC, type, m);
+  case AF_T_I128:
+  case AF_T_U128: {
+    int z = emit1(b, gen_chance(b->g, 50) ? AF_OP_SEXT : AF_OP_ZEXT, type, m);
+    int s = emit2(b, AF_OP_SHL, type, z, emit_const_u(b, type, 64));
+    return emit2(b, AF_OP_XOR, type, z, s);
+  }
+  case AF_T_F16:
+  case AF_T_F32:
+  case AF_T_F64:
+    if (gen_chance(b->g, 30)) return emit1(b, AF_OP_ITOF, type, m);
+    if (type != AF_T_F64) m = emit1(b, AF_OP_TRUNC, type == AF_T_F16 ? AF_T_U16 : AF_T_U32, m);
+    return emit1(b, AF_OP_BITCAST, type, m);
+  case AF_T_F80:
+    if (gen_chance(b->g, 50)) return emit1(b, AF_OP_ITOF, type, m);
+    return emit1(b, AF_OP_FCONV, type, emit1(b, AF_OP_BITCAST, AF_T_F64, m));
+  case AF_T_PTR:
+  case AF_T_VOID: return -1;
+  default: return derive_agg(b, m, type, depth);
+  }
+}
+
+/* ---- random instructions, one op-axis draw each ---- */
+static void random_op(body *b) {
+  gen_state *g = b->g;
+  int row = gen_pick(g, GA_op, GEN_ALL);
+  gen_note(g, row);
+  int v = -1;
+  switch (row) {
+  case GR_op_int_:
+  case GR_op_shift: {
+    int t = existing_int_type(b);
+    int x = operand(b, t), y = operand(b, t);
+    static const af_op ar[] = {AF_OP_ADD, AF_OP_SUB, AF_OP_MUL, AF_OP_AND, AF_OP_OR, AF_OP_XOR};
+    static const af_op sh[] = {AF_OP_SHL, AF_OP_LSHR, AF_OP_ASHR};
+    af_op op = row == GR_op_int_ ? ar[gen_below(g, 6)] : sh[gen_below(g, 3)];
+    v = emit2(b, op, t, x, y);
+    break;
+  }
+  case GR_op_cmp_select: {
+    int t = gen_chance(g, 15) ? AF_T_BOOL : existing_int_type(b);
+    af_inst in;
+    inst_init(&in, AF_OP_CMP, AF_T_BOOL);
+    in.nargs = 2;
+    in.args[0] = operand(b, t);
+    in.args[1] = operand(b, t);
+    in.imm = (int64_t)gen_below(g, AF_CMP_COUNT);
+    int cnd = emit(b, &in);
+    if (cnd < 0 || !b->nv) return;
+    int x = (int)gen_below(g, (uint64_t)b->nv);
+    int ty = b->vt[x];
+    int y = operand(b, ty);
+    if (y < 0) y = x;
+    inst_init(&in, AF_OP_SELECT, ty);
+    in.nargs = 3;
+    in.args[0] = cnd;
+    in.args[1] = x;
+    in.args[2] = y;
+    v = emit(b, &in);
+    break;
+  }
+  case GR_op_ext: {
+    int from = gen_chance(g, 10) ? AF_T_BOOL : int_kind(b), to = int_kind(b);
+    uint32_t fs = b->c->types[from].size, ts = b->c->types[to].size;
+    if (from != AF_T_BOOL && fs > ts) { /* narrowing: trunc (maybe to bool) */
+      if (gen_chance(g, 15)) to = AF_T_BOOL;
+      v = emit1(b, AF_OP_TRUNC, to, operand(b, from));
+    } else {
+      af_op op = from == AF_T_BOOL || gen_chance(g, 50) ? AF_OP_ZEXT : AF_OP_SEXT;
+      v = emit1(b, op, to, operand(b, from));
+    }
+    break;
+  }
+  case GR_op_float_: {
+    static const af_op fo[] = {AF_OP_FADD, AF_OP_FSUB, AF_OP_FMUL};
+    int t = float_kind(b, 1);
+    int x = operand(b, t), y = operand(b, t);
+    v = emit2(b, fo[gen_below(g, 3)], t, x, y);
+    break;
+  }
+  case GR_op_conv:
+    switch (gen_below(g, 3)) {
+    case 0: v = emit1(b, AF_OP_FCONV, float_kind(b, 0), operand(b, float_kind(b, 0))); break;
+    case 1: v = emit1(b, AF_OP_FTOI, int_kind(b), operand(b, float_kind(b, 0))); break;
+    default: v = emit1(b, AF_OP_ITOF, float_kind(b, 0), operand(b, int_kind(b))); break;
+    }
+    break;
+  case GR_op_bitcast: {
+    int w = (int)gen_below(g, g->o->allow_f16 ? 3 : 2); /* 0: 32, 1: 64, 2: 16 bits */
+    int it = w == 0 ? AF_T_U32 : w == 1 ? AF_T_I64 : AF_T_I16;
+    int ft = w == 0 ? AF_T_F32 : w == 1 ? AF_T_F64 : AF_T_F16;
+    if (gen_chance(g, 50))
+      v = emit1(b, AF_OP_BITCAST, ft, operand(b, it));
+    else
+      v = emit1(b, AF_OP_BITCAST, it, operand(b, ft));
+    break;
+  }
+  case GR_op_get_set: {
+    int cand[64], n = 0;
+    for (int x = 0; x < b->nv && n < 64; x++)
+      if (gen_has_path(b->c, b->vt[x])) cand[n++] = x;
+    int agg;
+    if (n && gen_chance(g, 85))
+      agg = cand[gen_below(g, (uint64_t)n)];
+    else {
+      int t = AF_T_CF64;
+      for (int tries = 0; tries < 4; tries++) {
+        int k = AF_T_NSCALAR + (int)gen_below(g, (uint64_t)(b->c->ntypes - AF_T_NSCALAR + 1));
+        if (k < b->c->ntypes && b->c->types[k].kind != AF_T_ARRAY && gen_has_path(b->c, k)) {
+          t = k;
+          break;
+        }
+      }
+      agg = emit_const(b, t);
+    }
+    if (agg < 0) return;
+    af_inst in;
+    int at = b->vt[agg];
+    inst_init(&in, AF_OP_GET, 0);
+    int leaf = gen_path(g, at, in.path, &in.npath, 0);
+    if (leaf < 0) return;
+    in.args[0] = agg;
+    if (gen_chance(g, 50)) {
+      in.type = leaf;
+      in.nargs = 1;
+    } else {
+      int x = operand(b, leaf);
+      in.op = AF_OP_SET;
+      in.type = at;
+      in.nargs = 2;
+      in.args[1] = x;
+    }
+    v = emit(b, &in);
+    break;
+  }
+  default: { /* mem */
+    static const int lt[] = {AF_T_I8,   AF_T_U16,  AF_T_I32, AF_T_U32, AF_T_I64,
+                             AF_T_U64,  AF_T_I128, AF_T_F32, AF_T_F64, AF_T_CF32,
+                             AF_T_CF64, AF_T_M128, AF_T_F16, AF_T_M256};
+    int n = 12 + (g->o->allow_f16 ? 1 : 0);
+    int t = lt[gen_below(g, (uint64_t)n)];
+    if (g->o->allow_m256 && gen_chance(g, 5)) t = AF_T_M256;
+    int p = get_ptr(b);
+    if (p < 0) return;
+    int size = (int)b->c->types[t].size;
+    int64_t off = (int64_t)gen_below(g, (uint64_t)(AF_REGION_SIZE - size + 1));
+    if (gen_chance(g, 50)) off &= ~(int64_t)(size - 1);
+    af_inst in;
+    inst_init(&in, AF_OP_LOAD, t);
+    in.imm = off;
+    in.args[0] = p;
+    if (gen_chance(g, 50)) {
+      in.nargs = 1;
+    } else {
+      in.op = AF_OP_STORE;
+      in.nargs = 2;
+      in.args[1] = operand(b, t);
+    }
+    v = emit(b, &in);
+    break;
+  }
+  }
+  if (v >= 0 && gen_chance(g, 50)) keep(b, v);
+}
+
+/* ---- calls ---- */
+/* A value of int/float type t that depends on the inputs (never a constant a
+ * compiler could fold and rematerialise): a parameter of that kind, or the
+ * early mix scrambled with a fresh constant. */
+static int input_value(body *b, int t) {
+  const af_sig *s = &b->c->funcs[b->fn].sig;
+  int src = s->nparams ? (int)gen_below(b->g, (uint64_t)s->nparams) : -1;
+  int pt = src >= 0 ? s->params[src] : AF_T_VOID;
+  if (af_type_is_int(b->c, t) && af_type_is_int(b->c, pt))
+    return emit1(b, b->c->types[pt].size <= b->c->types[t].size ? AF_OP_SEXT : AF_OP_TRUNC, t, src);
+  if (pt == t) return src;
+  int m = emit2(b, AF_OP_XOR, AF_T_U64, b->seed_mix, emit_const(b, AF_T_U64));
+  return af_type_is_int(b->c, t) ? emit1(b, AF_OP_TRUNC, t, m) : emit1(b, AF_OP_ITOF, t, m);
+}
+
+static void pressure_values(body *b, int first) {
+  /* Values computed before the call and folded after it: they must survive
+   * the call (and every later one) in callee-saved registers or spill slots
+   * (XMM6-15 on Win64 for the floats). Most are made before the first call;
+   * later calls add a few. */
+  int n = first ? 8 + (int)gen_below(b->g, 5) : 2;
+  if (over_budget(b)) n = first ? 4 : 0;
+  for (int i = 0; i < n; i++) {
+    int v;
+    if (gen_chance(b->g, 60)) {
+      int t = gen_chance(b->g, 70) ? AF_T_I64 : AF_T_I32;
+      static const af_op ops[] = {AF_OP_ADD, AF_OP_MUL, AF_OP_XOR, AF_OP_SUB};
+      v = emit2(b, ops[gen_below(b->g, 4)], t, input_value(b, t), input_value(b, t));
+    } else {
+      int t = gen_chance(b->g, 50) ? AF_T_F64 : AF_T_F32;
+      v = emit2(b, gen_chance(b->g, 50) ? AF_OP_FMUL : AF_OP_FADD, t, input_value(b, t),
+                input_value(b, t));
+    }
+    keep(b, v);
+  }
+}
+
+static void emit_call(body *b, int callee) {
+  gen_state *g = b->g;
+  const af_sig *s = &b->c->funcs[callee].sig;
+  af_inst in;
+  inst_init(&in, AF_OP_CALL, s->ret);
+  in.imm = callee;
+  in.nargs = s->nparams;
+  for (int i = 0; i < s->nparams; i++) {
+    int t = s->params[i], v;
+    if (t == AF_T_PTR)
+      v = get_ptr(b);
+    else {
+      uint64_t r = gen_below(g, 10);
+      if (over_budget(b)) r = 9; /* cheap: an existing value or a constant */
+      v = r < 4 || r == 9 ? find(b, t) : -1;
+      if (v < 0 && r < 7) v = derive(b, b->seed_mix, t, 0);
+      if (v < 0) v = emit_const(b, t);
+    }
+    if (v < 0) {
+      gen_fail(g, AF_ERR_INVALID, "f%d: no value for argument %d of f%d", b->fn, i, callee);
+      return;
+    }
+    in.args[i] = v;
+  }
+  int r = emit(b, &in);
+  if (r >= 0) {
+    keep(b, r);
+    if (gen_has_path(b->c, s->ret) && gen_chance(g, 40)) { /* use a field of the result */
+      af_inst get;
+      inst_init(&get, AF_OP_GET, 0);
+      int leaf = gen_path(g, s->ret, get.path, &get.npath, 0);
+      if (leaf >= 0) {
+        get.type = leaf;
+        get.nargs = 1;
+        get.args[0] = r;
+        keep(b, emit(b, &get));
+      }
+    }
+  }
+  /* The callee may have written our locals: read them back. */
+  for (int k = 0; k < b->nlocals; k++) {
+    af_inst ld;
+    inst_init(&ld, AF_OP_LOAD, AF_T_U64);
+    ld.nargs = 1;
+    ld.args[0] = b->locals[k];
+    ld.imm = 8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8);
+    keep(b, emit(b, &ld));
+  }
+}
+
+/* ---- the final fold and the return ---- */
+static int final_mix(body *b) {
+  const af_sig *s = &b->c->funcs[b->fn].sig;
+  int ops[AF_MAX_PARAMS + BODY_MAX_LIVE + 2], n = 0;
+  for (int i = 0; i < s->nparams; i++)
+    ops[n++] = i; /* EVERY parameter */
+  if (b->seed_mix >= 0) ops[n++] = b->seed_mix;
+  for (int i = 0; i < b->nlive; i++)
+    ops[n++] = b->live[i];
+  if (!n) ops[n++] = emit_const(b, AF_T_U64);
+  int acc = -1, at = 0;
+  while (at < n) {
+    af_inst in;
+    inst_init(&in, AF_OP_MIX, AF_T_U64);
+    in.imm = (int64_t)(af_rng_next(b->g->rng) & 0x7fffffff);
+    if (acc >= 0) in.args[in.nargs++] = acc;
+    while (at < n && in.nargs < AF_MAX_OPERANDS)
+      in.args[in.nargs++] = ops[at++];
+    acc = emit(b, &in);
+    if (acc < 0) return -1;
+  }
+  return acc;
+}
+
+static void store_mix(body *b, int m) {
+  const af_sig *s = &b->c->funcs[b->fn].sig;
+  for (int i = 0; i < s->nparams; i++)
+    if (s->params[i] == AF_T_PTR) {
+      af_inst in;
+      inst_init(&in, AF_OP_STORE, AF_T_U64);
+      in.nargs = 2;
+      in.args[0] = i;
+      in.args[1] = m;
+      in.imm = 8 * (int64_t)gen_below(b->g, AF_REGION_SIZE / 8);
+      emit(b, &in);
+      return;
+    }
+}
+
+static void emit_ret(body *b, int m) {
+  const af_sig *s = &b->c->funcs[b->fn].sig;
+  af_inst in;
+  inst_init(&in, AF_OP_RET, s->ret);
+  if (s->ret == AF_T_VOID) {
+    store_mix(b, m);
+  } else if (s->ret == AF_T_PTR) {
+    /* Only parameters: never a pointer derived from this function's LOCAL. */
+    int p[AF_MAX_PARAMS], n = 0;
+    for (int i = 0; i < s->nparams; i++)
+      if (s->params[i] == AF_T_PTR) p[n++] = i;
+    if (!n) {
+      gen_fail(b->g, AF_ERR_INVALID, "f%d returns ptr without a ptr parameter", b->fn);
+      return;
+    }
+    int v = p[gen_below(b->g, (uint64_t)n)];
+    if (n > 1) {
+      af_inst sel;
+      inst_init(&sel, AF_OP_SELECT, AF_T_PTR);
+      sel.nargs = 3;
+      sel.args[0] = emit1(b, AF_OP_TRUNC, AF_T_BOOL, m);
+      sel.args[1] = v;
+      sel.args[2] = p[gen_below(b->g, (uint64_t)n)];
+      v = emit(b, &sel);
+    }
+    in.nargs = 1;
+    in.args[0] = v;
+  } else {
+    if (gen_chance(b->g, 20)) store_mix(b, m);
+    in.nargs = 1;
+    in.args[0] = derive(b, m, s->ret, 0);
+  }
+  emit(b, &in);
+}
+
+af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
+  body b;
+  memset(&b, 0, sizeof b);
+  b.g = g;
+  b.c = g->c;
+  b.fn = fn;
+  const af_func *f = &g->c->funcs[fn];
+  b.host = f->host;
+  b.seed_mix = -1;
+  for (int i = 0; i < f->sig.nparams; i++)
+    b.vt[i] = f->sig.params[i];
+  b.nv = f->sig.nparams;
+  if (b.host) {
+    /* Host bodies: MIX of all arguments, the return built from it. */
+    int m = final_mix(&b);
+    if (m >= 0 && gen_chance(g, 30)) store_mix(&b, m);
+    if (m >= 0) emit_ret(&b, m);
+    return g->st;
+  }
+  /* A few parameters mixed early: the source of derived values and arguments. */
+  af_inst in;
+  inst_init(&in, AF_OP_MIX, AF_T_U64);
+  in.imm = (int64_t)(af_rng_next(g->rng) & 0x7fffffff);
+  for (int k = 0; k < 3 && f->sig.nparams; k++)
+    in.args[in.nargs++] = (int)gen_below(g, (uint64_t)f->sig.nparams);
+  if (!in.nargs) in.args[in.nargs++] = emit_const(&b, AF_T_U64);
+  b.seed_mix = emit(&b, &in);
+  /* An over-aligned local, written now and read back after the calls. */
+  int la = gen_pick(g, GA_local_align, GEN_ALL);
+  gen_note(g, la);
+  if (la != GR_local_align_none) {
+    b.local_align = 16 << (la - GR_local_align_a16);
+    int p = emit_local(&b);
+    if (p >= 0) {
+      af_inst st;
+      inst_init(&st, AF_OP_STORE, AF_T_U64);
+      st.nargs = 2;
+      st.args[0] = p;
+      st.args[1] = b.seed_mix;
+      st.imm = 8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8);
+      emit(&b, &st);
+    }
+  }
+  int nops = 3 + (int)gen_below(g, 10);
+  int pr = ncallees ? gen_pick(g, GA_pressure, GEN_ALL) : -1;
+  if (pr >= 0) gen_note(g, pr);
+  int done = 0;
+  for (int k = 0; k < ncallees && !g->st; k++) {
+    int before = (nops * (k + 1)) / (ncallees + 1);
+    for (; done < before && !g->st; done++)
+      if (!over_budget(&b)) random_op(&b);
+    if (pr == GR_pressure_high) pressure_values(&b, k == 0);
+    emit_call(&b, callees[k]);
+  }
+  for (; done < nops && !g->st; done++)
+    if (!over_budget(&b)) random_op(&b);
+  if (g->st) return g->st;
+  int m = final_mix(&b);
+  if (m >= 0) emit_ret(&b, m);
+  return g->st;
+}

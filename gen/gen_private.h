@@ -1,0 +1,186 @@
+/* gen_private.h - the generator's private header: the weights table and the draw state. */
+#ifndef ABIFUZZ_GEN_PRIVATE_H
+#define ABIFUZZ_GEN_PRIVATE_H
+
+#include "gen.h"
+
+/* THE weights table, as one X-macro list of rows W(axis, value, "value text",
+ * default weight), so the row enum below and the static const array in
+ * weights.c cannot drift apart. Axis text is the axis identifier itself.
+ * doc/weights.md explains every row. */
+#define GEN_WEIGHTS(W)                                                                             \
+  W(cc, sysv, "sysv", 60)                                                                          \
+  W(cc, win64, "win64", 40)                                                                        \
+  W(nargs, n0_3, "0-3", 30)                                                                        \
+  W(nargs, n4, "4", 12)                                                                            \
+  W(nargs, n5_6, "5-6", 16)                                                                        \
+  W(nargs, n7_8, "7-8", 14)                                                                        \
+  W(nargs, n9_16, "9-16", 18)                                                                      \
+  W(nargs, n17p, "17+", 6)                                                                         \
+  W(param, scalar, "scalar", 65)                                                                   \
+  W(param, aggregate, "aggregate", 35)                                                             \
+  W(scalar, bool, "bool", 4)                                                                       \
+  W(scalar, i8, "i8", 5)                                                                           \
+  W(scalar, u8, "u8", 5)                                                                           \
+  W(scalar, i16, "i16", 4)                                                                         \
+  W(scalar, u16, "u16", 4)                                                                         \
+  W(scalar, i32, "i32", 10)                                                                        \
+  W(scalar, u32, "u32", 6)                                                                         \
+  W(scalar, i64, "i64", 10)                                                                        \
+  W(scalar, u64, "u64", 8)                                                                         \
+  W(scalar, i128, "i128", 4)                                                                       \
+  W(scalar, u128, "u128", 3)                                                                       \
+  W(scalar, f16, "f16", 3)                                                                         \
+  W(scalar, f32, "f32", 10)                                                                        \
+  W(scalar, f64, "f64", 10)                                                                        \
+  W(scalar, f80, "f80", 4)                                                                         \
+  W(scalar, cf32, "cf32", 3)                                                                       \
+  W(scalar, cf64, "cf64", 3)                                                                       \
+  W(scalar, ptr, "ptr", 6)                                                                         \
+  W(scalar, m128, "m128", 3)                                                                       \
+  W(scalar, m256, "m256", 2)                                                                       \
+  W(agg_size, s1_8, "1-8", 30)                                                                     \
+  W(agg_size, s9_16, "9-16", 30)                                                                   \
+  W(agg_size, s17_128, "17-128", 20)                                                               \
+  W(agg_size, odd, "odd", 20)                                                                      \
+  W(agg_shape, all_int, "all_int", 20)                                                             \
+  W(agg_shape, all_float, "all_float", 15)                                                         \
+  W(agg_shape, mixed, "mixed", 20)                                                                 \
+  W(agg_shape, bitfield, "bitfield", 10)                                                           \
+  W(agg_shape, packed, "packed", 6)                                                                \
+  W(agg_shape, overaligned, "overaligned", 6)                                                      \
+  W(agg_shape, union_, "union", 8)                                                                 \
+  W(agg_shape, nested, "nested", 8)                                                                \
+  W(agg_shape, array, "array", 8)                                                                  \
+  W(agg_shape, empty, "empty", 3)                                                                  \
+  W(backfill, no, "no", 85)                                                                        \
+  W(backfill, yes, "yes", 15)                                                                      \
+  W(ret, void_, "void", 10)                                                                        \
+  W(ret, scalar, "scalar", 35)                                                                     \
+  W(ret, small_agg, "small_agg", 25)                                                               \
+  W(ret, sret, "sret", 20)                                                                         \
+  W(ret, x87, "x87", 6)                                                                            \
+  W(varargs, none, "none", 80)                                                                     \
+  W(varargs, sysv_al, "sysv_al", 15)                                                               \
+  W(varargs, win64_dup, "win64_dup", 15)                                                           \
+  W(nest, d0, "0", 20)                                                                             \
+  W(nest, d1, "1", 35)                                                                             \
+  W(nest, d2, "2", 30)                                                                             \
+  W(nest, d3, "3", 15)                                                                             \
+  W(pressure, low, "low", 60)                                                                      \
+  W(pressure, high, "high", 40)                                                                    \
+  W(local_align, none, "none", 40)                                                                 \
+  W(local_align, a16, "16", 20)                                                                    \
+  W(local_align, a32, "32", 20)                                                                    \
+  W(local_align, a64, "64", 20)                                                                    \
+  W(input, edge, "edge", 35)                                                                       \
+  W(input, random, "random", 35)                                                                   \
+  W(input, graffiti, "graffiti", 30)                                                               \
+  W(host, none, "none", 30)                                                                        \
+  W(host, fixed, "fixed", 45)                                                                      \
+  W(host, variadic, "variadic", 25)                                                                \
+  W(mixed_cc, same, "same", 90)                                                                    \
+  W(mixed_cc, other, "other", 10)                                                                  \
+  W(op, int_, "int", 20)                                                                           \
+  W(op, shift, "shift", 8)                                                                         \
+  W(op, cmp_select, "cmp_select", 10)                                                              \
+  W(op, ext, "ext", 10)                                                                            \
+  W(op, float_, "float", 12)                                                                       \
+  W(op, conv, "conv", 10)                                                                          \
+  W(op, bitcast, "bitcast", 5)                                                                     \
+  W(op, get_set, "get_set", 15)                                                                    \
+  W(op, mem, "mem", 10)
+
+/* The axes, in table order (each axis's rows are contiguous). */
+#define GEN_AXES(A)                                                                                \
+  A(cc)                                                                                            \
+  A(nargs)                                                                                         \
+  A(param) A(scalar) A(agg_size) A(agg_shape) A(backfill) A(ret) A(varargs) A(nest) A(pressure)    \
+      A(local_align) A(input) A(host) A(mixed_cc) A(op)
+
+enum gen_row {
+#define GEN_ROW_ENUM(a, v, s, w) GR_##a##_##v,
+  GEN_WEIGHTS(GEN_ROW_ENUM)
+#undef GEN_ROW_ENUM
+      GEN_NROWS
+};
+
+enum gen_axis {
+#define GEN_AXIS_ENUM(a) GA_##a,
+  GEN_AXES(GEN_AXIS_ENUM)
+#undef GEN_AXIS_ENUM
+      GEN_NAXES
+};
+
+/* One row of the table. */
+typedef struct {
+  const char *axis, *value;
+  int axis_id;
+  long weight;
+} gen_row_info;
+
+/* The full weights object (opaque in gen.h). */
+struct af_weights {
+  long w[GEN_NROWS];
+  int first[GEN_NAXES]; /* first row of each axis */
+  int count[GEN_NAXES]; /* rows of each axis */
+};
+
+const gen_row_info *gen_weight_rows(void);   /* the static table, GEN_NROWS rows */
+void gen_weights_init(struct af_weights *w); /* defaults into caller storage */
+
+/* ---- generator state (gen/generate.c, gen_types.c, gen_body.c, gen_values.c) ---- */
+
+/* Contexts for drawing a scalar kind (bit flags). */
+enum {
+  GS_FIELD = 1,  /* a struct field: no ptr */
+  GS_UNION = 2,  /* inside a union: admits every bit pattern (no bool, f80, ptr) */
+  GS_VARARG = 4, /* passed through "...": default-promoted only */
+  GS_NOPTR = 8,  /* no ptr for other reasons */
+  GS_WIN64 = 16, /* in a Win64 signature: no f16 unless divergent allowed */
+};
+
+/* Input / constant value modes (rows of the input axis, as offsets). */
+enum { GV_EDGE, GV_RANDOM, GV_GRAFFITI };
+
+typedef struct {
+  af_case *c;
+  af_rng *rng;
+  const struct af_weights *w;
+  const af_gen_opts *o;
+  af_error *err;
+  af_status st;        /* first internal failure (a generator bug) */
+  int axes[GEN_NAXES]; /* value index recorded per axis, -1 = not exercised */
+  int input_mode;      /* GV_* for the entry's inputs and the objects */
+} gen_state;
+
+/* generate.c */
+uint64_t gen_below(gen_state *g, uint64_t n);
+int gen_chance(gen_state *g, int percent);
+/* Draws a row of `axis` among the values whose bit is set in `mask` (bit i =
+ * value i of the axis); returns the row (GR_*). Does not record it. */
+int gen_pick(gen_state *g, int axis, uint64_t mask);
+void gen_note(gen_state *g, int row); /* records the row's value if the axis has none yet */
+af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...);
+#define GEN_ALL (~(uint64_t)0)
+uint64_t gen_bit(const gen_state *g, int row); /* mask bit of a row within its axis */
+
+/* gen_types.c */
+int gen_scalar(gen_state *g, int ctx);                             /* a scalar kind, never void */
+int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask); /* struct/union id */
+int gen_param_type(gen_state *g, int ctx);
+af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out);
+enum { GEN_ROLE_JIT, GEN_ROLE_HOST, GEN_ROLE_HOST_VARIADIC };
+
+/* gen_values.c */
+void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode);
+/* A random GET/SET path into `type` (struct, union, complex, vector); returns
+ * the leaf type or -1 when nothing can be addressed. scalar_only: the leaf is
+ * a scalar (not a nested struct/union). */
+int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only);
+int gen_has_path(const af_case *c, int type); /* 1 if some GET/SET path exists */
+
+/* gen_body.c */
+af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees);
+
+#endif /* ABIFUZZ_GEN_PRIVATE_H */

@@ -1,0 +1,249 @@
+/* generate.c - the seeded case generator: convention, call graph, inputs, verification. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "gen_private.h"
+
+void af_gen_opts_default(af_gen_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->weights = NULL;
+  o->cc = -1;
+  /* Conservative defaults: every leg can run them. The harness turns on
+   * f16 (oracle compiler with _Float16), m256 (native legs with AVX) and
+   * divergent constructs (per-compiler expectations) when it can. */
+  o->allow_f16 = 0;
+  o->allow_m256 = 0;
+  o->allow_divergent = 0;
+}
+
+/* ---- drawing ---- */
+
+uint64_t gen_below(gen_state *g, uint64_t n) { return af_rng_below(g->rng, n); }
+
+int gen_chance(gen_state *g, int percent) { return (int)af_rng_below(g->rng, 100) < percent; }
+
+uint64_t gen_bit(const gen_state *g, int row) {
+  int a = gen_weight_rows()[row].axis_id;
+  return (uint64_t)1 << (row - g->w->first[a]);
+}
+
+int gen_pick(gen_state *g, int axis, uint64_t mask) {
+  const struct af_weights *w = g->w;
+  int first = w->first[axis], n = w->count[axis];
+  uint64_t total = 0;
+  int allowed = 0;
+  for (int i = 0; i < n; i++)
+    if (mask & ((uint64_t)1 << i)) {
+      total += (uint64_t)w->w[first + i];
+      allowed++;
+    }
+  if (!allowed) return first;
+  if (!total) {
+    /* Every allowed value has weight 0 but the construct is needed (e.g. a
+     * convention): fall back to a uniform choice among the allowed ones. */
+    uint64_t k = gen_below(g, (uint64_t)allowed);
+    for (int i = 0; i < n; i++)
+      if ((mask & ((uint64_t)1 << i)) && k-- == 0) return first + i;
+  }
+  uint64_t x = gen_below(g, total);
+  for (int i = 0; i < n; i++) {
+    if (!(mask & ((uint64_t)1 << i))) continue;
+    if (x < (uint64_t)w->w[first + i]) return first + i;
+    x -= (uint64_t)w->w[first + i];
+  }
+  return first + n - 1;
+}
+
+void gen_note(gen_state *g, int row) {
+  int a = gen_weight_rows()[row].axis_id;
+  if (g->axes[a] < 0) g->axes[a] = row - g->w->first[a];
+}
+
+af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...) {
+  if (g->st == AF_OK) {
+    g->st = st;
+    if (g->err) {
+      va_list ap;
+      va_start(ap, fmt);
+      char body[200];
+      vsnprintf(body, sizeof body, fmt, ap);
+      va_end(ap);
+      snprintf(g->err->msg, sizeof g->err->msg, "generator: %s", body);
+    }
+  }
+  return g->st;
+}
+
+/* ---- the case ---- */
+
+static void fill_object(gen_state *g, int k, uint8_t *p) {
+  for (int j = 0; j < AF_REGION_SIZE; j++) {
+    switch (g->input_mode) {
+    case GV_RANDOM: p[j] = (uint8_t)af_rng_next(g->rng); break;
+    /* graffiti: the low 7 bits name the byte, the top bit the object's parity */
+    case GV_GRAFFITI: p[j] = (uint8_t)(((j & 0x7f) | ((k & 1) << 7)) ^ 0xa5); break;
+    default: p[j] = (j / 16) & 1 ? 0xff : 0; break; /* edge: runs of 0 and 0xff */
+    }
+  }
+}
+
+static af_status gen_inputs(gen_state *g) {
+  af_case *c = g->c;
+  const af_sig *s = &c->funcs[c->entry].sig;
+  c->ninputs = s->nparams;
+  for (int i = 0; i < s->nparams; i++) {
+    af_value *v = &c->inputs[i];
+    if (af_value_init(c, v, s->params[i]) != AF_OK) return gen_fail(g, AF_ERR_NOMEM, "input %d", i);
+    if (s->params[i] == AF_T_PTR) {
+      /* Usually a fresh object; sometimes an alias of an earlier one. */
+      if (c->nobjects > 0 && (c->nobjects == AF_MAX_OBJECTS || gen_chance(g, 15))) {
+        v->obj = (int)gen_below(g, (uint64_t)c->nobjects);
+      } else {
+        v->obj = c->nobjects;
+        fill_object(g, c->nobjects, c->objects[c->nobjects].init);
+        c->nobjects++;
+      }
+    } else {
+      gen_fill(g, s->params[i], v->bytes, g->input_mode);
+    }
+  }
+  return g->st;
+}
+
+static af_cc callee_cc(gen_state *g, af_cc cc) {
+  int row = gen_pick(g, GA_mixed_cc, GEN_ALL);
+  gen_note(g, row);
+  return row == GR_mixed_cc_other ? (af_cc)(1 - cc) : cc;
+}
+
+static af_status gen_run(gen_state *g) {
+  af_case *c = g->c;
+  af_cc cc;
+  if (g->o->cc >= 0 && g->o->cc < AF_CC_COUNT)
+    cc = (af_cc)g->o->cc;
+  else
+    cc = (af_cc)(gen_pick(g, GA_cc, GEN_ALL) - GR_cc_sysv);
+  gen_note(g, GR_cc_sysv + (int)cc);
+  c->cc = cc;
+  int in_row = gen_pick(g, GA_input, GEN_ALL);
+  gen_note(g, in_row);
+  g->input_mode = in_row - GR_input_edge;
+
+  /* Call graph: a chain f0 -> f1 -> ... -> fd gives the nesting depth d;
+   * extra JIT functions hang off functions above depth d (calls only go to
+   * higher indices, so the graph is acyclic). */
+  int d = gen_pick(g, GA_nest, GEN_ALL) - GR_nest_d0;
+  gen_note(g, GR_nest_d0 + d);
+  int nj = d + 1 + (d > 0 ? (int)gen_below(g, (uint64_t)(8 - d < 4 ? 8 - d : 4)) : 0);
+  if (nj > 8) nj = 8;
+  int depth[8], caller[AF_MAX_FUNCS];
+  depth[0] = 0;
+  caller[0] = -1;
+  for (int k = 1; k < nj; k++) {
+    if (k <= d)
+      caller[k] = k - 1;
+    else {
+      int cand[8], n = 0;
+      for (int p = 0; p < k; p++)
+        if (depth[p] < d) cand[n++] = p;
+      caller[k] = cand[gen_below(g, (uint64_t)n)];
+    }
+    depth[k] = depth[caller[k]] + 1;
+  }
+  int host_row = gen_pick(g, GA_host, GEN_ALL);
+  gen_note(g, host_row);
+  int nh = host_row == GR_host_none ? 0 : 1 + (int)gen_below(g, 2);
+
+  for (int k = 0; k < nj; k++) {
+    af_sig s;
+    af_cc fcc = k == 0 ? cc : callee_cc(g, cc);
+    if (gen_sig(g, fcc, GEN_ROLE_JIT, &s) != AF_OK) return g->st;
+    if (af_func_add(c, &s, 0) < 0) return gen_fail(g, AF_ERR_LIMIT, "af_func_add");
+  }
+  for (int h = 0; h < nh; h++) {
+    af_sig s;
+    int role = host_row == GR_host_variadic && (h == 0 || gen_chance(g, 50))
+                   ? GEN_ROLE_HOST_VARIADIC
+                   : GEN_ROLE_HOST;
+    if (gen_sig(g, callee_cc(g, cc), role, &s) != AF_OK) return g->st;
+    int f = af_func_add(c, &s, 1);
+    if (f < 0) return gen_fail(g, AF_ERR_LIMIT, "af_func_add");
+    caller[f] = (int)gen_below(g, (uint64_t)nj);
+  }
+  c->entry = 0;
+
+  for (int f = 0; f < c->nfuncs; f++) {
+    int callees[AF_MAX_FUNCS + 4], n = 0;
+    if (!c->funcs[f].host) {
+      for (int k = f + 1; k < c->nfuncs; k++)
+        if (caller[k] == f || (k >= nj && gen_chance(g, 10))) callees[n++] = k;
+      for (int i = n - 1; i > 0; i--) { /* call order: shuffled */
+        int j = (int)gen_below(g, (uint64_t)i + 1), t = callees[i];
+        callees[i] = callees[j];
+        callees[j] = t;
+      }
+    }
+    if (gen_body(g, f, callees, n) != AF_OK) return g->st;
+  }
+  return gen_inputs(g);
+}
+
+static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint64_t index,
+                          af_case *out, int *axes, af_error *err) {
+  af_gen_opts defaults;
+  if (!o) {
+    af_gen_opts_default(&defaults);
+    o = &defaults;
+  }
+  struct af_weights wdef;
+  if (!o->weights) gen_weights_init(&wdef);
+  gen_state g;
+  memset(&g, 0, sizeof g);
+  g.c = out;
+  g.rng = rng;
+  g.w = o->weights ? o->weights : &wdef;
+  g.o = o;
+  g.err = err;
+  for (int a = 0; a < GEN_NAXES; a++)
+    g.axes[a] = -1;
+  af_case_init(out);
+  out->seed = seed;
+  out->index = index;
+  af_status st = gen_run(&g);
+  if (st == AF_OK) {
+    st = af_layout(out);
+    if (st != AF_OK) gen_fail(&g, st, "af_layout: %s", af_strerror(st));
+  }
+  for (int f = 0; st == AF_OK && f < out->nfuncs; f++)
+    st = af_fn_finish(out, f);
+  if (st == AF_OK) {
+    af_error verr;
+    st = af_verify(out, &verr);
+    if (st != AF_OK && err)
+      snprintf(err->msg, sizeof err->msg, "generator bug (seed %llu index %llu): %.180s",
+               (unsigned long long)seed, (unsigned long long)index, verr.msg);
+  } else if (err && g.st == AF_OK) {
+    snprintf(err->msg, sizeof err->msg, "generator: %s", af_strerror(st));
+  }
+  if (st != AF_OK) {
+    af_case_free(out);
+    af_case_init(out);
+    return st;
+  }
+  if (axes) memcpy(axes, g.axes, sizeof g.axes);
+  return AF_OK;
+}
+
+af_status af_gen_case(const af_gen_opts *o, uint64_t seed, uint64_t index, af_case *out, int *axes,
+                      af_error *err) {
+  af_rng rng;
+  af_rng_seed(&rng, seed, index);
+  return gen_main(o, &rng, seed, index, out, axes, err);
+}
+
+af_status af_gen_bytes(const af_gen_opts *o, const uint8_t *data, size_t n, af_case *out, int *axes,
+                       af_error *err) {
+  af_rng rng;
+  af_rng_bytes(&rng, data, n);
+  return gen_main(o, &rng, 0, 0, out, axes, err);
+}

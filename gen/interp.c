@@ -1,0 +1,726 @@
+/* interp.c - the reference interpreter: runs a case's bodies with the exact C semantics the
+ * emitter writes (gen.h "Bodies"), and computes the checksum both must print. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen.h"
+#include "fold_internal.h"
+
+#define INTERP_DEFAULT_STEPS 1000000u
+#define INTERP_MAX_REGIONS   65536 /* objects + live LOCAL regions */
+#define PTR_LOCAL_ID         0xffffffff00000000ull
+
+typedef unsigned __int128 u128;
+typedef __int128 i128;
+
+/* A memory region: the case's objects come first, then the LOCAL regions of
+ * the calls that are running (a stack: a call's regions die when it
+ * returns, and the verifier guarantees no pointer to them escapes upward). */
+typedef struct {
+  const af_case *c;
+  uint64_t steps, max_steps;
+  uint8_t (*regions)[AF_REGION_SIZE];
+  int nregions, cap_regions;
+  af_host_call *calls;
+  int ncalls, cap_calls;
+  af_error *err;
+} interp;
+
+static af_status fail(interp *I, af_status s, const char *what, int fn, int inst) {
+  if (I->err) snprintf(I->err->msg, sizeof I->err->msg, "interp: f%d inst %d: %s", fn, inst, what);
+  return s;
+}
+
+/* ---- scalar access ---- */
+static int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * af_scalar((af_kind)type)->size; }
+
+static int is_signed_int(int type) {
+  return type >= AF_T_I8 && type <= AF_T_U128 && af_scalar((af_kind)type)->is_signed;
+}
+
+/* Reads an integer (or bool) value, sign- or zero-extended per its type. */
+static u128 rd_int(const uint8_t *p, int type) {
+  int n = int_bits(type) / 8;
+  u128 x = 0;
+  for (int i = 0; i < n; i++)
+    x |= (u128)p[i] << (8 * i);
+  if (is_signed_int(type) && n < 16 && (p[n - 1] & 0x80)) x |= ~(u128)0 << (8 * n);
+  return x;
+}
+
+static void wr_int(uint8_t *p, int type, u128 x) {
+  if (type == AF_T_BOOL) {
+    p[0] = (uint8_t)(x & 1);
+    return;
+  }
+  int n = int_bits(type) / 8;
+  for (int i = 0; i < n; i++)
+    p[i] = (uint8_t)(x >> (8 * i));
+}
+
+static u128 zext_width(u128 x, int bits) { return bits >= 128 ? x : x & (((u128)1 << bits) - 1); }
+
+#ifdef __FLT16_MAX__
+#define HAVE_F16 1
+typedef _Float16 f16_t;
+#else
+#define HAVE_F16 0
+#endif
+
+/* Float values in the host's own types (the emitted C uses the same). */
+typedef struct {
+  int type;
+#if HAVE_F16
+  f16_t h;
+#endif
+  float f;
+  double d;
+  long double x;
+} fval;
+
+static fval rd_float(const uint8_t *p, int type) {
+  fval v;
+  memset(&v, 0, sizeof v);
+  v.type = type;
+  switch (type) {
+#if HAVE_F16
+  case AF_T_F16: memcpy(&v.h, p, 2); break;
+#endif
+  case AF_T_F32: memcpy(&v.f, p, 4); break;
+  case AF_T_F64: memcpy(&v.d, p, 8); break;
+  case AF_T_F80: memcpy(&v.x, p, 10); break;
+  default: break;
+  }
+  return v;
+}
+
+static void wr_float(uint8_t *p, const fval *v) {
+  switch (v->type) {
+#if HAVE_F16
+  case AF_T_F16: memcpy(p, &v->h, 2); break;
+#endif
+  case AF_T_F32: memcpy(p, &v->f, 4); break;
+  case AF_T_F64: memcpy(p, &v->d, 8); break;
+  case AF_T_F80:
+    memcpy(p, &v->x, 10); /* the 6 padding bytes are zero in the model */
+    memset(p + 10, 0, 6);
+    break;
+  default: break;
+  }
+}
+
+/* The source float as the host type DST, with C's conversion (one rounding,
+ * straight from the source type, as `(DST)x` in the emitted C). */
+#if HAVE_F16
+#define CONV_TO(DST, v)                                                                            \
+  ((v)->type == AF_T_F16   ? (DST)(v)->h                                                           \
+   : (v)->type == AF_T_F32 ? (DST)(v)->f                                                           \
+   : (v)->type == AF_T_F64 ? (DST)(v)->d                                                           \
+                           : (DST)(v)->x)
+#else
+#define CONV_TO(DST, v)                                                                            \
+  ((v)->type == AF_T_F32 ? (DST)(v)->f : (v)->type == AF_T_F64 ? (DST)(v)->d : (DST)(v)->x)
+#endif
+
+static fval fconv(const fval *a, int to) {
+  fval r;
+  memset(&r, 0, sizeof r);
+  r.type = to;
+  switch (to) {
+#if HAVE_F16
+  case AF_T_F16: r.h = CONV_TO(f16_t, a); break;
+#endif
+  case AF_T_F32: r.f = CONV_TO(float, a); break;
+  case AF_T_F64: r.d = CONV_TO(double, a); break;
+  case AF_T_F80: r.x = CONV_TO(long double, a); break;
+  default: break;
+  }
+  return r;
+}
+
+static fval itof(u128 x, int from, int to) {
+  fval r;
+  memset(&r, 0, sizeof r);
+  r.type = to;
+  int sgn = is_signed_int(from), wide = int_bits(from) > 64;
+#define ITOF_AS(DST)                                                                               \
+  (wide ? (sgn ? (DST)(i128)x : (DST)x) : (sgn ? (DST)(int64_t)(uint64_t)x : (DST)(uint64_t)x))
+  switch (to) {
+#if HAVE_F16
+  case AF_T_F16: r.h = ITOF_AS(f16_t); break;
+#endif
+  case AF_T_F32: r.f = ITOF_AS(float); break;
+  case AF_T_F64: r.d = ITOF_AS(double); break;
+  case AF_T_F80: r.x = ITOF_AS(long double); break;
+  default: break;
+  }
+#undef ITOF_AS
+  return r;
+}
+
+static long double pow2l(int n) {
+  long double x = 1.0L;
+  while (n-- > 0)
+    x *= 2.0L;
+  return x;
+}
+
+static long double widen(const fval *a) {
+  switch (a->type) {
+#if HAVE_F16
+  case AF_T_F16: return (long double)(float)a->h;
+#endif
+  case AF_T_F32: return a->f;
+  case AF_T_F64: return a->d;
+  default: return a->x;
+  }
+}
+
+/* Saturating float -> integer: the value is widened exactly to long double
+ * (f16 through float), compared with the type's bounds (powers of two, exact)
+ * and only then converted, so no conversion is ever out of range. The
+ * emitted C's af_ftoi_* helpers do the same steps. */
+static u128 ftoi(const fval *a, int to) {
+  long double x = widen(a);
+  int bits = int_bits(to);
+  if (x != x) return 0;
+  if (is_signed_int(to)) {
+    long double lim = pow2l(bits - 1);
+    if (x <= -lim) return ~(u128)0 << (bits - 1); /* min, sign-extended */
+    if (x >= lim) return ((u128)1 << (bits - 1)) - 1;
+    return (u128)(i128)x;
+  }
+  if (x <= -1.0L) return 0;
+  if (x >= pow2l(bits)) return zext_width(~(u128)0, bits);
+  return (u128)x;
+}
+
+/* ---- GET / SET paths ---- */
+typedef struct {
+  int type;            /* leaf type (bit-field: its declared type) */
+  uint32_t offset;     /* byte offset of the leaf (not a bit-field) */
+  int bits;            /* -1, or the bit-field's width */
+  uint32_t bit_offset; /* bit-field: bits from the start of the outer value */
+} leaf;
+
+/* Walks a path from a value of type `type`; -1 on a path the model rejects. */
+static int walk_path(const af_case *c, int type, const int *path, int npath, leaf *out) {
+  uint32_t off = 0;
+  out->bits = -1;
+  for (int i = 0; i < npath; i++) {
+    int k = path[i];
+    if (type < 0 || type >= c->ntypes || k < 0 || out->bits >= 0) return -1;
+    const af_type *t = &c->types[type];
+    if (type == AF_T_CF32 || type == AF_T_CF64) {
+      if (k > 1) return -1;
+      type = type == AF_T_CF32 ? AF_T_F32 : AF_T_F64;
+      off += (uint32_t)k * c->types[type].size;
+    } else if (type == AF_T_M128 || type == AF_T_M256) {
+      if ((uint32_t)k >= t->size / 4) return -1;
+      type = AF_T_F32;
+      off += 4u * (uint32_t)k;
+    } else if (type >= AF_T_NSCALAR && t->kind == AF_T_ARRAY) {
+      if ((uint32_t)k >= t->count) return -1;
+      type = t->elem;
+      off += (uint32_t)k * c->types[type].size;
+    } else if (type >= AF_T_NSCALAR && (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION)) {
+      if (k >= t->nfields || t->fields[k].bits == 0) return -1;
+      const af_field *f = &t->fields[k];
+      type = f->type;
+      if (f->bits > 0) {
+        out->bits = f->bits;
+        out->bit_offset = off * 8 + f->bit_offset;
+      } else {
+        off += f->offset;
+      }
+    } else {
+      return -1;
+    }
+  }
+  out->type = type;
+  out->offset = off;
+  return 0;
+}
+
+/* ---- frames ---- */
+typedef struct {
+  const af_func *f;
+  uint32_t *off; /* byte offset of every value id in buf */
+  uint8_t *buf;
+} frame;
+
+static uint32_t val_size(const af_case *c, int type) {
+  return type == AF_T_PTR ? 8 : c->types[type].size;
+}
+
+static int64_t rd_region(const uint8_t *p) {
+  int64_t r;
+  memcpy(&r, p, 8);
+  return r;
+}
+
+static uint64_t region_ptr_id(const interp *I, int64_t r) {
+  return r >= 0 && r < I->c->nobjects ? (uint64_t)(r + 1) << 32 : PTR_LOCAL_ID;
+}
+
+static af_status push_region(interp *I, int64_t *id) {
+  if (I->nregions >= INTERP_MAX_REGIONS) return AF_ERR_RUNTIME;
+  if (I->nregions == I->cap_regions) {
+    int cap = I->cap_regions ? I->cap_regions * 2 : 64;
+    void *n = realloc(I->regions, (size_t)cap * AF_REGION_SIZE);
+    if (!n) return AF_ERR_NOMEM;
+    I->regions = n;
+    I->cap_regions = cap;
+  }
+  memset(I->regions[I->nregions], 0, AF_REGION_SIZE);
+  *id = I->nregions++;
+  return AF_OK;
+}
+
+static af_status record_call(interp *I, int callee, const af_func *g, uint8_t *const *args,
+                             af_host_call **out) {
+  if (I->ncalls == I->cap_calls) {
+    int cap = I->cap_calls ? I->cap_calls * 2 : 16;
+    af_host_call *n = realloc(I->calls, sizeof *n * (size_t)cap);
+    if (!n) return AF_ERR_NOMEM;
+    I->calls = n;
+    I->cap_calls = cap;
+  }
+  af_host_call *hc = &I->calls[I->ncalls++];
+  memset(hc, 0, sizeof *hc);
+  hc->callee = callee;
+  hc->nargs = g->sig.nparams;
+  hc->ret.type = g->sig.ret;
+  hc->ret.obj = -1;
+  for (int i = 0; i < g->sig.nparams; i++) {
+    af_value *v = &hc->args[i];
+    v->type = g->sig.params[i];
+    v->obj = -1;
+    if (v->type == AF_T_PTR) {
+      int64_t r = rd_region(args[i]);
+      v->obj = r < I->c->nobjects ? (int)r : -1; /* a LOCAL region: not an object */
+      continue;
+    }
+    v->size = I->c->types[v->type].size;
+    v->bytes = malloc(v->size ? v->size : 1);
+    if (!v->bytes) return AF_ERR_NOMEM;
+    memcpy(v->bytes, args[i], v->size);
+  }
+  *out = hc;
+  return AF_OK;
+}
+
+static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret);
+
+static int valid_id(const frame *F, int id, int before) {
+  return id >= 0 && id < F->f->nvalues && id < before;
+}
+
+/* One instruction. *done is set by RET. */
+static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *done) {
+  const af_case *c = I->c;
+  const af_inst *in = &F->f->insts[ii];
+  int limit = in->dst >= 0 ? in->dst : F->f->nvalues;
+  for (int k = 0; k < in->nargs; k++)
+    if (!valid_id(F, in->args[k], limit)) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
+  if (in->type < 0 || in->type >= c->ntypes) return fail(I, AF_ERR_INVALID, "bad type", fi, ii);
+  uint8_t *d = in->dst >= 0 ? F->buf + F->off[in->dst] : NULL;
+#define ARG(k)   (F->buf + F->off[in->args[k]])
+#define ATYPE(k) (F->f->value_type[in->args[k]])
+  int T = in->type;
+  if (in->dst >= 0 && F->f->value_type[in->dst] != T)
+    return fail(I, AF_ERR_INVALID, "value type differs from the instruction's", fi, ii);
+  if (in->op != AF_OP_RET && in->op != AF_OP_STORE && in->op != AF_OP_CALL && !d)
+    return fail(I, AF_ERR_INVALID, "instruction defines no value", fi, ii);
+  switch (in->op) {
+  case AF_OP_CONST:
+    if (in->cst.size != c->types[T].size || !in->cst.bytes || T == AF_T_PTR)
+      return fail(I, AF_ERR_INVALID, "bad constant", fi, ii);
+    memcpy(d, in->cst.bytes, in->cst.size);
+    return AF_OK;
+  case AF_OP_ADD:
+  case AF_OP_SUB:
+  case AF_OP_MUL:
+  case AF_OP_AND:
+  case AF_OP_OR:
+  case AF_OP_XOR:
+  case AF_OP_SHL:
+  case AF_OP_LSHR:
+  case AF_OP_ASHR: {
+    if (!af_type_is_int(c, T) || in->nargs != 2)
+      return fail(I, AF_ERR_INVALID, "bad integer op", fi, ii);
+    u128 a = rd_int(ARG(0), T), b = rd_int(ARG(1), T), r = 0;
+    int w = int_bits(T);
+    unsigned s = (unsigned)(b & (u128)(w - 1));
+    switch (in->op) {
+    case AF_OP_ADD: r = a + b; break;
+    case AF_OP_SUB: r = a - b; break;
+    case AF_OP_MUL: r = a * b; break;
+    case AF_OP_AND: r = a & b; break;
+    case AF_OP_OR: r = a | b; break;
+    case AF_OP_XOR: r = a ^ b; break;
+    case AF_OP_SHL: r = a << s; break;
+    case AF_OP_LSHR: r = zext_width(a, w) >> s; break;
+    default: /* ASHR, for unsigned types too: sign-extend from the type's width, then
+                shift in copies of the sign */
+      if (w < 128 && ((a >> (w - 1)) & 1)) a |= ~(u128)0 << w;
+      r = (a >> s) | ((a >> 127) && s ? ~(~(u128)0 >> s) : 0);
+      break;
+    }
+    wr_int(d, T, r);
+    return AF_OK;
+  }
+  case AF_OP_CMP: {
+    int A = ATYPE(0);
+    if (in->nargs != 2 || !(af_type_is_int(c, A) || A == AF_T_BOOL) || T != AF_T_BOOL)
+      return fail(I, AF_ERR_INVALID, "bad cmp", fi, ii);
+    u128 a = rd_int(ARG(0), A), b = rd_int(ARG(1), A);
+    int r;
+    int lt = is_signed_int(A) ? (i128)a < (i128)b : a < b;
+    switch (in->imm) {
+    case AF_CMP_EQ: r = a == b; break;
+    case AF_CMP_NE: r = a != b; break;
+    case AF_CMP_LT: r = lt; break;
+    case AF_CMP_LE: r = lt || a == b; break;
+    default: return fail(I, AF_ERR_INVALID, "bad predicate", fi, ii);
+    }
+    d[0] = (uint8_t)r;
+    return AF_OK;
+  }
+  case AF_OP_SELECT:
+    if (in->nargs != 3) return fail(I, AF_ERR_INVALID, "bad select", fi, ii);
+    memcpy(d, ARG(0)[0] ? ARG(1) : ARG(2), val_size(c, T));
+    return AF_OK;
+  case AF_OP_SEXT:
+  case AF_OP_ZEXT:
+  case AF_OP_TRUNC: {
+    int A = ATYPE(0);
+    if (in->nargs != 1 || !(af_type_is_int(c, A) || A == AF_T_BOOL) ||
+        !(af_type_is_int(c, T) || T == AF_T_BOOL))
+      return fail(I, AF_ERR_INVALID, "bad extension", fi, ii);
+    u128 a = rd_int(ARG(0), A);
+    int aw = int_bits(A);
+    if (in->op == AF_OP_ZEXT || A == AF_T_BOOL) /* bool zero-extends */
+      a = zext_width(a, A == AF_T_BOOL ? 1 : aw);
+    else if (in->op == AF_OP_SEXT && aw < 128 && ((a >> (aw - 1)) & 1)) /* from a's width */
+      a |= ~(u128)0 << aw;
+    wr_int(d, T, a); /* TRUNC to bool keeps bit 0, as wr_int does */
+    return AF_OK;
+  }
+  case AF_OP_FADD:
+  case AF_OP_FSUB:
+  case AF_OP_FMUL: {
+    if (in->nargs != 2 || (T != AF_T_F32 && T != AF_T_F64 && T != AF_T_F80))
+      return fail(I, AF_ERR_INVALID, "bad float op", fi, ii);
+    fval a = rd_float(ARG(0), T), b = rd_float(ARG(1), T), r = a;
+    switch (T) {
+    case AF_T_F32:
+      r.f = in->op == AF_OP_FADD ? a.f + b.f : in->op == AF_OP_FSUB ? a.f - b.f : a.f * b.f;
+      break;
+    case AF_T_F64:
+      r.d = in->op == AF_OP_FADD ? a.d + b.d : in->op == AF_OP_FSUB ? a.d - b.d : a.d * b.d;
+      break;
+    default:
+      r.x = in->op == AF_OP_FADD ? a.x + b.x : in->op == AF_OP_FSUB ? a.x - b.x : a.x * b.x;
+      break;
+    }
+    wr_float(d, &r);
+    return AF_OK;
+  }
+  case AF_OP_FCONV:
+  case AF_OP_FTOI: {
+    int A = ATYPE(0);
+    if (in->nargs != 1 || !af_type_is_float(c, A))
+      return fail(I, AF_ERR_INVALID, "bad float conversion", fi, ii);
+    if ((A == AF_T_F16 || T == AF_T_F16) && !HAVE_F16)
+      return fail(I, AF_ERR_UNSUPPORTED, "no _Float16 in this build", fi, ii);
+    fval a = rd_float(ARG(0), A);
+    if (in->op == AF_OP_FCONV) {
+      if (!af_type_is_float(c, T)) return fail(I, AF_ERR_INVALID, "bad fconv", fi, ii);
+      fval r = fconv(&a, T);
+      wr_float(d, &r);
+    } else {
+      if (!af_type_is_int(c, T)) return fail(I, AF_ERR_INVALID, "bad ftoi", fi, ii);
+      wr_int(d, T, ftoi(&a, T));
+    }
+    return AF_OK;
+  }
+  case AF_OP_ITOF: {
+    int A = ATYPE(0);
+    if (in->nargs != 1 || !(af_type_is_int(c, A) || A == AF_T_BOOL) || !af_type_is_float(c, T))
+      return fail(I, AF_ERR_INVALID, "bad itof", fi, ii);
+    if (T == AF_T_F16 && !HAVE_F16)
+      return fail(I, AF_ERR_UNSUPPORTED, "no _Float16 in this build", fi, ii);
+    fval r = itof(rd_int(ARG(0), A), A, T);
+    wr_float(d, &r);
+    return AF_OK;
+  }
+  case AF_OP_BITCAST:
+    if (in->nargs != 1 || c->types[ATYPE(0)].size != c->types[T].size || T == AF_T_PTR ||
+        ATYPE(0) == AF_T_PTR)
+      return fail(I, AF_ERR_INVALID, "bad bitcast", fi, ii);
+    memcpy(d, ARG(0), c->types[T].size);
+    return AF_OK;
+  case AF_OP_GET:
+  case AF_OP_SET: {
+    leaf L;
+    int A = ATYPE(0);
+    if (walk_path(c, A, in->path, in->npath, &L) != 0 || in->nargs != (in->op == AF_OP_GET ? 1 : 2))
+      return fail(I, AF_ERR_INVALID, "bad path", fi, ii);
+    if (in->op == AF_OP_GET) {
+      if (L.type != T) return fail(I, AF_ERR_INVALID, "get type differs from the leaf's", fi, ii);
+      if (L.bits >= 0)
+        wr_int(d, T,
+               (u128)(int64_t)af_bitfield_get(ARG(0), L.bit_offset, L.bits, is_signed_int(T)));
+      else
+        memcpy(d, ARG(0) + L.offset, c->types[T].size);
+      return AF_OK;
+    }
+    if (A != T || ATYPE(1) != L.type) return fail(I, AF_ERR_INVALID, "set types differ", fi, ii);
+    memmove(d, ARG(0), c->types[T].size);
+    if (L.bits >= 0)
+      af_bitfield_set(d, L.bit_offset, L.bits, (uint64_t)rd_int(ARG(1), L.type));
+    else
+      memcpy(d + L.offset, ARG(1), c->types[L.type].size);
+    return AF_OK;
+  }
+  case AF_OP_LOAD:
+  case AF_OP_STORE: {
+    int is_load = in->op == AF_OP_LOAD;
+    if (in->nargs != (is_load ? 1 : 2) || ATYPE(0) != AF_T_PTR || T == AF_T_BOOL || T == AF_T_F80 ||
+        T == AF_T_PTR || T == AF_T_VOID || T >= AF_T_NSCALAR || (!is_load && ATYPE(1) != T))
+      return fail(I, AF_ERR_INVALID, "bad load/store", fi, ii);
+    int64_t r = rd_region(ARG(0));
+    uint32_t n = c->types[T].size;
+    if (r < 0 || r >= I->nregions || in->imm < 0 || in->imm + n > AF_REGION_SIZE)
+      return fail(I, AF_ERR_RUNTIME, "memory access out of bounds", fi, ii);
+    if (is_load)
+      memcpy(d, I->regions[r] + in->imm, n);
+    else
+      memcpy(I->regions[r] + in->imm, ARG(1), n);
+    return AF_OK;
+  }
+  case AF_OP_LOCAL: {
+    if (T != AF_T_PTR) return fail(I, AF_ERR_INVALID, "bad local", fi, ii);
+    int64_t r;
+    af_status s = push_region(I, &r);
+    if (s != AF_OK) return fail(I, s, "too many LOCAL regions", fi, ii);
+    memcpy(d, &r, 8);
+    return AF_OK;
+  }
+  case AF_OP_CALL: {
+    if (in->imm <= fi || in->imm >= c->nfuncs)
+      return fail(I, AF_ERR_INVALID, "bad callee (calls go to a greater index)", fi, ii);
+    const af_func *g = &c->funcs[in->imm];
+    if (in->nargs != g->sig.nparams || g->sig.ret != T)
+      return fail(I, AF_ERR_INVALID, "call does not match the callee's signature", fi, ii);
+    uint8_t *args[AF_MAX_PARAMS];
+    for (int k = 0; k < in->nargs; k++) {
+      if (ATYPE(k) != g->sig.params[k])
+        return fail(I, AF_ERR_INVALID, "argument type differs from the parameter's", fi, ii);
+      args[k] = ARG(k);
+    }
+    af_host_call *hc = NULL;
+    int hci = -1;
+    if (g->host) {
+      af_status s = record_call(I, (int)in->imm, g, args, &hc);
+      if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
+      hci = I->ncalls - 1;
+    }
+    uint8_t tmp[AF_MAX_TYPE_SIZE + 16];
+    af_status s = run_func(I, (int)in->imm, args, d ? d : tmp);
+    if (s != AF_OK) return s;
+    if (hci >= 0 && T != AF_T_VOID) {
+      hc = &I->calls[hci];
+      if (T == AF_T_PTR) {
+        int64_t r = rd_region(d);
+        hc->ret.obj = r < c->nobjects ? (int)r : -1;
+      } else {
+        hc->ret.size = c->types[T].size;
+        hc->ret.bytes = malloc(hc->ret.size ? hc->ret.size : 1);
+        if (!hc->ret.bytes) return fail(I, AF_ERR_NOMEM, "out of memory", fi, ii);
+        memcpy(hc->ret.bytes, d, hc->ret.size);
+      }
+    }
+    return AF_OK;
+  }
+  case AF_OP_MIX: {
+    uint64_t h = (uint64_t)in->imm;
+    for (int k = 0; k < in->nargs; k++) {
+      int A = ATYPE(k);
+      uint64_t pid = A == AF_T_PTR ? region_ptr_id(I, rd_region(ARG(k))) : 0;
+      h = af_fold_bytes(c, h, A, ARG(k), pid);
+    }
+    wr_int(d, AF_T_U64, h);
+    return AF_OK;
+  }
+  case AF_OP_RET:
+    if (T != F->f->sig.ret || in->nargs != (T == AF_T_VOID ? 0 : 1) ||
+        (T != AF_T_VOID && ATYPE(0) != T))
+      return fail(I, AF_ERR_INVALID, "bad ret", fi, ii);
+    if (T != AF_T_VOID) memcpy(ret, ARG(0), val_size(c, T));
+    *done = 1;
+    return AF_OK;
+  default: break;
+  }
+#undef ARG
+#undef ATYPE
+  return fail(I, AF_ERR_INVALID, "unknown op", fi, ii);
+}
+
+static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret) {
+  const af_case *c = I->c;
+  const af_func *f = &c->funcs[fi];
+  if (!f->value_type || f->nvalues < f->sig.nparams)
+    return fail(I, AF_ERR_INVALID, "function not finished (af_fn_finish)", fi, -1);
+  frame F = {f, NULL, NULL};
+  size_t total = 0;
+  F.off = malloc(sizeof(uint32_t) * (size_t)(f->nvalues + 1));
+  if (!F.off) return AF_ERR_NOMEM;
+  for (int v = 0; v < f->nvalues; v++) {
+    int t = f->value_type[v];
+    if (t < 0 || t >= c->ntypes || t == AF_T_VOID) {
+      free(F.off);
+      return fail(I, AF_ERR_INVALID, "bad value type", fi, -1);
+    }
+    F.off[v] = (uint32_t)total;
+    total += (val_size(c, t) + 15) & ~(size_t)15;
+  }
+  F.buf = calloc(total ? total : 1, 1);
+  if (!F.buf) {
+    free(F.off);
+    return AF_ERR_NOMEM;
+  }
+  for (int p = 0; p < f->sig.nparams; p++)
+    memcpy(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
+  int base = I->nregions, done = 0;
+  af_status s = AF_OK;
+  for (int ii = 0; ii < f->ninsts && !done && s == AF_OK; ii++) {
+    if (++I->steps > I->max_steps) {
+      s = fail(I, AF_ERR_RUNTIME, "step budget exhausted", fi, ii);
+      break;
+    }
+    s = exec(I, &F, fi, ii, ret, &done);
+  }
+  if (s == AF_OK && !done) s = fail(I, AF_ERR_INVALID, "no ret", fi, f->ninsts);
+  I->nregions = base; /* this call's LOCAL regions die */
+  free(F.buf);
+  free(F.off);
+  return s;
+}
+
+static int case_uses_f16(const af_case *c) {
+  for (int t = AF_T_NSCALAR; t < c->ntypes; t++)
+    if (af_type_has(c, t, AF_T_F16)) return 1;
+  for (int fi = 0; fi < c->nfuncs; fi++) {
+    const af_func *f = &c->funcs[fi];
+    for (int v = 0; f->value_type && v < f->nvalues; v++)
+      if (f->value_type[v] == AF_T_F16) return 1;
+  }
+  return 0;
+}
+
+void af_interp_result_free(af_interp_result *res) {
+  if (!res) return;
+  for (int i = 0; i < res->nhost_calls && res->host_calls; i++) {
+    for (int k = 0; k < res->host_calls[i].nargs; k++)
+      free(res->host_calls[i].args[k].bytes);
+    free(res->host_calls[i].ret.bytes);
+  }
+  free(res->host_calls);
+  free(res->ret.bytes);
+  memset(res, 0, sizeof *res);
+}
+
+af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res, af_error *err) {
+  memset(res, 0, sizeof *res);
+  res->ret.obj = -1;
+  interp I;
+  memset(&I, 0, sizeof I);
+  I.c = c;
+  I.err = err;
+  I.max_steps = max_steps ? max_steps : INTERP_DEFAULT_STEPS;
+  if (c->entry < 0 || c->entry >= c->nfuncs || c->nobjects < 0 || c->nobjects > AF_MAX_OBJECTS ||
+      c->ninputs != c->funcs[c->entry].sig.nparams)
+    return fail(&I, AF_ERR_INVALID, "bad entry, objects or inputs", c->entry, -1);
+  if (!HAVE_F16 && case_uses_f16(c))
+    return fail(&I, AF_ERR_UNSUPPORTED, "_Float16 is not supported by this build", c->entry, -1);
+  af_status s = AF_OK;
+  const af_func *e = &c->funcs[c->entry];
+  uint8_t *inbuf = calloc((size_t)(c->ninputs + 1) * (AF_MAX_TYPE_SIZE + 16), 1);
+  uint8_t *retbuf = calloc(AF_MAX_TYPE_SIZE + 16, 1);
+  uint8_t *args[AF_MAX_PARAMS];
+  if (!inbuf || !retbuf) {
+    s = AF_ERR_NOMEM;
+    goto out;
+  }
+  for (int k = 0; k < c->nobjects; k++) {
+    int64_t r;
+    if ((s = push_region(&I, &r)) != AF_OK) goto out;
+    memcpy(I.regions[r], c->objects[k].init, AF_REGION_SIZE);
+  }
+  for (int i = 0; i < c->ninputs; i++) {
+    const af_value *v = &c->inputs[i];
+    args[i] = inbuf + (size_t)i * (AF_MAX_TYPE_SIZE + 16);
+    if (v->type != e->sig.params[i]) {
+      s = fail(&I, AF_ERR_INVALID, "input type differs from the parameter's", c->entry, -1);
+      goto out;
+    }
+    if (v->type == AF_T_PTR) {
+      if (v->obj < 0 || v->obj >= c->nobjects) {
+        s = fail(&I, AF_ERR_INVALID, "pointer input names no object", c->entry, -1);
+        goto out;
+      }
+      int64_t r = v->obj;
+      memcpy(args[i], &r, 8);
+    } else {
+      if (v->size != c->types[v->type].size || (v->size && !v->bytes)) {
+        s = fail(&I, AF_ERR_INVALID, "input size differs from its type's", c->entry, -1);
+        goto out;
+      }
+      memcpy(args[i], v->bytes, v->size);
+    }
+  }
+  if ((s = run_func(&I, c->entry, args, retbuf)) != AF_OK) goto out;
+
+  /* result and checksum (gen.h AF_CHECKSUM_FMT) */
+  uint64_t h = 0;
+  int rt = e->sig.ret;
+  res->ret.type = rt;
+  if (rt == AF_T_PTR) {
+    int64_t r = rd_region(retbuf);
+    res->ret.obj = r < c->nobjects ? (int)r : -1;
+    h = af_fold_u64(h, region_ptr_id(&I, r));
+  } else if (rt != AF_T_VOID) {
+    res->ret.size = c->types[rt].size;
+    res->ret.bytes = malloc(res->ret.size ? res->ret.size : 1);
+    if (!res->ret.bytes) {
+      s = AF_ERR_NOMEM;
+      goto out;
+    }
+    memcpy(res->ret.bytes, retbuf, res->ret.size);
+    h = af_fold_bytes(c, h, rt, retbuf, 0);
+  }
+  for (int k = 0; k < c->nobjects; k++) {
+    memcpy(res->objects[k], I.regions[k], AF_REGION_SIZE);
+    for (int j = 0; j < AF_REGION_SIZE; j += 8) {
+      uint64_t x = 0;
+      for (int b = 0; b < 8; b++)
+        x |= (uint64_t)I.regions[k][j + b] << (8 * b);
+      h = af_fold_u64(h, x);
+    }
+  }
+  res->checksum = h;
+out:
+  res->steps = I.steps;
+  res->host_calls = I.calls;
+  res->nhost_calls = I.ncalls;
+  free(I.regions);
+  free(inbuf);
+  free(retbuf);
+  if (s != AF_OK) {
+    af_interp_result_free(res);
+    res->ret.obj = -1;
+  }
+  return s;
+}

@@ -1,0 +1,185 @@
+/* weights.c - the generator's one named weights table: overrides, weight files, printer. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen_private.h"
+
+#define GEN_MAX_WEIGHT 1000000L
+
+/* Every axis the generator draws, every value, its default weight. A weight
+ * of 0 removes the value; doc/weights.md gives the bug class behind each. */
+static const gen_row_info weight_table[GEN_NROWS] = {
+#define GEN_ROW_INFO(a, v, s, w) {#a, s, GA_##a, w},
+    GEN_WEIGHTS(GEN_ROW_INFO)
+#undef GEN_ROW_INFO
+};
+
+const gen_row_info *gen_weight_rows(void) { return weight_table; }
+
+void gen_weights_init(struct af_weights *w) {
+  memset(w, 0, sizeof *w);
+  for (int a = 0; a < GEN_NAXES; a++)
+    w->first[a] = -1;
+  for (int r = 0; r < GEN_NROWS; r++) {
+    int a = weight_table[r].axis_id;
+    w->w[r] = weight_table[r].weight;
+    if (w->first[a] < 0) w->first[a] = r;
+    w->count[a]++;
+  }
+}
+
+af_weights *af_weights_default(void) {
+  af_weights *w = malloc(sizeof *w);
+  if (w) gen_weights_init(w);
+  return w;
+}
+
+void af_weights_free(af_weights *w) { free(w); }
+
+static int weights_find(const char *key, size_t len) {
+  for (int r = 0; r < GEN_NROWS; r++) {
+    size_t al = strlen(weight_table[r].axis), vl = strlen(weight_table[r].value);
+    if (len == al + 1 + vl && memcmp(key, weight_table[r].axis, al) == 0 && key[al] == '.' &&
+        memcmp(key + al + 1, weight_table[r].value, vl) == 0)
+      return r;
+  }
+  return -1;
+}
+
+af_status af_weights_set(af_weights *w, const char *key, long value, af_error *err) {
+  int r = weights_find(key, strlen(key));
+  if (r < 0) {
+    if (err) snprintf(err->msg, sizeof err->msg, "unknown weight '%s'", key);
+    return AF_ERR_PARSE;
+  }
+  if (value < 0 || value > GEN_MAX_WEIGHT) {
+    if (err)
+      snprintf(err->msg, sizeof err->msg, "weight of '%s' must be 0..%ld, not %ld", key,
+               GEN_MAX_WEIGHT, value);
+    return AF_ERR_PARSE;
+  }
+  w->w[r] = value;
+  return AF_OK;
+}
+
+/* One "axis.value = N" line (comment already cut, no newline). */
+static af_status weights_line(af_weights *w, char *s, const char *path, int line, af_error *err) {
+  while (isspace((unsigned char)*s))
+    s++;
+  size_t n = strlen(s);
+  while (n && isspace((unsigned char)s[n - 1]))
+    s[--n] = 0;
+  if (!n) return AF_OK;
+  char *eq = strchr(s, '=');
+  if (!eq) {
+    if (err) snprintf(err->msg, sizeof err->msg, "%s:%d: expected 'axis.value = N'", path, line);
+    return AF_ERR_PARSE;
+  }
+  char *k = eq;
+  while (k > s && isspace((unsigned char)k[-1]))
+    k--;
+  size_t klen = (size_t)(k - s);
+  int r = weights_find(s, klen);
+  if (r < 0) {
+    if (err)
+      snprintf(err->msg, sizeof err->msg, "%s:%d: unknown weight '%.*s'", path, line, (int)klen, s);
+    return AF_ERR_PARSE;
+  }
+  char *num = eq + 1, *end;
+  while (isspace((unsigned char)*num))
+    num++;
+  errno = 0;
+  long v = strtol(num, &end, 10);
+  if (end == num || *end || errno || v < 0 || v > GEN_MAX_WEIGHT) {
+    if (err)
+      snprintf(err->msg, sizeof err->msg, "%s:%d: bad weight '%s' (want an integer 0..%ld)", path,
+               line, num, GEN_MAX_WEIGHT);
+    return AF_ERR_PARSE;
+  }
+  w->w[r] = v;
+  return AF_OK;
+}
+
+af_status af_weights_load(af_weights *w, const char *path, af_error *err) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (err) snprintf(err->msg, sizeof err->msg, "%s: cannot open", path);
+    return AF_ERR_IO;
+  }
+  /* Overrides apply only if the whole file is good: work on a copy. */
+  af_weights tmp = *w;
+  char buf[512];
+  int line = 0;
+  af_status st = AF_OK;
+  while (st == AF_OK && fgets(buf, sizeof buf, f)) {
+    line++;
+    size_t n = strlen(buf);
+    if (n == sizeof buf - 1 && buf[n - 1] != '\n' && !feof(f)) {
+      if (err) snprintf(err->msg, sizeof err->msg, "%s:%d: line too long", path, line);
+      st = AF_ERR_PARSE;
+      break;
+    }
+    char *hash = strchr(buf, '#');
+    if (hash) *hash = 0;
+    st = weights_line(&tmp, buf, path, line, err);
+  }
+  if (st == AF_OK && ferror(f)) {
+    if (err) snprintf(err->msg, sizeof err->msg, "%s: read error", path);
+    st = AF_ERR_IO;
+  }
+  fclose(f);
+  if (st == AF_OK) *w = tmp;
+  return st;
+}
+
+af_status af_weights_print(const af_weights *w, FILE *out) {
+  fprintf(out, "# abifuzz generator weights (generator version %d): axis.value = N\n",
+          AF_GEN_VERSION);
+  int last = -1;
+  for (int r = 0; r < GEN_NROWS; r++) {
+    if (weight_table[r].axis_id != last) {
+      fprintf(out, "\n");
+      last = weight_table[r].axis_id;
+    }
+    fprintf(out, "%s.%s = %ld\n", weight_table[r].axis, weight_table[r].value, w->w[r]);
+  }
+  return ferror(out) ? AF_ERR_IO : AF_OK;
+}
+
+/* The enumeration reads only the static table, so w may be NULL. */
+static int axis_first(int axis) {
+  for (int r = 0; r < GEN_NROWS; r++)
+    if (weight_table[r].axis_id == axis) return r;
+  return -1;
+}
+
+static int axis_count(int axis) {
+  int n = 0;
+  for (int r = 0; r < GEN_NROWS; r++)
+    n += weight_table[r].axis_id == axis;
+  return n;
+}
+
+int af_weights_naxes(const af_weights *w) {
+  (void)w;
+  return GEN_NAXES;
+}
+
+const char *af_weights_axis(const af_weights *w, int axis) {
+  (void)w;
+  if (axis < 0 || axis >= GEN_NAXES) return NULL;
+  return weight_table[axis_first(axis)].axis;
+}
+
+int af_weights_nvalues(const af_weights *w, int axis) {
+  (void)w;
+  return axis < 0 || axis >= GEN_NAXES ? 0 : axis_count(axis);
+}
+
+const char *af_weights_value(const af_weights *w, int axis, int value) {
+  (void)w;
+  if (axis < 0 || axis >= GEN_NAXES || value < 0 || value >= axis_count(axis)) return NULL;
+  return weight_table[axis_first(axis) + value].value;
+}
