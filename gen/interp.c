@@ -678,7 +678,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
         s = fail(&I, AF_ERR_INVALID, "input size differs from its type's", c->entry, -1);
         goto out;
       }
-      memcpy(args[i], v->bytes, v->size);
+      if (v->size) memcpy(args[i], v->bytes, v->size); /* empty struct: no bytes */
     }
   }
   if ((s = run_func(&I, c->entry, args, retbuf)) != AF_OK) goto out;

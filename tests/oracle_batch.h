@@ -16,40 +16,12 @@ static inline double ob_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Compiles cases[0..n) as one file with cc and flags (AF_CC_BASE_FLAGS are
- * added), runs it; got[i] / have[i] receive each case's checksum. */
+/* Compiles cases[0..n) as one program (af_cc_run_batch_flags); have[i] says
+ * whether got[i] holds case i's checksum. */
 static inline af_status ob_batch(const af_case *const *cases, int n, const char *cc,
                                  const char *flags, uint64_t *got, int *have, af_error *err) {
-  char *src = NULL, *out = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&src, &len);
-  if (!m) return AF_ERR_NOMEM;
-  af_status s = af_emit_batch(cases, n, m, err);
-  fclose(m);
-  char fl[512];
-  snprintf(fl, sizeof fl, "%s %s", AF_CC_BASE_FLAGS, flags);
-  if (s == AF_OK) s = af_cc_build_run(cc, fl, src, len, &out, err);
-  if (s != AF_OK && getenv("AF_DUMP_BATCH")) {
-    FILE *d = fopen(getenv("AF_DUMP_BATCH"), "w");
-    if (d) {
-      fwrite(src, 1, len, d);
-      fclose(d);
-    }
-  }
-  for (int i = 0; i < n; i++)
-    have[i] = 0;
-  for (const char *p = out; s == AF_OK && p && *p;) {
-    int idx;
-    unsigned long long v;
-    if (sscanf(p, "case %d checksum 0x%llx", &idx, &v) == 2 && idx >= 0 && idx < n) {
-      got[idx] = v;
-      have[idx] = 1;
-    }
-    p = strchr(p, '\n');
-    if (p) p++;
-  }
-  free(src);
-  free(out);
+  af_status s = af_cc_run_batch_flags(cc, flags, cases, n, got, err);
+  for (int i = 0; i < n; i++) have[i] = s == AF_OK;
   return s;
 }
 
