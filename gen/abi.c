@@ -191,6 +191,17 @@ static const af_divergence div_table[] = {
       {AF_FAMILY_CLANG, 20, 0, 1, "whole value on the stack, R9 still taken by the next one"},
       {AF_FAMILY_CLANG, 18, 19, 0, "whole value on the stack, but R9 is then left unused"},
       {AF_FAMILY_CLANG, 0, 17, 0, "split: low half in R9, high half on the stack"}}},
+    {"sysv-i128-vararg-stack",
+     AF_CC_SYSV,
+     ABI_MATCH_I128_VARARG_STACK,
+     "unnamed __int128 argument passed in memory (the overflow area)",
+     "found by abifuzz (doc/findings.md): clang 14's caller stores it 16-aligned (psABI "
+     "3.2.3, 3.5.7 step 7) but its va_arg reads the next 8-aligned slot; LLVM 18 made i128 "
+     "16-aligned (D158169); clang 19 and gcc 12 agree with the rule",
+     3,
+     {{AF_FAMILY_GCC, 0, 0, 1, "16-aligned in the overflow area, read from there"},
+      {AF_FAMILY_CLANG, 18, 0, 1, "16-aligned in the overflow area, read from there"},
+      {AF_FAMILY_CLANG, 0, 17, 0, "va_arg reads it from the next 8-aligned slot"}}},
     {"sysv-m256-variadic-named",
      AF_CC_SYSV,
      ABI_MATCH_NAMED_YMM_VARIADIC,
@@ -248,6 +259,10 @@ static int abi_match(const af_divergence *d, const af_case *c, const af_sig *sig
     if (!sig->variadic) return 0;
     for (int i = 0; i < sig->nfixed && i < ci->nargs; i++)
       if (ci->args[i].kind == AF_LOC_REG && ci->args[i].parts[0].size == 32) return 1;
+    return 0;
+  case ABI_MATCH_I128_VARARG_STACK:
+    for (int i = sig->variadic ? sig->nfixed : sig->nparams; i < sig->nparams && i < ci->nargs; i++)
+      if (abi_is_i128(sig->params[i]) && ci->args[i].kind == AF_LOC_STACK) return 1;
     return 0;
   case ABI_MATCH_GCC_ARRAY_ALIGN: return classify_sysv_quirk_differs(c, sig, CLASSIFY_GCC_ARRAY);
   case ABI_MATCH_GCC_UNION_ZW: return classify_sysv_quirk_differs(c, sig, CLASSIFY_GCC_UNION_ZW);

@@ -114,6 +114,44 @@ int af_cc_available(const char *cc) {
   return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* Reads the family and major version from `cc --version`: "clang version 19.1.7"
+ * (any vendor prefix) or gcc's "gcc (Debian 12.2.0-14) 12.2.0". */
+af_status af_cc_identify(const char *cc, af_family *family, int *major, af_error *err) {
+  char path[] = "/tmp/afccver.XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return AF_ERR_IO;
+  close(fd);
+  char *argv[] = {(char *)cc, "--version", NULL};
+  int eno = 0;
+  int st = spawn_wait(argv, path, NULL, 30, &eno);
+  char *text = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_all(path, NULL) : NULL;
+  unlink(path);
+  if (!text) {
+    if (err) snprintf(err->msg, sizeof err->msg, "cannot run '%s --version'", cc);
+    return AF_ERR_IO;
+  }
+  af_status s = AF_OK;
+  const char *v = strstr(text, "clang version ");
+  char *nl = strchr(text, '\n');
+  if (v) {
+    *family = AF_FAMILY_CLANG;
+    *major = atoi(v + strlen("clang version "));
+  } else if (nl && (strstr(text, "gcc") || strstr(text, "GCC") || strstr(text, "Free Software"))) {
+    /* gcc prints its version as the last word of the first line */
+    *nl = 0;
+    const char *last = strrchr(text, ' ');
+    *family = AF_FAMILY_GCC;
+    *major = last ? atoi(last + 1) : 0;
+  } else {
+    s = AF_ERR_UNSUPPORTED;
+  }
+  if (s == AF_OK && *major <= 0) s = AF_ERR_UNSUPPORTED;
+  if (s != AF_OK && err)
+    snprintf(err->msg, sizeof err->msg, "'%s --version' names neither gcc nor clang", cc);
+  free(text);
+  return s;
+}
+
 static void rm_dir(const char *dir, const char *const *names, int n) {
   char p[512];
   for (int i = 0; i < n; i++) {

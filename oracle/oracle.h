@@ -62,6 +62,11 @@ int af_case_needs_f16(const af_case *c); /* uses _Float16: clang >= 15, gcc >= 1
 /* 1 if `cc` (a path or a name on PATH) can be run. */
 int af_cc_available(const char *cc);
 
+/* Which compiler family and major version `cc` is (from `cc --version`), so
+ * that known divergences (af_abi_deviates) can be told from findings.
+ * AF_ERR_UNSUPPORTED when it is neither gcc nor clang. */
+af_status af_cc_identify(const char *cc, af_family *family, int *major, af_error *err);
+
 /* Writes `src` (len bytes) to a fresh temporary directory, compiles it with
  * `cc` and `flags` (space-separated, no quoting) into an executable, runs it
  * and returns its standard output in *out (malloc'd, NUL-terminated; the

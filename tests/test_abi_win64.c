@@ -130,6 +130,16 @@ int main(void) {
   CHECK(af_abi_deviates(&c, &s, AF_FAMILY_GCC, 12, NULL) == 0);
   s.params[5] = AF_T_I64;
   CHECK(af_abi_divergences(&c, &s, NULL) == 0);
+  /* an unnamed i128 in the overflow area: clang <= 17's va_arg misreads it */
+  s.variadic = 1;
+  s.nfixed = 1;
+  s.params[6] = AF_T_U128;
+  CHECK(af_abi_divergences(&c, &s, &why) == 1 && strcmp(why, "sysv-i128-vararg-stack") == 0);
+  CHECK(af_abi_deviates(&c, &s, AF_FAMILY_CLANG, 14, NULL) == 1);
+  CHECK(af_abi_deviates(&c, &s, AF_FAMILY_CLANG, 19, NULL) == 0);
+  CHECK(af_abi_deviates(&c, &s, AF_FAMILY_GCC, 12, NULL) == 0);
+  s.nfixed = 7; /* the same argument named: not this entry */
+  CHECK(af_abi_divergences(&c, &s, NULL) == 0);
   af_case_free(&c);
   return check_done();
 }
