@@ -1,0 +1,422 @@
+/* x86_enc.c - the one generic x86-64 encode routine, operand matching, the code buffer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "x86.h"
+
+/* ---- operand and instruction constructors -------------------------------- */
+x86_operand x86_gpr(af_reg r, int size) {
+  return (x86_operand){.kind = X86_OPND_GPR, .size = (uint8_t)size, .reg = (int8_t)r};
+}
+x86_operand x86_xmm(af_reg r) {
+  return (x86_operand){.kind = X86_OPND_XMM, .size = 16, .reg = (int8_t)r};
+}
+x86_operand x86_mem(int size, af_reg base, af_reg index, int scale, int32_t disp) {
+  return (x86_operand){.kind = X86_OPND_MEM,
+                       .size = (uint8_t)size,
+                       .base = (int8_t)base,
+                       .index = (int8_t)index,
+                       .scale = (uint8_t)scale,
+                       .disp = disp};
+}
+x86_operand x86_base(int size, af_reg base, int32_t disp) {
+  return x86_mem(size, base, AF_REG_NONE, 1, disp);
+}
+x86_operand x86_rip(int size, int32_t disp) {
+  return x86_mem(size, (af_reg)X86_BASE_RIP, AF_REG_NONE, 1, disp);
+}
+x86_operand x86_imm(int64_t v) { return (x86_operand){.kind = X86_OPND_IMM, .imm = v}; }
+x86_operand x86_rel(int size, int32_t disp) {
+  return (x86_operand){.kind = X86_OPND_REL, .size = (uint8_t)size, .imm = disp};
+}
+x86_operand x86_st(int i) { return (x86_operand){.kind = X86_OPND_ST, .reg = (int8_t)i}; }
+
+x86_inst x86_inst0(x86_op op) { return (x86_inst){.op = (uint16_t)op}; }
+x86_inst x86_inst1(x86_op op, x86_operand a) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 1, .o = {a}};
+}
+x86_inst x86_inst2(x86_op op, x86_operand a, x86_operand b) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 2, .o = {a, b}};
+}
+x86_inst x86_inst3(x86_op op, x86_operand a, x86_operand b, x86_operand c) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 3, .o = {a, b, c}};
+}
+
+/* ---- matching -------------------------------------------------------------- */
+/* Bytes of a sized class (registers and memory); 0 for the others. */
+static int form_size(int f) {
+  switch (f) {
+  case XF_R8:
+  case XF_RM8:
+  case XF_M8:
+  case XF_I8:
+  case XF_U8: return 1;
+  case XF_R16:
+  case XF_RM16:
+  case XF_M16:
+  case XF_I16: return 2;
+  case XF_R32:
+  case XF_RM32:
+  case XF_M32:
+  case XF_XM32:
+  case XF_I32: return 4;
+  case XF_R64:
+  case XF_RM64:
+  case XF_M64:
+  case XF_XM64:
+  case XF_I64: return 8;
+  case XF_M80: return 10;
+  case XF_M128:
+  case XF_XM128: return 16;
+  default: return 0;
+  }
+}
+
+static uint64_t mask_bits(int bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
+static uint64_t sext(uint64_t v, int bits) {
+  if (bits >= 64) return v;
+  uint64_t m = 1ull << (bits - 1);
+  v &= mask_bits(bits);
+  return (v ^ m) - m;
+}
+
+/* Does imm encode as a k-byte immediate sign-extended to a width-byte operation? The value is
+ * taken modulo 2^(8*width), but must fit that width signed or unsigned. */
+static bool imm_fits(int64_t v, int k, int width) {
+  int m = 8 * width;
+  if (m < 64 && !(v >= -(int64_t)(1ull << (m - 1)) && v <= (int64_t)mask_bits(m))) return false;
+  uint64_t u = (uint64_t)v & mask_bits(m);
+  return (sext(u, 8 * k) & mask_bits(m)) == u;
+}
+
+static bool opnd_matches(int f, const x86_operand *o, int width) {
+  int sz = form_size(f);
+  switch (f) {
+  case XF_NONE: return o->kind == X86_OPND_NONE;
+  case XF_R8:
+  case XF_R16:
+  case XF_R32:
+  case XF_R64: return o->kind == X86_OPND_GPR && o->size == sz;
+  case XF_RM8:
+  case XF_RM16:
+  case XF_RM32:
+  case XF_RM64: return (o->kind == X86_OPND_GPR || o->kind == X86_OPND_MEM) && o->size == sz;
+  case XF_M: return o->kind == X86_OPND_MEM;
+  case XF_M8:
+  case XF_M16:
+  case XF_M32:
+  case XF_M64:
+  case XF_M80:
+  case XF_M128: return o->kind == X86_OPND_MEM && o->size == sz;
+  case XF_X: return o->kind == X86_OPND_XMM;
+  case XF_XM32:
+  case XF_XM64:
+  case XF_XM128: return o->kind == X86_OPND_XMM || (o->kind == X86_OPND_MEM && o->size == sz);
+  case XF_I8:
+  case XF_I16:
+  case XF_I32:
+  case XF_I64: return o->kind == X86_OPND_IMM && imm_fits(o->imm, sz, width ? width : sz);
+  case XF_U8: return o->kind == X86_OPND_IMM && o->imm >= -128 && o->imm <= 255;
+  case XF_CL: return o->kind == X86_OPND_GPR && o->size == 1 && o->reg == AF_RCX;
+  case XF_REL8: return o->kind == X86_OPND_REL && o->size == 1 && o->imm == (int8_t)o->imm;
+  case XF_REL32: return o->kind == X86_OPND_REL && o->size == 4 && o->imm == (int32_t)o->imm;
+  case XF_STI: return o->kind == X86_OPND_ST;
+  default: return false;
+  }
+}
+
+const x86_row *x86_match(const x86_inst *in) {
+  if (in->nops > 3) return NULL;
+  for (size_t i = 0; i < x86_nrows; i++) {
+    const x86_row *r = &x86_rows[i];
+    if (r->op != in->op) continue;
+    int width = form_size(r->form[0]);
+    bool ok = true;
+    for (int k = 0; k < 3 && ok; k++) {
+      static const x86_operand none;
+      ok = opnd_matches(r->form[k], k < in->nops ? &in->o[k] : &none, width);
+    }
+    if (ok) return r;
+  }
+  return NULL;
+}
+
+/* Registers in range, no rsp index, scales 1/2/4/8, no index with RIP. */
+static bool opnd_valid(const x86_operand *o) {
+  switch (o->kind) {
+  case X86_OPND_NONE:
+  case X86_OPND_IMM:
+  case X86_OPND_REL: return true;
+  case X86_OPND_GPR:
+    return o->reg >= AF_RAX && o->reg <= AF_R15 &&
+           (o->size == 1 || o->size == 2 || o->size == 4 || o->size == 8);
+  case X86_OPND_XMM: return o->reg >= AF_XMM0 && o->reg <= AF_XMM15;
+  case X86_OPND_ST: return o->reg >= 0 && o->reg <= 7;
+  case X86_OPND_MEM:
+    if (!(o->base == AF_REG_NONE || o->base == X86_BASE_RIP ||
+          (o->base >= AF_RAX && o->base <= AF_R15)))
+      return false;
+    if (o->index == AF_REG_NONE) return true;
+    if (o->index < AF_RAX || o->index > AF_R15 || o->index == AF_RSP) return false;
+    if (o->base == X86_BASE_RIP) return false;
+    return o->scale == 1 || o->scale == 2 || o->scale == 4 || o->scale == 8;
+  default: return false;
+  }
+}
+
+/* Hardware number 0..15 of a GPR or XMM operand. */
+static int hw(const x86_operand *o) { return o->kind == X86_OPND_XMM ? o->reg - AF_XMM0 : o->reg; }
+
+static void put(uint8_t *out, size_t *n, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++)
+    out[(*n)++] = (uint8_t)(v >> (8 * i));
+}
+
+/* The one generic encoder: prefix, REX, opcode, ModRM, SIB, displacement, immediate. */
+static af_status encode_row(const x86_row *r, const x86_inst *in, uint8_t *out, size_t *len) {
+  const x86_operand *rm = NULL, *regop = NULL, *opreg = NULL;
+  int regfield = r->digit >= 0 ? r->digit : 0;
+  switch (r->enc) {
+  case XE_RM: regop = &in->o[0], rm = &in->o[1]; break;
+  case XE_MR: rm = &in->o[0], regop = &in->o[1]; break;
+  case XE_M: rm = &in->o[0]; break;
+  case XE_O: opreg = &in->o[0]; break;
+  default: break;
+  }
+  if (regop) regfield = hw(regop);
+
+  /* REX: W from the row; R extends ModRM.reg; X the SIB index; B ModRM.rm, the SIB base or
+   * the opcode register. A byte register spl/bpl/sil/dil needs a REX (even 0x40): without
+   * one, 4..7 name ah/ch/dh/bh (SDM Vol. 2, 2.2.1.2). */
+  unsigned rex = r->w ? 8 : 0;
+  bool need_rex = false;
+  if (regfield & 8) rex |= 4;
+  if (rm && rm->kind == X86_OPND_MEM) {
+    if (rm->index >= 0 && (rm->index & 8)) rex |= 2;
+    if (rm->base >= 0 && (rm->base & 8)) rex |= 1;
+  } else if (rm && hw(rm) & 8) {
+    rex |= 1;
+  }
+  if (opreg && (hw(opreg) & 8)) rex |= 1;
+  for (int k = 0; k < in->nops; k++) {
+    const x86_operand *o = &in->o[k];
+    if (o->kind == X86_OPND_GPR && o->size == 1 && o->reg >= AF_RSP && o->reg <= AF_RDI)
+      need_rex = true;
+  }
+
+  size_t n = 0;
+  if (r->pfx) out[n++] = r->pfx;
+  if (rex || need_rex) out[n++] = (uint8_t)(0x40 | rex);
+  for (int i = 0; i < r->nopc; i++)
+    out[n++] = r->opc[i];
+  if (r->cc) out[n - 1] = (uint8_t)(out[n - 1] + (in->cond & 15));
+  if (opreg) out[n - 1] = (uint8_t)(out[n - 1] + (hw(opreg) & 7));
+  if (r->enc == XE_ST) out[n - 1] = (uint8_t)(out[n - 1] + (in->o[0].reg & 7));
+
+  if (rm && rm->kind != X86_OPND_MEM) {
+    out[n++] = (uint8_t)(0xC0 | (regfield & 7) << 3 | (hw(rm) & 7));
+  } else if (rm) {
+    int base = rm->base, index = rm->index;
+    int32_t disp = rm->disp;
+    int ss = rm->scale == 8 ? 3 : rm->scale == 4 ? 2 : rm->scale == 2 ? 1 : 0;
+    if (base == X86_BASE_RIP) { /* mod 00, rm 101: [rip + disp32] */
+      out[n++] = (uint8_t)((regfield & 7) << 3 | 5);
+      put(out, &n, (uint32_t)disp, 4);
+    } else if (base == AF_REG_NONE) { /* SIB with base 101 and mod 00: [index*s + disp32] */
+      out[n++] = (uint8_t)((regfield & 7) << 3 | 4);
+      out[n++] = (uint8_t)((index >= 0 ? ss : 0) << 6 | (index >= 0 ? index & 7 : 4) << 3 | 5);
+      put(out, &n, (uint32_t)disp, 4);
+    } else {
+      /* rbp/r13 as base have no mod-00 form (it means RIP / no base): they take disp8 0. */
+      int mod = (disp == 0 && (base & 7) != 5) ? 0 : disp == (int8_t)disp ? 1 : 2;
+      bool sib = index >= 0 || (base & 7) == 4; /* rsp/r12 as base need a SIB */
+      out[n++] = (uint8_t)(mod << 6 | (regfield & 7) << 3 | (sib ? 4 : base & 7));
+      if (sib) out[n++] = (uint8_t)(ss << 6 | (index >= 0 ? index & 7 : 4) << 3 | (base & 7));
+      if (mod == 1) out[n++] = (uint8_t)disp;
+      if (mod == 2) put(out, &n, (uint32_t)disp, 4);
+    }
+  }
+
+  for (int k = 0; k < 3; k++) {
+    int f = r->form[k];
+    if (f == XF_I8 || f == XF_I16 || f == XF_I32 || f == XF_I64 || f == XF_U8)
+      put(out, &n, (uint64_t)in->o[k].imm, form_size(f));
+    else if (f == XF_REL8 || f == XF_REL32)
+      put(out, &n, (uint64_t)in->o[k].imm, form_size(f == XF_REL8 ? XF_I8 : XF_I32));
+  }
+  *len = n;
+  return AF_OK;
+}
+
+af_status x86_encode(const x86_inst *in, uint8_t out[15], size_t *len) {
+  *len = 0;
+  if (in->nops > 3 || in->op >= X86_OP_COUNT) return AF_ERR_INVALID;
+  for (int k = 0; k < in->nops; k++)
+    if (!opnd_valid(&in->o[k])) return AF_ERR_INVALID;
+  const x86_row *r = x86_match(in);
+  if (!r) return AF_ERR_UNSUPPORTED;
+  return encode_row(r, in, out, len);
+}
+
+/* ---- the buffer -------------------------------------------------------------- */
+void x86_buf_init(x86_buf *b) { memset(b, 0, sizeof *b); }
+
+void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap) {
+  memset(b, 0, sizeof *b);
+  b->data = mem, b->cap = cap, b->fixed = true;
+}
+
+void x86_buf_free(x86_buf *b) {
+  if (!b->fixed) free(b->data);
+  free(b->labels);
+  free(b->fixups);
+  memset(b, 0, sizeof *b);
+}
+
+static af_status fail(x86_buf *b, af_status s) {
+  if (b->err == AF_OK) b->err = s;
+  return s;
+}
+
+static af_status reserve(x86_buf *b, size_t n) {
+  if (b->len + n <= b->cap) return AF_OK;
+  if (b->fixed) return fail(b, AF_ERR_LIMIT);
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + n)
+    cap *= 2;
+  uint8_t *p = realloc(b->data, cap);
+  if (!p) return fail(b, AF_ERR_NOMEM);
+  b->data = p, b->cap = cap;
+  return AF_OK;
+}
+
+af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n) {
+  af_status s = reserve(b, n);
+  if (s != AF_OK) return s;
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+  return AF_OK;
+}
+
+af_status x86_emit(x86_buf *b, const x86_inst *in) {
+  uint8_t tmp[15];
+  size_t n;
+  af_status s = x86_encode(in, tmp, &n);
+  if (s != AF_OK) return fail(b, s);
+  return x86_emit_bytes(b, tmp, n);
+}
+
+af_status x86_emit0(x86_buf *b, x86_op op) {
+  x86_inst i = x86_inst0(op);
+  return x86_emit(b, &i);
+}
+af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a) {
+  x86_inst i = x86_inst1(op, a);
+  return x86_emit(b, &i);
+}
+af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
+  x86_inst i = x86_inst2(op, a, c);
+  return x86_emit(b, &i);
+}
+af_status x86_emit3(x86_buf *b, x86_op op, x86_operand a, x86_operand c, x86_operand d) {
+  x86_inst i = x86_inst3(op, a, c, d);
+  return x86_emit(b, &i);
+}
+af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops, x86_operand a, x86_operand c) {
+  x86_inst i = nops == 1 ? x86_inst1(op, a) : x86_inst2(op, a, c);
+  i.cond = (uint8_t)cc;
+  return x86_emit(b, &i);
+}
+
+af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v) {
+  if (size == 8 && v >= 0 && v <= (int64_t)UINT32_MAX) size = 4;
+  return x86_emit2(b, X86_MOV, x86_gpr(r, size), x86_imm(v));
+}
+
+af_status x86_align(x86_buf *b, size_t align) {
+  while (align && b->len % align) {
+    af_status s = x86_emit_bytes(b, "\x90", 1);
+    if (s != AF_OK) return s;
+  }
+  return AF_OK;
+}
+
+/* ---- labels ------------------------------------------------------------------- */
+int x86_label(x86_buf *b) {
+  if (b->nlabels == b->caplabels) {
+    int cap = b->caplabels ? 2 * b->caplabels : 16;
+    long *p = realloc(b->labels, (size_t)cap * sizeof *p);
+    if (!p) return fail(b, AF_ERR_NOMEM), -1;
+    b->labels = p, b->caplabels = cap;
+  }
+  b->labels[b->nlabels] = -1;
+  return b->nlabels++;
+}
+
+static void patch(x86_buf *b, const x86_fixup *f, long target) {
+  int32_t d = (int32_t)(target - (long)(f->pos + (size_t)f->size));
+  for (int i = 0; i < f->size; i++)
+    b->data[f->pos + (size_t)i] = (uint8_t)((uint32_t)d >> (8 * i));
+}
+
+af_status x86_bind(x86_buf *b, int label) {
+  if (label < 0 || label >= b->nlabels || b->labels[label] >= 0) return fail(b, AF_ERR_INVALID);
+  b->labels[label] = (long)b->len;
+  for (int i = 0; i < b->nfixups; i++) {
+    if (b->fixups[i].label != label) continue;
+    patch(b, &b->fixups[i], (long)b->len);
+    b->fixups[i] = b->fixups[--b->nfixups];
+    i--;
+  }
+  return AF_OK;
+}
+
+/* A branch to a label: rel8 backwards when it reaches, else rel32 (patched at bind). */
+static af_status branch(x86_buf *b, x86_op op, x86_cond cc, int label) {
+  if (label < 0 || label >= b->nlabels) return fail(b, AF_ERR_INVALID);
+  x86_inst in = x86_inst1(op, x86_rel(op == X86_CALL ? 4 : 1, 0));
+  in.cond = (uint8_t)cc;
+  uint8_t tmp[15];
+  size_t n;
+  long target = b->labels[label];
+  if (target >= 0 && op != X86_CALL) {
+    af_status s = x86_encode(&in, tmp, &n);
+    if (s != AF_OK) return fail(b, s);
+    long d = target - (long)(b->len + n);
+    if (d == (int8_t)d) {
+      in.o[0].imm = d;
+      return x86_emit(b, &in);
+    }
+  }
+  in.o[0].size = 4;
+  af_status s = x86_encode(&in, tmp, &n);
+  if (s != AF_OK) return fail(b, s);
+  if (target >= 0) {
+    long d = target - (long)(b->len + n);
+    if (d != (int32_t)d) return fail(b, AF_ERR_LIMIT);
+    in.o[0].imm = d;
+    return x86_emit(b, &in);
+  }
+  if (b->nfixups == b->capfixups) {
+    int cap = b->capfixups ? 2 * b->capfixups : 16;
+    x86_fixup *p = realloc(b->fixups, (size_t)cap * sizeof *p);
+    if (!p) return fail(b, AF_ERR_NOMEM);
+    b->fixups = p, b->capfixups = cap;
+  }
+  s = x86_emit(b, &in);
+  if (s != AF_OK) return s;
+  b->fixups[b->nfixups++] = (x86_fixup){.pos = b->len - 4, .size = 4, .label = label};
+  return AF_OK;
+}
+
+af_status x86_jmp_label(x86_buf *b, int label) { return branch(b, X86_JMP, X86_CC_O, label); }
+af_status x86_jcc_label(x86_buf *b, x86_cond cc, int label) {
+  return branch(b, X86_JCC, cc, label);
+}
+af_status x86_call_label(x86_buf *b, int label) { return branch(b, X86_CALL, X86_CC_O, label); }
+
+af_status x86_buf_finish(x86_buf *b) {
+  if (b->err != AF_OK) return b->err;
+  if (b->nfixups) return fail(b, AF_ERR_INVALID);
+  return AF_OK;
+}

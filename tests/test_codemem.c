@@ -1,0 +1,246 @@
+/* test_codemem.c - W^X executable memory: encode small functions, seal, call them (sysv_abi
+ * and ms_abi), check page permissions in /proc/self/maps and by faulting in a child. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "jit.h"
+#include "x86.h"
+
+#define R32(r) x86_gpr(AF_##r, 4)
+#define R64(r) x86_gpr(AF_##r, 8)
+#define XMM(n) x86_xmm(AF_XMM##n)
+
+typedef int(__attribute__((sysv_abi)) * sysv_ii)(int, int);
+typedef int(__attribute__((ms_abi)) * ms_ii)(int, int);
+typedef double(__attribute__((sysv_abi)) * sysv_dd)(double, double);
+typedef float(__attribute__((ms_abi)) * ms_ff)(float, float);
+typedef long double(__attribute__((sysv_abi)) * sysv_ll)(long double, long double);
+typedef long(__attribute__((sysv_abi)) * sysv_l)(long);
+typedef int(__attribute__((sysv_abi)) * sysv_v)(void);
+
+/* Permissions of the mapping holding p, from /proc/self/maps ("r-xp"), or "" if none. */
+static void perms_of(const void *p, char out[5]) {
+  out[0] = 0;
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) return;
+  char line[512];
+  uintptr_t a = (uintptr_t)p;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    char pr[5];
+    if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) == 3 && a >= lo && a < hi) {
+      memcpy(out, pr, 5);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+/* Runs fn(p) in a child; returns the signal that killed it, or 0 if it exited. */
+static int child_signal(void (*fn)(void *), void *p) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL); /* no sanitizer handler: the plain fault is the answer */
+    fn(p);
+    _exit(0);
+  }
+  int st = 0;
+  if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+  return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+static void write_to(void *p) { *(volatile uint8_t *)p = 0xC3; }
+static void exec_at(void *p) { ((sysv_v)p)(); }
+
+/* Encodes with the growable buffer and copies into code memory. */
+static void *add_code(codemem *m, x86_buf *b) {
+  void *fn = NULL;
+  CHECK(x86_buf_finish(b) == AF_OK);
+  CHECK(codemem_add(m, b->data, b->len, &fn) == AF_OK);
+  CHECK(fn && (uintptr_t)fn % CODEMEM_ALIGN == 0);
+  x86_buf_free(b);
+  return fn;
+}
+
+static void test_calls(void) {
+  codemem *m;
+  CHECK(codemem_new(&m, 0) == AF_OK);
+  x86_buf b;
+
+  /* int add(int a, int b) under SysV: a in edi, b in esi. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOV, R32(RAX), R32(RDI));
+  x86_emit2(&b, X86_ADD, R32(RAX), R32(RSI));
+  x86_emit0(&b, X86_RET);
+  sysv_ii add_sysv = (sysv_ii)add_code(m, &b);
+
+  /* The same under Win64: a in ecx, b in edx. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOV, R32(RAX), R32(RCX));
+  x86_emit2(&b, X86_SUB, R32(RAX), R32(RDX));
+  x86_emit0(&b, X86_RET);
+  ms_ii sub_ms = (ms_ii)add_code(m, &b);
+
+  /* double add under SysV: xmm0 + xmm1. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_ADDSD, XMM(0), XMM(1));
+  x86_emit0(&b, X86_RET);
+  sysv_dd addsd = (sysv_dd)add_code(m, &b);
+
+  /* float mul under Win64, through a high register and the stack: movss [rsp-8]. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOVSS, XMM(9), XMM(0));
+  x86_emit2(&b, X86_MOVSS, x86_mem(4, AF_RSP, AF_REG_NONE, 1, -8), XMM(1));
+  x86_emit2(&b, X86_MULSS, XMM(9), x86_mem(4, AF_RSP, AF_REG_NONE, 1, -8));
+  x86_emit2(&b, X86_MOVAPS, XMM(0), XMM(9));
+  x86_emit0(&b, X86_RET);
+  ms_ff mulss = (ms_ff)add_code(m, &b);
+
+  /* long double add under SysV: both arguments in memory at [rsp+8] and [rsp+24], the result
+   * in st(0) (psABI 3.2.3, class X87). */
+  x86_buf_init(&b);
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 8));
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 24));
+  x86_emit1(&b, X86_FADDP, x86_st(1));
+  x86_emit0(&b, X86_RET);
+  sysv_ll addl = (sysv_ll)add_code(m, &b);
+
+  /* x87 subtraction direction (SDM: FSUBP ST(i),ST(0) computes ST(i) - ST(0); FSUBRP the
+   * reverse): st0 = b, st1 = a after the two loads. */
+  x86_buf_init(&b);
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 8));
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 24));
+  x86_emit1(&b, X86_FSUBP, x86_st(1));
+  x86_emit0(&b, X86_RET);
+  sysv_ll subl = (sysv_ll)add_code(m, &b);
+  x86_buf_init(&b);
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 8));
+  x86_emit1(&b, X86_FLD, x86_base(10, AF_RSP, 24));
+  x86_emit1(&b, X86_FSUBRP, x86_st(1));
+  x86_emit0(&b, X86_RET);
+  sysv_ll subrl = (sysv_ll)add_code(m, &b);
+
+  /* long -> double -> long through cvtsi2sd / mulsd / cvttsd2si, with xmm13 and r11. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOV, R64(R11), R64(RDI));
+  x86_emit2(&b, X86_CVTSI2SD, XMM(13), R64(R11));
+  x86_emit2(&b, X86_MULSD, XMM(13), XMM(13));
+  x86_emit2(&b, X86_CVTTSD2SI, R64(RAX), XMM(13));
+  x86_emit0(&b, X86_RET);
+  sysv_l square = (sysv_l)add_code(m, &b);
+
+  /* 128-bit shift left by cl through shld: (rsi:rdi) << cl, high half returned. */
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOV, R64(RAX), R64(RSI));
+  x86_emit2(&b, X86_MOV, R64(RCX), R64(RDX));
+  x86_emit3(&b, X86_SHLD, R64(RAX), R64(RDI), x86_gpr(AF_RCX, 1));
+  x86_emit0(&b, X86_RET);
+  long (*__attribute__((sysv_abi)) shl128hi)(long, long, long) = (void *)add_code(m, &b);
+
+  /* A loop with labels: sum of 1..n (n in rdi), using jcc forward and backward. */
+  x86_buf_init(&b);
+  int top = x86_label(&b), done = x86_label(&b);
+  x86_emit2(&b, X86_XOR, R32(RAX), R32(RAX));
+  x86_bind(&b, top);
+  x86_emit2(&b, X86_TEST, R64(RDI), R64(RDI));
+  x86_jcc_label(&b, X86_CC_E, done);
+  x86_emit2(&b, X86_ADD, R64(RAX), R64(RDI));
+  x86_emit2(&b, X86_SUB, R64(RDI), x86_imm(1));
+  x86_jmp_label(&b, top);
+  x86_bind(&b, done);
+  x86_emit0(&b, X86_RET);
+  sysv_l sum = (sysv_l)add_code(m, &b);
+
+  /* Before sealing: writable, not executable. */
+  char pr[5];
+  perms_of((void *)add_sysv, pr);
+  CHECKF(!strcmp(pr, "rw-p"), "open batch is %s", pr);
+  CHECK(!codemem_is_sealed(m, (void *)add_sysv));
+  CHECK(child_signal(exec_at, (void *)add_sysv) == SIGSEGV); /* NX: not executable yet */
+
+  CHECK(codemem_seal(m) == AF_OK);
+  perms_of((void *)add_sysv, pr);
+  CHECKF(!strcmp(pr, "r-xp"), "sealed batch is %s", pr);
+  CHECK(codemem_is_sealed(m, (void *)add_sysv));
+  CHECK(child_signal(write_to, (void *)add_sysv) == SIGSEGV); /* never writable again */
+  CHECK(codemem_seal(m) == AF_OK);                            /* nothing open: no-op */
+
+  volatile int a = 40, c = 2; /* volatile: the compiler cannot fold the calls' results */
+  CHECK(add_sysv(a, c) == 42);
+  CHECK(add_sysv(-7, a) == 33);
+  CHECK(sub_ms(a, c) == 38);
+  volatile double x = 1.25, y = 2.5;
+  CHECK(addsd(x, y) == 3.75);
+  volatile float f = 1.5f, g = -4.0f;
+  CHECK(mulss(f, g) == -6.0f);
+  volatile long double la = 1.0L, lb = 0x1p-63L; /* needs the 64-bit x87 mantissa */
+  CHECK(addl(la, lb) == 1.0L + 0x1p-63L && addl(la, lb) != 1.0L);
+  CHECK(subl(5.0L, 2.0L) == 3.0L && subrl(5.0L, 2.0L) == -3.0L);
+  CHECK(square(-94906265L) == 9007199136250225L && square(12) == 144);
+  CHECK(shl128hi((long)0x8000000000000001ull, 1, 4) == 0x18);
+  volatile long n = 100;
+  CHECK(sum(n) == 5050 && sum(0) == 0);
+
+  /* New code after a seal goes to a fresh mapping. */
+  size_t before = codemem_nbatches(m);
+  x86_buf_init(&b);
+  x86_emit2(&b, X86_MOV, R32(RAX), x86_imm(7));
+  x86_emit0(&b, X86_RET);
+  sysv_v seven = (sysv_v)add_code(m, &b);
+  CHECK(codemem_nbatches(m) == before + 1);
+  perms_of((void *)seven, pr);
+  CHECKF(!strcmp(pr, "rw-p"), "fresh batch is %s", pr);
+  CHECK(codemem_seal(m) == AF_OK);
+  CHECK(seven() == 7 && add_sysv(1, 2) == 3);
+  codemem_free(m);
+}
+
+/* Many functions in many batches (small batches, one seal every few functions), one larger
+ * than a batch, all called after every seal. */
+static void test_many(void) {
+  enum { NFN = 600 };
+  codemem *m;
+  CHECK(codemem_new(&m, 4096) == AF_OK);
+  static sysv_v fns[NFN];
+  for (int i = 0; i < NFN; i++) {
+    x86_buf b;
+    x86_buf_init(&b);
+    x86_emit2(&b, X86_MOV, R32(RAX), x86_imm(i * 3 + 1));
+    if (i % 7 == 0) /* some longer ones: padding with 100 nops */
+      for (int k = 0; k < 100; k++)
+        x86_emit0(&b, X86_NOP);
+    x86_emit0(&b, X86_RET);
+    fns[i] = (sysv_v)add_code(m, &b);
+    if (i % 50 == 49) CHECK(codemem_seal(m) == AF_OK);
+  }
+  CHECK(codemem_seal(m) == AF_OK);
+  int bad = 0;
+  for (int i = 0; i < NFN; i++)
+    bad += fns[i]() != i * 3 + 1 || !codemem_is_sealed(m, (void *)fns[i]);
+  CHECKF(bad == 0, "%d functions wrong", bad);
+  CHECKF(codemem_nbatches(m) >= NFN / 50, "%zu batches", codemem_nbatches(m));
+
+  /* An allocation larger than the batch size gets its own mapping. */
+  void *big;
+  CHECK(codemem_alloc(m, 3 * 4096 + 5, &big) == AF_OK && (uintptr_t)big % 16 == 0);
+  memset(big, 0x90, 3 * 4096 + 4);
+  ((uint8_t *)big)[3 * 4096 + 4] = 0xC3;
+  CHECK(codemem_seal(m) == AF_OK);
+  ((sysv_v)big)();
+  CHECK(codemem_is_sealed(m, (uint8_t *)big + 3 * 4096));
+  codemem_free(m);
+  codemem_free(NULL);
+}
+
+int main(void) {
+  test_calls();
+  test_many();
+  return check_done();
+}
