@@ -14,4 +14,9 @@
 #include "codemem.h"
 #include "gen.h"
 
+/* Options of a compilation. */
+typedef struct {
+  const char *inject; /* a mutant's name (doc/mutants.md), NULL for a correct JIT */
+} af_jit_opts;
+
 #endif

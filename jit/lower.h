@@ -1,0 +1,102 @@
+/* lower.h - private to jit/: the baseline lowering of case IR to x86-64 (every value in a slot). */
+#ifndef ABIFUZZ_JIT_LOWER_H
+#define ABIFUZZ_JIT_LOWER_H
+
+#include "jit.h"
+#include "x86.h"
+
+/* The baseline lowering keeps every IR value in a stack slot of its function's
+ * frame; an instruction loads its operands into scratch registers, computes, and
+ * stores the result into its own slot. Argument and return locations come only
+ * from af_classify (gen/). A register allocator (regalloc.h) replaces slots with
+ * registers later; the ABI-facing code (lower_call.c) does not change for it.
+ *
+ * Frame, rbp-based (rbp is 16-aligned: RSP+8 is 16-aligned at entry, psABI
+ * 3.2.2 and Microsoft "x64 stack usage"):
+ *
+ *   [rbp+16 ...]   incoming stack arguments (Win64: the 32-byte home space first,
+ *                  which the callee owns; variadic Win64 functions spill RCX..R9
+ *                  there)
+ *   [rbp+8]        return address
+ *   [rbp+0]        caller's rbp
+ *   [rbp-8 ...]    saved non-volatile registers (Win64: RSI RDI, XMM6-XMM15 in
+ *                  full, always, in the baseline)
+ *   ...            value slots (16-aligned, 16*ceil(size/16) bytes each),
+ *                  LOCAL regions (align-1 + AF_REGION_SIZE bytes, aligned at run
+ *                  time), the incoming sret pointer, the SysV register save
+ *                  area of a variadic function, by-reference copies for calls
+ *   [rsp ...]      the outgoing argument area (Win64: home space first); RSP is
+ *                  16-aligned at every call
+ *
+ * Scratch registers the op lowering may use freely between instructions:
+ * RAX RCX RDX R8 R9 R10 R11 and XMM0-XMM5 (volatile in both conventions) and
+ * the x87 stack, which is empty between instructions. Nothing lives in a
+ * register across an IR instruction. */
+
+/* Runtime helpers the JIT code may call for what SSE2 lacks (f16 conversions,
+ * i128 <-> float, saturating float -> i128) and for MIX's fold. They are
+ * ordinary sysv_abi C functions (lower_rt.c); calls to them follow SysV. */
+typedef struct jit_rt {
+  const af_case *c;
+  uint8_t *objects[AF_MAX_OBJECTS]; /* the run's object regions, for pointer ids */
+} jit_rt;
+
+typedef struct lower_ctx {
+  const af_case *c;
+  int fn;                   /* function index */
+  const af_func *f;
+  af_callinfo ci;           /* the function's own classification */
+  x86_buf *b;               /* where the code goes */
+  const af_jit_opts *o;     /* options (mutants) */
+  jit_rt *rt;               /* runtime context, passed to helpers */
+  const uint64_t *fn_table; /* fn_table[k]: entry address of function k (filled
+                               after placement; code calls through it) */
+  int32_t *slot;            /* [nvalues] rbp displacement of every value's slot */
+  int32_t *local_area;      /* [ninsts] rbp displacement of a LOCAL's raw area */
+  int32_t frame;            /* bytes reserved below rbp, a multiple of 16 */
+  int32_t sret_save;        /* rbp displacement of the saved incoming sret pointer */
+  int32_t va_save;          /* SysV variadic: rbp displacement of the register
+                               save area (6 GPRs then 8 XMMs, psABI 3.5.7) */
+  int32_t copy_area;        /* rbp displacement of the by-reference copy area */
+  int32_t copy_size;
+  int32_t out_size;         /* outgoing argument area at [rsp] */
+  int epilogue;             /* label */
+  af_error *err;
+} lower_ctx;
+
+/* ---- lower_util.c: operands and moves every part uses ---- */
+/* [rbp + slot(v) + off], an operand of `size` bytes (0 for lea). */
+x86_operand lw_slot(const lower_ctx *L, int value, int32_t off, int size);
+/* Loads an integer-like scalar (bool, i8..u64, ptr) of `type` from [base+off]
+ * into r, extended to 64 bits by the type's signedness (bool zero-extends). */
+void lw_load_int(lower_ctx *L, af_reg r, af_reg base, int32_t off, int type);
+/* Stores the low `size` bytes (1, 2, 4, 8) of r to [base+off]. */
+void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r, int size);
+/* Copies n bytes [sbase+soff] -> [dbase+doff] through R11 (8/4/2/1 chunks).
+ * The areas may not overlap; neither base may be R11. */
+void lw_copy(lower_ctx *L, af_reg dbase, int32_t doff, af_reg sbase, int32_t soff, uint32_t n);
+/* Loads / stores the `size` (4, 8 or 16) low bytes of an XMM register. */
+void lw_load_xmm(lower_ctx *L, af_reg x, af_reg base, int32_t off, int size);
+void lw_store_xmm(lower_ctx *L, af_reg base, int32_t off, af_reg x, int size);
+/* Calls a sysv_abi C function at `fn` through R11 (RSP is 16-aligned in a body). */
+void lw_call_abs(lower_ctx *L, const void *fn);
+/* Records the first error (sticky) and returns it. */
+af_status lw_fail(lower_ctx *L, af_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- lower_ops.c: every instruction but CALL and RET ---- */
+/* Bytes of frame an instruction needs besides its value slot (LOCAL: its
+ * region; others 0); lower.c reserves them and fills local_area. */
+uint32_t lower_inst_frame_need(const lower_ctx *L, const af_inst *in);
+af_status lower_inst(lower_ctx *L, const af_inst *in, int index);
+
+/* ---- lower_call.c: the ABI-facing part ---- */
+af_status lower_prologue(lower_ctx *L);  /* save, frame, incoming args -> slots */
+af_status lower_call(lower_ctx *L, const af_inst *in);
+af_status lower_ret(lower_ctx *L, const af_inst *in);
+af_status lower_epilogue(lower_ctx *L);
+
+/* ---- lower_rt.c: the runtime helpers (sysv_abi C) ---- */
+uint64_t jit_rt_fold(const jit_rt *rt, uint64_t h, const void *value, int type);
+
+#endif
