@@ -19,4 +19,32 @@ typedef struct {
   const char *inject; /* a mutant's name (doc/mutants.md), NULL for a correct JIT */
 } af_jit_opts;
 
+
+/* ---- compiling and running a case (jit.c, lower.c; helper F1) ---------------------------- */
+/* A compiled case: every function of the case (host ones too, for now) in sealed code memory,
+ * calls between them through a table of entry addresses, and a runner thunk. The case must
+ * outlive the af_jit. */
+typedef struct af_jit af_jit;
+
+/* Compiles every function of c. AF_ERR_UNSUPPORTED (err says why) for what the baseline
+ * lowering cannot do yet; *out is NULL on any error. o may be NULL (defaults). */
+af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err);
+void af_jit_free(af_jit *j);
+/* Entry address of function k (NULL out of range), for the harness. */
+const void *af_jit_fn(const af_jit *j, int k);
+
+/* One run's outcome, like af_interp_result: the checksum (gen.h: fold of the return value,
+ * a returned pointer mapped back to its object, then every object's final bytes). */
+typedef struct {
+  uint64_t checksum;
+  af_value ret; /* bytes malloc'd (af_jit_result_free); ptr: obj, -1 if no object */
+  uint8_t objects[AF_MAX_OBJECTS][AF_REGION_SIZE]; /* final object contents */
+} af_jit_result;
+
+/* Runs the entry on c->inputs (fresh 64-aligned copies of the objects). inputs (may be NULL:
+ * c->inputs) overrides the input values, for tests. A crash of the generated code is not
+ * caught here: run it in a child process if it may crash. */
+af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_error *err);
+void af_jit_result_free(af_jit_result *res);
+
 #endif

@@ -98,5 +98,39 @@ af_status lower_epilogue(lower_ctx *L);
 
 /* ---- lower_rt.c: the runtime helpers (sysv_abi C) ---- */
 uint64_t jit_rt_fold(const jit_rt *rt, uint64_t h, const void *value, int type);
+/* Added by lower_ops (F2): what the op lowering calls instead of inlining. Pointers are
+ * slot addresses; every helper repeats gen/interp.c's C expressions exactly. */
+void jit_rt_fconv(void *d, const void *a, int from, int to); /* float -> float */
+void jit_rt_itof(void *d, const void *a, int from, int to);  /* integer -> float */
+void jit_rt_ftoi(void *d, const void *a, int from, int to);  /* float -> integer, saturating */
+/* Bit-field GET (d gets the leaf of `type`) / SET (d already holds the aggregate copy). */
+void jit_rt_bf_get(void *d, const void *agg, uint32_t bit_offset, int bits, int type);
+void jit_rt_bf_set(void *d, const void *val, uint32_t bit_offset, int bits, int type);
+
+/* ---- lower_call.c / lower.c additions (helper F1) ---- */
+/* Win64 frames save RSI and RDI at [rbp-8], [rbp-16] and XMM6..XMM15 (all 128 bits)
+ * at [rbp-32-16*k]: the top LOWER_W64_SAVE bytes below rbp. */
+#define LOWER_W64_SAVE 176
+/* SysV variadic register save area: 6 GPRs, then 8 XMMs (psABI 3.5.7, Figure 3.33). */
+#define LOWER_VA_SAVE 176
+/* One call: an IR CALL or the runner thunk's call of the entry. */
+typedef struct {
+  int callee;           /* function index */
+  af_reg abase;         /* argument i lies at [abase + adisp[i]]: RBP or R10 */
+  const int32_t *adisp; /* [callee's nparams] */
+  int32_t rdisp;        /* the result goes to [rbp + rdisp] (16-rounded room) */
+} lower_site;
+af_status lower_call_site(lower_ctx *L, const lower_site *s);
+/* What a call of function `callee` needs in the caller's frame: the outgoing argument area
+ * (home space included) and the by-reference copy area. */
+af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
+                          uint32_t *copy_bytes);
+/* The runner thunk, a SysV function `void run(const uint8_t *in, uint8_t *ret)`: calls
+ * function `callee` with argument i read from in + in_off[i] (pointers as addresses) and
+ * stores its return value (type size bytes) at ret. L needs c, b, fn_table, err. */
+af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off);
+/* lower.c: lowers function fn of c into b (prologue, body, epilogue). */
+af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,
+                         const uint64_t *fn_table, x86_buf *b, af_error *err);
 
 #endif

@@ -1,0 +1,192 @@
+/* jit.c - the JIT's public API: compile a case, run its entry, compute the checksum. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+
+struct af_jit {
+  const af_case *c;
+  af_jit_opts o;
+  codemem *mem;
+  jit_rt *rt;      /* stable address: the code refers to it */
+  uint64_t *table; /* [AF_MAX_FUNCS] entry addresses; calls go through it */
+  void (*runner)(const uint8_t *in, uint8_t *ret);
+  int32_t in_off[AF_MAX_PARAMS]; /* input i at in + in_off[i] */
+  size_t in_size;
+};
+
+static af_status fail(af_error *err, af_status s, const char *msg) {
+  if (err) snprintf(err->msg, sizeof err->msg, "%s", msg);
+  return s;
+}
+
+void af_jit_free(af_jit *j) {
+  if (!j) return;
+  codemem_free(j->mem);
+  free(j->rt);
+  free(j->table);
+  free(j);
+}
+
+const void *af_jit_fn(const af_jit *j, int k) {
+  if (!j || k < 0 || k >= j->c->nfuncs) return NULL;
+  return (const void *)(uintptr_t)j->table[k];
+}
+
+static af_status place(af_jit *j, x86_buf *b, void **where) {
+  return codemem_add(j->mem, b->data, b->len, where);
+}
+
+af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err) {
+  *out = NULL;
+  if (c->entry < 0 || c->entry >= c->nfuncs || c->ninputs != c->funcs[c->entry].sig.nparams)
+    return fail(err, AF_ERR_INVALID, "bad entry or inputs");
+  af_jit *j = calloc(1, sizeof *j);
+  if (!j) return fail(err, AF_ERR_NOMEM, "out of memory");
+  j->c = c;
+  if (o) j->o = *o;
+  j->rt = calloc(1, sizeof *j->rt);
+  j->table = calloc(AF_MAX_FUNCS, sizeof *j->table);
+  af_status s = AF_OK;
+  if (!j->rt || !j->table) {
+    s = fail(err, AF_ERR_NOMEM, "out of memory");
+    goto bad;
+  }
+  j->rt->c = c;
+  if ((s = codemem_new(&j->mem, 0)) != AF_OK) {
+    fail(err, s, "cannot map code memory");
+    goto bad;
+  }
+  for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
+    x86_buf b;
+    x86_buf_init(&b);
+    void *where = NULL;
+    s = lower_function(c, k, &j->o, j->rt, j->table, &b, err);
+    if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
+    if (s == AF_OK) j->table[k] = (uint64_t)(uintptr_t)where;
+    x86_buf_free(&b);
+  }
+  if (s != AF_OK) goto bad;
+  /* the runner: input i at a 16-aligned offset, 16-rounded (parts may be read as words) */
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  size_t off = 0;
+  for (int i = 0; i < sig->nparams; i++) {
+    int t = sig->params[i];
+    size_t size = t == AF_T_PTR ? 8 : c->types[t].size;
+    j->in_off[i] = (int32_t)off;
+    off += (size + 15) & ~(size_t)15;
+    if (!size) off += 16;
+  }
+  j->in_size = off + 16;
+  {
+    x86_buf b;
+    x86_buf_init(&b);
+    lower_ctx L = {0};
+    L.c = c;
+    L.fn = -1;
+    L.b = &b;
+    L.o = &j->o;
+    L.rt = j->rt;
+    L.fn_table = j->table;
+    L.err = err;
+    void *where = NULL;
+    s = lower_runner(&L, c->entry, j->in_off);
+    if (s == AF_OK) s = x86_buf_finish(&b);
+    if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
+    x86_buf_free(&b);
+    if (s != AF_OK) goto bad;
+    j->runner = (void (*)(const uint8_t *, uint8_t *))where;
+  }
+  if ((s = codemem_seal(j->mem)) != AF_OK) {
+    fail(err, s, "cannot seal code memory");
+    goto bad;
+  }
+  *out = j;
+  return AF_OK;
+bad:
+  af_jit_free(j);
+  return s;
+}
+
+void af_jit_result_free(af_jit_result *res) {
+  free(res->ret.bytes);
+  res->ret.bytes = NULL;
+}
+
+af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_error *err) {
+  const af_case *c = j->c;
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  memset(res, 0, sizeof *res);
+  res->ret.obj = -1;
+  if (!inputs) inputs = c->inputs;
+  uint8_t *objs = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+  uint8_t *in = aligned_alloc(16, (j->in_size + 15) & ~(size_t)15);
+  uint8_t *ret = aligned_alloc(16, AF_MAX_TYPE_SIZE + 64);
+  af_status s = AF_OK;
+  if (!objs || !in || !ret) {
+    s = fail(err, AF_ERR_NOMEM, "out of memory");
+    goto out;
+  }
+  memset(objs, 0, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+  memset(in, 0, (j->in_size + 15) & ~(size_t)15);
+  memset(ret, 0, AF_MAX_TYPE_SIZE + 64);
+  for (int k = 0; k < AF_MAX_OBJECTS; k++)
+    j->rt->objects[k] = k < c->nobjects ? objs + (size_t)k * AF_REGION_SIZE : NULL;
+  for (int k = 0; k < c->nobjects; k++)
+    memcpy(j->rt->objects[k], c->objects[k].init, AF_REGION_SIZE);
+  for (int i = 0; i < sig->nparams; i++) {
+    const af_value *v = &inputs[i];
+    if (v->type != sig->params[i]) {
+      s = fail(err, AF_ERR_INVALID, "input type differs from the parameter's");
+      goto out;
+    }
+    if (v->type == AF_T_PTR) {
+      if (v->obj < 0 || v->obj >= c->nobjects) {
+        s = fail(err, AF_ERR_INVALID, "pointer input names no object");
+        goto out;
+      }
+      uint64_t a = (uint64_t)(uintptr_t)j->rt->objects[v->obj];
+      memcpy(in + j->in_off[i], &a, 8);
+    } else if (v->size) {
+      memcpy(in + j->in_off[i], v->bytes, v->size);
+    }
+  }
+  j->runner(in, ret);
+
+  uint64_t h = 0;
+  int rt = sig->ret;
+  res->ret.type = rt;
+  if (rt == AF_T_PTR) {
+    uint64_t a;
+    memcpy(&a, ret, 8);
+    for (int k = 0; k < c->nobjects; k++)
+      if ((uint64_t)(uintptr_t)j->rt->objects[k] == a) res->ret.obj = k;
+    h = af_fold_value(c, h, &res->ret);
+  } else if (rt != AF_T_VOID) {
+    res->ret.size = c->types[rt].size;
+    res->ret.bytes = malloc(res->ret.size ? res->ret.size : 1);
+    if (!res->ret.bytes) {
+      s = fail(err, AF_ERR_NOMEM, "out of memory");
+      goto out;
+    }
+    memcpy(res->ret.bytes, ret, res->ret.size);
+    h = af_fold_value(c, h, &res->ret);
+  }
+  for (int k = 0; k < c->nobjects; k++) {
+    memcpy(res->objects[k], j->rt->objects[k], AF_REGION_SIZE);
+    for (int b = 0; b < AF_REGION_SIZE; b += 8) {
+      uint64_t x = 0;
+      for (int i = 0; i < 8; i++)
+        x |= (uint64_t)res->objects[k][b + i] << (8 * i);
+      h = af_fold_u64(h, x);
+    }
+  }
+  res->checksum = h;
+out:
+  for (int k = 0; k < AF_MAX_OBJECTS; k++)
+    j->rt->objects[k] = NULL;
+  free(objs);
+  free(in);
+  free(ret);
+  return s;
+}

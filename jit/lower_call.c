@@ -1,0 +1,357 @@
+/* lower_call.c - the ABI-facing lowering: prologue, incoming arguments, calls, returns. */
+#include <string.h>
+
+#include "lower.h"
+
+/* Every location comes from af_classify (gen/classify_*.c); this file only moves bytes
+ * between those locations and value slots. Value slots (and the runner's buffers) are
+ * 16-rounded, so a part (offset 0 or 8, at most 8 bytes unless SSEUP) may be moved as a
+ * whole 8-byte word even when the value's last eightbyte is shorter. */
+
+static uint32_t type_size(const af_case *c, int t) {
+  return t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
+}
+
+static int is_xmm(af_reg r) { return r >= AF_XMM0 && r <= AF_XMM15; }
+
+static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
+
+/* Register parts are at most 16 bytes, or 32 for a YMM register (__m256). */
+static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *ci) {
+  (void)sig;
+  const af_loc *all[AF_MAX_PARAMS + 1];
+  all[0] = &ci->ret;
+  for (int i = 0; i < ci->nargs; i++)
+    all[i + 1] = &ci->args[i];
+  for (int i = 0; i <= ci->nargs; i++)
+    for (int k = 0; k < all[i]->nparts; k++) {
+      const af_part *p = &all[i]->parts[k];
+      if (p->size > 16 && !(p->size == 32 && is_xmm(p->reg)))
+        return lw_fail(L, AF_ERR_UNSUPPORTED, "a %u-byte register part", (unsigned)p->size);
+    }
+  return AF_OK;
+}
+
+/* vmovups ymm, [base+disp32] / vmovups [base+disp32], ymm (VEX.256.0F 10 /r, 11 /r; Intel
+ * SDM Vol. 2, 2.3): the encoder has no VEX rows, and only __m256 parts need one. */
+static void vmovups_ymm(lower_ctx *L, int store, af_reg y, af_reg base, int32_t disp) {
+  int r = y - AF_XMM0, b = base;
+  uint8_t code[10];
+  size_t n = 0;
+  code[n++] = 0xC4;
+  code[n++] = (uint8_t)((((~r >> 3) & 1) << 7) | (1 << 6) | (((~b >> 3) & 1) << 5) | 0x01);
+  code[n++] = 0x7C; /* W0, vvvv = 1111 (none), L = 1 (256), pp = none */
+  code[n++] = store ? 0x11 : 0x10;
+  code[n++] = (uint8_t)(0x80 | ((r & 7) << 3) | (b & 7)); /* mod 10: disp32 */
+  if ((b & 7) == 4) code[n++] = 0x24;                     /* rsp/r12 base needs a SIB */
+  memcpy(code + n, &disp, 4);
+  n += 4;
+  x86_emit_bytes(L->b, code, n);
+}
+
+static af_status classify(lower_ctx *L, const af_sig *sig, af_callinfo *ci) {
+  af_error e;
+  e.msg[0] = 0;
+  af_status s = af_classify(L->c, sig, ci, &e);
+  if (s != AF_OK) return lw_fail(L, s, "af_classify: %s", e.msg);
+  return check_sig(L, sig, ci);
+}
+
+/* Stores register part p to [base+off] (off = the part's place in the value). */
+static void store_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p) {
+  if (is_xmm(p->reg)) {
+    if (p->size == 32)
+      vmovups_ymm(L, 1, p->reg, base, off);
+    else if (p->size == 4 || p->size == 16)
+      lw_store_xmm(L, base, off, p->reg, p->size);
+    else
+      x86_emit2(L->b, X86_MOVQ, x86_base(8, base, off), x86_xmm(p->reg)); /* 2, 6, 8 */
+  } else if (p->size == 1 || p->size == 2 || p->size == 4 || p->size == 8) {
+    lw_store_int(L, base, off, p->reg, p->size);
+  } else { /* 3, 5, 6, 7: the tail padding of the slot absorbs the rest */
+    lw_store_int(L, base, off, p->reg, 8);
+  }
+}
+
+/* Loads register part p of a value of type t from [base+off]. A whole narrow scalar integer
+ * is extended to 64 bits by its signedness (bool zero-extends): that meets SysV's
+ * extend-to-32 rule (af_abi.narrow_ext) and costs nothing on Win64. */
+static void load_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p, int t) {
+  if (is_xmm(p->reg)) {
+    if (p->size == 32)
+      vmovups_ymm(L, 0, p->reg, base, off);
+    else if (p->size == 4 || p->size == 16)
+      lw_load_xmm(L, p->reg, base, off, p->size);
+    else
+      x86_emit2(L->b, X86_MOVQ, x86_xmm(p->reg), x86_base(8, base, off));
+    return;
+  }
+  const af_scalar_info *si = t < AF_T_NSCALAR ? af_scalar((af_kind)t) : NULL;
+  if (si && (si->is_int || t == AF_T_BOOL) && si->size <= 8) {
+    lw_load_int(L, p->reg, base, off, t);
+  } else if (p->size == 1 || p->size == 2) {
+    x86_emit2(L->b, X86_MOVZX, x86_gpr(p->reg, 4), x86_base(p->size, base, off));
+  } else if (p->size == 4) {
+    x86_emit2(L->b, X86_MOV, x86_gpr(p->reg, 4), x86_base(4, base, off));
+  } else {
+    x86_emit2(L->b, X86_MOV, x86_gpr(p->reg, 8), x86_base(8, base, off));
+  }
+}
+
+static void lea(lower_ctx *L, af_reg r, af_reg base, int32_t off) {
+  x86_emit2(L->b, X86_LEA, x86_gpr(r, 8), x86_base(0, base, off));
+}
+
+/* ---- prologue and incoming arguments -------------------------------------------------- */
+
+af_status lower_prologue(lower_ctx *L) {
+  const af_abi *abi = af_abi_get(L->f->sig.cc);
+  const af_sig *sig = &L->f->sig;
+  const af_callinfo *ci = &L->ci;
+  if (check_sig(L, sig, ci) != AF_OK) return L->b->err;
+  x86_emit1(L->b, X86_PUSH, x86_gpr(AF_RBP, 8));
+  x86_emit2(L->b, X86_MOV, x86_gpr(AF_RBP, 8), x86_gpr(AF_RSP, 8));
+  /* Win64 variadic: spill the four register slots to their home slots, where va_arg finds
+   * them ("x64 calling convention", Varargs). */
+  if (sig->cc == AF_CC_WIN64 && sig->variadic)
+    for (int i = 0; i < abi->n_int_args; i++)
+      lw_store_int(L, AF_RBP, 16 + 8 * i, abi->int_args[i], 8);
+  if (L->frame > 0) x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame));
+  if (sig->cc == AF_CC_WIN64) {
+    /* RSI, RDI, XMM6-15 are callee-saved on Win64 but clobbered by the SysV helpers and
+     * callees the baseline may call: save them always. */
+    lw_store_int(L, AF_RBP, -8, AF_RSI, 8);
+    lw_store_int(L, AF_RBP, -16, AF_RDI, 8);
+    for (int k = 0; k < 10; k++)
+      lw_store_xmm(L, AF_RBP, -32 - 16 * k, (af_reg)(AF_XMM6 + k), 16);
+  }
+  if (sig->cc == AF_CC_SYSV && sig->variadic) {
+    for (int i = 0; i < abi->n_int_args; i++)
+      lw_store_int(L, AF_RBP, L->va_save + 8 * i, abi->int_args[i], 8);
+    for (int i = 0; i < abi->n_sse_args; i++)
+      lw_store_xmm(L, AF_RBP, L->va_save + 48 + 16 * i, abi->sse_args[i], 16);
+  }
+  if (ci->sret) lw_store_int(L, AF_RBP, L->sret_save, abi->sret_in, 8);
+  /* Parameters into their slots. Variadic ones too: the caller put each where the full
+   * signature's classification says, which is where va_arg would read it. */
+  for (int i = 0; i < sig->nparams; i++) {
+    const af_loc *l = &ci->args[i];
+    int32_t slot = L->slot[i];
+    uint32_t size = type_size(L->c, sig->params[i]);
+    switch (l->kind) {
+    case AF_LOC_NONE: break;
+    case AF_LOC_REG:
+      for (int k = 0; k < l->nparts; k++)
+        store_part(L, AF_RBP, slot + l->parts[k].offset, &l->parts[k]);
+      break;
+    case AF_LOC_STACK: /* [rsp+8+stack_offset] at entry = [rbp+16+stack_offset] */
+      lw_copy(L, AF_RBP, slot, AF_RBP, 16 + l->stack_offset, size);
+      break;
+    case AF_LOC_REF: {
+      af_reg p = AF_R10; /* not an argument register in either convention */
+      if (l->nparts == 1)
+        p = l->parts[0].reg;
+      else
+        x86_emit2(L->b, X86_MOV, x86_gpr(p, 8), x86_base(8, AF_RBP, 16 + l->stack_offset));
+      lw_copy(L, AF_RBP, slot, p, 0, size);
+      break;
+    }
+    default: return lw_fail(L, AF_ERR_UNSUPPORTED, "parameter %d: location kind %d", i, l->kind);
+    }
+  }
+  return L->b->err;
+}
+
+/* ---- calls ------------------------------------------------------------------------------ */
+
+af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
+                          uint32_t *copy_bytes) {
+  af_callinfo ci;
+  const af_sig *sig = &L->c->funcs[callee].sig;
+  *out_bytes = *copy_bytes = 0;
+  af_status s = af_classify(L->c, sig, &ci, NULL);
+  if (s != AF_OK) return s;
+  *out_bytes = ci.stack_bytes;
+  for (int i = 0; i < sig->nparams; i++) {
+    uint32_t size = type_size(L->c, sig->params[i]);
+    if (ci.args[i].kind == AF_LOC_REF) *copy_bytes += round16(size ? size : 1);
+  }
+  return AF_OK;
+}
+
+af_status lower_call_site(lower_ctx *L, const lower_site *s) {
+  const af_case *c = L->c;
+  if (s->callee < 0 || s->callee >= c->nfuncs)
+    return lw_fail(L, AF_ERR_INVALID, "call of function %d", s->callee);
+  const af_sig *sig = &c->funcs[s->callee].sig;
+  const af_abi *abi = af_abi_get(sig->cc);
+  af_callinfo ci;
+  if (classify(L, sig, &ci) != AF_OK) return L->b->err;
+  if ((int32_t)ci.stack_bytes > L->out_size)
+    return lw_fail(L, AF_ERR_INVALID, "outgoing area %d < %u", L->out_size, ci.stack_bytes);
+
+  /* 1. Stack arguments, 2. by-reference copies: both only use R11 (and read through abase),
+   * so no argument register is live yet. */
+  int32_t ref_at[AF_MAX_PARAMS];
+  int32_t acc = 0;
+  for (int i = 0; i < sig->nparams; i++) {
+    const af_loc *l = &ci.args[i];
+    int t = sig->params[i];
+    uint32_t size = type_size(c, t);
+    int32_t src = s->adisp[i];
+    if (l->kind == AF_LOC_STACK) {
+      const af_scalar_info *si = t < AF_T_NSCALAR ? af_scalar((af_kind)t) : NULL;
+      if (si && (si->is_int || t == AF_T_BOOL) && si->size < 8) {
+        /* a narrow integer on the stack: extended like in a register */
+        lw_load_int(L, AF_R11, s->abase, src, t);
+        lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
+      } else {
+        lw_copy(L, AF_RSP, l->stack_offset, s->abase, src, size);
+      }
+    } else if (l->kind == AF_LOC_REF) {
+      /* Win64: a 16-aligned copy the callee may modify ("x64 calling convention",
+       * Parameter passing); the copy area is 16-aligned. */
+      ref_at[i] = L->copy_area + acc;
+      acc += (int32_t)round16(size ? size : 1);
+      if (acc > L->copy_size)
+        return lw_fail(L, AF_ERR_INVALID, "copy area %d too small", L->copy_size);
+      lw_copy(L, AF_RBP, ref_at[i], s->abase, src, size);
+      if (l->nparts == 0) {
+        lea(L, AF_R11, AF_RBP, ref_at[i]);
+        lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
+      }
+    } else if (l->kind != AF_LOC_REG && l->kind != AF_LOC_NONE) {
+      return lw_fail(L, AF_ERR_UNSUPPORTED, "argument %d: location kind %d", i, l->kind);
+    }
+  }
+  /* 3. Register arguments last: each load writes only its own register. */
+  for (int i = 0; i < sig->nparams; i++) {
+    const af_loc *l = &ci.args[i];
+    if (l->kind == AF_LOC_REG) {
+      for (int k = 0; k < l->nparts; k++)
+        load_part(L, s->abase, s->adisp[i] + l->parts[k].offset, &l->parts[k],
+                  l->nparts == 1 ? sig->params[i] : AF_T_STRUCT);
+      /* Win64 variadic float: also in the slot's GPR (abi->vararg_dup_float) */
+      if (l->dup != AF_REG_NONE && l->nparts == 1 && is_xmm(l->parts[0].reg))
+        x86_emit2(L->b, X86_MOVQ, x86_gpr(l->dup, 8), x86_xmm(l->parts[0].reg));
+    } else if (l->kind == AF_LOC_REF && l->nparts == 1) {
+      lea(L, l->parts[0].reg, AF_RBP, ref_at[i]);
+    }
+  }
+  if (ci.sret) lea(L, abi->sret_in, AF_RBP, s->rdisp);
+  /* SysV variadic: AL bounds the vector registers used (psABI 3.5.7) */
+  if (sig->variadic && abi->vararg_al) x86_emit_movimm(L->b, AF_RAX, 4, ci.sse_used);
+  x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
+  x86_emit1(L->b, X86_CALL, x86_base(8, AF_R11, 0));
+
+  /* The result into its slot. */
+  const af_loc *r = &ci.ret;
+  switch (r->kind) {
+  case AF_LOC_NONE: break;
+  case AF_LOC_SRET: break; /* the callee wrote the slot */
+  case AF_LOC_REG:
+    for (int k = 0; k < r->nparts; k++)
+      store_part(L, AF_RBP, s->rdisp + r->parts[k].offset, &r->parts[k]);
+    break;
+  case AF_LOC_X87:
+    x86_emit1(L->b, X86_FSTP, x86_base(10, AF_RBP, s->rdisp));
+    x86_emit2(L->b, X86_MOV, x86_base(2, AF_RBP, s->rdisp + 10), x86_imm(0));
+    x86_emit2(L->b, X86_MOV, x86_base(4, AF_RBP, s->rdisp + 12), x86_imm(0));
+    break;
+  default: return lw_fail(L, AF_ERR_UNSUPPORTED, "return location kind %d", r->kind);
+  }
+  return L->b->err;
+}
+
+af_status lower_call(lower_ctx *L, const af_inst *in) {
+  int32_t adisp[AF_MAX_PARAMS];
+  int callee = (int)in->imm;
+  if (callee < 0 || callee >= L->c->nfuncs)
+    return lw_fail(L, AF_ERR_INVALID, "call of function %d", callee);
+  const af_sig *sig = &L->c->funcs[callee].sig;
+  if (in->nargs != sig->nparams)
+    return lw_fail(L, AF_ERR_INVALID, "call with %d of %d arguments", in->nargs, sig->nparams);
+  if (sig->ret != AF_T_VOID && in->dst < 0)
+    return lw_fail(L, AF_ERR_INVALID, "a call whose result has no value");
+  for (int i = 0; i < in->nargs; i++)
+    adisp[i] = L->slot[in->args[i]];
+  lower_site s = {callee, AF_RBP, adisp, in->dst >= 0 ? L->slot[in->dst] : 0};
+  return lower_call_site(L, &s);
+}
+
+/* ---- returns and the epilogue ----------------------------------------------------------- */
+
+af_status lower_ret(lower_ctx *L, const af_inst *in) {
+  const af_loc *r = &L->ci.ret;
+  int t = L->f->sig.ret;
+  if (r->kind != AF_LOC_NONE) {
+    if (in->nargs < 1) return lw_fail(L, AF_ERR_INVALID, "ret without a value");
+    int32_t slot = L->slot[in->args[0]];
+    switch (r->kind) {
+    case AF_LOC_REG:
+      for (int k = 0; k < r->nparts; k++)
+        load_part(L, AF_RBP, slot + r->parts[k].offset, &r->parts[k],
+                  r->nparts == 1 ? t : AF_T_STRUCT);
+      break;
+    case AF_LOC_X87: x86_emit1(L->b, X86_FLD, x86_base(10, AF_RBP, slot)); break;
+    case AF_LOC_SRET: {
+      /* copy into the caller's buffer and return its address (sret_out) */
+      const af_abi *abi = af_abi_get(L->f->sig.cc);
+      x86_emit2(L->b, X86_MOV, x86_gpr(abi->sret_out, 8), x86_base(8, AF_RBP, L->sret_save));
+      lw_copy(L, abi->sret_out, 0, AF_RBP, slot, type_size(L->c, t));
+      break;
+    }
+    default: return lw_fail(L, AF_ERR_UNSUPPORTED, "return location kind %d", r->kind);
+    }
+  }
+  if (in != &L->f->insts[L->f->ninsts - 1]) x86_jmp_label(L->b, L->epilogue);
+  return L->b->err;
+}
+
+af_status lower_epilogue(lower_ctx *L) {
+  x86_bind(L->b, L->epilogue);
+  if (L->f->sig.cc == AF_CC_WIN64) {
+    x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSI, 8), x86_base(8, AF_RBP, -8));
+    x86_emit2(L->b, X86_MOV, x86_gpr(AF_RDI, 8), x86_base(8, AF_RBP, -16));
+    for (int k = 0; k < 10; k++)
+      lw_load_xmm(L, (af_reg)(AF_XMM6 + k), AF_RBP, -32 - 16 * k, 16);
+  }
+  x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_gpr(AF_RBP, 8));
+  x86_emit1(L->b, X86_POP, x86_gpr(AF_RBP, 8));
+  x86_emit0(L->b, X86_RET);
+  return L->b->err;
+}
+
+/* ---- the runner thunk ------------------------------------------------------------------- */
+
+af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off) {
+  if (callee < 0 || callee >= L->c->nfuncs)
+    return lw_fail(L, AF_ERR_INVALID, "runner of function %d", callee);
+  const af_sig *sig = &L->c->funcs[callee].sig;
+  uint32_t out, copy;
+  af_status st = lower_call_need(L, callee, &out, &copy);
+  if (st != AF_OK) return lw_fail(L, st, "af_classify failed for the entry");
+  uint32_t rsize = type_size(L->c, sig->ret);
+  /* [rbp-8] in, [rbp-16] ret, then the result, the copy area, the outgoing area */
+  int32_t rdisp = -16 - (int32_t)round16(rsize ? rsize : 1);
+  L->copy_size = (int32_t)copy;
+  L->copy_area = rdisp - (int32_t)copy;
+  L->out_size = (int32_t)round16(out);
+  L->frame = -L->copy_area + L->out_size;
+  x86_emit1(L->b, X86_PUSH, x86_gpr(AF_RBP, 8));
+  x86_emit2(L->b, X86_MOV, x86_gpr(AF_RBP, 8), x86_gpr(AF_RSP, 8));
+  x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame));
+  lw_store_int(L, AF_RBP, -8, AF_RDI, 8);
+  lw_store_int(L, AF_RBP, -16, AF_RSI, 8);
+  x86_emit2(L->b, X86_MOV, x86_gpr(AF_R10, 8), x86_gpr(AF_RDI, 8));
+  lower_site s = {callee, AF_R10, in_off, rdisp};
+  if (lower_call_site(L, &s) != AF_OK) return L->b->err;
+  if (rsize) {
+    x86_emit2(L->b, X86_MOV, x86_gpr(AF_R10, 8), x86_base(8, AF_RBP, -16));
+    lw_copy(L, AF_R10, 0, AF_RBP, rdisp, rsize);
+  }
+  x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_gpr(AF_RBP, 8));
+  x86_emit1(L->b, X86_POP, x86_gpr(AF_RBP, 8));
+  x86_emit0(L->b, X86_RET);
+  return L->b->err;
+}

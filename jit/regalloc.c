@@ -1,0 +1,386 @@
+/* regalloc.c - linear-scan register allocation of one case function (design: regalloc.h). */
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "regalloc.h"
+
+/* Canonical orders (regalloc.h): registers free of save cost under SysV first. */
+static const af_reg gpr_order[] = {AF_RSI, AF_RDI, AF_RBX, AF_R12, AF_R13, AF_R14, AF_R15,
+                                   AF_R8,  AF_R9,  AF_R10, AF_R11, AF_RAX, AF_RCX, AF_RDX};
+static const af_reg xmm_order[] = {AF_XMM6,  AF_XMM7,  AF_XMM8,  AF_XMM9,  AF_XMM10, AF_XMM11,
+                                   AF_XMM12, AF_XMM13, AF_XMM14, AF_XMM15, AF_XMM0,  AF_XMM1,
+                                   AF_XMM2,  AF_XMM3,  AF_XMM4,  AF_XMM5};
+#define NGPR_ORDER ((int)(sizeof gpr_order / sizeof gpr_order[0]))
+#define NXMM_ORDER ((int)(sizeof xmm_order / sizeof xmm_order[0]))
+
+static af_status ra_fail(af_error *err, af_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static af_status ra_fail(af_error *err, af_status s, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return s;
+}
+
+void ra_opts_default(ra_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->scratch = RA_SCRATCH_DEFAULT;
+}
+
+ra_class ra_value_class(const af_case *c, int type) {
+  if (type < 0 || type >= c->ntypes) return RA_CLASS_NONE;
+  switch (c->types[type].kind) {
+  case AF_T_BOOL:
+  case AF_T_I8:
+  case AF_T_U8:
+  case AF_T_I16:
+  case AF_T_U16:
+  case AF_T_I32:
+  case AF_T_U32:
+  case AF_T_I64:
+  case AF_T_U64:
+  case AF_T_PTR: return RA_CLASS_GPR;
+  case AF_T_F32:
+  case AF_T_F64:
+  case AF_T_M128:
+  case AF_T_CF32: return RA_CLASS_XMM;
+  default: return RA_CLASS_NONE; /* i128, f16, f80, cf64, m256, aggregates */
+  }
+}
+
+uint64_t ra_allocatable(const ra_opts *o, ra_class cls) {
+  const af_reg *order = cls == RA_CLASS_GPR ? gpr_order : xmm_order;
+  int n = cls == RA_CLASS_GPR ? NGPR_ORDER : NXMM_ORDER;
+  int cap = cls == RA_CLASS_GPR ? o->max_gpr : o->max_xmm;
+  if (cls == RA_CLASS_NONE) return 0;
+  uint64_t m = 0;
+  int taken = 0;
+  for (int i = 0; i < n && (cap <= 0 || taken < cap); i++) {
+    uint64_t b = RA_BIT(order[i]);
+    if ((o->scratch | RA_RESERVED) & b) continue;
+    m |= b;
+    taken++;
+  }
+  return m;
+}
+
+/* The kind of an instruction's scalar type, or AF_T_NSCALAR for aggregates. */
+static af_kind kind_of(const af_case *c, int type) {
+  if (type < 0 || type >= c->ntypes) return AF_T_NSCALAR;
+  return c->types[type].kind;
+}
+
+/* 1 if a GET/SET path ends on a bit-field (walks struct/union fields and array
+ * elements; complex parts and vector lanes are never bit-fields). */
+static int leaf_is_bitfield(const af_case *c, int type, const af_inst *in) {
+  for (int i = 0; i < in->npath && i < AF_MAX_PATH; i++) {
+    if (type < 0 || type >= c->ntypes) return 0;
+    const af_type *t = &c->types[type];
+    if (t->kind == AF_T_ARRAY) {
+      type = t->elem;
+    } else if (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION) {
+      int k = in->path[i];
+      if (k < 0 || k >= t->nfields) return 0;
+      if (i == in->npath - 1) return t->fields[k].bits >= 0;
+      type = t->fields[k].type;
+    } else {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, const af_inst *in) {
+  (void)user;
+  ra_clobber r = {RA_CLOB_NONE, 0};
+  const uint64_t sysv = af_abi_get(AF_CC_SYSV)->callee_saved; /* lower.h: helpers are SysV */
+  af_kind t = kind_of(c, in->type);
+  af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
+                  ? kind_of(c, f->value_type[in->args[0]])
+                  : AF_T_NSCALAR;
+  int wide_t = t == AF_T_I128 || t == AF_T_U128;
+  switch (in->op) {
+  case AF_OP_CALL:
+    if (in->imm >= 0 && in->imm < c->nfuncs) {
+      r.kind = RA_CLOB_CALL;
+      r.preserved = af_abi_get(c->funcs[in->imm].sig.cc)->callee_saved;
+    }
+    return r;
+  case AF_OP_MIX: r.kind = RA_CLOB_SURVIVE; break; /* one jit_rt_fold call per operand */
+  case AF_OP_FCONV:
+    if (t == AF_T_F16 || a == AF_T_F16) r.kind = RA_CLOB_CALL;
+    break;
+  case AF_OP_ITOF: /* integer a -> float t */
+    if (t == AF_T_F16 || t == AF_T_F80 || a == AF_T_I128 || a == AF_T_U128 || a == AF_T_U64)
+      r.kind = RA_CLOB_CALL;
+    break;
+  case AF_OP_FTOI: /* float a -> integer t */
+    if (a == AF_T_F16 || a == AF_T_F80 || wide_t || t == AF_T_U64) r.kind = RA_CLOB_CALL;
+    break;
+  case AF_OP_MUL:
+  case AF_OP_SHL:
+  case AF_OP_LSHR:
+  case AF_OP_ASHR:
+    if (wide_t) r.kind = RA_CLOB_CALL;
+    break;
+  case AF_OP_CMP: /* 128-bit compares go through the same helper as 128-bit MUL */
+    if (a == AF_T_I128 || a == AF_T_U128) r.kind = RA_CLOB_CALL;
+    break;
+  case AF_OP_GET:
+  case AF_OP_SET: /* bit-fields the lowering cannot do inline: jit_rt_bf_get/set */
+    if (in->nargs > 0 && leaf_is_bitfield(c, f->value_type[in->args[0]], in)) r.kind = RA_CLOB_CALL;
+    break;
+  default: break;
+  }
+  /* lower_ops*.c loads the helper's arguments (RDI = &result, RSI = &operand ...) before it
+   * has read every operand: the operands must survive those writes, hence SURVIVE */
+  if (r.kind != RA_CLOB_NONE) r.kind = RA_CLOB_SURVIVE, r.preserved = sysv;
+  return r;
+}
+
+/* Work state of one allocation (on the stack: no heap). */
+typedef struct {
+  int nkinds;
+  ra_clobber kinds[RA_MAX_CLOBBER_KINDS];
+  int16_t pre[RA_MAX_CLOBBER_KINDS][AF_MAX_INSTS + 1]; /* clobbers of kind k before inst i */
+  int16_t active[64]; /* value ids holding a register, by ascending end */
+  int nactive;
+} ra_work;
+
+/* The AND of the preserved masks of every clobber the interval [s, e] crosses
+ * (regalloc.h, Positions and Clobbers); ~0 if it crosses none. *crosses set to 0/1. */
+static uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, int *crosses) {
+  uint64_t m = ~0ull;
+  *crosses = 0;
+  int lo = (s + 1) / 2; /* first instruction whose clobber comes after the definition */
+  if (e < 0 || lo >= ninsts) return m;
+  int hi_call = e / 2;     /* CALL at i: 2i+1 < e */
+  int hi_surv = e / 2 + 1; /* SURVIVE at i: its operand read <= e */
+  if (hi_call > ninsts) hi_call = ninsts;
+  if (hi_surv > ninsts) hi_surv = ninsts;
+  for (int k = 0; k < w->nkinds; k++) {
+    int hi = w->kinds[k].kind == RA_CLOB_SURVIVE ? hi_surv : hi_call;
+    if (hi > lo && w->pre[k][hi] - w->pre[k][lo] > 0) {
+      m &= w->kinds[k].preserved;
+      *crosses = 1;
+    }
+  }
+  return m;
+}
+
+/* Rank of register r for a value (lower is better; see regalloc.h, Algorithm). */
+static int reg_rank(af_reg r, uint64_t own_saved, uint64_t used, uint64_t call_preserved,
+                    int crosses) {
+  uint64_t b = RA_BIT(r);
+  int rank = !(own_saved & b) ? 0 : (used & b) ? 1 : 2;
+  return rank * 2 + (!crosses && (call_preserved & b) ? 1 : 0);
+}
+
+static int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t used,
+                    uint64_t call_preserved, int crosses) {
+  const af_reg *order = cls == RA_CLASS_GPR ? gpr_order : xmm_order;
+  int n = cls == RA_CLASS_GPR ? NGPR_ORDER : NXMM_ORDER;
+  int best = AF_REG_NONE, best_rank = 1 << 20;
+  for (int i = 0; i < n; i++) {
+    if (!(cands & RA_BIT(order[i]))) continue;
+    int rk = reg_rank(order[i], own_saved, used, call_preserved, crosses);
+    if (rk < best_rank) best = order[i], best_rank = rk;
+  }
+  return best;
+}
+
+static void active_insert(ra_work *w, const ra_loc *loc, int v) {
+  int i = w->nactive++;
+  while (i > 0 && loc[w->active[i - 1]].end > loc[v].end) {
+    w->active[i] = w->active[i - 1];
+    i--;
+  }
+  w->active[i] = (int16_t)v;
+}
+
+static void active_remove(ra_work *w, int idx) {
+  memmove(&w->active[idx], &w->active[idx + 1],
+          sizeof w->active[0] * (size_t)(w->nactive - idx - 1));
+  w->nactive--;
+}
+
+/* Intervals, classes and allowed masks of every value. */
+static af_status build_intervals(const af_case *c, const af_func *f, const ra_opts *o, ra_work *w,
+                                 ra_result *out, af_error *err) {
+  ra_clobber_fn clob = o->clobber ? o->clobber : ra_default_clobber;
+  int np = f->sig.nparams;
+  uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR), alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
+  for (int v = 0; v < f->nvalues; v++) {
+    ra_loc *l = &out->loc[v];
+    l->cls = (uint8_t)ra_value_class(c, f->value_type[v]);
+    l->kind = RA_NONE;
+    l->reg = AF_REG_NONE;
+    l->crosses = 0;
+    l->start = l->end = (int16_t)(v < np ? -1 : INT16_MAX); /* defs fixed below */
+    l->allowed = l->cls == RA_CLASS_GPR ? alloc_gpr : l->cls == RA_CLASS_XMM ? alloc_xmm : 0;
+  }
+  w->nkinds = 0;
+  for (int i = 0; i < f->ninsts; i++) {
+    const af_inst *in = &f->insts[i];
+    int16_t def = (int16_t)(2 * i + 1), use = (int16_t)(o->reuse_operand ? 2 * i : 2 * i + 1);
+    if (in->nargs < 0 || in->nargs > AF_MAX_OPERANDS)
+      return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand count", out->fn,
+                     i);
+    for (int k = 0; k < in->nargs; k++) {
+      int a = in->args[k];
+      if (a < 0 || a >= f->nvalues || out->loc[a].start >= def)
+        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand v%d", out->fn,
+                       i, a);
+      out->loc[a].end = use;
+    }
+    if (in->dst >= 0) {
+      if (in->dst < np || in->dst >= f->nvalues)
+        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", out->fn,
+                       i, in->dst);
+      out->loc[in->dst].start = out->loc[in->dst].end = def;
+    }
+    /* clobber kinds and their prefix counts */
+    ra_clobber cl = clob(o->clobber_user, c, f, in);
+    if (in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && o->call_args_survive)
+      cl.kind = RA_CLOB_SURVIVE;
+    int kk = -1;
+    if (cl.kind != RA_CLOB_NONE) {
+      for (int k = 0; k < w->nkinds; k++)
+        if (w->kinds[k].kind == cl.kind && w->kinds[k].preserved == cl.preserved) kk = k;
+      if (kk < 0) {
+        if (w->nkinds == RA_MAX_CLOBBER_KINDS)
+          return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", out->fn,
+                         RA_MAX_CLOBBER_KINDS);
+        kk = w->nkinds++;
+        w->kinds[kk] = cl;
+        memset(w->pre[kk], 0, sizeof w->pre[kk][0] * (size_t)(i + 1));
+      }
+    }
+    for (int k = 0; k < w->nkinds; k++)
+      w->pre[k][i + 1] = (int16_t)(w->pre[k][i] + (k == kk));
+  }
+  for (int v = 0; v < f->nvalues; v++) {
+    ra_loc *l = &out->loc[v];
+    if (l->start == INT16_MAX)
+      return ra_fail(err, AF_ERR_INVALID, "function %d: v%d is never defined", out->fn, v);
+    if (l->cls == RA_CLASS_NONE) continue;
+    int crosses;
+    l->allowed &= crossed_mask(w, f->ninsts, l->start, l->end, &crosses);
+    l->crosses = (uint8_t)crosses;
+  }
+  return AF_OK;
+}
+
+/* The linear scan proper. */
+static void scan(const af_func *f, ra_work *w, ra_result *out, uint64_t own_saved,
+                 uint64_t call_preserved, const int8_t *hint) {
+  ra_loc *loc = out->loc;
+  uint64_t used = 0;
+  uint64_t busy = 0; /* registers held by active values */
+  w->nactive = 0;
+  for (int v = 0; v < f->nvalues; v++) {
+    ra_loc *l = &loc[v];
+    if (l->cls == RA_CLASS_NONE) continue;
+    while (w->nactive > 0 && loc[w->active[0]].end < l->start) { /* expire */
+      busy &= ~RA_BIT(loc[w->active[0]].reg);
+      active_remove(w, 0);
+    }
+    int r = AF_REG_NONE;
+    if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (l->allowed & ~busy & RA_BIT(hint[v])))
+      r = hint[v];
+    else
+      r = pick_reg((ra_class)l->cls, l->allowed & ~busy, own_saved, used, call_preserved,
+                   l->crosses);
+    if (r == AF_REG_NONE) {
+      /* spill the active value ending furthest among those holding a usable register */
+      int vi = -1;
+      for (int i = w->nactive - 1; i >= 0; i--)
+        if (l->allowed & RA_BIT(loc[w->active[i]].reg)) {
+          vi = i;
+          break;
+        }
+      if (vi < 0 || loc[w->active[vi]].end <= l->end) {
+        l->kind = RA_SPILL;
+        continue;
+      }
+      ra_loc *victim = &loc[w->active[vi]];
+      r = victim->reg;
+      victim->kind = RA_SPILL;
+      victim->reg = AF_REG_NONE;
+      active_remove(w, vi);
+    }
+    l->kind = RA_REG;
+    l->reg = (int8_t)r;
+    busy |= RA_BIT(r);
+    used |= RA_BIT(r);
+    active_insert(w, loc, v);
+  }
+}
+
+af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out, af_error *err) {
+  ra_opts def;
+  if (!o) {
+    ra_opts_default(&def);
+    o = &def;
+  }
+  memset(&out->stats, 0, sizeof out->stats);
+  out->fn = fn;
+  out->nvalues = 0;
+  out->regs_used = out->callee_saved_used = 0;
+  if (fn < 0 || fn >= c->nfuncs)
+    return ra_fail(err, AF_ERR_INVALID, "no function %d in the case", fn);
+  const af_func *f = &c->funcs[fn];
+  if (!f->value_type || f->nvalues < f->sig.nparams)
+    return ra_fail(err, AF_ERR_INVALID, "function %d: value types not computed", fn);
+  if (f->nvalues > RA_MAX_VALUES || f->ninsts > AF_MAX_INSTS)
+    return ra_fail(err, AF_ERR_LIMIT, "function %d: too many values", fn);
+  ra_work w;
+  af_status s = build_intervals(c, f, o, &w, out, err);
+  if (s != AF_OK) return s;
+  out->nvalues = f->nvalues;
+  uint64_t own_saved = af_abi_get(f->sig.cc)->callee_saved;
+  uint64_t call_preserved = 0;
+  for (int k = 0; k < w.nkinds; k++)
+    call_preserved |= w.kinds[k].preserved;
+  scan(f, &w, out, own_saved, call_preserved, o->hint);
+  for (int v = 0; v < f->nvalues; v++)
+    if (out->loc[v].kind == RA_REG) out->regs_used |= RA_BIT(out->loc[v].reg);
+  out->callee_saved_used = out->regs_used & own_saved;
+  ra_stats *st = &out->stats;
+  for (int v = 0; v < f->nvalues; v++) {
+    const ra_loc *l = &out->loc[v];
+    st->values_gpr += l->cls == RA_CLASS_GPR;
+    st->values_xmm += l->cls == RA_CLASS_XMM;
+    st->slot_class += l->kind == RA_NONE;
+    st->in_reg += l->kind == RA_REG;
+    st->spilled += l->kind == RA_SPILL;
+    if (l->crosses) {
+      st->crossing++;
+      st->crossing_in_reg += l->kind == RA_REG;
+      st->crossing_callee_saved += l->kind == RA_REG && (own_saved & RA_BIT(l->reg));
+    }
+  }
+  return AF_OK;
+}
+
+void ra_print(const af_case *c, const ra_result *r, FILE *out) {
+  static const char *kinds[] = {"slot", "reg", "spill"};
+  char tb[32];
+  for (int v = 0; v < r->nvalues; v++) {
+    const ra_loc *l = &r->loc[v];
+    fprintf(out, "v%-4d %-6s [%5d,%5d] %-5s %s%s\n", v,
+            af_type_name(c, c->funcs[r->fn].value_type[v], tb, sizeof tb), l->start, l->end,
+            kinds[l->kind], l->kind == RA_REG ? af_reg_name((af_reg)l->reg) : "",
+            l->crosses ? " (crosses a call)" : "");
+  }
+  fprintf(out, "in_reg %d spilled %d slot %d crossing %d (in reg %d, callee-saved %d) saves:",
+          r->stats.in_reg, r->stats.spilled, r->stats.slot_class, r->stats.crossing,
+          r->stats.crossing_in_reg, r->stats.crossing_callee_saved);
+  for (int i = 0; i < AF_REG_COUNT; i++)
+    if (r->callee_saved_used & RA_BIT(i)) fprintf(out, " %s", af_reg_name((af_reg)i));
+  fputc('\n', out);
+}
