@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jit.h"
 
 static const char usage[] =
     "usage: abifuzz [--arch x64] [--abi sysv|win64] [CAMPAIGN OPTIONS]\n"
@@ -21,6 +22,7 @@ static const char usage[] =
     "  emit       print a .case file as C (sysv_abi / ms_abi functions and a main)\n"
     "  abi        print where every argument and return value goes (the classifier)\n"
     "  weights    print the generator's weights table (the --weights file format)\n"
+    "  jit        compile a .case file with the JIT: --disasm, --run, --inject MUTANT\n"
     "\n"
     "Campaign options:\n"
     "  --arch x64            target architecture (only x64)\n"
@@ -40,6 +42,7 @@ static const char usage[] =
     "  --quiet               print the summary only\n"
     "\n"
     "Run `abifuzz COMMAND --help` for a command's options.\n"
+    "  --list-mutants        the JIT's injectable ABI bugs, one a line: name, description\n"
     "  --help, -h            this text\n"
     "  --version             print the version\n";
 
@@ -84,13 +87,18 @@ static const struct {
   int (*fn)(int, char **);
 } commands[] = {
     {"gen", cmd_gen},   {"interp", cmd_interp},   {"emit", cmd_emit},
-    {"abi", cmd_abi},   {"weights", cmd_weights},
+    {"abi", cmd_abi},   {"weights", cmd_weights}, {"jit", cmd_jit},
 };
 
 int main(int argc, char **argv) {
   if (argc >= 2) {
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
       fputs(usage, stdout);
+      return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--list-mutants")) {
+      for (int i = 0; i < af_jit_mutant_count(); i++)
+        printf("%s %s\n", af_jit_mutant_name(i), af_jit_mutant_desc(i));
       return CLI_OK;
     }
     if (!strcmp(argv[1], "--version")) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lower.h"
+#include "mutants.h"
 
 struct af_jit {
   const af_case *c;
@@ -41,6 +42,10 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
   *out = NULL;
   if (c->entry < 0 || c->entry >= c->nfuncs || c->ninputs != c->funcs[c->entry].sig.nparams)
     return fail(err, AF_ERR_INVALID, "bad entry or inputs");
+  if (o && mutant_resolve(o->inject) < 0) {
+    if (err) snprintf(err->msg, sizeof err->msg, "unknown mutant %s", o->inject);
+    return AF_ERR_INVALID;
+  }
   af_jit *j = calloc(1, sizeof *j);
   if (!j) return fail(err, AF_ERR_NOMEM, "out of memory");
   j->c = c;
@@ -67,6 +72,9 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     x86_buf_free(&b);
   }
   if (s != AF_OK) goto bad;
+  if (j->o.host_fns) /* test instrumentation: host code replaces some functions */
+    for (int k = 0; k < c->nfuncs; k++)
+      if (j->o.host_fns[k]) j->table[k] = (uint64_t)(uintptr_t)j->o.host_fns[k];
   /* the runner: input i at a 16-aligned offset, 16-rounded (parts may be read as words) */
   const af_sig *sig = &c->funcs[c->entry].sig;
   size_t off = 0;
@@ -89,6 +97,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     L.rt = j->rt;
     L.fn_table = j->table;
     L.err = err;
+    L.mutant = mutant_resolve(j->o.inject);
     void *where = NULL;
     s = lower_runner(&L, c->entry, j->in_off);
     if (s == AF_OK) s = x86_buf_finish(&b);

@@ -17,8 +17,22 @@
 /* Options of a compilation. */
 typedef struct {
   const char *inject; /* a mutant's name (doc/mutants.md), NULL for a correct JIT */
+  /* Test instrumentation, off (0 / NULL) by default: */
+  int check_stack; /* every function checks RSP+8 is 16-aligned at entry, else ud2 (SIGILL) */
+  const void *const *host_fns; /* [nfuncs] or NULL: a non-NULL host_fns[k] replaces function
+                                  k (calls and the runner go to that host code instead) */
 } af_jit_opts;
 
+/* ---- injectable ABI bugs (mutants.c; doc/mutants.md) ---------------------------------- */
+/* Mutants are numbered 0..af_jit_mutant_count()-1; name/desc/mimics return NULL out of
+ * range; af_jit_mutant_find returns -1 for an unknown name. af_jit_compile rejects an unknown
+ * af_jit_opts.inject with AF_ERR_INVALID "unknown mutant NAME". */
+int af_jit_mutant_count(void);
+const char *af_jit_mutant_name(int i);
+const char *af_jit_mutant_desc(int i);
+const char *af_jit_mutant_mimics(int i); /* the real bug it mimics (project + issue) */
+const char *af_jit_mutant_side(int i);   /* "caller", "callee" or "frame ..." */
+int af_jit_mutant_find(const char *name);
 
 /* ---- compiling and running a case (jit.c, lower.c; helper F1) ---------------------------- */
 /* A compiled case: every function of the case (host ones too, for now) in sealed code memory,

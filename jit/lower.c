@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "lower.h"
+#include "mutants.h"
 
 static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
 
@@ -50,9 +51,18 @@ static af_status layout_frame(lower_ctx *L) {
   L->copy_size = (int32_t)copy;
   L->out_size = (int32_t)round16(out);
   off -= L->out_size;
+  if (L->mutant == MUT_MISALIGNED_CALLS) off -= 8; /* odd frame: RSP = 8 mod 16 at calls */
   if (off < -(int64_t)0x40000000)
     return lw_fail(L, AF_ERR_LIMIT, "frame of %lld bytes", -(long long)off);
   L->frame = (int32_t)-off;
+  /* Win64 mutant: the first two values live in the outgoing home space [rsp, rsp+32), which
+   * every callee owns (Microsoft "x64 calling convention", home space). */
+  if (L->mutant == MUT_W64_LOCALS_IN_HOME && f->sig.cc == AF_CC_WIN64 && L->out_size >= 32)
+    for (int v = 0; v < 2 && v < f->nvalues; v++) {
+      int t = f->value_type[v];
+      uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
+      if (size <= 16) L->slot[v] = -L->frame + 16 * v;
+    }
   return AF_OK;
 }
 
@@ -67,6 +77,8 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   L.rt = rt;
   L.fn_table = fn_table;
   L.err = err;
+  L.mutant = o ? mutant_resolve(o->inject) : MUT_NONE;
+  if (L.mutant < 0) return lw_fail(&L, AF_ERR_INVALID, "unknown mutant %s", o->inject);
   af_error e;
   af_status s = af_classify(c, &L.f->sig, &L.ci, &e);
   if (s != AF_OK) return lw_fail(&L, s, "af_classify: %s", e.msg);

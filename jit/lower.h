@@ -62,6 +62,7 @@ typedef struct lower_ctx {
   int32_t out_size;         /* outgoing argument area at [rsp] */
   int epilogue;             /* label */
   af_error *err;
+  int mutant;               /* mutants.h mutant_id resolved from o->inject (helper M) */
 } lower_ctx;
 
 /* ---- lower_util.c: operands and moves every part uses ---- */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "lower.h"
+#include "mutants.h"
 
 /* Every location comes from af_classify (gen/classify_*.c); this file only moves bytes
  * between those locations and value slots. Value slots (and the runner's buffers) are
@@ -104,11 +105,58 @@ static void lea(lower_ctx *L, af_reg r, af_reg base, int32_t off) {
 
 /* ---- prologue and incoming arguments -------------------------------------------------- */
 
+/* Callee-side mutants at the end of the prologue: the "scratch use" of registers the function
+ * should have saved, and the control-state changes it never undoes. */
+static void mutant_prologue_tail(lower_ctx *L) {
+  x86_buf *b = L->b;
+  int w64 = L->f->sig.cc == AF_CC_WIN64;
+  switch (L->mutant) {
+  case MUT_W64_XMM_UNSAVED:
+  case MUT_W64_XMM_LOW64:
+    for (int k = 6; k < 16 && w64; k++)
+      x86_emit2(b, X86_PXOR, x86_xmm((af_reg)(AF_XMM0 + k)), x86_xmm((af_reg)(AF_XMM0 + k)));
+    break;
+  case MUT_RBX_CLOBBERED: x86_emit_movimm(b, AF_RBX, 8, (int64_t)0x5a5a5a5a5a5a5a01ll); break;
+  case MUT_R12_R15_CLOBBERED:
+    for (int r = AF_R12; r <= AF_R15; r++)
+      x86_emit_movimm(b, (af_reg)r, 8, (int64_t)0x5a5a5a5a5a5a5a00ll + r);
+    break;
+  case MUT_W64_RSI_RDI_VOLATILE:
+    if (!w64) break;
+    x86_emit_movimm(b, AF_RSI, 8, (int64_t)0x5a5a5a5a5a5a5a06ll);
+    x86_emit_movimm(b, AF_RDI, 8, (int64_t)0x5a5a5a5a5a5a5a07ll);
+    break;
+  case MUT_DF_SET: {
+    static const uint8_t std_insn = 0xFD; /* std: the encoder has no row for it */
+    x86_emit_bytes(b, &std_insn, 1);
+    break;
+  }
+  case MUT_MXCSR_ROUNDING: /* RC (bits 13-14) = 11: toward zero */
+    x86_emit1(b, X86_PUSH, x86_gpr(AF_RAX, 8));
+    x86_emit1(b, X86_STMXCSR, x86_base(4, AF_RSP, 0));
+    x86_emit2(b, X86_OR, x86_base(4, AF_RSP, 0), x86_imm(0x6000));
+    x86_emit1(b, X86_LDMXCSR, x86_base(4, AF_RSP, 0));
+    x86_emit1(b, X86_POP, x86_gpr(AF_RAX, 8));
+    break;
+  default: break;
+  }
+}
+
 af_status lower_prologue(lower_ctx *L) {
   const af_abi *abi = af_abi_get(L->f->sig.cc);
   const af_sig *sig = &L->f->sig;
   const af_callinfo *ci = &L->ci;
   if (check_sig(L, sig, ci) != AF_OK) return L->b->err;
+  int m = L->mutant;
+  if (L->o && L->o->check_stack) {
+    /* test instrumentation: RSP+8 must be 16-aligned at entry (psABI 3.2.2), else SIGILL */
+    int ok = x86_label(L->b);
+    x86_emit2(L->b, X86_LEA, x86_gpr(AF_R11, 8), x86_base(0, AF_RSP, 8));
+    x86_emit2(L->b, X86_TEST, x86_gpr(AF_R11, 4), x86_imm(15));
+    x86_jcc_label(L->b, X86_CC_E, ok);
+    x86_emit0(L->b, X86_UD2);
+    x86_bind(L->b, ok);
+  }
   x86_emit1(L->b, X86_PUSH, x86_gpr(AF_RBP, 8));
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RBP, 8), x86_gpr(AF_RSP, 8));
   /* Win64 variadic: spill the four register slots to their home slots, where va_arg finds
@@ -116,14 +164,20 @@ af_status lower_prologue(lower_ctx *L) {
   if (sig->cc == AF_CC_WIN64 && sig->variadic)
     for (int i = 0; i < abi->n_int_args; i++)
       lw_store_int(L, AF_RBP, 16 + 8 * i, abi->int_args[i], 8);
-  if (L->frame > 0) x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame));
+  int32_t below = 0; /* mutants: bytes of the frame left below RSP */
+  if (m == MUT_W64_BELOW_RSP && sig->cc == AF_CC_WIN64) below = 128;
+  if (m == MUT_SYSV_REDZONE_OVERRUN && sig->cc == AF_CC_SYSV) below = 256;
+  if (below > (L->frame & ~15)) below = L->frame & ~15;
+  if (L->frame - below > 0) x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame - below));
   if (sig->cc == AF_CC_WIN64) {
     /* RSI, RDI, XMM6-15 are callee-saved on Win64 but clobbered by the SysV helpers and
      * callees the baseline may call: save them always. */
-    lw_store_int(L, AF_RBP, -8, AF_RSI, 8);
-    lw_store_int(L, AF_RBP, -16, AF_RDI, 8);
-    for (int k = 0; k < 10; k++)
-      lw_store_xmm(L, AF_RBP, -32 - 16 * k, (af_reg)(AF_XMM6 + k), 16);
+    if (m != MUT_W64_RSI_RDI_VOLATILE) {
+      lw_store_int(L, AF_RBP, -8, AF_RSI, 8);
+      lw_store_int(L, AF_RBP, -16, AF_RDI, 8);
+    }
+    for (int k = 0; k < 10 && m != MUT_W64_XMM_UNSAVED; k++)
+      lw_store_xmm(L, AF_RBP, -32 - 16 * k, (af_reg)(AF_XMM6 + k), m == MUT_W64_XMM_LOW64 ? 8 : 16);
   }
   if (sig->cc == AF_CC_SYSV && sig->variadic) {
     for (int i = 0; i < abi->n_int_args; i++)
@@ -141,6 +195,11 @@ af_status lower_prologue(lower_ctx *L) {
     switch (l->kind) {
     case AF_LOC_NONE: break;
     case AF_LOC_REG:
+      if (m == MUT_CALLEE_READS_64 && l->nparts == 1 && !is_xmm(l->parts[0].reg) &&
+          (sig->params[i] == AF_T_I32 || sig->params[i] == AF_T_U32)) {
+        lw_store_int(L, AF_RBP, slot, l->parts[0].reg, 8); /* keeps the upper half too */
+        break;
+      }
       for (int k = 0; k < l->nparts; k++)
         store_part(L, AF_RBP, slot + l->parts[k].offset, &l->parts[k]);
       break;
@@ -159,6 +218,7 @@ af_status lower_prologue(lower_ctx *L) {
     default: return lw_fail(L, AF_ERR_UNSUPPORTED, "parameter %d: location kind %d", i, l->kind);
     }
   }
+  if (m) mutant_prologue_tail(L);
   return L->b->err;
 }
 
@@ -171,6 +231,14 @@ af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
   *out_bytes = *copy_bytes = 0;
   af_status s = af_classify(L->c, sig, &ci, NULL);
   if (s != AF_OK) return s;
+  if (L->mutant) {
+    int32_t split_hi[AF_MAX_PARAMS];
+    uint32_t full = ci.stack_bytes;
+    mutant_adjust_callinfo(L->mutant, L->c, sig, &ci, split_hi);
+    if (ci.stack_bytes < full) ci.stack_bytes = full;
+    if (L->mutant == MUT_W64_NO_HOME && sig->cc == AF_CC_WIN64)
+      ci.stack_bytes = full >= 32 ? full - 32 : 0; /* no home space reserved */
+  }
   *out_bytes = ci.stack_bytes;
   for (int i = 0; i < sig->nparams; i++) {
     uint32_t size = type_size(L->c, sig->params[i]);
@@ -187,6 +255,9 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   const af_abi *abi = af_abi_get(sig->cc);
   af_callinfo ci;
   if (classify(L, sig, &ci) != AF_OK) return L->b->err;
+  int m = L->mutant;
+  int32_t split_hi[AF_MAX_PARAMS];
+  if (m) mutant_adjust_callinfo(m, c, sig, &ci, split_hi);
   if ((int32_t)ci.stack_bytes > L->out_size)
     return lw_fail(L, AF_ERR_INVALID, "outgoing area %d < %u", L->out_size, ci.stack_bytes);
 
@@ -199,14 +270,22 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     int t = sig->params[i];
     uint32_t size = type_size(c, t);
     int32_t src = s->adisp[i];
+    if (m && split_hi[i] >= 0) /* mutant: the high eightbyte of a split argument */
+      lw_copy(L, AF_RSP, split_hi[i], s->abase, src + 8, 8);
     if (l->kind == AF_LOC_STACK) {
       const af_scalar_info *si = t < AF_T_NSCALAR ? af_scalar((af_kind)t) : NULL;
-      if (si && (si->is_int || t == AF_T_BOOL) && si->size < 8) {
+      if (si && (si->is_int || t == AF_T_BOOL) && si->size < 8 && m != MUT_NARROW_NOT_EXTENDED) {
         /* a narrow integer on the stack: extended like in a register */
         lw_load_int(L, AF_R11, s->abase, src, t);
         lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
       } else {
         lw_copy(L, AF_RSP, l->stack_offset, s->abase, src, size);
+      }
+    } else if (l->kind == AF_LOC_REF && m == MUT_W64_BYREF_NO_COPY) {
+      ref_at[i] = 0; /* the caller's own value, no copy */
+      if (l->nparts == 0) {
+        lea(L, AF_R11, s->abase, src);
+        lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
       }
     } else if (l->kind == AF_LOC_REF) {
       /* Win64: a 16-aligned copy the callee may modify ("x64 calling convention",
@@ -228,21 +307,50 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   for (int i = 0; i < sig->nparams; i++) {
     const af_loc *l = &ci.args[i];
     if (l->kind == AF_LOC_REG) {
-      for (int k = 0; k < l->nparts; k++)
-        load_part(L, s->abase, s->adisp[i] + l->parts[k].offset, &l->parts[k],
-                  l->nparts == 1 ? sig->params[i] : AF_T_STRUCT);
+      for (int k = 0; k < l->nparts; k++) {
+        const af_part *p = &l->parts[k];
+        int t = l->nparts == 1 ? sig->params[i] : AF_T_STRUCT;
+        int32_t at = s->adisp[i] + p->offset;
+        if (m == MUT_NARROW_NOT_EXTENDED && !is_xmm(p->reg) &&
+            (t == AF_T_BOOL || t == AF_T_I8 || t == AF_T_U8 || t == AF_T_I16 || t == AF_T_U16)) {
+          /* only the declared bits written into a dirty register */
+          int n = t == AF_T_I16 || t == AF_T_U16 ? 2 : 1;
+          x86_emit_movimm(L->b, p->reg, 8, (int64_t)0xa5a5a5a5a5a5a5a5ull);
+          x86_emit2(L->b, X86_MOV, x86_gpr(p->reg, n), x86_base(n, s->abase, at));
+          continue;
+        }
+        load_part(L, s->abase, at, p, t);
+        if (m == MUT_FLOAT_AS_DOUBLE && t == AF_T_F32 && is_xmm(p->reg))
+          x86_emit2(L->b, X86_CVTSS2SD, x86_xmm(p->reg), x86_xmm(p->reg));
+      }
       /* Win64 variadic float: also in the slot's GPR (abi->vararg_dup_float) */
-      if (l->dup != AF_REG_NONE && l->nparts == 1 && is_xmm(l->parts[0].reg))
+      if (l->dup != AF_REG_NONE && l->nparts == 1 && is_xmm(l->parts[0].reg) &&
+          m != MUT_W64_VARARG_NO_DUP)
         x86_emit2(L->b, X86_MOVQ, x86_gpr(l->dup, 8), x86_xmm(l->parts[0].reg));
     } else if (l->kind == AF_LOC_REF && l->nparts == 1) {
-      lea(L, l->parts[0].reg, AF_RBP, ref_at[i]);
+      if (m == MUT_W64_BYREF_NO_COPY)
+        lea(L, l->parts[0].reg, s->abase, s->adisp[i]);
+      else
+        lea(L, l->parts[0].reg, AF_RBP, ref_at[i]);
     }
   }
-  if (ci.sret) lea(L, abi->sret_in, AF_RBP, s->rdisp);
+  if (ci.sret) lea(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, AF_RBP, s->rdisp);
   /* SysV variadic: AL bounds the vector registers used (psABI 3.5.7) */
-  if (sig->variadic && abi->vararg_al) x86_emit_movimm(L->b, AF_RAX, 4, ci.sse_used);
-  x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
-  x86_emit1(L->b, X86_CALL, x86_base(8, AF_R11, 0));
+  if (sig->variadic && abi->vararg_al && m != MUT_SYSV_NO_AL)
+    x86_emit_movimm(L->b, AF_RAX, 4, ci.sse_used);
+  af_reg rbase = AF_RBP; /* where the result goes: [rbase + rd] */
+  int32_t rd = s->rdisp;
+  if (m == MUT_VOLATILE_ACROSS_CALL) {
+    /* the result address computed before the call, kept in volatile R11 across it */
+    lea(L, AF_R11, AF_RBP, s->rdisp);
+    x86_emit_movimm(L->b, AF_R10, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
+    x86_emit1(L->b, X86_CALL, x86_base(8, AF_R10, 0));
+    rbase = AF_R11;
+    rd = 0;
+  } else {
+    x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
+    x86_emit1(L->b, X86_CALL, x86_base(8, AF_R11, 0));
+  }
 
   /* The result into its slot. */
   const af_loc *r = &ci.ret;
@@ -251,12 +359,12 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   case AF_LOC_SRET: break; /* the callee wrote the slot */
   case AF_LOC_REG:
     for (int k = 0; k < r->nparts; k++)
-      store_part(L, AF_RBP, s->rdisp + r->parts[k].offset, &r->parts[k]);
+      store_part(L, rbase, rd + r->parts[k].offset, &r->parts[k]);
     break;
   case AF_LOC_X87:
-    x86_emit1(L->b, X86_FSTP, x86_base(10, AF_RBP, s->rdisp));
-    x86_emit2(L->b, X86_MOV, x86_base(2, AF_RBP, s->rdisp + 10), x86_imm(0));
-    x86_emit2(L->b, X86_MOV, x86_base(4, AF_RBP, s->rdisp + 12), x86_imm(0));
+    x86_emit1(L->b, X86_FSTP, x86_base(10, rbase, rd));
+    x86_emit2(L->b, X86_MOV, x86_base(2, rbase, rd + 10), x86_imm(0));
+    x86_emit2(L->b, X86_MOV, x86_base(4, rbase, rd + 12), x86_imm(0));
     break;
   default: return lw_fail(L, AF_ERR_UNSUPPORTED, "return location kind %d", r->kind);
   }
@@ -293,12 +401,18 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
         load_part(L, AF_RBP, slot + r->parts[k].offset, &r->parts[k],
                   r->nparts == 1 ? t : AF_T_STRUCT);
       break;
-    case AF_LOC_X87: x86_emit1(L->b, X86_FLD, x86_base(10, AF_RBP, slot)); break;
+    case AF_LOC_X87:
+      if (L->mutant == MUT_F80_IN_XMM0)
+        lw_load_xmm(L, AF_XMM0, AF_RBP, slot, 16);
+      else
+        x86_emit1(L->b, X86_FLD, x86_base(10, AF_RBP, slot));
+      break;
     case AF_LOC_SRET: {
       /* copy into the caller's buffer and return its address (sret_out) */
       const af_abi *abi = af_abi_get(L->f->sig.cc);
-      x86_emit2(L->b, X86_MOV, x86_gpr(abi->sret_out, 8), x86_base(8, AF_RBP, L->sret_save));
-      lw_copy(L, abi->sret_out, 0, AF_RBP, slot, type_size(L->c, t));
+      af_reg to = L->mutant == MUT_SRET_NOT_RETURNED ? AF_R10 : abi->sret_out;
+      x86_emit2(L->b, X86_MOV, x86_gpr(to, 8), x86_base(8, AF_RBP, L->sret_save));
+      lw_copy(L, to, 0, AF_RBP, slot, type_size(L->c, t));
       break;
     }
     default: return lw_fail(L, AF_ERR_UNSUPPORTED, "return location kind %d", r->kind);
@@ -310,11 +424,24 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
 
 af_status lower_epilogue(lower_ctx *L) {
   x86_bind(L->b, L->epilogue);
+  int m = L->mutant;
   if (L->f->sig.cc == AF_CC_WIN64) {
-    x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSI, 8), x86_base(8, AF_RBP, -8));
-    x86_emit2(L->b, X86_MOV, x86_gpr(AF_RDI, 8), x86_base(8, AF_RBP, -16));
-    for (int k = 0; k < 10; k++)
-      lw_load_xmm(L, (af_reg)(AF_XMM6 + k), AF_RBP, -32 - 16 * k, 16);
+    if (m != MUT_W64_RSI_RDI_VOLATILE) {
+      x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSI, 8), x86_base(8, AF_RBP, -8));
+      x86_emit2(L->b, X86_MOV, x86_gpr(AF_RDI, 8), x86_base(8, AF_RBP, -16));
+    }
+    for (int k = 0; k < 10 && m != MUT_W64_XMM_UNSAVED; k++) {
+      if (m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back zero */
+        x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)(AF_XMM6 + k)),
+                  x86_base(8, AF_RBP, -32 - 16 * k));
+      else
+        lw_load_xmm(L, (af_reg)(AF_XMM6 + k), AF_RBP, -32 - 16 * k, 16);
+    }
+  }
+  if (m == MUT_RBP_NOT_RESTORED) { /* the saved rbp is skipped, not popped */
+    x86_emit2(L->b, X86_LEA, x86_gpr(AF_RSP, 8), x86_base(0, AF_RBP, 8));
+    x86_emit0(L->b, X86_RET);
+    return L->b->err;
   }
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_gpr(AF_RBP, 8));
   x86_emit1(L->b, X86_POP, x86_gpr(AF_RBP, 8));

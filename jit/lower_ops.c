@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "lower_ops_internal.h"
+#include "mutants.h"
 
 /* Operands are read from their value slots, computed in the scratch registers lower.h
  * allows (RAX RCX RDX R8-R11, XMM0-5, x87), and the result goes to the slot of in->dst.
@@ -236,6 +237,10 @@ static af_status lower_ext(lower_ctx *L, const af_inst *in) {
              : in->op == AF_OP_ZEXT ? unsigned_of(A)
                                     : A;
     lw_load_int(L, AF_RAX, AF_RBP, L->slot[a], ta);
+    if (L->mutant == MUT_CALLEE_READS_64 && a < L->f->sig.nparams &&
+        (A == AF_T_I32 || A == AF_T_U32) && L->ci.args[a].kind == AF_LOC_REG)
+      /* mutant: the parameter's whole 64-bit register (the prologue kept it) */
+      x86_emit2(B, X86_MOV, x86_gpr(AF_RAX, 8), x86_base(8, AF_RBP, L->slot[a]));
     if (is_int128(T)) {
       int sgn = ta != AF_T_BOOL && af_scalar((af_kind)ta)->is_signed;
       x86_emit2(B, X86_MOV, x86_gpr(AF_RDX, 8), x86_gpr(AF_RAX, 8));

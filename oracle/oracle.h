@@ -97,4 +97,66 @@ af_status af_cc_run_batch_flags(const char *cc, const char *flags, const af_case
 af_status af_cc_run_batch(const char *cc, const af_case *const *cases, int n, uint64_t *got,
                           af_error *err);
 
+/* ------------------------------------------------------------------------- */
+/* libffi (ffi.c)                                                             */
+/* ------------------------------------------------------------------------- */
+/* libffi as an independent caller of code under test: a case signature as an
+ * ffi_cif (FFI_UNIX64 for sysv, FFI_WIN64 for win64; ffi_prep_cif_var with
+ * nfixed named parameters for variadic ones). libffi computes struct layouts
+ * itself; a layout it would compute differently from af_layout is refused.
+ * Refused (AF_ERR_UNSUPPORTED, *skip_reason a short constant sentence to count
+ * by): __int128, _Float16, __m128/__m256, unions, packed, bit-fields, empty
+ * structs, over-aligned fields/structs, a Win64 long double return (FFI_WIN64
+ * aborts on it), complex when libffi lacks FFI_TARGET_HAS_COMPLEX_TYPE, and
+ * two libffi 3.4.4 caller bugs seen here (ffi.c): a SysV struct{long double}
+ * return (read from RAX, not ST0) and a 9-16 byte {INTEGER, SSE} struct in R9
+ * (its copy overruns into XMM0).
+ * Blind spots of a check through libffi (abi-notes): values only, never
+ * registers or alignment; FFI_WIN64 loads every variadic slot into both the
+ * GPR and the XMM (a missing duplication in a callee cannot show); libffi
+ * 3.4.4 passes 3/5/6/7-byte Win64 structs by reference without a copy (fine
+ * for a caller: af_ffi_call passes its own copies). The ffi headers stay out
+ * of this header: the libffi state is behind priv. */
+typedef struct {
+  af_cc cc;
+  int ret;           /* return type id */
+  uint32_t ret_size; /* bytes of the return value (ptr: 8) */
+  int nargs;
+  int params[AF_MAX_PARAMS]; /* parameter type ids */
+  void *priv;                /* ffi_cif and ffi_types: af_ffi_free */
+} af_ffi_sig;
+
+/* Bytes af_ffi_call may write to ret_bytes. */
+#define AF_FFI_RET_BYTES (AF_MAX_TYPE_SIZE + 64)
+
+/* Maps sig (of case c; *out does not refer to c afterwards) to an ffi_cif.
+ * AF_OK; AF_ERR_UNSUPPORTED with *skip_reason (may be NULL); AF_ERR_NOMEM;
+ * AF_ERR_INVALID. On error nothing needs freeing. */
+af_status af_ffi_prepare(const af_case *c, const af_sig *sig, af_ffi_sig *out,
+                         const char **skip_reason);
+/* Calls fn (native code of signature s) with args (nargs values of s's types;
+ * a ptr argument passes objects[arg.obj], or, with obj -1, size 8 and bytes,
+ * the address in bytes, so that a closure's arguments can be passed on) and
+ * stores the return value's bytes at ret_bytes (AF_FFI_RET_BYTES bytes; a ptr
+ * return: the 8-byte address; narrow integers widened by libffi, the first
+ * ret_size bytes are the value). AF_ERR_INVALID when args do not match s.
+ * A crash of fn is not caught: call it in a child process. */
+af_status af_ffi_call(const af_ffi_sig *s, void *fn, const af_value *args, const af_case *c,
+                      void **objects, uint8_t *ret_bytes);
+void af_ffi_free(af_ffi_sig *s);
+
+/* libffi as the callee: a closure, native code of signature s (ffi_prep_closure_loc),
+ * that hands every call to `handler`. args[i] has the parameter's type and points
+ * at the bytes libffi received (valid during the call; a ptr argument: size 8,
+ * bytes = the address, obj -1); the handler writes the return value's bytes to
+ * ret_bytes (AF_FFI_RET_BYTES, zeroed; a ptr: the address); narrow integers are
+ * widened for libffi. s must outlive the closure. libffi decodes what it was
+ * told, by its own classification: where it departs from the ABI (a struct of
+ * one long double returned, skipped by af_ffi_prepare) so does the closure. */
+typedef void (*af_ffi_handler)(void *user, const af_value *args, int nargs, uint8_t *ret_bytes);
+typedef struct af_ffi_closure af_ffi_closure;
+af_status af_ffi_closure_new(const af_ffi_sig *s, af_ffi_handler handler, void *user,
+                             af_ffi_closure **out, void **code);
+void af_ffi_closure_free(af_ffi_closure *cl);
+
 #endif /* ABIFUZZ_ORACLE_H */

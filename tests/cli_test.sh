@@ -76,6 +76,11 @@ done
 expect 0 "$af" gen --seed 7 --index 3 --count 3 --emit case
 [ "$(grep -c '^# seed' "$tmp/out")" = 3 ] && ok || bad "--count 3 printed $(grep -c '^# seed' "$tmp/out") headers"
 
+# the JIT's mutants: at least 30, one a line, "name description"
+expect 0 "$af" --list-mutants
+[ "$(grep -cE '^[a-z0-9-]+ .+' "$tmp/out")" -ge 30 ] && ok || bad "--list-mutants: $(wc -l <"$tmp/out") lines"
+[ "$(wc -l <"$tmp/out")" = "$(grep -cE '^[a-z0-9-]+ .+' "$tmp/out")" ] && ok || bad "--list-mutants line format"
+
 # a short default campaign runs and prints a summary
 expect 0 "$af" --arch x64 --abi win64 --count 50 --quiet
 grep -q 'cases' "$tmp/out" && ok || bad "campaign summary"

@@ -1,0 +1,415 @@
+/* debug.c - debugging support for JIT code: function extents, frames, gdb JIT interface, perf map.
+ */
+#include <elf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "debug.h"
+#include "lower.h"
+#include "mutants.h"
+
+static af_status fail(af_error *err, af_status s, const char *msg) {
+  if (err) snprintf(err->msg, sizeof err->msg, "%s", msg);
+  return s;
+}
+
+static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
+
+/* The frame of function fn, by the rules of lower.c's layout_frame (which is static there):
+ * keep the two in step, or better, have lower.c export its layout (see doc/jit.md). */
+static af_status describe_frame(const af_case *c, int fn, jit_debug_fn *d, af_error *err) {
+  const af_func *f = &c->funcs[fn];
+  lower_ctx L = {0};
+  L.c = c;
+  L.fn = fn;
+  L.f = f;
+  af_status s = af_classify(c, &f->sig, &L.ci, err);
+  if (s != AF_OK) return s;
+  int64_t off = 0;
+  if (f->sig.cc == AF_CC_WIN64) off -= LOWER_W64_SAVE;
+  d->w64_save = (int32_t)-off;
+  for (int v = 0; v < f->nvalues; v++) {
+    int t = f->value_type[v];
+    uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
+    off -= round16(size ? size : 1);
+  }
+  d->slots_end = (int32_t)off;
+  uint32_t out = 0, copy = 0;
+  for (int i = 0; i < f->ninsts; i++) {
+    const af_inst *in = &f->insts[i];
+    if (in->op == AF_OP_CALL) {
+      uint32_t o, k;
+      if ((s = lower_call_need(&L, (int)in->imm, &o, &k)) != AF_OK)
+        return fail(err, s, "cannot classify a callee");
+      if (o > out) out = o;
+      if (k > copy) copy = k;
+      continue;
+    }
+    uint32_t need = lower_inst_frame_need(&L, in);
+    if (need) {
+      off -= round16(need);
+      d->nlocals++;
+    }
+  }
+  d->locals_end = (int32_t)off;
+  if (L.ci.sret) {
+    off -= 16;
+    d->sret_save = (int32_t)off;
+  }
+  if (f->sig.cc == AF_CC_SYSV && f->sig.variadic) {
+    off -= LOWER_VA_SAVE;
+    d->va_save = (int32_t)off;
+  }
+  off -= copy;
+  d->copy_area = (int32_t)off;
+  d->copy_size = (int32_t)copy;
+  d->out_size = (int32_t)round16(out);
+  off -= d->out_size;
+  d->frame = (int32_t)-off;
+  return AF_OK;
+}
+
+/* What the prologue really reserves: push rbp; mov rbp, rsp; [Win64 variadic home stores,
+ * mutant code]; sub rsp, imm8/imm32 (48 83 ec ib / 48 81 ec id). -1 if not found. */
+static int32_t prologue_frame(const uint8_t *p, uint64_t size) {
+  if (size < 4 || memcmp(p, "\x55\x48\x89\xe5", 4)) return -1;
+  for (uint64_t i = 4; i + 7 <= size && i < 48; i++) {
+    if (p[i] == 0x48 && p[i + 1] == 0x81 && p[i + 2] == 0xec) {
+      int32_t v;
+      memcpy(&v, p + i + 3, 4);
+      return v;
+    }
+    if (p[i] == 0x48 && p[i + 1] == 0x83 && p[i + 2] == 0xec) return (int8_t)p[i + 3];
+  }
+  return -1;
+}
+
+af_status jit_debug_describe(const af_case *c, const af_jit *j, const af_jit_opts *o, int k,
+                             jit_debug_fn *out, af_error *err) {
+  memset(out, 0, sizeof *out);
+  const void *entry = af_jit_fn(j, k);
+  if (!entry || k >= c->nfuncs) return fail(err, AF_ERR_INVALID, "no such function");
+  out->index = k;
+  snprintf(out->name, sizeof out->name, "abifuzz_f%d", k);
+  out->addr = (uint64_t)(uintptr_t)entry;
+  if (o && o->host_fns && o->host_fns[k])
+    return fail(err, AF_ERR_UNSUPPORTED, "host code replaces this function (host_fns)");
+  /* The size: lower the function again. Its encoding does not depend on where it lies (calls
+   * go through the table, helpers through absolute addresses), only on the case and the
+   * options, so a scratch runtime context and table give the same length. */
+  af_jit_opts opts = {0};
+  if (o) opts = *o;
+  jit_rt *rt = calloc(1, sizeof *rt);
+  uint64_t *table = calloc(AF_MAX_FUNCS, sizeof *table);
+  af_status s = AF_OK;
+  if (!rt || !table) s = fail(err, AF_ERR_NOMEM, "out of memory");
+  if (s == AF_OK) {
+    rt->c = c;
+    x86_buf b;
+    x86_buf_init(&b);
+    s = lower_function(c, k, &opts, rt, table, &b, err);
+    out->size = b.len;
+    x86_buf_free(&b);
+  }
+  free(rt);
+  free(table);
+  if (s != AF_OK) return s;
+  /* Sanity: the code must not run into the next function (placed after it, 16-aligned). */
+  const void *next = af_jit_fn(j, k + 1);
+  uint64_t na = (uint64_t)(uintptr_t)next;
+  if (next && na > out->addr && out->addr + out->size > na)
+    return fail(err, AF_ERR_INVALID, "recomputed code size overlaps the next function");
+  out->frame_code = prologue_frame((const uint8_t *)entry, out->size);
+  return describe_frame(c, k, out, err);
+}
+
+/* The runner thunk is placed right after the last function (jit.c), at the next 16-byte
+ * boundary of the same batch. Recompute it the way jit.c builds it (its input offsets decide
+ * displacement sizes), then check that the bytes there are the same ones. */
+af_status jit_debug_runner(const af_case *c, const af_jit *j, const af_jit_opts *o,
+                           jit_debug_fn *out, af_error *err) {
+  memset(out, 0, sizeof *out);
+  jit_debug_fn last;
+  af_status s = jit_debug_describe(c, j, o, c->nfuncs - 1, &last, err);
+  if (s != AF_OK) return s; /* host code in the last place: the runner cannot be found */
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  int32_t in_off[AF_MAX_PARAMS];
+  size_t off = 0;
+  for (int i = 0; i < sig->nparams; i++) {
+    int t = sig->params[i];
+    size_t size = t == AF_T_PTR ? 8 : c->types[t].size;
+    in_off[i] = (int32_t)off;
+    off += (size + 15) & ~(size_t)15;
+    if (!size) off += 16;
+  }
+  af_jit_opts opts = {0};
+  if (o) opts = *o;
+  jit_rt *rt = calloc(1, sizeof *rt);
+  uint64_t *table = calloc(AF_MAX_FUNCS, sizeof *table);
+  x86_buf b;
+  x86_buf_init(&b);
+  if (!rt || !table) s = fail(err, AF_ERR_NOMEM, "out of memory");
+  if (s == AF_OK) {
+    rt->c = c;
+    lower_ctx L = {0};
+    L.c = c;
+    L.fn = -1;
+    L.b = &b;
+    L.o = &opts;
+    L.rt = rt;
+    L.fn_table = table;
+    L.err = err;
+    L.mutant = mutant_resolve(opts.inject);
+    s = lower_runner(&L, c->entry, in_off);
+    if (s == AF_OK) s = x86_buf_finish(&b);
+  }
+  uint64_t at = (last.addr + last.size + CODEMEM_ALIGN - 1) & ~(uint64_t)(CODEMEM_ALIGN - 1);
+  /* the first bytes (push rbp; mov rbp, rsp; sub rsp, frame) must match */
+  if (s == AF_OK && (b.len < 8 || memcmp((const void *)(uintptr_t)at, b.data, 8) != 0))
+    s = fail(err, AF_ERR_UNSUPPORTED, "runner thunk not found after the last function");
+  /* and int3 fill from its end to the next boundary (codemem.h) */
+  for (uint64_t p = at + b.len; s == AF_OK && (p & (CODEMEM_ALIGN - 1)); p++)
+    if (*(const uint8_t *)(uintptr_t)p != 0xCC)
+      s = fail(err, AF_ERR_UNSUPPORTED, "runner thunk not found after the last function");
+  if (s == AF_OK) {
+    out->index = -1;
+    snprintf(out->name, sizeof out->name, "abifuzz_runner");
+    out->addr = at;
+    out->size = b.len;
+  }
+  x86_buf_free(&b);
+  free(rt);
+  free(table);
+  return s;
+}
+
+const char *jit_debug_symbolize(const af_case *c, const af_jit *j, uint64_t addr, char *buf,
+                                size_t n) {
+  static const struct {
+    const void *fn;
+    const char *name;
+  } helpers[] = {
+      {(const void *)jit_rt_fold, "jit_rt_fold"},
+      {(const void *)jit_rt_fconv, "jit_rt_fconv"},
+      {(const void *)jit_rt_itof, "jit_rt_itof"},
+      {(const void *)jit_rt_ftoi, "jit_rt_ftoi"},
+      {(const void *)jit_rt_bf_get, "jit_rt_bf_get"},
+      {(const void *)jit_rt_bf_set, "jit_rt_bf_set"},
+  };
+  for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+    if ((uint64_t)(uintptr_t)helpers[i].fn == addr) {
+      snprintf(buf, n, "%s", helpers[i].name);
+      return buf;
+    }
+  for (int k = 0; k < c->nfuncs; k++)
+    if ((uint64_t)(uintptr_t)af_jit_fn(j, k) == addr) {
+      snprintf(buf, n, "abifuzz_f%d", k);
+      return buf;
+    }
+  return NULL;
+}
+
+/* ---- the ELF image ---------------------------------------------------------------------- */
+
+/* An ELF64 relocatable object for gdb: sections [1..n] are SHT_NOBITS .text.<name> at each
+ * function's address, then .symtab, .strtab, .shstrtab. gdb relocates a symbol of a
+ * relocatable object by its section's address, so st_value is 0 and st_shndx its section. */
+af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t *size) {
+  *image = NULL;
+  *size = 0;
+  size_t strsz = 1, shstrsz = 1 + sizeof ".symtab" + sizeof ".strtab" + sizeof ".shstrtab";
+  for (int k = 0; k < n; k++) {
+    strsz += strlen(fns[k].name) + 1;
+    shstrsz += sizeof ".text." + strlen(fns[k].name);
+  }
+  int nsec = n + 4;
+  size_t symoff = sizeof(Elf64_Ehdr);
+  size_t symsz = (size_t)(n + 1) * sizeof(Elf64_Sym);
+  size_t stroff = symoff + symsz;
+  size_t shstroff = stroff + strsz;
+  size_t shoff = (shstroff + shstrsz + 7) & ~(size_t)7;
+  size_t total = shoff + (size_t)nsec * sizeof(Elf64_Shdr);
+  uint8_t *m = calloc(1, total);
+  if (!m) return AF_ERR_NOMEM;
+
+  Elf64_Ehdr *eh = (Elf64_Ehdr *)m;
+  memcpy(eh->e_ident, ELFMAG, SELFMAG);
+  eh->e_ident[EI_CLASS] = ELFCLASS64;
+  eh->e_ident[EI_DATA] = ELFDATA2LSB;
+  eh->e_ident[EI_VERSION] = EV_CURRENT;
+  eh->e_ident[EI_OSABI] = ELFOSABI_SYSV;
+  eh->e_type = ET_REL;
+  eh->e_machine = EM_X86_64;
+  eh->e_version = EV_CURRENT;
+  eh->e_shoff = shoff;
+  eh->e_ehsize = sizeof(Elf64_Ehdr);
+  eh->e_shentsize = sizeof(Elf64_Shdr);
+  eh->e_shnum = (Elf64_Half)nsec;
+  eh->e_shstrndx = (Elf64_Half)(n + 3);
+
+  Elf64_Sym *sym = (Elf64_Sym *)(m + symoff);
+  char *str = (char *)(m + stroff);
+  char *shstr = (char *)(m + shstroff);
+  Elf64_Shdr *sh = (Elf64_Shdr *)(m + shoff);
+  size_t sp = 1, shp = 1;
+  for (int k = 0; k < n; k++) {
+    Elf64_Shdr *t = &sh[1 + k];
+    t->sh_name = (Elf64_Word)shp;
+    shp += (size_t)sprintf(shstr + shp, ".text.%s", fns[k].name) + 1;
+    t->sh_type = SHT_NOBITS;
+    t->sh_flags = SHF_ALLOC | SHF_EXECINSTR;
+    t->sh_addr = fns[k].addr;
+    t->sh_size = fns[k].size;
+    t->sh_addralign = 16;
+    Elf64_Sym *s = &sym[1 + k];
+    s->st_name = (Elf64_Word)sp;
+    sp += (size_t)sprintf(str + sp, "%s", fns[k].name) + 1;
+    s->st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    s->st_shndx = (Elf64_Half)(1 + k);
+    s->st_value = 0;
+    s->st_size = fns[k].size;
+  }
+  static const char *const extra[] = {".symtab", ".strtab", ".shstrtab"};
+  Elf64_Word extra_name[3];
+  for (int i = 0; i < 3; i++) {
+    extra_name[i] = (Elf64_Word)shp;
+    shp += (size_t)sprintf(shstr + shp, "%s", extra[i]) + 1;
+  }
+  Elf64_Shdr *st = &sh[n + 1];
+  st->sh_name = extra_name[0];
+  st->sh_type = SHT_SYMTAB;
+  st->sh_offset = symoff;
+  st->sh_size = symsz;
+  st->sh_link = (Elf64_Word)(n + 2);
+  st->sh_info = 1; /* index of the first non-local symbol */
+  st->sh_addralign = 8;
+  st->sh_entsize = sizeof(Elf64_Sym);
+  Elf64_Shdr *ss = &sh[n + 2];
+  ss->sh_name = extra_name[1];
+  ss->sh_type = SHT_STRTAB;
+  ss->sh_offset = stroff;
+  ss->sh_size = strsz;
+  ss->sh_addralign = 1;
+  Elf64_Shdr *hs = &sh[n + 3];
+  hs->sh_name = extra_name[2];
+  hs->sh_type = SHT_STRTAB;
+  hs->sh_offset = shstroff;
+  hs->sh_size = shstrsz;
+  hs->sh_addralign = 1;
+  *image = m;
+  *size = total;
+  return AF_OK;
+}
+
+/* ---- gdb's JIT interface ---------------------------------------------------------------- */
+/* Names and layout fixed by gdb (gdb/jit.h; manual, "JIT Declarations"). */
+typedef enum { JIT_NOACTION = 0, JIT_REGISTER_FN, JIT_UNREGISTER_FN } jit_actions_t;
+
+struct jit_code_entry {
+  struct jit_code_entry *next_entry;
+  struct jit_code_entry *prev_entry;
+  const char *symfile_addr;
+  uint64_t symfile_size;
+};
+
+struct jit_descriptor {
+  uint32_t version;
+  uint32_t action_flag; /* jit_actions_t */
+  struct jit_code_entry *relevant_entry;
+  struct jit_code_entry *first_entry;
+};
+
+/* gdb puts a breakpoint here and reads the descriptor when it is hit: it must not be inlined
+ * or folded away, hence noinline, used and the asm barrier. */
+void __attribute__((noinline, used)) __jit_debug_register_code(void);
+void __attribute__((noinline, used)) __jit_debug_register_code(void) {
+  __asm__ volatile("" ::: "memory");
+}
+
+/* The one process-wide list gdb reads (a global by the protocol, guarded by jit_debug_lock). */
+struct jit_descriptor __jit_debug_descriptor __attribute__((used)) = {1, JIT_NOACTION, NULL, NULL};
+static pthread_mutex_t jit_debug_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct jit_debug_reg {
+  struct jit_code_entry entry;
+  uint8_t *image;
+  size_t size;
+};
+
+static void perf_map(const jit_debug_fn *fns, int n) {
+  const char *e = getenv("ABIFUZZ_PERF_MAP");
+  if (!e || strcmp(e, "1")) return;
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+  FILE *f = fopen(path, "a");
+  if (!f) return; /* best effort: profiling aid only */
+  for (int k = 0; k < n; k++)
+    fprintf(f, "%llx %llx %s\n", (unsigned long long)fns[k].addr, (unsigned long long)fns[k].size,
+            fns[k].name);
+  fclose(f);
+}
+
+af_status jit_debug_register(const af_case *c, const af_jit *j, const af_jit_opts *o,
+                             jit_debug_reg **out, af_error *err) {
+  *out = NULL;
+  jit_debug_fn *fns = calloc((size_t)c->nfuncs + 1, sizeof *fns);
+  if (!fns) return fail(err, AF_ERR_NOMEM, "out of memory");
+  af_status s = AF_OK;
+  int n = 0;
+  for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
+    if (o && o->host_fns && o->host_fns[k]) continue; /* not JIT code: no symbol */
+    if ((s = jit_debug_describe(c, j, o, k, &fns[n], err)) == AF_OK) n++;
+  }
+  af_error e2;
+  if (s == AF_OK && jit_debug_runner(c, j, o, &fns[n], &e2) == AF_OK) n++; /* optional */
+  jit_debug_reg *r = NULL;
+  if (s == AF_OK && !(r = calloc(1, sizeof *r))) s = fail(err, AF_ERR_NOMEM, "out of memory");
+  if (s == AF_OK && (s = jit_debug_elf(fns, n, &r->image, &r->size)) != AF_OK)
+    fail(err, s, "out of memory");
+  if (s == AF_OK) perf_map(fns, n);
+  free(fns);
+  if (s != AF_OK) {
+    free(r);
+    return s;
+  }
+  r->entry.symfile_addr = (const char *)r->image;
+  r->entry.symfile_size = r->size;
+  pthread_mutex_lock(&jit_debug_lock);
+  r->entry.next_entry = __jit_debug_descriptor.first_entry;
+  if (r->entry.next_entry) r->entry.next_entry->prev_entry = &r->entry;
+  __jit_debug_descriptor.first_entry = &r->entry;
+  __jit_debug_descriptor.relevant_entry = &r->entry;
+  __jit_debug_descriptor.action_flag = JIT_REGISTER_FN;
+  __jit_debug_register_code();
+  __jit_debug_descriptor.action_flag = JIT_NOACTION;
+  pthread_mutex_unlock(&jit_debug_lock);
+  *out = r;
+  return AF_OK;
+}
+
+void jit_debug_unregister(jit_debug_reg *r) {
+  if (!r) return;
+  pthread_mutex_lock(&jit_debug_lock);
+  struct jit_code_entry *e = &r->entry;
+  if (e->prev_entry)
+    e->prev_entry->next_entry = e->next_entry;
+  else
+    __jit_debug_descriptor.first_entry = e->next_entry;
+  if (e->next_entry) e->next_entry->prev_entry = e->prev_entry;
+  __jit_debug_descriptor.relevant_entry = e;
+  __jit_debug_descriptor.action_flag = JIT_UNREGISTER_FN;
+  __jit_debug_register_code();
+  __jit_debug_descriptor.action_flag = JIT_NOACTION;
+  __jit_debug_descriptor.relevant_entry = NULL;
+  pthread_mutex_unlock(&jit_debug_lock);
+  free(r->image);
+  free(r);
+}
+
+const void *jit_debug_image(const jit_debug_reg *r, size_t *size) {
+  *size = r ? r->size : 0;
+  return r ? r->image : NULL;
+}
