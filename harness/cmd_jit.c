@@ -39,10 +39,11 @@ static void frame_row(int32_t lo, int32_t hi, const char *what) {
 }
 
 static void print_frame(const jit_debug_fn *d) {
-  printf("  frame: push rbp; mov rbp, rsp; sub rsp, %d (rsp 16-aligned in the body)\n", d->frame);
+  printf("  frame: push rbp; mov rbp, rsp; sub rsp, %d (rsp %s16-aligned in the body)\n", d->frame,
+         d->frame % 16 ? "NOT " : "");
   if (d->frame_code != d->frame)
     printf("  note: the prologue reserves %d bytes, not %d (a frame mutant?): the picture below "
-           "is the correct JIT's\n",
+           "is what lower.c laid out\n",
            d->frame_code, d->frame);
   printf("    %-24s %s\n", "[rbp+16, ...)", "incoming stack arguments (Win64: home space first)");
   printf("    %-24s %s\n", "[rbp+8]", "return address");
@@ -173,22 +174,16 @@ int cmd_jit(int argc, char **argv) {
   }
   int rc = CLI_OK;
   af_jit *j = NULL;
-  jit_debug_reg *reg = NULL;
   s = af_jit_compile(&c, &opts, &j, &err);
   if (s != AF_OK) {
     cli_error("jit: %s: %s", path, err.msg[0] ? err.msg : af_strerror(s));
     rc = s == AF_ERR_NOMEM ? CLI_ERROR : CLI_USAGE;
     goto out;
   }
-  /* af_jit_compile should do this itself (jit.c); until it does, the harness registers. */
-  if ((s = jit_debug_register(&c, j, &opts, &reg, &err)) != AF_OK) {
-    cli_error("jit: %s: debug info: %s", path, err.msg[0] ? err.msg : af_strerror(s));
-    rc = CLI_ERROR;
-    goto out;
-  }
+  /* af_jit_compile registered the code with gdb (and the perf map) */
   for (int k = 0; k < c.nfuncs; k++) {
     jit_debug_fn d;
-    if ((s = jit_debug_describe(&c, j, &opts, k, &d, &err)) != AF_OK) {
+    if ((s = jit_debug_describe(j, k, &d, &err)) != AF_OK) {
       cli_error("jit: f%d: %s", k, err.msg[0] ? err.msg : af_strerror(s));
       rc = CLI_ERROR;
       goto out;
@@ -208,7 +203,7 @@ int cmd_jit(int argc, char **argv) {
   }
   if (want_disasm) {
     jit_debug_fn d;
-    if (jit_debug_runner(&c, j, &opts, &d, &err) == AF_OK) {
+    if (jit_debug_runner(j, &d, &err) == AF_OK) {
       printf("runner thunk (sysv: void run(const uint8_t *in, uint8_t *ret))\n");
       printf("  %s [%llx, %llx) %llu bytes\n", d.name, (unsigned long long)d.addr,
              (unsigned long long)(d.addr + d.size), (unsigned long long)d.size);
@@ -228,7 +223,6 @@ int cmd_jit(int argc, char **argv) {
     af_jit_result_free(&r);
   }
 out:
-  jit_debug_unregister(reg);
   af_jit_free(j);
   af_case_free(&c);
   return rc;

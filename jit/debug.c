@@ -9,67 +9,10 @@
 
 #include "debug.h"
 #include "lower.h"
-#include "mutants.h"
 
 static af_status fail(af_error *err, af_status s, const char *msg) {
   if (err) snprintf(err->msg, sizeof err->msg, "%s", msg);
   return s;
-}
-
-static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
-
-/* The frame of function fn, by the rules of lower.c's layout_frame (which is static there):
- * keep the two in step, or better, have lower.c export its layout (see doc/jit.md). */
-static af_status describe_frame(const af_case *c, int fn, jit_debug_fn *d, af_error *err) {
-  const af_func *f = &c->funcs[fn];
-  lower_ctx L = {0};
-  L.c = c;
-  L.fn = fn;
-  L.f = f;
-  af_status s = af_classify(c, &f->sig, &L.ci, err);
-  if (s != AF_OK) return s;
-  int64_t off = 0;
-  if (f->sig.cc == AF_CC_WIN64) off -= LOWER_W64_SAVE;
-  d->w64_save = (int32_t)-off;
-  for (int v = 0; v < f->nvalues; v++) {
-    int t = f->value_type[v];
-    uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
-    off -= round16(size ? size : 1);
-  }
-  d->slots_end = (int32_t)off;
-  uint32_t out = 0, copy = 0;
-  for (int i = 0; i < f->ninsts; i++) {
-    const af_inst *in = &f->insts[i];
-    if (in->op == AF_OP_CALL) {
-      uint32_t o, k;
-      if ((s = lower_call_need(&L, (int)in->imm, &o, &k)) != AF_OK)
-        return fail(err, s, "cannot classify a callee");
-      if (o > out) out = o;
-      if (k > copy) copy = k;
-      continue;
-    }
-    uint32_t need = lower_inst_frame_need(&L, in);
-    if (need) {
-      off -= round16(need);
-      d->nlocals++;
-    }
-  }
-  d->locals_end = (int32_t)off;
-  if (L.ci.sret) {
-    off -= 16;
-    d->sret_save = (int32_t)off;
-  }
-  if (f->sig.cc == AF_CC_SYSV && f->sig.variadic) {
-    off -= LOWER_VA_SAVE;
-    d->va_save = (int32_t)off;
-  }
-  off -= copy;
-  d->copy_area = (int32_t)off;
-  d->copy_size = (int32_t)copy;
-  d->out_size = (int32_t)round16(out);
-  off -= d->out_size;
-  d->frame = (int32_t)-off;
-  return AF_OK;
 }
 
 /* What the prologue really reserves: push rbp; mov rbp, rsp; [Win64 variadic home stores,
@@ -87,103 +30,46 @@ static int32_t prologue_frame(const uint8_t *p, uint64_t size) {
   return -1;
 }
 
-af_status jit_debug_describe(const af_case *c, const af_jit *j, const af_jit_opts *o, int k,
-                             jit_debug_fn *out, af_error *err) {
+/* Copies function k's record (jit.c) into *out: the code's extent as placed, the frame as
+ * lower.c laid it out, and what the prologue really reserves. */
+static void from_record(const jit_fn_record *r, int k, jit_debug_fn *out) {
   memset(out, 0, sizeof *out);
-  const void *entry = af_jit_fn(j, k);
-  if (!entry || k >= c->nfuncs) return fail(err, AF_ERR_INVALID, "no such function");
   out->index = k;
-  snprintf(out->name, sizeof out->name, "abifuzz_f%d", k);
-  out->addr = (uint64_t)(uintptr_t)entry;
-  if (o && o->host_fns && o->host_fns[k])
-    return fail(err, AF_ERR_UNSUPPORTED, "host code replaces this function (host_fns)");
-  /* The size: lower the function again. Its encoding does not depend on where it lies (calls
-   * go through the table, helpers through absolute addresses), only on the case and the
-   * options, so a scratch runtime context and table give the same length. */
-  af_jit_opts opts = {0};
-  if (o) opts = *o;
-  jit_rt *rt = calloc(1, sizeof *rt);
-  uint64_t *table = calloc(AF_MAX_FUNCS, sizeof *table);
-  af_status s = AF_OK;
-  if (!rt || !table) s = fail(err, AF_ERR_NOMEM, "out of memory");
-  if (s == AF_OK) {
-    rt->c = c;
-    x86_buf b;
-    x86_buf_init(&b);
-    s = lower_function(c, k, &opts, rt, table, &b, err);
-    out->size = b.len;
-    x86_buf_free(&b);
-  }
-  free(rt);
-  free(table);
-  if (s != AF_OK) return s;
-  /* Sanity: the code must not run into the next function (placed after it, 16-aligned). */
-  const void *next = af_jit_fn(j, k + 1);
-  uint64_t na = (uint64_t)(uintptr_t)next;
-  if (next && na > out->addr && out->addr + out->size > na)
-    return fail(err, AF_ERR_INVALID, "recomputed code size overlaps the next function");
-  out->frame_code = prologue_frame((const uint8_t *)entry, out->size);
-  return describe_frame(c, k, out, err);
+  if (k < 0)
+    snprintf(out->name, sizeof out->name, "abifuzz_runner");
+  else
+    snprintf(out->name, sizeof out->name, "abifuzz_f%d", k);
+  out->addr = r->addr;
+  out->size = r->size;
+  if (k < 0) return; /* the runner: no frame fields */
+  out->frame = r->fr.frame;
+  out->frame_code = prologue_frame((const uint8_t *)(uintptr_t)r->addr, r->size);
+  out->w64_save = r->fr.w64_save;
+  out->slots_end = r->fr.slots_end;
+  out->sret_save = r->fr.sret_save;
+  out->va_save = r->fr.va_save;
+  out->copy_area = r->fr.copy_area;
+  out->copy_size = r->fr.copy_size;
+  out->out_size = r->fr.out_size;
+  out->nlocals = r->fr.nlocals;
+  out->locals_end = r->fr.locals_end;
 }
 
-/* The runner thunk is placed right after the last function (jit.c), at the next 16-byte
- * boundary of the same batch. Recompute it the way jit.c builds it (its input offsets decide
- * displacement sizes), then check that the bytes there are the same ones. */
-af_status jit_debug_runner(const af_case *c, const af_jit *j, const af_jit_opts *o,
-                           jit_debug_fn *out, af_error *err) {
+af_status jit_debug_describe(const af_jit *j, int k, jit_debug_fn *out, af_error *err) {
   memset(out, 0, sizeof *out);
-  jit_debug_fn last;
-  af_status s = jit_debug_describe(c, j, o, c->nfuncs - 1, &last, err);
-  if (s != AF_OK) return s; /* host code in the last place: the runner cannot be found */
-  const af_sig *sig = &c->funcs[c->entry].sig;
-  int32_t in_off[AF_MAX_PARAMS];
-  size_t off = 0;
-  for (int i = 0; i < sig->nparams; i++) {
-    int t = sig->params[i];
-    size_t size = t == AF_T_PTR ? 8 : c->types[t].size;
-    in_off[i] = (int32_t)off;
-    off += (size + 15) & ~(size_t)15;
-    if (!size) off += 16;
-  }
-  af_jit_opts opts = {0};
-  if (o) opts = *o;
-  jit_rt *rt = calloc(1, sizeof *rt);
-  uint64_t *table = calloc(AF_MAX_FUNCS, sizeof *table);
-  x86_buf b;
-  x86_buf_init(&b);
-  if (!rt || !table) s = fail(err, AF_ERR_NOMEM, "out of memory");
-  if (s == AF_OK) {
-    rt->c = c;
-    lower_ctx L = {0};
-    L.c = c;
-    L.fn = -1;
-    L.b = &b;
-    L.o = &opts;
-    L.rt = rt;
-    L.fn_table = table;
-    L.err = err;
-    L.mutant = mutant_resolve(opts.inject);
-    s = lower_runner(&L, c->entry, in_off);
-    if (s == AF_OK) s = x86_buf_finish(&b);
-  }
-  uint64_t at = (last.addr + last.size + CODEMEM_ALIGN - 1) & ~(uint64_t)(CODEMEM_ALIGN - 1);
-  /* the first bytes (push rbp; mov rbp, rsp; sub rsp, frame) must match */
-  if (s == AF_OK && (b.len < 8 || memcmp((const void *)(uintptr_t)at, b.data, 8) != 0))
-    s = fail(err, AF_ERR_UNSUPPORTED, "runner thunk not found after the last function");
-  /* and int3 fill from its end to the next boundary (codemem.h) */
-  for (uint64_t p = at + b.len; s == AF_OK && (p & (CODEMEM_ALIGN - 1)); p++)
-    if (*(const uint8_t *)(uintptr_t)p != 0xCC)
-      s = fail(err, AF_ERR_UNSUPPORTED, "runner thunk not found after the last function");
-  if (s == AF_OK) {
-    out->index = -1;
-    snprintf(out->name, sizeof out->name, "abifuzz_runner");
-    out->addr = at;
-    out->size = b.len;
-  }
-  x86_buf_free(&b);
-  free(rt);
-  free(table);
-  return s;
+  const jit_fn_record *r = k >= 0 ? jit_record(j, k) : NULL;
+  if (!r || !r->addr) return fail(err, AF_ERR_INVALID, "no such function");
+  if (r->host) return fail(err, AF_ERR_UNSUPPORTED, "host code replaces this function (host_fns)");
+  from_record(r, k, out);
+  return AF_OK;
+}
+
+af_status jit_debug_runner(const af_jit *j, jit_debug_fn *out, af_error *err) {
+  memset(out, 0, sizeof *out);
+  const jit_fn_record *r = jit_record(j, -1);
+  if (!r || !r->addr) return fail(err, AF_ERR_INVALID, "no runner thunk");
+  from_record(r, -1, out);
+  return AF_OK;
 }
 
 const char *jit_debug_symbolize(const af_case *c, const af_jit *j, uint64_t addr, char *buf,
@@ -352,19 +238,20 @@ static void perf_map(const jit_debug_fn *fns, int n) {
   fclose(f);
 }
 
-af_status jit_debug_register(const af_case *c, const af_jit *j, const af_jit_opts *o,
-                             jit_debug_reg **out, af_error *err) {
+af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err) {
   *out = NULL;
+  const af_case *c = jit_case(j);
+  if (!c) return fail(err, AF_ERR_INVALID, "no compiled case");
   jit_debug_fn *fns = calloc((size_t)c->nfuncs + 1, sizeof *fns);
   if (!fns) return fail(err, AF_ERR_NOMEM, "out of memory");
   af_status s = AF_OK;
   int n = 0;
-  for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
-    if (o && o->host_fns && o->host_fns[k]) continue; /* not JIT code: no symbol */
-    if ((s = jit_debug_describe(c, j, o, k, &fns[n], err)) == AF_OK) n++;
+  for (int k = 0; k < c->nfuncs; k++) {
+    const jit_fn_record *rec = jit_record(j, k);
+    if (rec->host) continue; /* not the code that runs: no symbol */
+    from_record(rec, k, &fns[n++]);
   }
-  af_error e2;
-  if (s == AF_OK && jit_debug_runner(c, j, o, &fns[n], &e2) == AF_OK) n++; /* optional */
+  from_record(jit_record(j, -1), -1, &fns[n++]);
   jit_debug_reg *r = NULL;
   if (s == AF_OK && !(r = calloc(1, sizeof *r))) s = fail(err, AF_ERR_NOMEM, "out of memory");
   if (s == AF_OK && (s = jit_debug_elf(fns, n, &r->image, &r->size)) != AF_OK)

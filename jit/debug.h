@@ -8,10 +8,11 @@
 
 #include "jit.h"
 
-/* Works from the public af_jit API only (af_jit_fn gives entry addresses). What af_jit does not
- * expose (a function's code size, its frame) is recomputed here from the case: the size by
- * lowering the function again into a scratch buffer (the encoding of a function does not depend
- * on where it is placed), the frame by the same layout rules as lower.c. */
+/* Nothing here is recomputed: af_jit_compile (jit.c) keeps, per function, its address, its code
+ * size (the lowering's buffer length) and the frame layout lower_function reported
+ * (lower_frame, lower.h), plus the runner thunk's address and size; debug.c reads them through
+ * jit_record (lower.h). The only thing read from the code is frame_code, what the prologue's
+ * sub rsp really reserves, which a frame mutant changes. */
 
 /* Where function k's code lies and what its frame looks like. */
 typedef struct {
@@ -19,9 +20,11 @@ typedef struct {
   char name[32];      /* "abifuzz_f<k>" */
   uint64_t addr;      /* entry address (af_jit_fn) */
   uint64_t size;      /* bytes of code from addr */
-  int32_t frame;      /* bytes reserved below rbp (sub rsp, frame), a multiple of 16 */
+  int32_t frame;      /* bytes below rbp lower.c laid out, a multiple of 16 (odd under
+                         misaligned-calls, which lays out an odd frame) */
   int32_t frame_code; /* what the prologue's sub rsp really reserves (-1: not found); differs
-                         from frame only under a mutant that changes the frame */
+                         from frame only under a mutant that leaves part of the frame below
+                         rsp */
   int32_t w64_save;   /* Win64: bytes of saved RSI/RDI/XMM6-15 below rbp, else 0 */
   int32_t slots_end;  /* rbp displacement of the lowest value slot */
   int32_t sret_save;  /* rbp displacement of the saved sret pointer, 0 if none */
@@ -33,18 +36,14 @@ typedef struct {
   int32_t locals_end; /* rbp displacement of the lowest LOCAL region (slots_end if none) */
 } jit_debug_fn;
 
-/* Fills *out for function k of c as compiled into j with options o (NULL: defaults; must be
- * those given to af_jit_compile, since a mutant may change the code). The frame fields are
- * the correct JIT's layout (a frame mutant may move things; frame_code shows what the code
- * reserves). AF_ERR_INVALID for a bad k, AF_ERR_UNSUPPORTED when o->host_fns[k] replaces
- * the function, and whatever the lowering returns. */
-af_status jit_debug_describe(const af_case *c, const af_jit *j, const af_jit_opts *o, int k,
-                             jit_debug_fn *out, af_error *err);
+/* Fills *out for function k of j, from what af_jit_compile recorded (the options, mutants
+ * included, are those of the compilation). The frame fields are lower.c's layout as the code
+ * uses it; frame_code shows what the prologue reserves. AF_ERR_INVALID for a bad k,
+ * AF_ERR_UNSUPPORTED when the compilation's host_fns[k] replaces the function. */
+af_status jit_debug_describe(const af_jit *j, int k, jit_debug_fn *out, af_error *err);
 
-/* The runner thunk (named abifuzz_runner, index -1, no frame fields), found right after the
- * last function; AF_ERR_UNSUPPORTED if it is not where jit.c places it. */
-af_status jit_debug_runner(const af_case *c, const af_jit *j, const af_jit_opts *o,
-                           jit_debug_fn *out, af_error *err);
+/* The runner thunk (named abifuzz_runner, index -1, no frame fields). */
+af_status jit_debug_runner(const af_jit *j, jit_debug_fn *out, af_error *err);
 
 /* Names an absolute address the code embeds: a runtime helper of lower_rt.c (jit_rt_fold ...)
  * or a function's entry (abifuzz_f<k>), written into buf; NULL if unknown. */
@@ -58,12 +57,12 @@ const char *jit_debug_symbolize(const af_case *c, const af_jit *j, uint64_t addr
  * into __jit_debug_descriptor and calls __jit_debug_register_code, where gdb keeps a
  * breakpoint. These two symbols are global by gdb's protocol; a mutex guards the list.
  * With ABIFUZZ_PERF_MAP=1 in the environment, registering also appends "ADDR SIZE name" lines
- * to /tmp/perf-<pid>.map for perf. af_jit_compile/af_jit_free should call these (jit.c);
- * for now the harness does. */
+ * to /tmp/perf-<pid>.map for perf. af_jit_compile registers every compiled case (after sealing)
+ * and af_jit_free unregisters it: nobody else needs to. Host_fns functions get no symbol. */
 typedef struct jit_debug_reg jit_debug_reg;
 
-af_status jit_debug_register(const af_case *c, const af_jit *j, const af_jit_opts *o,
-                             jit_debug_reg **out, af_error *err);
+/* One more registration of j's code (tests; the one af_jit_compile made stays). */
+af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err);
 /* Unlinks and frees the registration (before af_jit_free); r may be NULL. */
 void jit_debug_unregister(jit_debug_reg *r);
 /* The registration's ELF image, for tests. */

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug.h"
 #include "lower.h"
 #include "mutants.h"
 
@@ -14,6 +15,10 @@ struct af_jit {
   void (*runner)(const uint8_t *in, uint8_t *ret);
   int32_t in_off[AF_MAX_PARAMS]; /* input i at in + in_off[i] */
   size_t in_size;
+  /* what debug.c reports (gdb, perf, `abifuzz jit --disasm`): recs[0] the runner thunk,
+   * recs[1 + k] function k */
+  jit_fn_record *recs;
+  jit_debug_reg *reg; /* the registration with gdb's JIT interface (debug.h) */
 };
 
 static af_status fail(af_error *err, af_status s, const char *msg) {
@@ -23,16 +28,30 @@ static af_status fail(af_error *err, af_status s, const char *msg) {
 
 void af_jit_free(af_jit *j) {
   if (!j) return;
+  jit_debug_unregister(j->reg); /* before the code goes */
   codemem_free(j->mem);
+  free(j->recs);
   free(j->rt);
   free(j->table);
   free(j);
+}
+
+void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n) {
+  for (int k = 0; k < AF_MAX_OBJECTS; k++)
+    j->rt->objects[k] = objects && k < n ? objects[k] : NULL;
 }
 
 const void *af_jit_fn(const af_jit *j, int k) {
   if (!j || k < 0 || k >= j->c->nfuncs) return NULL;
   return (const void *)(uintptr_t)j->table[k];
 }
+
+const jit_fn_record *jit_record(const af_jit *j, int k) {
+  if (!j || !j->recs || k < -1 || k >= j->c->nfuncs) return NULL;
+  return &j->recs[1 + k];
+}
+
+const af_case *jit_case(const af_jit *j) { return j ? j->c : NULL; }
 
 static af_status place(af_jit *j, x86_buf *b, void **where) {
   return codemem_add(j->mem, b->data, b->len, where);
@@ -52,8 +71,9 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
   if (o) j->o = *o;
   j->rt = calloc(1, sizeof *j->rt);
   j->table = calloc(AF_MAX_FUNCS, sizeof *j->table);
+  j->recs = calloc((size_t)c->nfuncs + 1, sizeof *j->recs);
   af_status s = AF_OK;
-  if (!j->rt || !j->table) {
+  if (!j->rt || !j->table || !j->recs) {
     s = fail(err, AF_ERR_NOMEM, "out of memory");
     goto bad;
   }
@@ -66,9 +86,14 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     x86_buf b;
     x86_buf_init(&b);
     void *where = NULL;
-    s = lower_function(c, k, &j->o, j->rt, j->table, &b, err);
+    jit_fn_record *r = &j->recs[1 + k];
+    s = lower_function(c, k, &j->o, j->rt, j->table, &b, &r->fr, err);
     if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
-    if (s == AF_OK) j->table[k] = (uint64_t)(uintptr_t)where;
+    if (s == AF_OK) {
+      j->table[k] = r->addr = (uint64_t)(uintptr_t)where;
+      r->size = b.len;
+      r->host = j->o.host_fns && j->o.host_fns[k];
+    }
     x86_buf_free(&b);
   }
   if (s != AF_OK) goto bad;
@@ -102,6 +127,8 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     s = lower_runner(&L, c->entry, j->in_off);
     if (s == AF_OK) s = x86_buf_finish(&b);
     if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
+    j->recs[0].addr = (uint64_t)(uintptr_t)where;
+    j->recs[0].size = b.len;
     x86_buf_free(&b);
     if (s != AF_OK) goto bad;
     j->runner = (void (*)(const uint8_t *, uint8_t *))where;
@@ -110,6 +137,8 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     fail(err, s, "cannot seal code memory");
     goto bad;
   }
+  /* every compiled case is visible to gdb (and perf with ABIFUZZ_PERF_MAP=1) */
+  if ((s = jit_debug_register(j, &j->reg, err)) != AF_OK) goto bad;
   *out = j;
   return AF_OK;
 bad:

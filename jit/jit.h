@@ -59,6 +59,11 @@ typedef struct {
  * c->inputs) overrides the input values, for tests. A crash of the generated code is not
  * caught here: run it in a child process if it may crash. */
 af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_error *err);
+/* For calls made outside af_jit_run (through libffi, a clang-compiled caller, a
+ * harness probe): installs the object regions that MIX's pointer fold matches
+ * pointers against (gen.h: object k -> its pointer id). n <= AF_MAX_OBJECTS;
+ * objects == NULL clears them. af_jit_run installs and clears its own. */
+void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n);
 void af_jit_result_free(af_jit_result *res);
 
 #endif

@@ -1,5 +1,6 @@
 /* lower.c - the baseline lowering driver: a function's frame, then prologue, body, epilogue. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "lower.h"
 #include "mutants.h"
@@ -9,17 +10,19 @@ static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
 /* Frame layout (lower.h): Win64 saves at the top, then value slots, LOCAL areas, the sret
  * pointer, the SysV register save area, the by-reference copy area, and the outgoing
  * argument area at [rsp]. Displacements are negative from rbp. */
-static af_status layout_frame(lower_ctx *L) {
+static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   const af_case *c = L->c;
   const af_func *f = L->f;
   int64_t off = 0;
   if (f->sig.cc == AF_CC_WIN64) off -= LOWER_W64_SAVE;
+  fr->w64_save = (int32_t)-off;
   for (int v = 0; v < f->nvalues; v++) {
     int t = f->value_type[v];
     uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
     off -= round16(size ? size : 1);
     L->slot[v] = (int32_t)off;
   }
+  fr->slots_end = (int32_t)off;
   uint32_t out = 0, copy = 0;
   for (int i = 0; i < f->ninsts; i++) {
     const af_inst *in = &f->insts[i];
@@ -36,8 +39,10 @@ static af_status layout_frame(lower_ctx *L) {
     if (need) {
       off -= round16(need);
       L->local_area[i] = (int32_t)off;
+      fr->nlocals++;
     }
   }
+  fr->locals_end = (int32_t)off;
   if (L->ci.sret) {
     off -= 16;
     L->sret_save = (int32_t)off;
@@ -67,8 +72,11 @@ static af_status layout_frame(lower_ctx *L) {
 }
 
 af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,
-                         const uint64_t *fn_table, x86_buf *b, af_error *err) {
+                         const uint64_t *fn_table, x86_buf *b, lower_frame *fr, af_error *err) {
   lower_ctx L = {0};
+  lower_frame dummy;
+  if (!fr) fr = &dummy;
+  memset(fr, 0, sizeof *fr);
   L.c = c;
   L.fn = fn;
   L.f = &c->funcs[fn];
@@ -88,7 +96,7 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
     s = lw_fail(&L, AF_ERR_NOMEM, "out of memory");
     goto out;
   }
-  if ((s = layout_frame(&L)) != AF_OK) goto out;
+  if ((s = layout_frame(&L, fr)) != AF_OK) goto out;
   L.epilogue = x86_label(b);
   if ((s = lower_prologue(&L)) != AF_OK) goto out;
   for (int i = 0; i < L.f->ninsts && s == AF_OK; i++) {
@@ -105,6 +113,13 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   if (s == AF_OK) s = lower_epilogue(&L);
   if (s == AF_OK) s = x86_buf_finish(b);
   if (s != AF_OK) lw_fail(&L, s, "encoding failed");
+  /* the rest of the layout, as the code used it */
+  fr->frame = L.frame;
+  fr->sret_save = L.sret_save;
+  fr->va_save = L.va_save;
+  fr->copy_area = L.copy_area;
+  fr->copy_size = L.copy_size;
+  fr->out_size = L.out_size;
 out:
   free(L.slot);
   free(L.local_area);

@@ -130,8 +130,37 @@ af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
  * function `callee` with argument i read from in + in_off[i] (pointers as addresses) and
  * stores its return value (type size bytes) at ret. L needs c, b, fn_table, err. */
 af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off);
-/* lower.c: lowers function fn of c into b (prologue, body, epilogue). */
+/* What lower.c laid out for one function's frame (displacements from rbp, negative), as
+ * reported by lower_function; the one description of the layout debug.c shows. */
+typedef struct {
+  int32_t frame;     /* bytes below rbp the layout reserves (lower_ctx.frame; a multiple of
+                        16 unless a mutant makes it odd) */
+  int32_t w64_save;  /* Win64: LOWER_W64_SAVE, else 0 */
+  int32_t slots_end; /* displacement of the lowest value slot */
+  int32_t sret_save; /* saved incoming sret pointer, 0 if none */
+  int32_t va_save;   /* SysV variadic register save area, 0 if none */
+  int32_t copy_area; /* by-reference copy area (displacement, bytes) */
+  int32_t copy_size;
+  int32_t out_size;   /* outgoing argument area at [rsp] */
+  int nlocals;        /* LOCAL regions */
+  int32_t locals_end; /* displacement of the lowest LOCAL region (slots_end if none) */
+} lower_frame;
+
+/* lower.c: lowers function fn of c into b (prologue, body, epilogue). fr (may be NULL)
+ * receives the frame layout. */
 af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,
-                         const uint64_t *fn_table, x86_buf *b, af_error *err);
+                         const uint64_t *fn_table, x86_buf *b, lower_frame *fr, af_error *err);
+
+/* ---- jit.c: what a compiled case keeps about its code, for debug.c ---- */
+typedef struct {
+  uint64_t addr;  /* where the JIT code lies (for a host_fns function: the unused JIT code) */
+  uint64_t size;  /* bytes of code (the lowering's buffer length; int3 fill follows) */
+  int host;       /* 1: host_fns replaces this function, the code never runs */
+  lower_frame fr; /* the frame layout (zero for the runner) */
+} jit_fn_record;
+/* Function k's record, k = -1 for the runner thunk; NULL out of range. */
+const jit_fn_record *jit_record(const af_jit *j, int k);
+/* The case j was compiled from. */
+const af_case *jit_case(const af_jit *j);
 
 #endif

@@ -8,11 +8,6 @@
 #include "jit.h"
 #include "oracle.h"
 
-/* A JIT hook this test would like (see its report): the object regions a MIX
- * of a pointer is matched against (af_jit_run installs its own; a caller
- * through libffi has others). Used when the JIT library defines it; until then
- * the weak reference is NULL and such cases are skipped. */
-extern void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n) __attribute__((weak));
 
 /* One closure standing for host function `callee`: each call it receives is the
  * next call to `callee` the interpreter saw (ir->host_calls, in order); the

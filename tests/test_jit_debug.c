@@ -42,7 +42,7 @@ static void check_extents(const af_case *c, const af_jit *j, const char *what) {
   for (int k = 0; k < c->nfuncs; k++) {
     jit_debug_fn d;
     af_error err = {{0}};
-    af_status s = jit_debug_describe(c, j, NULL, k, &d, &err);
+    af_status s = jit_debug_describe(j, k, &d, &err);
     CHECKF(s == AF_OK, "%s f%d: describe: %s", what, k, err.msg);
     if (s != AF_OK) continue;
     const uint8_t *p = (const uint8_t *)(uintptr_t)d.addr;
@@ -54,12 +54,45 @@ static void check_extents(const af_case *c, const af_jit *j, const char *what) {
     int pad_ok = 1;
     for (uint64_t a = d.addr + d.size; a < end; a++)
       if (*(const uint8_t *)(uintptr_t)a != 0xCC) pad_ok = 0;
-    CHECKF(pad_ok, "%s f%d: bytes after the recomputed end are not int3 fill", what, k);
+    CHECKF(pad_ok, "%s f%d: bytes after the recorded end are not int3 fill", what, k);
     long fr = prologue_frame(p, d.size);
     CHECKF(fr == d.frame, "%s f%d: frame %d, prologue reserves %ld", what, k, d.frame, fr);
     CHECKF(d.frame_code == d.frame, "%s f%d: frame_code %d", what, k, d.frame_code);
     CHECKF(d.frame % 16 == 0 && d.out_size % 16 == 0, "%s f%d: alignment", what, k);
     CHECKF(d.slots_end <= -d.w64_save && d.locals_end <= d.slots_end, "%s f%d: order", what, k);
+  }
+}
+
+/* Frame mutants: the record is what lower.c laid out (misaligned-calls: 8 bytes more, odd),
+ * frame_code what the prologue reserves (w64-stores-below-rsp: 128 bytes less on Win64). */
+static void check_mutant_frames(const af_case *c, const af_jit *good) {
+  static const char *const names[] = {"misaligned-calls", "w64-stores-below-rsp"};
+  for (int m = 0; m < 2; m++) {
+    af_jit_opts o = {0};
+    o.inject = names[m];
+    af_jit *j = NULL;
+    af_error err = {{0}};
+    CHECKF(af_jit_compile(c, &o, &j, &err) == AF_OK, "%s: %s", names[m], err.msg);
+    if (!j) continue;
+    for (int k = 0; k < c->nfuncs; k++) {
+      jit_debug_fn d, g;
+      if (jit_debug_describe(j, k, &d, &err) != AF_OK ||
+          jit_debug_describe(good, k, &g, &err) != AF_OK) {
+        CHECKF(0, "%s f%d: describe: %s", names[m], k, err.msg);
+        continue;
+      }
+      long fr = prologue_frame((const uint8_t *)(uintptr_t)d.addr, d.size);
+      CHECKF(fr == d.frame_code, "%s f%d: frame_code %d, prologue %ld", names[m], k, d.frame_code,
+             fr);
+      int w64 = c->funcs[k].sig.cc == AF_CC_WIN64;
+      if (m == 0)
+        CHECKF(d.frame == g.frame + 8 && d.frame_code == d.frame, "%s f%d: frame %d/%d vs %d",
+               names[m], k, d.frame, d.frame_code, g.frame);
+      else
+        CHECKF(d.frame == g.frame && d.frame_code == d.frame - (w64 ? 128 : 0),
+               "%s f%d: frame %d/%d vs %d", names[m], k, d.frame, d.frame_code, g.frame);
+    }
+    af_jit_free(j);
   }
 }
 
@@ -157,19 +190,17 @@ static void check_gdb(const char *self) {
   CHECKF(runner, "gdb's backtrace does not name abifuzz_runner");
 }
 
-/* The program gdb runs: compile, register, run (f0 calls f1), unregister. */
+/* The program gdb runs: compile (which registers the code), run (f0 calls f1), free (which
+ * unregisters it). Nothing here calls jit_debug_register: af_jit_compile must. */
 static int child(const char *path) {
   af_case c;
   af_error err = {{0}};
   if (af_parse_file(path, &c, &err) != AF_OK) return 2;
   af_jit *j = NULL;
-  jit_debug_reg *r = NULL;
   if (af_jit_compile(&c, NULL, &j, &err) != AF_OK) return 2;
-  if (jit_debug_register(&c, j, NULL, &r, &err) != AF_OK) return 2;
   af_jit_result res;
   if (af_jit_run(j, NULL, &res, &err) != AF_OK) return 2;
   af_jit_result_free(&res);
-  jit_debug_unregister(r);
   af_jit_free(j);
   af_case_free(&c);
   return 0;
@@ -181,18 +212,30 @@ int main(int argc, char **argv) {
   if (load(case_path(), &c) != 0) return check_done();
   af_jit *j = NULL;
   af_error err = {{0}};
+  CHECK(__jit_debug_descriptor.version == 1 && __jit_debug_descriptor.first == NULL);
   CHECKF(af_jit_compile(&c, NULL, &j, &err) == AF_OK, "compile: %s", err.msg);
   if (!j) return check_done();
   check_extents(&c, j, "win64-locals");
+  check_mutant_frames(&c, j);
+  jit_debug_fn rd;
+  CHECKF(jit_debug_runner(j, &rd, &err) == AF_OK, "runner: %s", err.msg);
+  CHECK(rd.index == -1 && !strcmp(rd.name, "abifuzz_runner") && rd.size > 4 &&
+        ((const uint8_t *)(uintptr_t)rd.addr)[rd.size - 1] == 0xC3);
+  CHECK(jit_debug_describe(j, c.nfuncs, &rd, &err) == AF_ERR_INVALID);
+  CHECK(jit_debug_describe(j, -1, &rd, &err) == AF_ERR_INVALID);
+
+  /* af_jit_compile registered the code: the descriptor's only entry is its image */
+  struct test_entry *own = __jit_debug_descriptor.first;
+  CHECKF(own != NULL && own->next == NULL, "af_jit_compile did not register the code");
+  if (own) check_elf(&c, j, (const uint8_t *)own->addr, own->size);
   char nm[32];
   const char *sy = jit_debug_symbolize(&c, j, (uint64_t)(uintptr_t)af_jit_fn(j, 1), nm, sizeof nm);
   CHECK(sy && !strcmp(sy, "abifuzz_f1"));
   CHECK(!jit_debug_symbolize(&c, j, (uint64_t)(uintptr_t)af_jit_fn(j, 1) + 1, nm, sizeof nm));
 
-  /* registration: the descriptor links images, newest first; unregistering unlinks */
-  CHECK(__jit_debug_descriptor.version == 1 && __jit_debug_descriptor.first == NULL);
+  /* more registrations: the descriptor links images, newest first; unregistering unlinks */
   jit_debug_reg *r1 = NULL, *r2 = NULL;
-  CHECKF(jit_debug_register(&c, j, NULL, &r1, &err) == AF_OK, "register: %s", err.msg);
+  CHECKF(jit_debug_register(j, &r1, &err) == AF_OK, "register: %s", err.msg);
   size_t size = 0;
   const uint8_t *img = jit_debug_image(r1, &size);
   CHECK(img && size);
@@ -205,7 +248,7 @@ int main(int argc, char **argv) {
   snprintf(map, sizeof map, "/tmp/perf-%ld.map", (long)getpid());
   remove(map);
   setenv("ABIFUZZ_PERF_MAP", "1", 1);
-  CHECKF(jit_debug_register(&c, j, NULL, &r2, &err) == AF_OK, "register: %s", err.msg);
+  CHECKF(jit_debug_register(j, &r2, &err) == AF_OK, "register: %s", err.msg);
   unsetenv("ABIFUZZ_PERF_MAP");
   FILE *f = fopen(map, "r");
   CHECKF(f != NULL, "no %s", map);
@@ -226,11 +269,13 @@ int main(int argc, char **argv) {
   }
   CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->next &&
         __jit_debug_descriptor.first->next->prev == __jit_debug_descriptor.first);
-  jit_debug_unregister(r1); /* the older one: the tail of the list */
-  CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->next == NULL);
+  jit_debug_unregister(r1); /* the middle one */
+  CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->next == own && own &&
+        own->prev == __jit_debug_descriptor.first && own->next == NULL);
   jit_debug_unregister(r2);
+  CHECK(__jit_debug_descriptor.first == own && own && own->prev == NULL);
+  af_jit_free(j); /* unregisters af_jit_compile's image */
   CHECK(__jit_debug_descriptor.first == NULL);
-  af_jit_free(j);
   af_case_free(&c);
 
   /* generated cases: extents and frames of both conventions */
@@ -245,8 +290,12 @@ int main(int argc, char **argv) {
       char what[32];
       snprintf(what, sizeof what, "gen 7/%d", i);
       check_extents(&g, gj, what);
+      const struct test_entry *e = __jit_debug_descriptor.first;
+      CHECKF(e && !e->next, "%s: not registered", what);
+      if (e) check_elf(&g, gj, (const uint8_t *)e->addr, e->size);
       compiled++;
       af_jit_free(gj);
+      CHECKF(__jit_debug_descriptor.first == NULL, "%s: not unregistered", what);
     }
     af_case_free(&g);
   }
