@@ -267,3 +267,43 @@ af_status af_value_init(af_case *c, af_value *v, int type) {
   }
   return AF_OK;
 }
+
+/* ---- GET / SET paths ---- */
+af_status af_path_leaf(const af_case *c, int type, const int *path, int npath, af_leaf *out) {
+  uint32_t off = 0;
+  out->bits = -1;
+  out->bit_offset = 0;
+  for (int i = 0; i < npath; i++) {
+    int k = path[i];
+    if (type < 0 || type >= c->ntypes || k < 0 || out->bits >= 0) return AF_ERR_INVALID;
+    const af_type *t = &c->types[type];
+    if (type == AF_T_CF32 || type == AF_T_CF64) {
+      if (k > 1) return AF_ERR_INVALID;
+      type = type == AF_T_CF32 ? AF_T_F32 : AF_T_F64;
+      off += (uint32_t)k * c->types[type].size;
+    } else if (type == AF_T_M128 || type == AF_T_M256) {
+      if ((uint32_t)k >= t->size / 4) return AF_ERR_INVALID;
+      type = AF_T_F32;
+      off += 4u * (uint32_t)k;
+    } else if (type >= AF_T_NSCALAR && t->kind == AF_T_ARRAY) {
+      if ((uint32_t)k >= t->count) return AF_ERR_INVALID;
+      type = t->elem;
+      off += (uint32_t)k * c->types[type].size;
+    } else if (type >= AF_T_NSCALAR && (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION)) {
+      if (k >= t->nfields || t->fields[k].bits == 0) return AF_ERR_INVALID;
+      const af_field *f = &t->fields[k];
+      type = f->type;
+      if (f->bits > 0) {
+        out->bits = f->bits;
+        out->bit_offset = off * 8 + f->bit_offset;
+      } else {
+        off += f->offset;
+      }
+    } else {
+      return AF_ERR_INVALID;
+    }
+  }
+  out->type = type;
+  out->offset = off;
+  return AF_OK;
+}

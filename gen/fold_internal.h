@@ -15,9 +15,6 @@ uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p); /* folds two chunks */
  * (pointers are never fields, so a value holds at most one: itself). */
 uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
 
-/* Bit-field access, little-endian bit numbering from the aggregate's start.
- * get: the value converted to the declared type's 64-bit extension. */
-uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is_signed);
-void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x);
+/* Bit-field access (af_bitfield_get / af_bitfield_set) is public: gen.h. */
 
 #endif

@@ -294,6 +294,18 @@ int af_type_is_float(const af_case *c, int type);  /* f16 f32 f64 f80 */
 int af_type_is_aggregate(const af_case *c, int type); /* struct / union */
 int af_type_has(const af_case *c, int type, af_kind k); /* contains kind k anywhere */
 
+/* Where a GET/SET path leads from a value of type `type` (the walk gen.h's
+ * GET describes): the leaf's type and byte offset, or for a bit-field leaf its
+ * declared type, width and bit offset from the start of the outer value.
+ * AF_ERR_INVALID on a path the model rejects (af_verify names the reason). */
+typedef struct {
+  int type;            /* leaf type (bit-field: its declared type) */
+  uint32_t offset;     /* byte offset of the leaf (not a bit-field) */
+  int bits;            /* -1, or the bit-field's width */
+  uint32_t bit_offset; /* bit-field: bits from the start of the outer value */
+} af_leaf;
+af_status af_path_leaf(const af_case *c, int type, const int *path, int npath, af_leaf *out);
+
 /* Checks every rule of the model (types, operands, bounds, pointers, limits).
  * AF_OK or AF_ERR_INVALID with a sentence naming the function and value. */
 af_status af_verify(const af_case *c, af_error *err);
@@ -567,6 +579,19 @@ void af_interp_result_free(af_interp_result *res);
  * the emitted C print it as the last line of their output:
  * "checksum 0x%016llx". */
 #define AF_CHECKSUM_FMT "checksum 0x%016llx\n"
+
+/* One scalar conversion exactly as the interpreter computes it (for code that
+ * must agree with it bit for bit, such as the JIT's runtime helpers): op is
+ * FCONV, FTOI or ITOF, `a` holds a value of type `from`, `d` receives one of
+ * type `to`, both in the model's byte representation. AF_ERR_INVALID for a
+ * pair the op does not take, AF_ERR_UNSUPPORTED for f16 in a build without
+ * _Float16. */
+af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d);
+
+/* Bit-field bits [bit_offset, bit_offset + bits) of p: read (sign-extended to 64
+ * bits when is_signed) and written (the low `bits` bits of x). */
+uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is_signed);
+void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x);
 
 /* Folding a value (the same walk MIX and the checksum use). */
 uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v);

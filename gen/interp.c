@@ -195,52 +195,7 @@ static u128 ftoi(const fval *a, int to) {
   return (u128)x;
 }
 
-/* ---- GET / SET paths ---- */
-typedef struct {
-  int type;            /* leaf type (bit-field: its declared type) */
-  uint32_t offset;     /* byte offset of the leaf (not a bit-field) */
-  int bits;            /* -1, or the bit-field's width */
-  uint32_t bit_offset; /* bit-field: bits from the start of the outer value */
-} leaf;
-
-/* Walks a path from a value of type `type`; -1 on a path the model rejects. */
-static int walk_path(const af_case *c, int type, const int *path, int npath, leaf *out) {
-  uint32_t off = 0;
-  out->bits = -1;
-  for (int i = 0; i < npath; i++) {
-    int k = path[i];
-    if (type < 0 || type >= c->ntypes || k < 0 || out->bits >= 0) return -1;
-    const af_type *t = &c->types[type];
-    if (type == AF_T_CF32 || type == AF_T_CF64) {
-      if (k > 1) return -1;
-      type = type == AF_T_CF32 ? AF_T_F32 : AF_T_F64;
-      off += (uint32_t)k * c->types[type].size;
-    } else if (type == AF_T_M128 || type == AF_T_M256) {
-      if ((uint32_t)k >= t->size / 4) return -1;
-      type = AF_T_F32;
-      off += 4u * (uint32_t)k;
-    } else if (type >= AF_T_NSCALAR && t->kind == AF_T_ARRAY) {
-      if ((uint32_t)k >= t->count) return -1;
-      type = t->elem;
-      off += (uint32_t)k * c->types[type].size;
-    } else if (type >= AF_T_NSCALAR && (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION)) {
-      if (k >= t->nfields || t->fields[k].bits == 0) return -1;
-      const af_field *f = &t->fields[k];
-      type = f->type;
-      if (f->bits > 0) {
-        out->bits = f->bits;
-        out->bit_offset = off * 8 + f->bit_offset;
-      } else {
-        off += f->offset;
-      }
-    } else {
-      return -1;
-    }
-  }
-  out->type = type;
-  out->offset = off;
-  return 0;
-}
+/* ---- GET / SET paths: af_path_leaf (case.c) ---- */
 
 /* ---- frames ---- */
 typedef struct {
@@ -248,6 +203,27 @@ typedef struct {
   uint32_t *off; /* byte offset of every value id in buf */
   uint8_t *buf;
 } frame;
+
+af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d) {
+  int ff = af_type_is_float(NULL, from), tf = af_type_is_float(NULL, to);
+  int fi = af_type_is_int(NULL, from) || from == AF_T_BOOL, ti = af_type_is_int(NULL, to);
+  if (op == AF_OP_FCONV ? !(ff && tf) : op == AF_OP_FTOI ? !(ff && ti) : op == AF_OP_ITOF ? !(fi && tf) : 1)
+    return AF_ERR_INVALID;
+  if ((from == AF_T_F16 || to == AF_T_F16) && !HAVE_F16) return AF_ERR_UNSUPPORTED;
+  if (op == AF_OP_ITOF) {
+    fval r = itof(rd_int(a, from), from, to);
+    wr_float(d, &r);
+    return AF_OK;
+  }
+  fval x = rd_float(a, from);
+  if (op == AF_OP_FCONV) {
+    fval r = fconv(&x, to);
+    wr_float(d, &r);
+  } else {
+    wr_int(d, to, ftoi(&x, to));
+  }
+  return AF_OK;
+}
 
 static uint32_t val_size(const af_case *c, int type) {
   return type == AF_T_PTR ? 8 : c->types[type].size;
@@ -428,32 +404,12 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     return AF_OK;
   }
   case AF_OP_FCONV:
-  case AF_OP_FTOI: {
-    int A = ATYPE(0);
-    if (in->nargs != 1 || !af_type_is_float(c, A))
-      return fail(I, AF_ERR_INVALID, "bad float conversion", fi, ii);
-    if ((A == AF_T_F16 || T == AF_T_F16) && !HAVE_F16)
-      return fail(I, AF_ERR_UNSUPPORTED, "no _Float16 in this build", fi, ii);
-    fval a = rd_float(ARG(0), A);
-    if (in->op == AF_OP_FCONV) {
-      if (!af_type_is_float(c, T)) return fail(I, AF_ERR_INVALID, "bad fconv", fi, ii);
-      fval r = fconv(&a, T);
-      wr_float(d, &r);
-    } else {
-      if (!af_type_is_int(c, T)) return fail(I, AF_ERR_INVALID, "bad ftoi", fi, ii);
-      wr_int(d, T, ftoi(&a, T));
-    }
-    return AF_OK;
-  }
+  case AF_OP_FTOI:
   case AF_OP_ITOF: {
-    int A = ATYPE(0);
-    if (in->nargs != 1 || !(af_type_is_int(c, A) || A == AF_T_BOOL) || !af_type_is_float(c, T))
-      return fail(I, AF_ERR_INVALID, "bad itof", fi, ii);
-    if (T == AF_T_F16 && !HAVE_F16)
-      return fail(I, AF_ERR_UNSUPPORTED, "no _Float16 in this build", fi, ii);
-    fval r = itof(rd_int(ARG(0), A), A, T);
-    wr_float(d, &r);
-    return AF_OK;
+    if (in->nargs != 1) return fail(I, AF_ERR_INVALID, "bad conversion", fi, ii);
+    af_status s = af_eval_conv(in->op, ATYPE(0), T, ARG(0), d);
+    if (s == AF_ERR_UNSUPPORTED) return fail(I, s, "no _Float16 in this build", fi, ii);
+    return s == AF_OK ? AF_OK : fail(I, s, "bad conversion", fi, ii);
   }
   case AF_OP_BITCAST:
     if (in->nargs != 1 || c->types[ATYPE(0)].size != c->types[T].size || T == AF_T_PTR ||
@@ -463,9 +419,9 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     return AF_OK;
   case AF_OP_GET:
   case AF_OP_SET: {
-    leaf L;
+    af_leaf L;
     int A = ATYPE(0);
-    if (walk_path(c, A, in->path, in->npath, &L) != 0 || in->nargs != (in->op == AF_OP_GET ? 1 : 2))
+    if (af_path_leaf(c, A, in->path, in->npath, &L) != AF_OK || in->nargs != (in->op == AF_OP_GET ? 1 : 2))
       return fail(I, AF_ERR_INVALID, "bad path", fi, ii);
     if (in->op == AF_OP_GET) {
       if (L.type != T) return fail(I, AF_ERR_INVALID, "get type differs from the leaf's", fi, ii);
