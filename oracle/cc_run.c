@@ -1,5 +1,6 @@
 /* cc_run.c - compile an emitted C file with a given compiler, run it, read its checksum. */
 #define _GNU_SOURCE /* mkdtemp */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -233,6 +234,100 @@ af_status af_cc_build_run(const char *cc, const char *flags, const char *src, si
 done:
   if (!getenv("AF_KEEP_TMP")) rm_dir(dir, names, 5);
   return s;
+}
+
+af_status af_cc_build_so(const char *cc, const char *flags, const char *src, size_t len,
+                         char *so_path_out, size_t n, af_error *err) {
+  static const char *const names[] = {"case.c", "case.so", "cc.err"};
+  char dir[256], p_src[320], p_so[320], p_cerr[320];
+  const char *tmp = getenv("TMPDIR");
+  af_status s = AF_OK;
+  if (n) so_path_out[0] = 0;
+  snprintf(dir, sizeof dir, "%s/afso.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) {
+    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot create a temporary directory");
+    return AF_ERR_IO;
+  }
+  snprintf(p_src, sizeof p_src, "%s/case.c", dir);
+  snprintf(p_so, sizeof p_so, "%s/case.so", dir);
+  snprintf(p_cerr, sizeof p_cerr, "%s/cc.err", dir);
+  if (strlen(p_so) >= n) {
+    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: path buffer too small");
+    rmdir(dir);
+    return AF_ERR_INVALID;
+  }
+  FILE *f = fopen(p_src, "wb");
+  if (!f || fwrite(src, 1, len, f) != len) {
+    if (f) fclose(f);
+    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot write %.200s", p_src);
+    rm_dir(dir, names, 3);
+    return AF_ERR_IO;
+  }
+  fclose(f);
+  char *fl = strdup(flags ? flags : "");
+  char *argv[CC_MAX_ARGS + 10];
+  int ac = 0;
+  argv[ac++] = (char *)cc;
+  char *save = NULL;
+  for (char *t = fl ? strtok_r(fl, " \t", &save) : NULL; t && ac < CC_MAX_ARGS;
+       t = strtok_r(NULL, " \t", &save))
+    argv[ac++] = t;
+  argv[ac++] = "-shared";
+  argv[ac++] = "-fPIC";
+  argv[ac++] = p_src;
+  argv[ac++] = "-o";
+  argv[ac++] = p_so;
+  argv[ac] = NULL;
+  int eno = 0;
+  int st = spawn_wait(argv, NULL, p_cerr, CC_COMPILE_TIMEOUT_S, &eno);
+  free(fl);
+  if (st < 0) {
+    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot run %s: %s", cc, strerror(eno));
+    s = AF_ERR_IO;
+  } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    char *t = read_all(p_cerr, NULL);
+    char line[200];
+    first_error_line(t ? t : "", line, sizeof line);
+    free(t);
+    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: %s failed: %s", cc, line);
+    s = AF_ERR_IO;
+  }
+  if (s != AF_OK) {
+    if (!getenv("AF_KEEP_TMP")) rm_dir(dir, names, 3);
+    return s;
+  }
+  if (!getenv("AF_KEEP_TMP")) {
+    unlink(p_src);
+    unlink(p_cerr);
+  }
+  memcpy(so_path_out, p_so, strlen(p_so) + 1);
+  return AF_OK;
+}
+
+void af_cc_remove_so(const char *so_path) {
+  if (!so_path || !*so_path || getenv("AF_KEEP_TMP")) return;
+  char dir[320];
+  snprintf(dir, sizeof dir, "%s", so_path);
+  char *slash = strrchr(dir, '/');
+  unlink(so_path);
+  if (slash) {
+    *slash = 0;
+    rmdir(dir);
+  }
+}
+
+af_status af_cc_dlopen(const char *so_path, void **handle, af_error *err) {
+  *handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+  if (*handle) return AF_OK;
+  const char *e = dlerror();
+  if (err) snprintf(err->msg, sizeof err->msg, "cc_run: dlopen: %.200s", e ? e : "failed");
+  return AF_ERR_IO;
+}
+
+void *af_cc_dlsym(void *handle, const char *name) { return handle ? dlsym(handle, name) : NULL; }
+
+void af_cc_dlclose(void *handle) {
+  if (handle) dlclose(handle);
 }
 
 int af_cc_last_checksum(const char *text, uint64_t *out) {

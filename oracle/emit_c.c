@@ -115,6 +115,7 @@ typedef struct {
   const char *p; /* symbol prefix */
   af_error *err;
   af_status st;
+  int extern_entry; /* af_emit_opts.extern_entry */
 } emitter;
 
 static af_status eerr(emitter *E, af_status s, const char *msg, int fn, int inst) {
@@ -398,6 +399,21 @@ static void put_int_literal(emitter *E, int t, const uint8_t *b) {
   } else {
     fprintf(E->out, "(%s)0x%" PRIx64 "ull", ct, x);
   }
+}
+
+/* extern_entry: the entry's type as a pointer variable (the convention on the pointed-to
+ * function type), defined here so that the loader can set it through dlsym. */
+static void emit_entry_ptr(emitter *E) {
+  const af_func *f = &E->c->funcs[E->c->entry];
+  char b[64];
+  fprintf(E->out, "typedef %s %sentry_fn(", ctype(E, f->sig.ret, b, sizeof b), E->p);
+  int named = f->sig.variadic ? f->sig.nfixed : f->sig.nparams;
+  if (named == 0) fprintf(E->out, "void");
+  for (int i = 0; i < named; i++)
+    fprintf(E->out, "%s%s", i ? ", " : "", ctype(E, f->sig.params[i], b, sizeof b));
+  if (f->sig.variadic) fprintf(E->out, ", ...");
+  fprintf(E->out, ") __attribute__((%s));\n%sentry_fn *%sentry_ptr;\n",
+          f->sig.cc == AF_CC_WIN64 ? "ms_abi" : "sysv_abi", E->p, E->p);
 }
 
 static void emit_sig(emitter *E, int fi, int proto) {
@@ -692,10 +708,15 @@ static void emit_run(emitter *E) {
     }
   }
   int rt = e->sig.ret;
-  if (rt != AF_T_VOID)
-    fprintf(E->out, "  %s r = %sf%d(", ctype(E, rt, b, sizeof b), p, c->entry);
+  char callee[48];
+  if (E->extern_entry)
+    snprintf(callee, sizeof callee, "%.32sentry_ptr", p);
   else
-    fprintf(E->out, "  %sf%d(", p, c->entry);
+    snprintf(callee, sizeof callee, "%.32sf%d", p, c->entry);
+  if (rt != AF_T_VOID)
+    fprintf(E->out, "  %s r = %s(", ctype(E, rt, b, sizeof b), callee);
+  else
+    fprintf(E->out, "  %s(", callee);
   for (int i = 0; i < c->ninputs; i++)
     fprintf(E->out, "%sa%d", i ? ", " : "", i);
   fprintf(E->out, ");\n  uint64_t h = 0;\n");
@@ -711,6 +732,7 @@ void af_emit_opts_default(af_emit_opts *o) {
   o->emit_prelude = 1;
   o->emit_main = 1;
   o->prefix = NULL;
+  o->extern_entry = 0;
 }
 
 af_status af_emit_prelude(FILE *out) {
@@ -737,7 +759,7 @@ af_status af_emit_c(const af_case *c, const af_emit_opts *o, FILE *out, af_error
     af_emit_opts_default(&def);
     o = &def;
   }
-  emitter E = {c, out, o->prefix ? o->prefix : "", err, AF_OK};
+  emitter E = {c, out, o->prefix ? o->prefix : "", err, AF_OK, o->extern_entry};
   if (c->entry < 0 || c->entry >= c->nfuncs || c->ninputs != c->funcs[c->entry].sig.nparams)
     return eerr(&E, AF_ERR_INVALID, "bad entry or inputs", c->entry, -1);
   for (int fi = 0; fi < c->nfuncs; fi++)
@@ -756,10 +778,20 @@ af_status af_emit_c(const af_case *c, const af_emit_opts *o, FILE *out, af_error
                  "12\"\n#endif\n");
   emit_types(&E);
   emit_objects(&E);
-  for (int fi = 0; fi < c->nfuncs; fi++)
-    emit_sig(&E, fi, 1);
-  for (int fi = c->nfuncs - 1; fi >= 0 && E.st == AF_OK; fi--)
-    emit_func(&E, fi);
+  if (o->extern_entry) {
+    /* the functions are native code from elsewhere: only what run needs */
+    emit_entry_ptr(&E);
+    fprintf(out, "unsigned char *%sobjects(int k) {\n", E.p);
+    if (c->nobjects)
+      fprintf(out, "  return k >= 0 && k < %d ? %sobj[k] : NULL;\n}\n", c->nobjects, E.p);
+    else
+      fprintf(out, "  (void)k;\n  return NULL;\n}\n");
+  } else {
+    for (int fi = 0; fi < c->nfuncs; fi++)
+      emit_sig(&E, fi, 1);
+    for (int fi = c->nfuncs - 1; fi >= 0 && E.st == AF_OK; fi--)
+      emit_func(&E, fi);
+  }
   if (E.st == AF_OK) emit_run(&E);
   if (E.st == AF_OK && o->emit_main) {
     fprintf(out, "int main(void) {\n  printf(\"");
@@ -774,7 +806,7 @@ af_status af_emit_batch(const af_case *const *cases, int n, FILE *out, af_error 
   af_status s = af_emit_prelude(out);
   char pre[32];
   for (int i = 0; i < n && s == AF_OK; i++) {
-    af_emit_opts o = {0, 0, pre};
+    af_emit_opts o = {0, 0, pre, 0};
     snprintf(pre, sizeof pre, "c%d_", i);
     s = af_emit_c(cases[i], &o, out, err);
   }

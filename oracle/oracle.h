@@ -32,6 +32,12 @@ typedef struct {
   int emit_prelude;   /* 1: includes and the runtime helpers (once per file) */
   int emit_main;      /* 1: a main() that prints AF_CHECKSUM_FMT as its last line */
   const char *prefix; /* prepended to every file-scope symbol of the case (NULL: "") */
+  /* 1: the case's functions are not written (the entry is native code from elsewhere, e.g.
+   * the JIT's): only the types, the objects and <prefix>run, which calls through
+   *   <ret> (*<prefix>entry_ptr)(<params>[, ...])   (sysv_abi / ms_abi, as the entry)
+   * a global the loader sets before calling run. `unsigned char *<prefix>objects(int k)`
+   * returns object k's region (NULL out of range), for af_jit_set_objects. Default 0. */
+  int extern_entry;
 } af_emit_opts;
 
 void af_emit_opts_default(af_emit_opts *o); /* prelude and main, no prefix */
@@ -75,6 +81,17 @@ af_status af_cc_identify(const char *cc, af_family *family, int *major, af_error
  * The directory is removed afterwards. */
 af_status af_cc_build_run(const char *cc, const char *flags, const char *src, size_t len,
                           char **out, af_error *err);
+
+/* Like af_cc_build_run but builds a shared object (flags plus -shared -fPIC) and does not
+ * run it: the .so's path (in a fresh temporary directory holding only it) goes to
+ * so_path_out (n bytes). Remove it with af_cc_remove_so once loaded or unneeded. */
+af_status af_cc_build_so(const char *cc, const char *flags, const char *src, size_t len,
+                         char *so_path_out, size_t n, af_error *err);
+void af_cc_remove_so(const char *so_path); /* the .so and its directory */
+/* dlopen (RTLD_NOW | RTLD_LOCAL) / dlsym / dlclose; AF_ERR_IO with dlerror() in err. */
+af_status af_cc_dlopen(const char *so_path, void **handle, af_error *err);
+void *af_cc_dlsym(void *handle, const char *name); /* NULL when missing */
+void af_cc_dlclose(void *handle);
 
 /* The checksum of the last "checksum 0x..." line of `text`; 0 ok, -1 none. */
 int af_cc_last_checksum(const char *text, uint64_t *out);
