@@ -41,14 +41,22 @@ static void frame_row(int32_t lo, int32_t hi, const char *what) {
 static void print_frame(const jit_debug_fn *d) {
   printf("  frame: push rbp; mov rbp, rsp; sub rsp, %d (rsp %s16-aligned in the body)\n", d->frame,
          d->frame % 16 ? "NOT " : "");
-  if (d->frame_code != d->frame)
+  /* frame_code is -1 when there is no `sub rsp` at all, which is right for an empty frame */
+  if (d->frame_code != d->frame && !(d->frame == 0 && d->frame_code == -1))
     printf("  note: the prologue reserves %d bytes, not %d (a frame mutant?): the picture below "
            "is what lower.c laid out\n",
            d->frame_code, d->frame);
   printf("    %-24s %s\n", "[rbp+16, ...)", "incoming stack arguments (Win64: home space first)");
   printf("    %-24s %s\n", "[rbp+8]", "return address");
   printf("    %-24s %s\n", "[rbp+0]", "caller's rbp");
-  if (d->w64_save) frame_row(-d->w64_save, 0, "Win64 saves: rsi -8, rdi -16, xmm6..15 at -32-16*k");
+  if (d->w64_save) {
+    char w[200];
+    size_t n = (size_t)snprintf(w, sizeof w, "saved:");
+    for (int r = 0; r < 32 && n < sizeof w; r++) /* GPRs by 8 bytes, then XMMs by 16 */
+      if ((d->saved >> r) & 1)
+        n += (size_t)snprintf(w + n, sizeof w - n, " %s", af_reg_name((af_reg)r));
+    frame_row(-d->w64_save, 0, w);
+  }
   frame_row(d->slots_end, -d->w64_save, "value slots, 16*ceil(size/16) bytes each, v0 highest");
   if (d->nlocals) {
     char w[64];

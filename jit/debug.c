@@ -45,6 +45,7 @@ static void from_record(const jit_fn_record *r, int k, jit_debug_fn *out) {
   out->frame = r->fr.frame;
   out->frame_code = prologue_frame((const uint8_t *)(uintptr_t)r->addr, r->size);
   out->w64_save = r->fr.w64_save;
+  out->saved = r->fr.saved;
   out->slots_end = r->fr.slots_end;
   out->sret_save = r->fr.sret_save;
   out->va_save = r->fr.va_save;

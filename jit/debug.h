@@ -25,7 +25,8 @@ typedef struct {
   int32_t frame_code; /* what the prologue's sub rsp really reserves (-1: not found); differs
                          from frame only under a mutant that leaves part of the frame below
                          rsp */
-  int32_t w64_save;   /* Win64: bytes of saved RSI/RDI/XMM6-15 below rbp, else 0 */
+  int32_t w64_save;   /* bytes of saved callee-saved registers below rbp (lower_save_size) */
+  uint64_t saved;     /* which registers are saved there (bit per af_reg; lower_save_disp) */
   int32_t slots_end;  /* rbp displacement of the lowest value slot */
   int32_t sret_save;  /* rbp displacement of the saved sret pointer, 0 if none */
   int32_t va_save;    /* SysV variadic register save area, 0 if none */

@@ -53,6 +53,17 @@ const jit_fn_record *jit_record(const af_jit *j, int k) {
 
 const af_case *jit_case(const af_jit *j) { return j ? j->c : NULL; }
 
+void af_jit_ra_info_get(const af_jit *j, af_jit_ra_info *out) {
+  memset(out, 0, sizeof *out);
+  for (int k = 0; j && j->recs && k < j->c->nfuncs; k++) {
+    const lower_frame *fr = &j->recs[1 + k].fr;
+    out->values_in_reg += fr->ra_in_reg;
+    out->values_crossing += fr->ra_crossing_cs;
+    out->funcs_saving += fr->saved != 0;
+    out->funcs_saving_ra += fr->ra_saved != 0;
+  }
+}
+
 static af_status place(af_jit *j, x86_buf *b, void **where) {
   return codemem_add(j->mem, b->data, b->len, where);
 }

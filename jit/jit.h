@@ -21,6 +21,8 @@ typedef struct {
   int check_stack; /* every function checks RSP+8 is 16-aligned at entry, else ud2 (SIGILL) */
   const void *const *host_fns; /* [nfuncs] or NULL: a non-NULL host_fns[k] replaces function
                                   k (calls and the runner go to that host code instead) */
+  int no_regalloc;             /* 1: no register allocator, every value lives in its stack slot (the
+                                  baseline); 0 (default): jit/regalloc.h keeps values in registers */
 } af_jit_opts;
 
 /* ---- injectable ABI bugs (mutants.c; doc/mutants.md) ---------------------------------- */
@@ -65,5 +67,15 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
  * objects == NULL clears them. af_jit_run installs and clears its own. */
 void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n);
 void af_jit_result_free(af_jit_result *res);
+
+/* What the register allocator did for a compiled case (summed over its functions). */
+typedef struct {
+  int values_in_reg;   /* values kept in a register between instructions */
+  int values_crossing; /* ... of them live across a call (IR call or runtime helper) in a
+                          callee-saved register of their function's convention */
+  int funcs_saving;    /* functions whose prologue saves some callee-saved register */
+  int funcs_saving_ra; /* ... because the allocator gave a value one of them */
+} af_jit_ra_info;
+void af_jit_ra_info_get(const af_jit *j, af_jit_ra_info *out);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "lower.h"
 #include "mutants.h"
+#include "regalloc.h"
 
 static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
 
@@ -13,9 +14,9 @@ static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
 static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   const af_case *c = L->c;
   const af_func *f = L->f;
-  int64_t off = 0;
-  if (f->sig.cc == AF_CC_WIN64) off -= LOWER_W64_SAVE;
+  int64_t off = -lower_save_size(L->save_regs);
   fr->w64_save = (int32_t)-off;
+  fr->saved = L->save_regs;
   for (int v = 0; v < f->nvalues; v++) {
     int t = f->value_type[v];
     uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
@@ -71,10 +72,81 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   return AF_OK;
 }
 
+/* The callee-saved registers (own convention) function L->f must save: those the allocator
+ * gave values (ra NULL: none), plus those some call or runtime helper of the body clobbers
+ * (the clobber rule regalloc uses: a Win64 function calling SysV code, a callee or a
+ * lower_rt.c helper, loses RSI, RDI and XMM6-XMM15 there). Save-dropping mutants then act on
+ * this exact set: they use the registers (mutant_prologue_tail) and drop, or shorten, the
+ * saves. */
+static uint64_t save_set(const lower_ctx *L, const ra_result *ra) {
+  const af_func *f = L->f;
+  uint64_t own = af_abi_get(f->sig.cc)->callee_saved & ~(uint64_t)RA_RESERVED;
+  uint64_t set = ra ? ra->callee_saved_used & own : 0;
+  for (int i = 0; i < f->ninsts; i++) {
+    ra_clobber cl = ra_default_clobber(NULL, L->c, f, &f->insts[i]);
+    if (cl.kind != RA_CLOB_NONE) set |= own & ~cl.preserved;
+  }
+  const uint64_t xmm_hi = 0x3ffull << AF_XMM6, rsi_rdi = RA_BIT(AF_RSI) | RA_BIT(AF_RDI);
+  const uint64_t r12_15 = RA_BIT(AF_R12) | RA_BIT(AF_R13) | RA_BIT(AF_R14) | RA_BIT(AF_R15);
+  int w64 = f->sig.cc == AF_CC_WIN64;
+  switch (L->mutant) {
+  case MUT_W64_XMM_UNSAVED: set &= ~xmm_hi; break;
+  case MUT_W64_XMM_LOW64:
+    if (w64) set |= xmm_hi; /* used as scratch, saved 8 bytes only */
+    break;
+  case MUT_W64_RSI_RDI_VOLATILE:
+    if (w64) set &= ~rsi_rdi;
+    break;
+  case MUT_RBX_CLOBBERED: set &= ~RA_BIT(AF_RBX); break;
+  case MUT_R12_R15_CLOBBERED: set &= ~r12_15; break;
+  default: break;
+  }
+  return set;
+}
+
+/* Runs the allocator for L's function (o->no_regalloc off) and fills vreg[]; *in_reg and
+ * *crossing_cs count the register-homed values and those crossing a call in an own
+ * callee-saved register. On any allocator failure the function simply keeps every value in
+ * its slot (ra stays unused: returns NULL). */
+static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg) {
+  if (!ra || !vreg || (L->o && L->o->no_regalloc)) return NULL;
+  ra_opts ro;
+  ra_opts_default(&ro);
+  if (ra_allocate(L->c, L->fn, &ro, ra, NULL) != AF_OK) return NULL;
+  for (int v = 0; v < L->f->nvalues; v++)
+    vreg[v] = ra->loc[v].kind == RA_REG ? ra->loc[v].reg : (int8_t)AF_REG_NONE;
+  L->vreg = vreg;
+  return ra;
+}
+
+/* Stores a register-homed value from its register into its slot (whole GPR: the slot is 16
+ * bytes and a narrow integer is kept extended, as lw_load_int leaves it), or loads it back. */
+static void home_move(lower_ctx *L, int v, int store) {
+  if (!L->vreg || v < 0 || v >= L->f->nvalues || L->vreg[v] == AF_REG_NONE) return;
+  af_reg r = (af_reg)L->vreg[v];
+  int t = L->f->value_type[v];
+  if (r >= AF_XMM0 && r <= AF_XMM15) {
+    int size = t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
+    if (store)
+      lw_store_xmm(L, AF_RBP, L->slot[v], r, size);
+    else
+      lw_load_xmm(L, r, AF_RBP, L->slot[v], size);
+  } else if (store) {
+    lw_store_int(L, AF_RBP, L->slot[v], r, 8);
+  } else {
+    lw_load_int(L, r, AF_RBP, L->slot[v], t);
+  }
+}
+
+void lower_home_store(lower_ctx *L, int v) { home_move(L, v, 1); }
+void lower_home_load(lower_ctx *L, int v) { home_move(L, v, 0); }
+
 af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,
                          const uint64_t *fn_table, x86_buf *b, lower_frame *fr, af_error *err) {
   lower_ctx L = {0};
   lower_frame dummy;
+  ra_result *ra = NULL;
+  int8_t *vreg = NULL;
   if (!fr) fr = &dummy;
   memset(fr, 0, sizeof *fr);
   L.c = c;
@@ -96,17 +168,38 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
     s = lw_fail(&L, AF_ERR_NOMEM, "out of memory");
     goto out;
   }
+  if (!(o && o->no_regalloc)) {
+    ra = malloc(sizeof *ra);
+    vreg = malloc((size_t)L.f->nvalues + 1);
+  }
+  const ra_result *used = allocate(&L, ra, vreg);
+  L.save_regs = save_set(&L, used);
   if ((s = layout_frame(&L, fr)) != AF_OK) goto out;
+  if (used) {
+    fr->ra_saved = L.save_regs & used->callee_saved_used;
+    /* mutant: a value moved into the outgoing home space must really live there */
+    for (int v = 0; v < L.f->nvalues; v++)
+      if (L.mutant == MUT_W64_LOCALS_IN_HOME && L.slot[v] < -L.frame + 32) vreg[v] = AF_REG_NONE;
+    for (int v = 0; v < L.f->nvalues; v++) {
+      fr->ra_in_reg += vreg[v] != AF_REG_NONE;
+      fr->ra_crossing_cs += vreg[v] != AF_REG_NONE && used->loc[v].crosses &&
+                            (L.save_regs & used->callee_saved_used & RA_BIT(vreg[v]));
+    }
+  }
   L.epilogue = x86_label(b);
   if ((s = lower_prologue(&L)) != AF_OK) goto out;
   for (int i = 0; i < L.f->ninsts && s == AF_OK; i++) {
     const af_inst *in = &L.f->insts[i];
+    /* register-homed operands into their slots, where the instruction reads them */
+    for (int k = 0; k < in->nargs; k++)
+      lower_home_store(&L, in->args[k]);
     if (in->op == AF_OP_CALL)
       s = lower_call(&L, in);
     else if (in->op == AF_OP_RET)
       s = lower_ret(&L, in);
     else
       s = lower_inst(&L, in, i);
+    if (in->op != AF_OP_RET) lower_home_load(&L, in->dst); /* the result into its register */
     if (s == AF_OK && b->err != AF_OK) s = b->err;
     if (s != AF_OK) lw_fail(&L, s, "instruction %d (%s)", i, af_op_name(in->op));
   }
@@ -121,6 +214,8 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   fr->copy_size = L.copy_size;
   fr->out_size = L.out_size;
 out:
+  free(ra);
+  free(vreg);
   free(L.slot);
   free(L.local_area);
   return s;

@@ -1,4 +1,5 @@
-/* lower.h - private to jit/: the baseline lowering of case IR to x86-64 (every value in a slot). */
+/* lower.h - private to jit/: the lowering of case IR to x86-64 (slots, plus allocated registers).
+ */
 #ifndef ABIFUZZ_JIT_LOWER_H
 #define ABIFUZZ_JIT_LOWER_H
 
@@ -8,8 +9,10 @@
 /* The baseline lowering keeps every IR value in a stack slot of its function's
  * frame; an instruction loads its operands into scratch registers, computes, and
  * stores the result into its own slot. Argument and return locations come only
- * from af_classify (gen/). A register allocator (regalloc.h) replaces slots with
- * registers later; the ABI-facing code (lower_call.c) does not change for it.
+ * from af_classify (gen/). The register allocator (regalloc.h; off with
+ * af_jit_opts.no_regalloc) makes some values register-homed (lower_ctx.vreg): such a value
+ * lives in its register between instructions and is copied into its slot only around the
+ * instructions that read it (lower.c), so the op and call lowering below still see slots.
  *
  * Frame, rbp-based (rbp is 16-aligned: RSP+8 is 16-aligned at entry, psABI
  * 3.2.2 and Microsoft "x64 stack usage"):
@@ -19,8 +22,9 @@
  *                  there)
  *   [rbp+8]        return address
  *   [rbp+0]        caller's rbp
- *   [rbp-8 ...]    saved non-volatile registers (Win64: RSI RDI, XMM6-XMM15 in
- *                  full, always, in the baseline)
+ *   [rbp-8 ...]    saved callee-saved registers: exactly those the allocator used plus
+ *                  (Win64) those SysV callees and helpers clobber (lower.c save_set;
+ *                  XMMs in full); see lower_save_size
  *   ...            value slots (16-aligned, 16*ceil(size/16) bytes each),
  *                  LOCAL regions (align-1 + AF_REGION_SIZE bytes, aligned at run
  *                  time), the incoming sret pointer, the SysV register save
@@ -30,8 +34,8 @@
  *
  * Scratch registers the op lowering may use freely between instructions:
  * RAX RCX RDX R8 R9 R10 R11 and XMM0-XMM5 (volatile in both conventions) and
- * the x87 stack, which is empty between instructions. Nothing lives in a
- * register across an IR instruction. */
+ * the x87 stack, which is empty between instructions. Only register-homed values
+ * (never in those scratch registers) live in a register across an IR instruction. */
 
 /* Runtime helpers the JIT code may call for what SSE2 lacks (f16 conversions,
  * i128 <-> float, saturating float -> i128) and for MIX's fold. They are
@@ -43,7 +47,7 @@ typedef struct jit_rt {
 
 typedef struct lower_ctx {
   const af_case *c;
-  int fn;                   /* function index */
+  int fn; /* function index */
   const af_func *f;
   af_callinfo ci;           /* the function's own classification */
   x86_buf *b;               /* where the code goes */
@@ -59,10 +63,17 @@ typedef struct lower_ctx {
                                save area (6 GPRs then 8 XMMs, psABI 3.5.7) */
   int32_t copy_area;        /* rbp displacement of the by-reference copy area */
   int32_t copy_size;
-  int32_t out_size;         /* outgoing argument area at [rsp] */
-  int epilogue;             /* label */
+  int32_t out_size; /* outgoing argument area at [rsp] */
+  int epilogue;     /* label */
   af_error *err;
-  int mutant;               /* mutants.h mutant_id resolved from o->inject (helper M) */
+  int mutant; /* mutants.h mutant_id resolved from o->inject (helper M) */
+  /* Register allocation (regalloc.h; helper W). NULL: every value lives in its slot (the
+   * baseline; test_jit_ops). Else [nvalues]: the register of a register-homed value, or
+   * AF_REG_NONE. A register-homed value's slot is stale between instructions: lower.c stores
+   * it there before an instruction that reads it and loads it back after the instruction
+   * that defines it, so lower_ops*.c and lower_call.c keep reading and writing slots. */
+  const int8_t *vreg;
+  uint64_t save_regs; /* callee-saved registers the prologue saves (lower_save_set) */
 } lower_ctx;
 
 /* ---- lower_util.c: operands and moves every part uses ---- */
@@ -92,7 +103,7 @@ uint32_t lower_inst_frame_need(const lower_ctx *L, const af_inst *in);
 af_status lower_inst(lower_ctx *L, const af_inst *in, int index);
 
 /* ---- lower_call.c: the ABI-facing part ---- */
-af_status lower_prologue(lower_ctx *L);  /* save, frame, incoming args -> slots */
+af_status lower_prologue(lower_ctx *L); /* save, frame, incoming args -> slots */
 af_status lower_call(lower_ctx *L, const af_inst *in);
 af_status lower_ret(lower_ctx *L, const af_inst *in);
 af_status lower_epilogue(lower_ctx *L);
@@ -109,9 +120,15 @@ void jit_rt_bf_get(void *d, const void *agg, uint32_t bit_offset, int bits, int 
 void jit_rt_bf_set(void *d, const void *val, uint32_t bit_offset, int bits, int type);
 
 /* ---- lower_call.c / lower.c additions (helper F1) ---- */
-/* Win64 frames save RSI and RDI at [rbp-8], [rbp-16] and XMM6..XMM15 (all 128 bits)
- * at [rbp-32-16*k]: the top LOWER_W64_SAVE bytes below rbp. */
+/* The save area at the top of the frame: the saved GPRs of lower_ctx.save_regs in the order
+ * RSI RDI RBX R12 R13 R14 R15 at [rbp-8], [rbp-16] ..., then (16-aligned) the saved XMMs in
+ * order, 16 bytes each (all 128 bits). With every Win64 register saved (RSI RDI XMM6-XMM15)
+ * it is LOWER_W64_SAVE bytes: RSI [rbp-8], RDI [rbp-16], XMM6+k [rbp-32-16*k]. */
 #define LOWER_W64_SAVE 176
+/* Bytes of the save area for `set`; the rbp displacement of register r's save (0 if r is not
+ * in set). */
+int32_t lower_save_size(uint64_t set);
+int32_t lower_save_disp(uint64_t set, af_reg r);
 /* SysV variadic register save area: 6 GPRs, then 8 XMMs (psABI 3.5.7, Figure 3.33). */
 #define LOWER_VA_SAVE 176
 /* One call: an IR CALL or the runner thunk's call of the entry. */
@@ -135,7 +152,7 @@ af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off);
 typedef struct {
   int32_t frame;     /* bytes below rbp the layout reserves (lower_ctx.frame; a multiple of
                         16 unless a mutant makes it odd) */
-  int32_t w64_save;  /* Win64: LOWER_W64_SAVE, else 0 */
+  int32_t w64_save;  /* bytes of the callee-saved register save area (lower_save_size) */
   int32_t slots_end; /* displacement of the lowest value slot */
   int32_t sret_save; /* saved incoming sret pointer, 0 if none */
   int32_t va_save;   /* SysV variadic register save area, 0 if none */
@@ -144,8 +161,16 @@ typedef struct {
   int32_t out_size;   /* outgoing argument area at [rsp] */
   int nlocals;        /* LOCAL regions */
   int32_t locals_end; /* displacement of the lowest LOCAL region (slots_end if none) */
+  uint64_t saved;     /* the callee-saved registers the prologue saves (bit per af_reg) */
+  int ra_in_reg;      /* values the register allocator kept in a register (0: allocator off) */
+  int ra_crossing_cs; /* ... of them live across a call in an own callee-saved register */
+  uint64_t ra_saved;  /* saved registers the allocator gave values (subset of saved) */
 } lower_frame;
 
+/* lower.c: a register-homed value (lower_ctx.vreg) from its register into its slot / back;
+ * nothing for other values (or v < 0). */
+void lower_home_store(lower_ctx *L, int v);
+void lower_home_load(lower_ctx *L, int v);
 /* lower.c: lowers function fn of c into b (prologue, body, epilogue). fr (may be NULL)
  * receives the frame layout. */
 af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,

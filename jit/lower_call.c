@@ -103,6 +103,36 @@ static void lea(lower_ctx *L, af_reg r, af_reg base, int32_t off) {
   x86_emit2(L->b, X86_LEA, x86_gpr(r, 8), x86_base(0, base, off));
 }
 
+/* ---- the save area (lower.h) ----------------------------------------------------------- */
+
+static const af_reg save_gpr_order[] = {AF_RSI, AF_RDI, AF_RBX, AF_R12, AF_R13, AF_R14, AF_R15};
+
+int32_t lower_save_size(uint64_t set) {
+  int32_t n = 0, x = 0;
+  for (size_t i = 0; i < sizeof save_gpr_order / sizeof *save_gpr_order; i++)
+    n += (set >> save_gpr_order[i]) & 1;
+  for (int r = AF_XMM0; r <= AF_XMM15; r++)
+    x += (set >> r) & 1;
+  return (int32_t)round16((uint32_t)(8 * n)) + 16 * x;
+}
+
+int32_t lower_save_disp(uint64_t set, af_reg r) {
+  if (!((set >> r) & 1)) return 0;
+  int32_t n = 0;
+  for (size_t i = 0; i < sizeof save_gpr_order / sizeof *save_gpr_order; i++) {
+    if (!((set >> save_gpr_order[i]) & 1)) continue;
+    n++;
+    if (save_gpr_order[i] == r) return -8 * n;
+  }
+  int32_t at = (int32_t)round16((uint32_t)(8 * n));
+  for (int x = AF_XMM0; x <= AF_XMM15; x++)
+    if ((set >> x) & 1) {
+      at += 16;
+      if (x == (int)r) return -at;
+    }
+  return 0;
+}
+
 /* ---- prologue and incoming arguments -------------------------------------------------- */
 
 /* Callee-side mutants at the end of the prologue: the "scratch use" of registers the function
@@ -169,16 +199,17 @@ af_status lower_prologue(lower_ctx *L) {
   if (m == MUT_SYSV_REDZONE_OVERRUN && sig->cc == AF_CC_SYSV) below = 256;
   if (below > (L->frame & ~15)) below = L->frame & ~15;
   if (L->frame - below > 0) x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame - below));
-  if (sig->cc == AF_CC_WIN64) {
-    /* RSI, RDI, XMM6-15 are callee-saved on Win64 but clobbered by the SysV helpers and
-     * callees the baseline may call: save them always. */
-    if (m != MUT_W64_RSI_RDI_VOLATILE) {
-      lw_store_int(L, AF_RBP, -8, AF_RSI, 8);
-      lw_store_int(L, AF_RBP, -16, AF_RDI, 8);
+  /* The callee-saved registers this function uses or loses to SysV code (lower.c's
+   * save_set; a save-dropping mutant already left them out), XMMs in full: Microsoft "x64
+   * calling convention", Callee/caller saved registers, requires their low 128 bits. */
+  for (int r = 0; r < 32; r++)
+    if (L->save_regs & (1ull << r)) {
+      int32_t d = lower_save_disp(L->save_regs, (af_reg)r);
+      if (is_xmm((af_reg)r))
+        lw_store_xmm(L, AF_RBP, d, (af_reg)r, m == MUT_W64_XMM_LOW64 ? 8 : 16);
+      else
+        lw_store_int(L, AF_RBP, d, (af_reg)r, 8);
     }
-    for (int k = 0; k < 10 && m != MUT_W64_XMM_UNSAVED; k++)
-      lw_store_xmm(L, AF_RBP, -32 - 16 * k, (af_reg)(AF_XMM6 + k), m == MUT_W64_XMM_LOW64 ? 8 : 16);
-  }
   if (sig->cc == AF_CC_SYSV && sig->variadic) {
     for (int i = 0; i < abi->n_int_args; i++)
       lw_store_int(L, AF_RBP, L->va_save + 8 * i, abi->int_args[i], 8);
@@ -219,6 +250,16 @@ af_status lower_prologue(lower_ctx *L) {
     }
   }
   if (m) mutant_prologue_tail(L);
+  /* Register-homed parameters from their slots into their registers: every parameter is in
+   * its slot by now, so this is the parallel move regalloc.h asks for. */
+  for (int i = 0; i < sig->nparams && L->vreg; i++) {
+    int t = sig->params[i];
+    if (m == MUT_CALLEE_READS_64 && L->vreg[i] != AF_REG_NONE && !is_xmm((af_reg)L->vreg[i]) &&
+        (t == AF_T_I32 || t == AF_T_U32)) /* the upper half as the caller left it */
+      x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)L->vreg[i], 8), x86_base(8, AF_RBP, L->slot[i]));
+    else
+      lower_home_load(L, i);
+  }
   return L->b->err;
 }
 
@@ -425,19 +466,16 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
 af_status lower_epilogue(lower_ctx *L) {
   x86_bind(L->b, L->epilogue);
   int m = L->mutant;
-  if (L->f->sig.cc == AF_CC_WIN64) {
-    if (m != MUT_W64_RSI_RDI_VOLATILE) {
-      x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSI, 8), x86_base(8, AF_RBP, -8));
-      x86_emit2(L->b, X86_MOV, x86_gpr(AF_RDI, 8), x86_base(8, AF_RBP, -16));
-    }
-    for (int k = 0; k < 10 && m != MUT_W64_XMM_UNSAVED; k++) {
-      if (m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back zero */
-        x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)(AF_XMM6 + k)),
-                  x86_base(8, AF_RBP, -32 - 16 * k));
+  for (int r = 0; r < 32; r++)
+    if (L->save_regs & (1ull << r)) {
+      int32_t d = lower_save_disp(L->save_regs, (af_reg)r);
+      if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
+        x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
+      else if (is_xmm((af_reg)r))
+        lw_load_xmm(L, (af_reg)r, AF_RBP, d, 16);
       else
-        lw_load_xmm(L, (af_reg)(AF_XMM6 + k), AF_RBP, -32 - 16 * k, 16);
+        x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)r, 8), x86_base(8, AF_RBP, d));
     }
-  }
   if (m == MUT_RBP_NOT_RESTORED) { /* the saved rbp is skipped, not popped */
     x86_emit2(L->b, X86_LEA, x86_gpr(AF_RSP, 8), x86_base(0, AF_RBP, 8));
     x86_emit0(L->b, X86_RET);

@@ -16,13 +16,16 @@
 typedef struct {
   int status; /* af_status of compile/run */
   uint64_t checksum;
+  af_jit_ra_info ra; /* what the register allocator did */
   char msg[256];
 } child_out;
 
 typedef enum { RUN_OK, RUN_UNSUPPORTED, RUN_ERROR, RUN_CRASH } run_kind;
 
-/* Compiles and runs c (with `inputs`, NULL: the case's) in a forked child. */
-static run_kind run_jit(const af_case *c, const af_value *inputs, child_out *o, int *sig) {
+/* Compiles (options jo, may be NULL) and runs c (with `inputs`, NULL: the case's) in a forked
+ * child. */
+static run_kind run_jit_opts(const af_case *c, const af_jit_opts *jo, const af_value *inputs,
+                             child_out *o, int *sig) {
   int fd[2];
   memset(o, 0, sizeof *o);
   *sig = 0;
@@ -38,8 +41,9 @@ static run_kind run_jit(const af_case *c, const af_value *inputs, child_out *o, 
     memset(&r, 0, sizeof r);
     af_error err = {{0}};
     af_jit *j = NULL;
-    r.status = af_jit_compile(c, NULL, &j, &err);
+    r.status = af_jit_compile(c, jo, &j, &err);
     if (r.status == AF_OK) {
+      af_jit_ra_info_get(j, &r.ra);
       af_jit_result res;
       r.status = af_jit_run(j, inputs, &res, &err);
       r.checksum = res.checksum;
@@ -67,6 +71,10 @@ static run_kind run_jit(const af_case *c, const af_value *inputs, child_out *o, 
   if (got != sizeof *o) return RUN_ERROR;
   if (o->status == AF_ERR_UNSUPPORTED) return RUN_UNSUPPORTED;
   return o->status == AF_OK ? RUN_OK : RUN_ERROR;
+}
+
+static run_kind run_jit(const af_case *c, const af_value *inputs, child_out *o, int *sig) {
+  return run_jit_opts(c, NULL, inputs, o, sig);
 }
 
 /* ---- (a) hand-built cases: every argument location, through a chain of calls ---- */
@@ -509,10 +517,16 @@ static void normalize(char *out, size_t cap, const char *msg) {
   out[j] = 0;
 }
 
-static void differential(int ncases, int all) {
+/* no_regalloc 0: the register allocator on (the default), 1: every value in its slot. */
+static void differential(int ncases, int all, int no_regalloc) {
   reason rs[NREASONS];
   int nrs = 0;
   int total = 0, agree = 0, unsup = 0, interp_skip = 0;
+  long in_reg = 0, crossing = 0;
+  int saving = 0, saving_ra = 0, cases_crossing = 0, nfuncs = 0;
+  af_jit_opts jo;
+  memset(&jo, 0, sizeof jo);
+  jo.no_regalloc = no_regalloc;
   for (int cc = 0; cc < AF_CC_COUNT; cc++) {
     af_gen_opts go;
     af_gen_opts_default(&go);
@@ -537,7 +551,15 @@ static void differential(int ncases, int all) {
       }
       child_out o;
       int sig;
-      run_kind k = run_jit(&c, NULL, &o, &sig);
+      run_kind k = run_jit_opts(&c, &jo, NULL, &o, &sig);
+      if (k == RUN_OK) {
+        nfuncs += c.nfuncs;
+        in_reg += o.ra.values_in_reg;
+        crossing += o.ra.values_crossing;
+        saving += o.ra.funcs_saving;
+        saving_ra += o.ra.funcs_saving_ra;
+        cases_crossing += o.ra.values_crossing > 0;
+      }
       if (k == RUN_UNSUPPORTED) {
         unsup++;
         char why[128];
@@ -563,8 +585,20 @@ static void differential(int ncases, int all) {
       af_case_free(&c);
     }
   }
-  printf("generated: %d cases, %d agree, %d unsupported, %d skipped (interpreter)\n", total, agree,
-         unsup, interp_skip);
+  printf("generated (%s): %d cases, %d agree, %d unsupported, %d skipped (interpreter)\n",
+         no_regalloc ? "no_regalloc" : "register allocator", total, agree, unsup, interp_skip);
+  printf("  %ld values register-homed, %ld of them across a call in a callee-saved register "
+         "(%d cases); %d of %d functions save callee-saved registers, %d for allocated values\n",
+         in_reg, crossing, cases_crossing, saving, nfuncs, saving_ra);
+  if (no_regalloc) {
+    CHECKF(in_reg == 0 && saving_ra == 0, "no_regalloc: %ld values in registers", in_reg);
+  } else if (ncases >= 50) {
+    /* the allocator must really be used: values in registers, some across calls in
+     * callee-saved ones (saved by the prologue) */
+    CHECKF(in_reg > 0, "no value was register-homed");
+    CHECKF(cases_crossing > 0 && saving_ra > 0,
+           "no case keeps a value in a callee-saved register across a call");
+  }
   printf("supported fraction: %.1f%%\n", total ? 100.0 * (total - unsup) / total : 0.0);
   printf("unsupported reasons:\n");
   for (int r = 0; r < nrs; r++)
@@ -578,6 +612,7 @@ int main(int argc, char **argv) {
   corrupted_input();
   direct_calls();
   callee_saved();
-  differential(n, argc > 2 && !strcmp(argv[2], "all"));
+  differential(n, argc > 2 && !strcmp(argv[2], "all"), 0);
+  differential(n, argc > 2 && !strcmp(argv[2], "all"), 1);
   return check_done();
 }
