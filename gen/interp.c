@@ -207,7 +207,10 @@ typedef struct {
 af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d) {
   int ff = af_type_is_float(NULL, from), tf = af_type_is_float(NULL, to);
   int fi = af_type_is_int(NULL, from) || from == AF_T_BOOL, ti = af_type_is_int(NULL, to);
-  if (op == AF_OP_FCONV ? !(ff && tf) : op == AF_OP_FTOI ? !(ff && ti) : op == AF_OP_ITOF ? !(fi && tf) : 1)
+  if (op == AF_OP_FCONV  ? !(ff && tf)
+      : op == AF_OP_FTOI ? !(ff && ti)
+      : op == AF_OP_ITOF ? !(fi && tf)
+                         : 1)
     return AF_ERR_INVALID;
   if ((from == AF_T_F16 || to == AF_T_F16) && !HAVE_F16) return AF_ERR_UNSUPPORTED;
   if (op == AF_OP_ITOF) {
@@ -421,7 +424,8 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   case AF_OP_SET: {
     af_leaf L;
     int A = ATYPE(0);
-    if (af_path_leaf(c, A, in->path, in->npath, &L) != AF_OK || in->nargs != (in->op == AF_OP_GET ? 1 : 2))
+    if (af_path_leaf(c, A, in->path, in->npath, &L) != AF_OK ||
+        in->nargs != (in->op == AF_OP_GET ? 1 : 2))
       return fail(I, AF_ERR_INVALID, "bad path", fi, ii);
     if (in->op == AF_OP_GET) {
       if (L.type != T) return fail(I, AF_ERR_INVALID, "get type differs from the leaf's", fi, ii);

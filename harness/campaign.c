@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "oracle.h"
 
-#define MAX_CCS 4
+#define MAX_CCS   4
 #define BATCH_MAX 100 /* cases per compiler run */
 
 typedef struct {
@@ -49,15 +49,17 @@ static void record_finding(const campaign_opts *o, campaign_stats *st, const af_
    * beside it; several verdicts on one case append to the same .txt */
   char path[4096];
   for (int part = 0; part < 2; part++) {
-    snprintf(path, sizeof path, "%s/finding-%llu-%llu.%s", o->outdir,
-             (unsigned long long)c->seed, (unsigned long long)c->index, part ? "txt" : "case");
+    snprintf(path, sizeof path, "%s/finding-%llu-%llu.%s", o->outdir, (unsigned long long)c->seed,
+             (unsigned long long)c->index, part ? "txt" : "case");
     FILE *f = fopen(path, part ? "a" : "w");
     if (!f) {
       cli_error("cannot write '%s': %s", path, strerror(errno));
       return;
     }
-    if (part) fprintf(f, "%s\n", what);
-    else af_print(c, f);
+    if (part)
+      fprintf(f, "%s\n", what);
+    else
+      af_print(c, f);
     if (fclose(f)) cli_error("cannot write '%s': %s", path, strerror(errno));
   }
 }
@@ -82,7 +84,8 @@ static void oracle_range(const campaign_opts *o, campaign_stats *st, int k, af_c
                          const uint64_t *want, int n) {
   const af_case *ptrs[BATCH_MAX];
   uint64_t got[BATCH_MAX];
-  for (int i = 0; i < n; i++) ptrs[i] = &cases[i];
+  for (int i = 0; i < n; i++)
+    ptrs[i] = &cases[i];
   af_error err = {{0}};
   double t0 = now();
   af_status s = af_cc_run_batch(o->ccs[k], ptrs, n, got, &err);
@@ -160,14 +163,19 @@ static int parse_ccs(campaign_opts *o, char *list) {
 }
 
 int cmd_campaign(int argc, char **argv) {
-  static const struct option lo[] = {
-      {"arch", required_argument, 0, 'A'},  {"abi", required_argument, 0, 'a'},
-      {"seed", required_argument, 0, 's'},  {"count", required_argument, 0, 'n'},
-      {"start", required_argument, 0, 'i'}, {"weights", required_argument, 0, 'w'},
-      {"oracle-cc", required_argument, 0, 'c'}, {"out", required_argument, 0, 'o'},
-      {"f16", no_argument, 0, 'F'},         {"quiet", no_argument, 0, 'q'},
-      {"divergent", no_argument, 0, 'D'},
-      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+  static const struct option lo[] = {{"arch", required_argument, 0, 'A'},
+                                     {"abi", required_argument, 0, 'a'},
+                                     {"seed", required_argument, 0, 's'},
+                                     {"count", required_argument, 0, 'n'},
+                                     {"start", required_argument, 0, 'i'},
+                                     {"weights", required_argument, 0, 'w'},
+                                     {"oracle-cc", required_argument, 0, 'c'},
+                                     {"out", required_argument, 0, 'o'},
+                                     {"f16", no_argument, 0, 'F'},
+                                     {"quiet", no_argument, 0, 'q'},
+                                     {"divergent", no_argument, 0, 'D'},
+                                     {"help", no_argument, 0, 'h'},
+                                     {0, 0, 0, 0}};
   campaign_opts o = {.seed = 1, .start = 0, .count = 1000};
   af_gen_opts_default(&o.gen);
   opterr = 0;
@@ -209,7 +217,8 @@ int cmd_campaign(int argc, char **argv) {
     case 'q': o.quiet = 1; break;
     case 'h': fputs("see abifuzz --help\n", stdout); return CLI_OK;
     case ':': return cli_error("option '%s' needs a value", argv[optind - 1]), CLI_USAGE;
-    default: return cli_error("unknown option '%s' (see abifuzz --help)", argv[optind - 1]), CLI_USAGE;
+    default:
+      return cli_error("unknown option '%s' (see abifuzz --help)", argv[optind - 1]), CLI_USAGE;
     }
   }
   if (optind != argc) return cli_error("unexpected argument '%s'", argv[optind]), CLI_USAGE;
@@ -271,12 +280,15 @@ int cmd_campaign(int argc, char **argv) {
       af_interp_result_free(&r);
     }
     if (nb == BATCH_MAX || (nb && i + 1 == o.count)) {
-      for (int k = 0; k < o.nccs; k++) oracle_range(&o, &st, k, batch, want, nb);
-      for (int k = 0; k < nb; k++) af_case_free(&batch[k]);
+      for (int k = 0; k < o.nccs; k++)
+        oracle_range(&o, &st, k, batch, want, nb);
+      for (int k = 0; k < nb; k++)
+        af_case_free(&batch[k]);
       nb = 0;
     }
   }
-  for (int k = 0; k < nb; k++) af_case_free(&batch[k]);
+  for (int k = 0; k < nb; k++)
+    af_case_free(&batch[k]);
   summary(&o, &st, w);
   if (rc == CLI_OK && st.findings) rc = CLI_FINDING;
   free(st.axis_hits), free(axes), free(batch), free(want);

@@ -54,13 +54,17 @@ static const char gen_usage[] =
     "Prints case I of seed S (and the N-1 after it) as .case text or as C.\n";
 
 int cmd_gen(int argc, char **argv) {
-  static const struct option lo[] = {
-      {"seed", required_argument, 0, 's'},   {"index", required_argument, 0, 'i'},
-      {"count", required_argument, 0, 'n'},  {"abi", required_argument, 0, 'a'},
-      {"emit", required_argument, 0, 'e'},   {"weights", required_argument, 0, 'w'},
-      {"f16", no_argument, 0, 'F'},          {"divergent", no_argument, 0, 'D'},
-      {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option lo[] = {{"seed", required_argument, 0, 's'},
+                                     {"index", required_argument, 0, 'i'},
+                                     {"count", required_argument, 0, 'n'},
+                                     {"abi", required_argument, 0, 'a'},
+                                     {"emit", required_argument, 0, 'e'},
+                                     {"weights", required_argument, 0, 'w'},
+                                     {"f16", no_argument, 0, 'F'},
+                                     {"divergent", no_argument, 0, 'D'},
+                                     {"output", required_argument, 0, 'o'},
+                                     {"help", no_argument, 0, 'h'},
+                                     {0, 0, 0, 0}};
   uint64_t seed = 1, index = 0, count = 1;
   const char *weights = NULL, *outpath = NULL;
   int emit_c = 0;
@@ -87,9 +91,12 @@ int cmd_gen(int argc, char **argv) {
       break;
     }
     case 'e':
-      if (!strcmp(optarg, "c")) emit_c = 1;
-      else if (!strcmp(optarg, "case")) emit_c = 0;
-      else return cli_error("gen: bad --emit '%s' (case or c)", optarg), CLI_USAGE;
+      if (!strcmp(optarg, "c"))
+        emit_c = 1;
+      else if (!strcmp(optarg, "case"))
+        emit_c = 0;
+      else
+        return cli_error("gen: bad --emit '%s' (case or c)", optarg), CLI_USAGE;
       break;
     case 'w': weights = optarg; break;
     case 'F': opts.allow_f16 = 1; break;
@@ -146,25 +153,27 @@ static void print_value(const af_case *c, const char *label, const af_value *v) 
     return;
   }
   putchar(' ');
-  for (uint32_t i = 0; i < v->size; i++) printf("%02x", v->bytes[i]);
+  for (uint32_t i = 0; i < v->size; i++)
+    printf("%02x", v->bytes[i]);
   putchar('\n');
 }
 
 int cmd_interp(int argc, char **argv) {
-  static const struct option lo[] = {{"trace", no_argument, 0, 't'},
-                                     {"help", no_argument, 0, 'h'},
-                                     {0, 0, 0, 0}};
+  static const struct option lo[] = {
+      {"trace", no_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int trace = 0;
   optind = 1;
   for (int o; (o = next_opt(argc, argv, ":th", lo, "interp")) != -1;) {
-    if (o == 't') trace = 1;
+    if (o == 't')
+      trace = 1;
     else if (o == 'h') {
       fputs("usage: abifuzz interp [--trace] FILE.case\n"
             "Runs the case's entry in the reference interpreter; prints the return value\n"
             "(bytes in memory order), with --trace every host call, and the checksum last.\n",
             stdout);
       return CLI_OK;
-    } else return CLI_USAGE;
+    } else
+      return CLI_USAGE;
   }
   if (one_file_arg(argc, argv, "interp") < 0) return CLI_USAGE;
   af_case c;
@@ -243,15 +252,18 @@ static void print_loc(const char *label, const af_loc *l) {
     printf(" stack [rsp+%d] size %u align %u", l->stack_offset, l->stack_size, l->stack_align);
     break;
   case AF_LOC_REF:
-    if (l->nparts) printf(" ref in %s", af_reg_name(l->parts[0].reg));
-    else printf(" ref at [rsp+%d]", l->stack_offset);
+    if (l->nparts)
+      printf(" ref in %s", af_reg_name(l->parts[0].reg));
+    else
+      printf(" ref at [rsp+%d]", l->stack_offset);
     break;
   case AF_LOC_SRET: printf(" sret"); break;
   case AF_LOC_X87: printf(" st0"); break;
   }
   if (l->ncls) {
     printf("  (");
-    for (int i = 0; i < l->ncls; i++) printf("%s%s", i ? " " : "", af_class_name(l->cls[i]));
+    for (int i = 0; i < l->ncls; i++)
+      printf("%s%s", i ? " " : "", af_class_name(l->cls[i]));
     printf(")");
   }
   putchar('\n');
@@ -305,22 +317,24 @@ int cmd_abi(int argc, char **argv) {
 
 /* ---- weights ---- */
 int cmd_weights(int argc, char **argv) {
-  static const struct option lo[] = {{"weights", required_argument, 0, 'w'},
-                                     {"help", no_argument, 0, 'h'},
-                                     {0, 0, 0, 0}};
+  static const struct option lo[] = {
+      {"weights", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   const char *path = NULL;
   optind = 1;
   for (int o; (o = next_opt(argc, argv, ":w:h", lo, "weights")) != -1;) {
-    if (o == 'w') path = optarg;
+    if (o == 'w')
+      path = optarg;
     else if (o == 'h') {
       fputs("usage: abifuzz weights [--weights FILE]\n"
             "Prints the generator's weights table (defaults, or FILE applied on top) in\n"
             "the format --weights reads.\n",
             stdout);
       return CLI_OK;
-    } else return CLI_USAGE;
+    } else
+      return CLI_USAGE;
   }
-  if (optind != argc) return cli_error("weights: unexpected argument '%s'", argv[optind]), CLI_USAGE;
+  if (optind != argc)
+    return cli_error("weights: unexpected argument '%s'", argv[optind]), CLI_USAGE;
   af_weights *w = cli_weights(path);
   if (!w) return CLI_USAGE;
   af_weights_print(w, stdout);

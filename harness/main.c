@@ -86,8 +86,8 @@ static const struct {
   const char *name;
   int (*fn)(int, char **);
 } commands[] = {
-    {"gen", cmd_gen},   {"interp", cmd_interp},   {"emit", cmd_emit},
-    {"abi", cmd_abi},   {"weights", cmd_weights}, {"jit", cmd_jit},
+    {"gen", cmd_gen}, {"interp", cmd_interp},   {"emit", cmd_emit},
+    {"abi", cmd_abi}, {"weights", cmd_weights}, {"jit", cmd_jit},
 };
 
 int main(int argc, char **argv) {

@@ -263,61 +263,14 @@ static af_status lower_ext(lower_ctx *L, const af_inst *in) {
 }
 
 /* ---- GET / SET ---- */
-typedef struct {
-  int type;            /* the leaf's type */
-  uint32_t offset;     /* byte offset (not a bit-field) */
-  int bits;            /* -1, or the bit-field's width */
-  uint32_t bit_offset; /* bit-field: bits from the aggregate's start */
-} lo_leaf;
+/* Paths resolve with gen's af_path_leaf: the walk the interpreter uses. */
 
-/* The path's leaf, as gen/interp.c walks it; -1 on a path the model rejects. */
-static int walk_path(const af_case *c, int type, const int *path, int npath, lo_leaf *out) {
-  uint32_t off = 0;
-  out->bits = -1;
-  out->bit_offset = 0;
-  for (int i = 0; i < npath; i++) {
-    int k = path[i];
-    if (type < 0 || type >= c->ntypes || k < 0 || out->bits >= 0) return -1;
-    const af_type *t = &c->types[type];
-    if (type == AF_T_CF32 || type == AF_T_CF64) { /* 0 re, 1 im */
-      if (k > 1) return -1;
-      type = type == AF_T_CF32 ? AF_T_F32 : AF_T_F64;
-      off += (uint32_t)k * c->types[type].size;
-    } else if (type == AF_T_M128 || type == AF_T_M256) { /* f32 lanes */
-      if ((uint32_t)k >= t->size / 4) return -1;
-      type = AF_T_F32;
-      off += 4u * (uint32_t)k;
-    } else if (type >= AF_T_NSCALAR && t->kind == AF_T_ARRAY) {
-      if ((uint32_t)k >= t->count) return -1;
-      type = t->elem;
-      off += (uint32_t)k * c->types[type].size;
-    } else if (type >= AF_T_NSCALAR && (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION)) {
-      if (k >= t->nfields || t->fields[k].bits == 0) return -1;
-      const af_field *f = &t->fields[k];
-      type = f->type;
-      if (f->bits > 0) {
-        out->bits = f->bits;
-        out->bit_offset = off * 8 + f->bit_offset;
-      } else {
-        off += f->offset;
-      }
-    } else {
-      return -1;
-    }
-  }
-  out->type = type;
-  out->offset = off;
-  return 0;
-}
-
-/* Bit-fields inline: the smallest 1/2/4/8-byte window holding the bits, when it lies inside
- * the aggregate and the bits span at most 64 (else the byte-wise C helper). */
-static int bf_window(const lo_leaf *lf) {
+static int bf_window(const af_leaf *lf) {
   uint32_t span = lf->bit_offset % 8 + (uint32_t)lf->bits;
   return span <= 8 ? 1 : span <= 16 ? 2 : span <= 32 ? 4 : span <= 64 ? 8 : 0;
 }
 
-static int bf_inline(const lower_ctx *L, const lo_leaf *lf, uint32_t agg_size) {
+static int bf_inline(const lower_ctx *L, const af_leaf *lf, uint32_t agg_size) {
   (void)L;
   int w = bf_window(lf);
   return w && lf->bit_offset / 8 + (uint32_t)w <= agg_size;
@@ -326,7 +279,7 @@ static int bf_inline(const lower_ctx *L, const lo_leaf *lf, uint32_t agg_size) {
 static const int window_type[9] = {0, AF_T_U8, AF_T_U16, 0, AF_T_U32, 0, 0, 0, AF_T_U64};
 
 /* rax = the field's bits moved to the top, then back down with the declared signedness. */
-static void bf_get_inline(lower_ctx *L, const lo_leaf *lf, int agg, int d) {
+static void bf_get_inline(lower_ctx *L, const af_leaf *lf, int agg, int d) {
   int w = bf_window(lf), sh = (int)(lf->bit_offset % 8), n = lf->bits;
   int T = lf->type, sgn = T != AF_T_BOOL && af_scalar((af_kind)T)->is_signed;
   lw_load_int(L, AF_RAX, AF_RBP, L->slot[agg] + (int32_t)(lf->bit_offset / 8), window_type[w]);
@@ -337,7 +290,7 @@ static void bf_get_inline(lower_ctx *L, const lo_leaf *lf, int agg, int d) {
 }
 
 /* Read-modify-write of the window in the result (which already holds the aggregate). */
-static void bf_set_inline(lower_ctx *L, const lo_leaf *lf, int v, int d) {
+static void bf_set_inline(lower_ctx *L, const af_leaf *lf, int v, int d) {
   int w = bf_window(lf), sh = (int)(lf->bit_offset % 8), n = lf->bits;
   int32_t off = L->slot[d] + (int32_t)(lf->bit_offset / 8);
   uint64_t mask = (n >= 64 ? ~0ull : ((1ull << n) - 1)) << sh;
@@ -355,8 +308,8 @@ static void bf_set_inline(lower_ctx *L, const lo_leaf *lf, int v, int d) {
 
 static af_status lower_getset(lower_ctx *L, const af_inst *in) {
   int A = lo_vtype(L, in->args[0]), agg = in->args[0], d = in->dst;
-  lo_leaf lf;
-  if (walk_path(L->c, A, in->path, in->npath, &lf) != 0)
+  af_leaf lf;
+  if (af_path_leaf(L->c, A, in->path, in->npath, &lf) != AF_OK)
     return lw_fail(L, AF_ERR_INVALID, "bad get/set path");
   if (in->op == AF_OP_GET) {
     if (lf.bits < 0) {
