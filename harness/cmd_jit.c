@@ -13,12 +13,14 @@
 #endif
 
 static const char jit_usage[] =
-    "usage: abifuzz jit [--disasm] [--run] [--inject MUTANT] FILE.case\n"
+    "usage: abifuzz jit [--disasm] [--run] [--inject MUTANT] [--abi sysv|win64] FILE.case\n"
     "Compiles the case with the JIT. --disasm prints every function: its name, convention\n"
     "and signature, address range, frame layout and disassembly (Intel syntax, Capstone).\n"
     "--run runs the entry and prints the return value and the checksum line, like\n"
     "`abifuzz interp`. The code is registered with gdb's JIT interface (functions are\n"
-    "abifuzz_f0, abifuzz_f1, ...); ABIFUZZ_PERF_MAP=1 also writes /tmp/perf-PID.map.\n";
+    "abifuzz_f0, abifuzz_f1, ...); ABIFUZZ_PERF_MAP=1 also writes /tmp/perf-PID.map.\n"
+    "--abi moves every function of the case to that convention first (same bodies, same\n"
+    "checksum); --inject compiles it with one ABI bug (abifuzz --list-mutants).\n";
 
 static void print_sig(const af_case *c, int k) {
   const af_func *f = &c->funcs[k];
@@ -136,20 +138,28 @@ static void print_value(const af_case *c, const char *label, const af_value *v) 
 }
 
 int cmd_jit(int argc, char **argv) {
-  static const struct option lo[] = {{"disasm", no_argument, 0, 'd'},
-                                     {"run", no_argument, 0, 'r'},
-                                     {"inject", required_argument, 0, 'i'},
-                                     {"help", no_argument, 0, 'h'},
-                                     {0, 0, 0, 0}};
-  int want_disasm = 0, want_run = 0;
+  static const struct option lo[] = {
+      {"disasm", no_argument, 0, 'd'},       {"run", no_argument, 0, 'r'},
+      {"inject", required_argument, 0, 'i'}, {"abi", required_argument, 0, 'a'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  int want_disasm = 0, want_run = 0, retarget = -1;
   af_jit_opts opts = {0};
   optind = 1;
   opterr = 0;
-  for (int o; (o = getopt_long(argc, argv, ":dri:h", lo, NULL)) != -1;) {
+  for (int o; (o = getopt_long(argc, argv, ":dri:a:h", lo, NULL)) != -1;) {
     switch (o) {
     case 'd': want_disasm = 1; break;
     case 'r': want_run = 1; break;
     case 'i': opts.inject = optarg; break;
+    case 'a': {
+      af_cc cc;
+      if (af_cc_parse(optarg, &cc)) {
+        cli_error("jit: bad --abi '%s' (sysv or win64)", optarg);
+        return CLI_USAGE;
+      }
+      retarget = cc;
+      break;
+    }
     case 'h': fputs(jit_usage, stdout); return CLI_OK;
     case ':': cli_error("jit: option '%s' needs a value", argv[optind - 1]); return CLI_USAGE;
     default:
@@ -179,6 +189,18 @@ int cmd_jit(int argc, char **argv) {
     cli_error("%s", err.msg[0] ? err.msg : af_strerror(s));
     af_case_free(&c); /* as cmd_case.c's load_case does */
     return s == AF_ERR_NOMEM ? CLI_ERROR : CLI_USAGE;
+  }
+  if (retarget >= 0) {
+    /* The same bodies under the other convention: the interpreter's result does not
+     * depend on it, so --run's checksum must not change. */
+    for (int k = 0; k < c.nfuncs; k++)
+      c.funcs[k].sig.cc = (af_cc)retarget;
+    c.cc = (af_cc)retarget;
+    if ((s = af_verify(&c, &err)) != AF_OK) {
+      cli_error("jit: %s under --abi %s: %s", path, af_cc_name(c.cc), err.msg);
+      af_case_free(&c);
+      return CLI_USAGE;
+    }
   }
   int rc = CLI_OK;
   af_jit *j = NULL;

@@ -58,11 +58,14 @@ same=0
 for ((k = 0; k < n; k++)); do
   "$af" interp "$tmp/c$k.case" >"$tmp/interp" 2>/dev/null || continue # interp rejects it
   want=$(tail -1 "$tmp/interp")
-  "$af" jit --run "$tmp/c$k.case" >"$tmp/jit" 2>"$tmp/err"
-  rc=$?
-  got=$(tail -1 "$tmp/jit")
-  if [ "$rc" = 2 ]; then continue; fi # the JIT cannot compile it (yet): one-line error
-  if [ "$got" = "$want" ]; then same=$((same + 1)); else bad "c$k: jit '$got' != interp '$want'"; fi
+  # as written, then moved to each convention (--abi): the same bodies, the same checksum
+  for abi in "" sysv win64; do
+    "$af" jit --run ${abi:+--abi $abi} "$tmp/c$k.case" >"$tmp/jit" 2>"$tmp/err"
+    rc=$?
+    got=$(tail -1 "$tmp/jit")
+    if [ "$rc" != 0 ]; then bad "c$k ${abi:-as written}: jit exit $rc: $(cat "$tmp/err")"; continue; fi
+    if [ "$got" = "$want" ]; then same=$((same + 1)); else bad "c$k ${abi:-}: jit '$got' != interp '$want'"; fi
+  done
 done
 [ "$same" -gt 0 ] && ok || bad "no case compared"
 echo "jit --run == interp on $same cases"
