@@ -25,6 +25,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   }
   fr->slots_end = (int32_t)off;
   uint32_t out = 0, copy = 0;
+  int realign = 0;
   for (int i = 0; i < f->ninsts; i++) {
     const af_inst *in = &f->insts[i];
     L->local_area[i] = 0;
@@ -34,6 +35,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
       if (s != AF_OK) return lw_fail(L, s, "cannot classify the callee of instruction %d", i);
       if (o > out) out = o;
       if (k > copy) copy = k;
+      realign |= lower_call_align(L, (int)in->imm) > 16;
       continue;
     }
     uint32_t need = lower_inst_frame_need(L, in);
@@ -51,6 +53,10 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   if (f->sig.cc == AF_CC_SYSV && f->sig.variadic) {
     off -= LOWER_VA_SAVE;
     L->va_save = (int32_t)off;
+  }
+  if (realign) { /* one 8-byte slot (16-rounded) for the RSP an over-aligned call saves */
+    off -= 16;
+    L->rsp_save = (int32_t)off;
   }
   off -= copy;
   L->copy_area = (int32_t)off;
@@ -213,6 +219,7 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   fr->copy_area = L.copy_area;
   fr->copy_size = L.copy_size;
   fr->out_size = L.out_size;
+  fr->rsp_save = L.rsp_save;
 out:
   free(ra);
   free(vreg);

@@ -28,9 +28,12 @@
  *   ...            value slots (16-aligned, 16*ceil(size/16) bytes each),
  *                  LOCAL regions (align-1 + AF_REGION_SIZE bytes, aligned at run
  *                  time), the incoming sret pointer, the SysV register save
- *                  area of a variadic function, by-reference copies for calls
+ *                  area of a variadic function, the saved RSP of over-aligned calls,
+ *                  by-reference copies for calls
  *   [rsp ...]      the outgoing argument area (Win64: home space first); RSP is
- *                  16-aligned at every call
+ *                  16-aligned at every call. A call passing a 32- or 64-aligned stack
+ *                  argument (lower_call_align) instead saves RSP, aligns it down and
+ *                  builds its own argument area below the frame (psABI 3.2.2)
  *
  * Scratch registers the op lowering may use freely between instructions:
  * RAX RCX RDX R8 R9 R10 R11 and XMM0-XMM5 (volatile in both conventions) and
@@ -64,6 +67,8 @@ typedef struct lower_ctx {
   int32_t copy_area;        /* rbp displacement of the by-reference copy area */
   int32_t copy_size;
   int32_t out_size; /* outgoing argument area at [rsp] */
+  int32_t rsp_save; /* rbp displacement of the RSP saved around a call whose stack arguments
+                       need more than 16-byte alignment (lower_call_align), 0 if none */
   int epilogue;     /* label */
   af_error *err;
   int mutant; /* mutants.h mutant_id resolved from o->inject (helper M) */
@@ -143,6 +148,11 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s);
  * (home space included) and the by-reference copy area. */
 af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
                           uint32_t *copy_bytes);
+/* The alignment (32 or 64) a call of `callee` needs RSP to have at the call instruction when
+ * it passes a stack argument whose slot is more than 16-aligned (psABI 3.2.2: the end of the
+ * argument area is then 32- or 64-byte aligned); 16 otherwise (the frame keeps RSP 16-aligned).
+ * Such a call realigns RSP below the frame and restores it from lower_ctx.rsp_save. */
+uint32_t lower_call_align(const lower_ctx *L, int callee);
 /* The runner thunk, a SysV function `void run(const uint8_t *in, uint8_t *ret)`: calls
  * function `callee` with argument i read from in + in_off[i] (pointers as addresses) and
  * stores its return value (type size bytes) at ret. L needs c, b, fn_table, err. */
@@ -159,6 +169,7 @@ typedef struct {
   int32_t copy_area; /* by-reference copy area (displacement, bytes) */
   int32_t copy_size;
   int32_t out_size;   /* outgoing argument area at [rsp] */
+  int32_t rsp_save;   /* RSP saved around over-aligned calls (lower_call_align), 0 if none */
   int nlocals;        /* LOCAL regions */
   int32_t locals_end; /* displacement of the lowest LOCAL region (slots_end if none) */
   uint64_t saved;     /* the callee-saved registers the prologue saves (bit per af_reg) */

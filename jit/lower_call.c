@@ -17,6 +17,27 @@ static int is_xmm(af_reg r) { return r >= AF_XMM0 && r <= AF_XMM15; }
 
 static uint32_t round16(uint32_t n) { return (n + 15u) & ~15u; }
 
+/* A type's alignment (ptr 8). */
+static uint32_t type_align(const af_case *c, int t) {
+  return t == AF_T_PTR ? 8 : t == AF_T_VOID ? 1 : c->types[t].alignment;
+}
+
+/* Bytes of the copy area a caller-made copy of type t takes: 16-rounded, plus room to align
+ * it at run time when the type wants more than the frame's 16 (a compiled callee may use
+ * aligned loads and stores through the pointer: vmovaps for __m256, over-aligned aggregates). */
+static uint32_t copy_room(const af_case *c, int t) {
+  uint32_t size = type_size(c, t), a = type_align(c, t);
+  return round16(size ? size : 1) + (a > 16 ? a - 16 : 0);
+}
+
+/* r = rbp + disp rounded up to the type's alignment (at least 16: the copy area is). */
+static void lea_aligned(lower_ctx *L, af_reg r, int32_t disp, uint32_t a) {
+  x86_emit2(L->b, X86_LEA, x86_gpr(r, 8), x86_base(0, AF_RBP, disp));
+  if (a <= 16) return;
+  x86_emit2(L->b, X86_ADD, x86_gpr(r, 8), x86_imm((int64_t)a - 1));
+  x86_emit2(L->b, X86_AND, x86_gpr(r, 8), x86_imm(-(int64_t)a));
+}
+
 /* Register parts are at most 16 bytes, or 32 for a YMM register (__m256). */
 static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *ci) {
   (void)sig;
@@ -281,11 +302,35 @@ af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
       ci.stack_bytes = full >= 32 ? full - 32 : 0; /* no home space reserved */
   }
   *out_bytes = ci.stack_bytes;
-  for (int i = 0; i < sig->nparams; i++) {
-    uint32_t size = type_size(L->c, sig->params[i]);
-    if (ci.args[i].kind == AF_LOC_REF) *copy_bytes += round16(size ? size : 1);
-  }
+  for (int i = 0; i < sig->nparams; i++)
+    if (ci.args[i].kind == AF_LOC_REF) *copy_bytes += copy_room(L->c, sig->params[i]);
+  /* an over-aligned sret buffer: built aligned in the copy area, then copied to the slot */
+  if (ci.sret && type_align(L->c, sig->ret) > 16) *copy_bytes += copy_room(L->c, sig->ret);
   return AF_OK;
+}
+
+/* The RSP alignment a call with these locations needs: the largest slot alignment of a stack
+ * argument, at least 16 (psABI 3.2.2: "the end of the input argument area shall be aligned on
+ * a 16 (32 or 64, if __m256 or __m512 is passed on stack) byte boundary"; over-aligned
+ * aggregates likewise). Arguments by reference leave only a pointer on the stack. */
+static uint32_t call_align(const af_callinfo *ci) {
+  uint32_t a = 16;
+  for (int i = 0; i < ci->nargs; i++)
+    if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > a)
+      a = ci->args[i].stack_align;
+  return a;
+}
+
+uint32_t lower_call_align(const lower_ctx *L, int callee) {
+  if (callee < 0 || callee >= L->c->nfuncs) return 16;
+  const af_sig *sig = &L->c->funcs[callee].sig;
+  af_callinfo ci;
+  if (af_classify(L->c, sig, &ci, NULL) != AF_OK) return 16;
+  if (L->mutant) {
+    int32_t split_hi[AF_MAX_PARAMS];
+    mutant_adjust_callinfo(L->mutant, L->c, sig, &ci, split_hi);
+  }
+  return call_align(&ci);
 }
 
 af_status lower_call_site(lower_ctx *L, const lower_site *s) {
@@ -301,9 +346,23 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   if (m) mutant_adjust_callinfo(m, c, sig, &ci, split_hi);
   if ((int32_t)ci.stack_bytes > L->out_size)
     return lw_fail(L, AF_ERR_INVALID, "outgoing area %d < %u", L->out_size, ci.stack_bytes);
+  /* A 32- or 64-aligned stack argument: the frame keeps RSP only 16-aligned, so this call
+   * saves RSP, aligns it down to A and builds its argument area below it (RSP stays A-aligned:
+   * the area is rounded up to A), so that [rsp + stack_offset] has the slot's alignment, as a
+   * compiled callee's aligned loads (vmovaps, movaps) require. The stack arguments are read
+   * through abase (RBP or R10), never RSP. */
+  uint32_t align = call_align(&ci);
+  if (align > 16) {
+    if (!L->rsp_save) return lw_fail(L, AF_ERR_INVALID, "no RSP save slot for a realigned call");
+    uint32_t area = (ci.stack_bytes + align - 1) & ~(align - 1);
+    lw_store_int(L, AF_RBP, L->rsp_save, AF_RSP, 8);
+    x86_emit2(L->b, X86_AND, x86_gpr(AF_RSP, 8), x86_imm(-(int64_t)align));
+    if (m == MUT_MISALIGNED_CALLS) area += 8; /* the mutant's RSP = 8 mod 16, here too */
+    if (area) x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(area));
+  }
 
-  /* 1. Stack arguments, 2. by-reference copies: both only use R11 (and read through abase),
-   * so no argument register is live yet. */
+  /* 1. Stack arguments, 2. by-reference copies: both only use R11 and RAX (and read through
+   * abase), so no argument register is live yet. */
   int32_t ref_at[AF_MAX_PARAMS];
   int32_t acc = 0;
   for (int i = 0; i < sig->nparams; i++) {
@@ -329,17 +388,16 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
         lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
       }
     } else if (l->kind == AF_LOC_REF) {
-      /* Win64: a 16-aligned copy the callee may modify ("x64 calling convention",
-       * Parameter passing); the copy area is 16-aligned. */
+      /* Win64: a copy the callee may modify ("x64 calling convention", Parameter passing),
+       * aligned like its type (the copy area is 16-aligned; beyond that at run time). */
       ref_at[i] = L->copy_area + acc;
-      acc += (int32_t)round16(size ? size : 1);
+      acc += (int32_t)copy_room(c, t);
       if (acc > L->copy_size)
         return lw_fail(L, AF_ERR_INVALID, "copy area %d too small", L->copy_size);
-      lw_copy(L, AF_RBP, ref_at[i], s->abase, src, size);
-      if (l->nparts == 0) {
-        lea(L, AF_R11, AF_RBP, ref_at[i]);
-        lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
-      }
+      /* the copy aligned like its type (RAX: no argument register is live yet) */
+      lea_aligned(L, AF_RAX, ref_at[i], type_align(c, t));
+      lw_copy(L, AF_RAX, 0, s->abase, src, size);
+      if (l->nparts == 0) lw_store_int(L, AF_RSP, l->stack_offset, AF_RAX, 8);
     } else if (l->kind != AF_LOC_REG && l->kind != AF_LOC_NONE) {
       return lw_fail(L, AF_ERR_UNSUPPORTED, "argument %d: location kind %d", i, l->kind);
     }
@@ -372,10 +430,19 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
       if (m == MUT_W64_BYREF_NO_COPY)
         lea(L, l->parts[0].reg, s->abase, s->adisp[i]);
       else
-        lea(L, l->parts[0].reg, AF_RBP, ref_at[i]);
+        lea_aligned(L, l->parts[0].reg, ref_at[i], type_align(c, sig->params[i]));
     }
   }
-  if (ci.sret) lea(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, AF_RBP, s->rdisp);
+  /* sret: the result slot, or for an over-aligned type an aligned buffer in the copy area */
+  uint32_t ret_align = ci.sret ? type_align(c, sig->ret) : 0;
+  int32_t sret_at = s->rdisp;
+  if (ret_align > 16) {
+    sret_at = L->copy_area + acc;
+    acc += (int32_t)copy_room(c, sig->ret);
+    if (acc > L->copy_size)
+      return lw_fail(L, AF_ERR_INVALID, "copy area %d too small", L->copy_size);
+  }
+  if (ci.sret) lea_aligned(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, sret_at, ret_align);
   /* SysV variadic: AL bounds the vector registers used (psABI 3.5.7) */
   if (sig->variadic && abi->vararg_al && m != MUT_SYSV_NO_AL)
     x86_emit_movimm(L->b, AF_RAX, 4, ci.sse_used);
@@ -392,12 +459,19 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
     x86_emit1(L->b, X86_CALL, x86_base(8, AF_R11, 0));
   }
+  /* the frame's RSP back (a load: RAX, RDX, XMM0/1 and ST0 keep the result) */
+  if (align > 16) x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_base(8, AF_RBP, L->rsp_save));
 
   /* The result into its slot. */
   const af_loc *r = &ci.ret;
   switch (r->kind) {
   case AF_LOC_NONE: break;
-  case AF_LOC_SRET: break; /* the callee wrote the slot */
+  case AF_LOC_SRET: /* the callee wrote the slot, or the aligned buffer: copied to the slot */
+    if (ret_align > 16) {
+      lea_aligned(L, AF_R10, sret_at, ret_align);
+      lw_copy(L, AF_RBP, s->rdisp, AF_R10, 0, type_size(c, sig->ret));
+    }
+    break;
   case AF_LOC_REG:
     for (int k = 0; k < r->nparts; k++)
       store_part(L, rbase, rd + r->parts[k].offset, &r->parts[k]);
@@ -497,8 +571,11 @@ af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off) {
   af_status st = lower_call_need(L, callee, &out, &copy);
   if (st != AF_OK) return lw_fail(L, st, "af_classify failed for the entry");
   uint32_t rsize = type_size(L->c, sig->ret);
-  /* [rbp-8] in, [rbp-16] ret, then the result, the copy area, the outgoing area */
-  int32_t rdisp = -16 - (int32_t)round16(rsize ? rsize : 1);
+  /* [rbp-8] in, [rbp-16] ret, [rbp-24] the saved RSP of a realigned call (lower_call_align),
+   * then the result, the copy area, the outgoing area */
+  int realign = lower_call_align(L, callee) > 16;
+  L->rsp_save = realign ? -24 : 0;
+  int32_t rdisp = (realign ? -32 : -16) - (int32_t)round16(rsize ? rsize : 1);
   L->copy_size = (int32_t)copy;
   L->copy_area = rdisp - (int32_t)copy;
   L->out_size = (int32_t)round16(out);
