@@ -20,6 +20,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict number parsing: the whole string, in range; 0 ok, -1 bad. */
 int cli_u64(const char *s, uint64_t *out);
 
+/* Prints one value: "LABEL TYPE HEXBYTES" in memory order, or "LABEL ptr obj K". */
+void cli_print_value(const af_case *c, const char *label, const af_value *v);
+
 /* Loads a weights file into a fresh table (or the defaults when path is NULL). */
 af_weights *cli_weights(const char *path);
 

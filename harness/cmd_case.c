@@ -145,18 +145,6 @@ int cmd_gen(int argc, char **argv) {
 }
 
 /* ---- interp ---- */
-static void print_value(const af_case *c, const char *label, const af_value *v) {
-  char tb[16];
-  printf("%s %s", label, af_type_name(c, v->type, tb, sizeof tb));
-  if (v->type == AF_T_PTR) {
-    printf(" obj %d\n", v->obj);
-    return;
-  }
-  putchar(' ');
-  for (uint32_t i = 0; i < v->size; i++)
-    printf("%02x", v->bytes[i]);
-  putchar('\n');
-}
 
 int cmd_interp(int argc, char **argv) {
   static const struct option lo[] = {
@@ -193,11 +181,11 @@ int cmd_interp(int argc, char **argv) {
           for (int a = 0; a < hc->nargs; a++) {
             char lb[32];
             snprintf(lb, sizeof lb, "  arg %d", a);
-            print_value(&c, lb, &hc->args[a]);
+            cli_print_value(&c, lb, &hc->args[a]);
           }
-          if (hc->ret.type != AF_T_VOID) print_value(&c, "  ret", &hc->ret);
+          if (hc->ret.type != AF_T_VOID) cli_print_value(&c, "  ret", &hc->ret);
         }
-      if (r.ret.type != AF_T_VOID) print_value(&c, "ret", &r.ret);
+      if (r.ret.type != AF_T_VOID) cli_print_value(&c, "ret", &r.ret);
       printf(AF_CHECKSUM_FMT, (unsigned long long)r.checksum);
       af_interp_result_free(&r);
     }

@@ -124,19 +124,6 @@ static int disasm(const af_case *c, const af_jit *j, const uint8_t *code, uint64
 #endif
 }
 
-static void print_value(const af_case *c, const char *label, const af_value *v) {
-  char tb[16];
-  printf("%s %s", label, af_type_name(c, v->type, tb, sizeof tb));
-  if (v->type == AF_T_PTR) {
-    printf(" obj %d\n", v->obj);
-    return;
-  }
-  putchar(' ');
-  for (uint32_t i = 0; i < v->size; i++)
-    printf("%02x", v->bytes[i]);
-  putchar('\n');
-}
-
 int cmd_jit(int argc, char **argv) {
   static const struct option lo[] = {
       {"disasm", no_argument, 0, 'd'},       {"run", no_argument, 0, 'r'},
@@ -248,7 +235,7 @@ int cmd_jit(int argc, char **argv) {
       rc = CLI_ERROR;
       goto out;
     }
-    if (r.ret.type != AF_T_VOID) print_value(&c, "ret", &r.ret);
+    if (r.ret.type != AF_T_VOID) cli_print_value(&c, "ret", &r.ret);
     printf(AF_CHECKSUM_FMT, (unsigned long long)r.checksum);
     af_jit_result_free(&r);
   }

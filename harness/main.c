@@ -65,6 +65,20 @@ int cli_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
+/* "LABEL TYPE BYTES" (hex, memory order) or "LABEL ptr obj K": interp and jit --run. */
+void cli_print_value(const af_case *c, const char *label, const af_value *v) {
+  char tb[16];
+  printf("%s %s", label, af_type_name(c, v->type, tb, sizeof tb));
+  if (v->type == AF_T_PTR) {
+    printf(" obj %d\n", v->obj);
+    return;
+  }
+  putchar(' ');
+  for (uint32_t i = 0; i < v->size; i++)
+    printf("%02x", v->bytes[i]);
+  putchar('\n');
+}
+
 af_weights *cli_weights(const char *path) {
   af_weights *w = af_weights_default();
   if (!w) {

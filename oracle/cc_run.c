@@ -162,51 +162,53 @@ static void rm_dir(const char *dir, const char *const *names, int n) {
   rmdir(dir);
 }
 
-af_status af_cc_build_run(const char *cc, const char *flags, const char *src, size_t len,
-                          char **out, af_error *err) {
-  static const char *const names[] = {"case.c", "case", "cc.err", "run.out", "run.err"};
-  char dir[256], p_src[320], p_exe[320], p_cerr[320], p_out[320];
+/* Makes a fresh temporary directory DIR (named from `prefix`), writes src to DIR/case.c
+ * and compiles it with cc, the space-separated flags and then `extra` (NULL-terminated)
+ * into DIR/<output>. dir receives DIR whenever it was created (the caller removes it:
+ * case.c, cc.err, <output>). AF_ERR_IO with the compiler's first error line. */
+static af_status compile_tmp(const char *cc, const char *flags, const char *const *extra,
+                             const char *src, size_t len, const char *prefix, const char *output,
+                             char dir[256], af_error *err) {
+  char p_src[320], p_out[320], p_cerr[320];
   const char *tmp = getenv("TMPDIR");
-  af_status s = AF_OK;
-  *out = NULL;
-  snprintf(dir, sizeof dir, "%s/afcc.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  snprintf(dir, 256, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", prefix);
   if (!mkdtemp(dir)) {
+    dir[0] = 0;
     if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot create a temporary directory");
     return AF_ERR_IO;
   }
   snprintf(p_src, sizeof p_src, "%s/case.c", dir);
-  snprintf(p_exe, sizeof p_exe, "%s/case", dir);
+  snprintf(p_out, sizeof p_out, "%s/%s", dir, output);
   snprintf(p_cerr, sizeof p_cerr, "%s/cc.err", dir);
-  snprintf(p_out, sizeof p_out, "%s/run.out", dir);
   FILE *f = fopen(p_src, "wb");
   if (!f || fwrite(src, 1, len, f) != len) {
     if (f) fclose(f);
     if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot write %.200s", p_src);
-    rm_dir(dir, names, 5);
     return AF_ERR_IO;
   }
   fclose(f);
 
-  /* argv: cc flags... file -o exe */
+  /* argv: cc flags... extra... file -o output */
   char *fl = strdup(flags ? flags : "");
-  char *argv[CC_MAX_ARGS + 8];
+  char *argv[CC_MAX_ARGS + 16];
   int ac = 0;
   argv[ac++] = (char *)cc;
   char *save = NULL; /* strtok_r: callers may compile from several threads */
   for (char *t = fl ? strtok_r(fl, " \t", &save) : NULL; t && ac < CC_MAX_ARGS;
        t = strtok_r(NULL, " \t", &save))
     argv[ac++] = t;
+  for (int i = 0; extra && extra[i] && ac < CC_MAX_ARGS + 8; i++)
+    argv[ac++] = (char *)extra[i];
   argv[ac++] = p_src;
   argv[ac++] = "-o";
-  argv[ac++] = p_exe;
+  argv[ac++] = p_out;
   argv[ac] = NULL;
   int eno = 0;
   int st = spawn_wait(argv, NULL, p_cerr, CC_COMPILE_TIMEOUT_S, &eno);
   free(fl);
   if (st < 0) {
     if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot run %s: %s", cc, strerror(eno));
-    s = AF_ERR_IO;
-    goto done;
+    return AF_ERR_IO;
   }
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
     char *t = read_all(p_cerr, NULL);
@@ -214,11 +216,23 @@ af_status af_cc_build_run(const char *cc, const char *flags, const char *src, si
     first_error_line(t ? t : "", line, sizeof line);
     free(t);
     if (err) snprintf(err->msg, sizeof err->msg, "cc_run: %s failed: %s", cc, line);
-    s = AF_ERR_IO;
-    goto done;
+    return AF_ERR_IO;
   }
+  return AF_OK;
+}
+
+af_status af_cc_build_run(const char *cc, const char *flags, const char *src, size_t len,
+                          char **out, af_error *err) {
+  static const char *const names[] = {"case.c", "case", "cc.err", "run.out", "run.err"};
+  char dir[256], p_exe[320], p_out[320];
+  *out = NULL;
+  af_status s = compile_tmp(cc, flags, NULL, src, len, "afcc", "case", dir, err);
+  if (s != AF_OK) goto done;
+  snprintf(p_exe, sizeof p_exe, "%s/case", dir);
+  snprintf(p_out, sizeof p_out, "%s/run.out", dir);
   char *rargv[] = {p_exe, NULL};
-  st = spawn_wait(rargv, p_out, NULL, CC_RUN_TIMEOUT_S, &eno);
+  int eno = 0;
+  int st = spawn_wait(rargv, p_out, NULL, CC_RUN_TIMEOUT_S, &eno);
   if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
     if (err)
       snprintf(err->msg, sizeof err->msg, "cc_run: the compiled case %s (status 0x%x)",
@@ -232,73 +246,34 @@ af_status af_cc_build_run(const char *cc, const char *flags, const char *src, si
   *out = read_all(p_out, NULL);
   if (!*out) s = AF_ERR_NOMEM;
 done:
-  if (!getenv("AF_KEEP_TMP")) rm_dir(dir, names, 5);
+  if (dir[0] && !getenv("AF_KEEP_TMP")) rm_dir(dir, names, 5);
   return s;
 }
 
 af_status af_cc_build_so(const char *cc, const char *flags, const char *src, size_t len,
                          char *so_path_out, size_t n, af_error *err) {
   static const char *const names[] = {"case.c", "case.so", "cc.err"};
-  char dir[256], p_src[320], p_so[320], p_cerr[320];
-  const char *tmp = getenv("TMPDIR");
-  af_status s = AF_OK;
+  static const char *const extra[] = {"-shared", "-fPIC", NULL};
+  char dir[256], p_so[320];
   if (n) so_path_out[0] = 0;
-  snprintf(dir, sizeof dir, "%s/afso.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(dir)) {
-    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot create a temporary directory");
-    return AF_ERR_IO;
-  }
-  snprintf(p_src, sizeof p_src, "%s/case.c", dir);
-  snprintf(p_so, sizeof p_so, "%s/case.so", dir);
-  snprintf(p_cerr, sizeof p_cerr, "%s/cc.err", dir);
-  if (strlen(p_so) >= n) {
-    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: path buffer too small");
-    rmdir(dir);
-    return AF_ERR_INVALID;
-  }
-  FILE *f = fopen(p_src, "wb");
-  if (!f || fwrite(src, 1, len, f) != len) {
-    if (f) fclose(f);
-    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot write %.200s", p_src);
-    rm_dir(dir, names, 3);
-    return AF_ERR_IO;
-  }
-  fclose(f);
-  char *fl = strdup(flags ? flags : "");
-  char *argv[CC_MAX_ARGS + 10];
-  int ac = 0;
-  argv[ac++] = (char *)cc;
-  char *save = NULL;
-  for (char *t = fl ? strtok_r(fl, " \t", &save) : NULL; t && ac < CC_MAX_ARGS;
-       t = strtok_r(NULL, " \t", &save))
-    argv[ac++] = t;
-  argv[ac++] = "-shared";
-  argv[ac++] = "-fPIC";
-  argv[ac++] = p_src;
-  argv[ac++] = "-o";
-  argv[ac++] = p_so;
-  argv[ac] = NULL;
-  int eno = 0;
-  int st = spawn_wait(argv, NULL, p_cerr, CC_COMPILE_TIMEOUT_S, &eno);
-  free(fl);
-  if (st < 0) {
-    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: cannot run %s: %s", cc, strerror(eno));
-    s = AF_ERR_IO;
-  } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    char *t = read_all(p_cerr, NULL);
-    char line[200];
-    first_error_line(t ? t : "", line, sizeof line);
-    free(t);
-    if (err) snprintf(err->msg, sizeof err->msg, "cc_run: %s failed: %s", cc, line);
-    s = AF_ERR_IO;
+  af_status s = compile_tmp(cc, flags, extra, src, len, "afso", "case.so", dir, err);
+  if (s == AF_OK) {
+    snprintf(p_so, sizeof p_so, "%s/case.so", dir);
+    if (strlen(p_so) >= n) {
+      if (err) snprintf(err->msg, sizeof err->msg, "cc_run: path buffer too small");
+      s = AF_ERR_INVALID;
+    }
   }
   if (s != AF_OK) {
-    if (!getenv("AF_KEEP_TMP")) rm_dir(dir, names, 3);
+    if (dir[0] && !getenv("AF_KEEP_TMP")) rm_dir(dir, names, 3);
     return s;
   }
-  if (!getenv("AF_KEEP_TMP")) {
-    unlink(p_src);
-    unlink(p_cerr);
+  if (!getenv("AF_KEEP_TMP")) { /* only the shared object stays (af_cc_remove_so) */
+    char p[320];
+    snprintf(p, sizeof p, "%s/case.c", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/cc.err", dir);
+    unlink(p);
   }
   memcpy(so_path_out, p_so, strlen(p_so) + 1);
   return AF_OK;
