@@ -155,6 +155,32 @@ static af_status build(char *const *src, const size_t *len, const int *use, int 
   return s;
 }
 
+/* build(), and when the batch does not build, the cases clang refuses on their own
+ * (compiler bugs) are dropped from `use`, counted in *cc_skip, and the rest rebuilt. */
+static af_status build_isolating(char *const *src, const size_t *len, int *use, int avx, int n,
+                                 const af_case *cs, af_cc cc, int base, int *cc_skip, char *so,
+                                 size_t nso, af_error *err) {
+  af_status s = build(src, len, use, avx, n, so, nso, err);
+  if (s == AF_OK) return s;
+  printf("  batch at %d does not build (%s): compiling its cases alone\n", base, err->msg);
+  for (int i = 0; i < n; i++) {
+    if (!use[i]) continue;
+    int one[BATCH] = {0};
+    one[i] = 1;
+    char so1[512];
+    af_error e1 = {{0}};
+    if (build(src, len, one, af_case_needs_avx(&cs[i]), n, so1, sizeof so1, &e1) == AF_OK) {
+      af_cc_remove_so(so1);
+    } else {
+      printf("  skip: case seed 0x%llx index %d (%s): %s\n", (unsigned long long)SEED, base + i,
+             af_cc_name(cc), e1.msg);
+      use[i] = 0;
+      (*cc_skip)++;
+    }
+  }
+  return build(src, len, use, avx, n, so, nso, err);
+}
+
 typedef struct {
   int cases, checked, mismatches, crashes, jit_fail, emit_fail, cc_skip, interp_fail;
   int beyond_ffi; /* checked cases whose entry libffi cannot call (af_ffi_prepare refuses) */
@@ -220,27 +246,8 @@ static void batch(af_cc cc, af_case *cs, const uint64_t *want, const int *valid,
   }
   char so[512];
   double t0 = now();
-  af_status s = build(src, len, use, avx, n, so, sizeof so, &err);
-  if (s != AF_OK) {
-    /* find the cases clang refuses on their own (compiler bugs), build without them */
-    printf("  batch at %d does not build (%s): compiling its cases alone\n", base, err.msg);
-    for (int i = 0; i < n; i++) {
-      if (!use[i]) continue;
-      int one[BATCH] = {0};
-      one[i] = 1;
-      char so1[512];
-      af_error e1 = {{0}};
-      if (build(src, len, one, af_case_needs_avx(&cs[i]), n, so1, sizeof so1, &e1) == AF_OK) {
-        af_cc_remove_so(so1);
-      } else {
-        printf("  skip: case seed 0x%llx index %d (%s): %s\n", (unsigned long long)SEED, base + i,
-               af_cc_name(cc), e1.msg);
-        use[i] = 0;
-        k->cc_skip++;
-      }
-    }
-    s = build(src, len, use, avx, n, so, sizeof so, &err);
-  }
+  af_status s =
+      build_isolating(src, len, use, avx, n, cs, cc, base, &k->cc_skip, so, sizeof so, &err);
   k->t_cc += now() - t0;
   CHECKF(s == AF_OK, "batch at %d (%s): %s", base, af_cc_name(cc), err.msg);
   void *h = NULL;
@@ -462,25 +469,8 @@ static void callee_batch(af_cc cc, af_case *cs, const uint64_t *want, const int 
     avx |= af_case_needs_avx(&cs[i]);
   }
   char so[512];
-  af_status s = build(src, len, use, avx, n, so, sizeof so, &err);
-  if (s != AF_OK) { /* the cases clang refuses on their own, out */
-    for (int i = 0; i < n; i++) {
-      if (!use[i]) continue;
-      int one[BATCH] = {0};
-      one[i] = 1;
-      char so1[512];
-      af_error e1 = {{0}};
-      if (build(src, len, one, af_case_needs_avx(&cs[i]), n, so1, sizeof so1, &e1) == AF_OK) {
-        af_cc_remove_so(so1);
-      } else {
-        printf("  skip: case seed 0x%llx index %d (%s): %s\n", (unsigned long long)SEED, base + i,
-               af_cc_name(cc), e1.msg);
-        use[i] = 0;
-        k->cc_skip++;
-      }
-    }
-    s = build(src, len, use, avx, n, so, sizeof so, &err);
-  }
+  af_status s =
+      build_isolating(src, len, use, avx, n, cs, cc, base, &k->cc_skip, so, sizeof so, &err);
   CHECKF(s == AF_OK, "phase 2: batch at %d (%s): %s", base, af_cc_name(cc), err.msg);
   void *h = NULL;
   if (s == AF_OK) {
