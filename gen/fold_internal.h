@@ -11,9 +11,8 @@ uint64_t af_fold_f32_bits(uint32_t b);
 uint64_t af_fold_f64_bits(uint64_t b);
 uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p); /* folds two chunks */
 
-/* Folds the bytes p of a value of `type`; every pointer leaf folds as ptr_id
- * (pointers are never fields, so a value holds at most one: itself). */
-uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
+/* af_fold_bytes is public (gen.h): every pointer leaf folds as ptr_id (pointers are never
+ * fields, so a value holds at most one: itself). */
 
 /* Bit-field access (af_bitfield_get / af_bitfield_set) is public: gen.h. */
 

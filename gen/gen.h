@@ -556,6 +556,13 @@ typedef struct {
   int nargs;
   af_value args[AF_MAX_PARAMS]; /* bytes malloc'd; af_interp_result_free */
   af_value ret;
+  /* The call's effect on memory, so that a peer answering from this trace (a compiled
+   * callee stub) can reproduce it: for every ptr argument i, after[i * AF_REGION_SIZE ..]
+   * holds its region's AF_REGION_SIZE bytes as the call left them (NULL when the call has no
+   * ptr argument; malloc'd). A ptr return: ret_arg is the first ptr argument pointing to the
+   * same region (host functions return one of their arguments), -1 otherwise. */
+  uint8_t *after;
+  int ret_arg;
 } af_host_call;
 
 typedef struct {
@@ -595,5 +602,8 @@ void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x);
 
 /* Folding a value (the same walk MIX and the checksum use). */
 uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v);
+/* The same walk over the bytes p of a value of `type` (a ptr leaf folds as ptr_id): what the
+ * harness uses to compare one leaf of a value it read back from registers or memory. */
+uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
 
 #endif /* ABIFUZZ_GEN_H */

@@ -490,6 +490,21 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     uint8_t tmp[AF_MAX_TYPE_SIZE + 16];
     af_status s = run_func(I, (int)in->imm, args, d ? d : tmp);
     if (s != AF_OK) return s;
+    if (hci >= 0) {
+      hc = &I->calls[hci];
+      hc->ret_arg = -1;
+      for (int k = 0; k < in->nargs; k++) {
+        if (g->sig.params[k] != AF_T_PTR) continue;
+        int64_t r = rd_region(args[k]);
+        if (!hc->after) {
+          hc->after = calloc((size_t)in->nargs, AF_REGION_SIZE);
+          if (!hc->after) return fail(I, AF_ERR_NOMEM, "out of memory", fi, ii);
+        }
+        if (r >= 0 && r < I->nregions)
+          memcpy(hc->after + (size_t)k * AF_REGION_SIZE, I->regions[r], AF_REGION_SIZE);
+        if (T == AF_T_PTR && hc->ret_arg < 0 && r == rd_region(d)) hc->ret_arg = k;
+      }
+    }
     if (hci >= 0 && T != AF_T_VOID) {
       hc = &I->calls[hci];
       if (T == AF_T_PTR) {
@@ -586,6 +601,7 @@ void af_interp_result_free(af_interp_result *res) {
     for (int k = 0; k < res->host_calls[i].nargs; k++)
       free(res->host_calls[i].args[k].bytes);
     free(res->host_calls[i].ret.bytes);
+    free(res->host_calls[i].after);
   }
   free(res->host_calls);
   free(res->ret.bytes);

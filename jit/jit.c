@@ -46,6 +46,24 @@ const void *af_jit_fn(const af_jit *j, int k) {
   return (const void *)(uintptr_t)j->table[k];
 }
 
+const void *af_jit_code(const af_jit *j, int k) {
+  if (!j || !j->recs || k < 0 || k >= j->c->nfuncs) return NULL;
+  return (const void *)(uintptr_t)j->recs[1 + k].addr;
+}
+
+int af_jit_contains(const af_jit *j, const void *addr) {
+  return j && j->mem && codemem_is_sealed(j->mem, addr);
+}
+
+int af_jit_which(const af_jit *j, const void *addr) {
+  uint64_t a = (uint64_t)(uintptr_t)addr;
+  for (int k = -1; j && j->recs && k < j->c->nfuncs; k++) {
+    const jit_fn_record *r = &j->recs[1 + k];
+    if (a >= r->addr && a < r->addr + r->size) return k;
+  }
+  return -2;
+}
+
 const jit_fn_record *jit_record(const af_jit *j, int k) {
   if (!j || !j->recs || k < -1 || k >= j->c->nfuncs) return NULL;
   return &j->recs[1 + k];

@@ -46,8 +46,16 @@ typedef struct af_jit af_jit;
  * lowering cannot do yet; *out is NULL on any error. o may be NULL (defaults). */
 af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err);
 void af_jit_free(af_jit *j);
-/* Entry address of function k (NULL out of range), for the harness. */
+/* Entry address of function k (NULL out of range), for the harness: with af_jit_opts.host_fns,
+ * the host code that replaces it. */
 const void *af_jit_fn(const af_jit *j, int k);
+/* The JIT's own compiled code of function k, even when host_fns replaces it (a host function
+ * compiled without a mutant is the harness's reference implementation of it). */
+const void *af_jit_code(const af_jit *j, int k);
+/* 1 if addr lies in this case's code memory (a fault address, a return address). */
+int af_jit_contains(const af_jit *j, const void *addr);
+/* Which function of j addr lies in: its index, -1 for the runner thunk, -2 when outside. */
+int af_jit_which(const af_jit *j, const void *addr);
 
 /* One run's outcome, like af_interp_result: the checksum (gen.h: fold of the return value,
  * a returned pointer mapped back to its object, then every object's final bytes). */

@@ -1,0 +1,175 @@
+/* legs.c - the leg registry, jobs, findings, and the leaf-by-leaf value comparison legs share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "legs.h"
+
+/* The legs, defined in their own files (leg_*.c). Until a leg's file exists its symbol is
+ * weak and the registry leaves it out. */
+#define AF_LEG_DECL(sym) extern const af_leg sym __attribute__((weak))
+AF_LEG_DECL(af_leg_runner);
+AF_LEG_DECL(af_leg_native);
+AF_LEG_DECL(af_leg_garbage);
+AF_LEG_DECL(af_leg_ffi_caller);
+AF_LEG_DECL(af_leg_ffi_callee);
+AF_LEG_DECL(af_leg_cc_caller);
+AF_LEG_DECL(af_leg_cc_callee);
+AF_LEG_DECL(af_leg_cross_cc);
+AF_LEG_DECL(af_leg_c_oracle);
+AF_LEG_DECL(af_leg_emu);
+
+const af_leg *const *af_legs_all(int *n) {
+  static const af_leg *all[16];
+  static int count = -1;
+  if (count < 0) {
+    const af_leg *cand[] = {&af_leg_runner,     &af_leg_native,     &af_leg_garbage,
+                            &af_leg_ffi_caller, &af_leg_ffi_callee, &af_leg_cc_caller,
+                            &af_leg_cc_callee,  &af_leg_cross_cc,   &af_leg_c_oracle,
+                            &af_leg_emu};
+    count = 0;
+    for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
+      if (cand[i]) all[count++] = cand[i];
+  }
+  *n = count;
+  return all;
+}
+
+const af_leg *af_leg_find(const char *name) {
+  int n;
+  const af_leg *const *all = af_legs_all(&n);
+  for (int i = 0; i < n; i++)
+    if (!strcmp(all[i]->name, name)) return all[i];
+  return NULL;
+}
+
+af_job *af_job_ref(af_job *j) {
+  j->refs++;
+  return j;
+}
+
+void af_job_unref(af_job *j) {
+  if (!j || --j->refs > 0) return;
+  af_interp_result_free(&j->want);
+  af_case_free(&j->c);
+  free(j);
+}
+
+static void vset(af_finding *f, const char *leg, const char *check, const char *what,
+                 const char *fmt, va_list ap) {
+  snprintf(f->leg, sizeof f->leg, "%s", leg);
+  snprintf(f->check, sizeof f->check, "%s", check);
+  snprintf(f->what, sizeof f->what, "%s", what ? what : "");
+  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
+}
+
+void af_finding_set(af_finding *f, const char *leg, const char *check, const char *what,
+                    const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vset(f, leg, check, what, fmt, ap);
+  va_end(ap);
+}
+
+void af_findings_add(af_findings *fs, const char *leg, const char *check, const char *what,
+                     const char *fmt, ...) {
+  if (fs->n >= AF_FINDINGS_MAX) {
+    fs->dropped++;
+    return;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vset(&fs->f[fs->n++], leg, check, what, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- value comparison ------------------------------------------------------------------- */
+static void hex(char *out, size_t n, const uint8_t *p, uint32_t len) {
+  size_t k = 0;
+  if (n) out[0] = 0;
+  for (uint32_t i = 0; i < len && k + 3 < n; i++)
+    k += (size_t)snprintf(out + k, n - k, "%02x", p[i]);
+}
+
+typedef struct {
+  const af_case *c;
+  char *where;
+  size_t nwhere;
+  char *detail;
+  size_t ndetail;
+} diff_ctx;
+
+/* The first leaf of `type` at want/got (offset `base` into the outer value) whose fold differs;
+ * 1 found (described), 0 equal. */
+static int diff_leaf(diff_ctx *d, int type, const uint8_t *want, const uint8_t *got, uint32_t base,
+                     const char *path) {
+  const af_case *c = d->c;
+  const af_type *t = &c->types[type];
+  if (type < AF_T_NSCALAR) {
+    if (af_fold_bytes(c, 0, type, want, 0) == af_fold_bytes(c, 0, type, got, 0)) return 0;
+    uint32_t n = type == AF_T_F80 ? 10 : t->size;
+    char tb[16], hw[80], hg[80];
+    hex(hw, sizeof hw, want, n);
+    hex(hg, sizeof hg, got, n);
+    snprintf(d->where, d->nwhere, "%s%s(%s) at byte %u", path, *path ? " " : "",
+             af_type_name(c, type, tb, sizeof tb), base);
+    snprintf(d->detail, d->ndetail, "expected %s, got %s", hw, hg);
+    return 1;
+  }
+  char sub[64];
+  if (t->kind == AF_T_ARRAY) {
+    uint32_t es = c->types[t->elem].size;
+    for (uint32_t i = 0; i < t->count; i++) {
+      snprintf(sub, sizeof sub, "%s[%u]", path, i);
+      if (diff_leaf(d, t->elem, want + i * es, got + i * es, base + i * es, sub)) return 1;
+    }
+    return 0;
+  }
+  for (int i = 0; i < t->nfields; i++) {
+    const af_field *f = &t->fields[i];
+    if (f->bits == 0) continue;
+    snprintf(sub, sizeof sub, "%s.%d", path, i);
+    if (f->bits > 0) {
+      int sg = af_scalar((af_kind)f->type)->is_signed;
+      uint64_t a = af_bitfield_get(want, f->bit_offset, f->bits, sg);
+      uint64_t b = af_bitfield_get(got, f->bit_offset, f->bits, sg);
+      if (a == b) continue;
+      snprintf(d->where, d->nwhere, "%s (%d-bit bit-field at bit %u)", sub, f->bits,
+               base * 8 + f->bit_offset);
+      snprintf(d->detail, d->ndetail, "expected 0x%llx, got 0x%llx", (unsigned long long)a,
+               (unsigned long long)b);
+      return 1;
+    }
+    if (diff_leaf(d, f->type, want + f->offset, got + f->offset, base + f->offset, sub)) return 1;
+  }
+  return 0;
+}
+
+int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
+                  uint8_t *const *objects, char *where, size_t nwhere, char *detail,
+                  size_t ndetail) {
+  if (nwhere) where[0] = 0;
+  if (ndetail) detail[0] = 0;
+  if (want->type == AF_T_VOID) return 0;
+  if (want->type == AF_T_PTR) {
+    if (want->obj < 0 || !objects) return 0; /* a LOCAL's address: nothing to compare with */
+    uint64_t a = (uint64_t)(uintptr_t)objects[want->obj], b;
+    memcpy(&b, got, 8);
+    if (a == b) return 0;
+    snprintf(where, nwhere, "ptr");
+    snprintf(detail, ndetail, "expected %p (object %d), got 0x%llx", (void *)(uintptr_t)a,
+             want->obj, (unsigned long long)b);
+    return 1;
+  }
+  diff_ctx d = {c, where, nwhere, detail, ndetail};
+  return diff_leaf(&d, want->type, want->bytes, got, 0, "");
+}
+
+af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **out,
+                         af_error *err) {
+  af_jit_opts o = {0};
+  o.inject = j->cfg ? j->cfg->inject : NULL;
+  o.host_fns = host_fns;
+  return af_jit_compile(&j->c, &o, out, err);
+}
