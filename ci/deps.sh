@@ -6,7 +6,7 @@ set -euo pipefail
 # Required for the build and the tests; optional ones only turn parts off when absent,
 # but we install them all so a fresh machine runs every test.
 pkgs=(cmake ninja-build pkg-config gcc make libffi-dev libcapstone-dev libunicorn-dev
-      clang-19 libclang-rt-19-dev)
+      clang-19 libclang-rt-19-dev python3)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -261,8 +261,10 @@ af_status af_value_init(af_case *c, af_value *v, int type) {
   v->type = type;
   v->obj = -1;
   v->size = type == AF_T_PTR ? 0 : c->types[type].size;
-  if (v->size) {
-    v->bytes = af_case_alloc(c, v->size);
+  if (type != AF_T_PTR) {
+    /* an empty struct's value has size 0 but, as the generator makes it, real bytes: every
+     * consumer may test bytes for NULL */
+    v->bytes = af_case_alloc(c, v->size ? v->size : 1);
     if (!v->bytes) return AF_ERR_NOMEM;
   }
   return AF_OK;

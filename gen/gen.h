@@ -550,7 +550,7 @@ af_status af_gen_bytes(const af_gen_opts *o, const uint8_t *data, size_t n,
 /* ------------------------------------------------------------------------- */
 /* The reference interpreter                                                  */
 /* ------------------------------------------------------------------------- */
-/* One host call as the interpreter saw it (for the harness's callout checks). */
+/* One call as the interpreter saw it (for the harness's callout checks). */
 typedef struct {
   int callee;                   /* function index (host) */
   int nargs;
@@ -571,6 +571,10 @@ typedef struct {
   uint8_t objects[AF_MAX_OBJECTS][AF_REGION_SIZE]; /* final object contents */
   int nhost_calls;
   af_host_call *host_calls;     /* in call order; malloc'd, af_interp_result_free */
+  /* Every call the run made (host or not), in the order made (a call's record comes before
+   * those of the calls it makes): what a probe checks at each call between JIT functions. */
+  int ncalls;
+  af_host_call *calls;
   uint64_t steps;
 } af_interp_result;
 

@@ -16,13 +16,19 @@ typedef __int128 i128;
 /* A memory region: the case's objects come first, then the LOCAL regions of
  * the calls that are running (a stack: a call's regions die when it
  * returns, and the verifier guarantees no pointer to them escapes upward). */
+/* Calls as af_host_call records, in the order they were made. */
+typedef struct {
+  af_host_call *v;
+  int n, cap;
+} call_list;
+
 typedef struct {
   const af_case *c;
   uint64_t steps, max_steps;
   uint8_t (*regions)[AF_REGION_SIZE];
   int nregions, cap_regions;
-  af_host_call *calls;
-  int ncalls, cap_calls;
+  call_list host; /* calls of host functions: af_interp_result.host_calls */
+  call_list all;  /* every call: af_interp_result.calls */
   af_error *err;
 } interp;
 
@@ -256,21 +262,25 @@ static af_status push_region(interp *I, int64_t *id) {
   return AF_OK;
 }
 
-static af_status record_call(interp *I, int callee, const af_func *g, uint8_t *const *args,
-                             af_host_call **out) {
-  if (I->ncalls == I->cap_calls) {
-    int cap = I->cap_calls ? I->cap_calls * 2 : 16;
-    af_host_call *n = realloc(I->calls, sizeof *n * (size_t)cap);
+/* Appends a record of a call of g (function `callee`) with these arguments to L; *idx = its
+ * index (records move when L grows). */
+static af_status record_call(interp *I, call_list *L, int callee, const af_func *g,
+                             uint8_t *const *args, int *idx) {
+  if (L->n == L->cap) {
+    int cap = L->cap ? L->cap * 2 : 16;
+    af_host_call *n = realloc(L->v, sizeof *n * (size_t)cap);
     if (!n) return AF_ERR_NOMEM;
-    I->calls = n;
-    I->cap_calls = cap;
+    L->v = n;
+    L->cap = cap;
   }
-  af_host_call *hc = &I->calls[I->ncalls++];
+  *idx = L->n;
+  af_host_call *hc = &L->v[L->n++];
   memset(hc, 0, sizeof *hc);
   hc->callee = callee;
   hc->nargs = g->sig.nparams;
   hc->ret.type = g->sig.ret;
   hc->ret.obj = -1;
+  hc->ret_arg = -1;
   for (int i = 0; i < g->sig.nparams; i++) {
     af_value *v = &hc->args[i];
     v->type = g->sig.params[i];
@@ -285,7 +295,38 @@ static af_status record_call(interp *I, int callee, const af_func *g, uint8_t *c
     if (!v->bytes) return AF_ERR_NOMEM;
     memcpy(v->bytes, args[i], v->size);
   }
-  *out = hc;
+  return AF_OK;
+}
+
+/* Completes record idx of L once the call returned d (NULL for void): the regions its ptr
+ * arguments point to as the call left them, which argument a returned pointer is, the return
+ * value. */
+static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
+                             uint8_t *const *args, const uint8_t *d) {
+  const af_case *c = I->c;
+  af_host_call *hc = &L->v[idx];
+  int T = g->sig.ret;
+  for (int k = 0; k < g->sig.nparams; k++) {
+    if (g->sig.params[k] != AF_T_PTR) continue;
+    int64_t r = rd_region(args[k]);
+    if (!hc->after) {
+      hc->after = calloc((size_t)g->sig.nparams, AF_REGION_SIZE);
+      if (!hc->after) return AF_ERR_NOMEM;
+    }
+    if (r >= 0 && r < I->nregions)
+      memcpy(hc->after + (size_t)k * AF_REGION_SIZE, I->regions[r], AF_REGION_SIZE);
+    if (T == AF_T_PTR && hc->ret_arg < 0 && r == rd_region(d)) hc->ret_arg = k;
+  }
+  if (T == AF_T_VOID) return AF_OK;
+  if (T == AF_T_PTR) {
+    int64_t r = rd_region(d);
+    hc->ret.obj = r < c->nobjects ? (int)r : -1;
+    return AF_OK;
+  }
+  hc->ret.size = c->types[T].size;
+  hc->ret.bytes = malloc(hc->ret.size ? hc->ret.size : 1);
+  if (!hc->ret.bytes) return AF_ERR_NOMEM;
+  memcpy(hc->ret.bytes, d, hc->ret.size);
   return AF_OK;
 }
 
@@ -313,9 +354,10 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     return fail(I, AF_ERR_INVALID, "instruction defines no value", fi, ii);
   switch (in->op) {
   case AF_OP_CONST:
-    if (in->cst.size != c->types[T].size || !in->cst.bytes || T == AF_T_PTR)
+    /* an empty struct's constant has no bytes (af_value_init leaves them NULL) */
+    if (in->cst.size != c->types[T].size || (!in->cst.bytes && in->cst.size) || T == AF_T_PTR)
       return fail(I, AF_ERR_INVALID, "bad constant", fi, ii);
-    memcpy(d, in->cst.bytes, in->cst.size);
+    if (in->cst.size) memcpy(d, in->cst.bytes, in->cst.size);
     return AF_OK;
   case AF_OP_ADD:
   case AF_OP_SUB:
@@ -480,43 +522,16 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
         return fail(I, AF_ERR_INVALID, "argument type differs from the parameter's", fi, ii);
       args[k] = ARG(k);
     }
-    af_host_call *hc = NULL;
-    int hci = -1;
-    if (g->host) {
-      af_status s = record_call(I, (int)in->imm, g, args, &hc);
-      if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
-      hci = I->ncalls - 1;
-    }
+    int hi = -1, ai = -1;
+    af_status s = record_call(I, &I->all, (int)in->imm, g, args, &ai);
+    if (s == AF_OK && g->host) s = record_call(I, &I->host, (int)in->imm, g, args, &hi);
+    if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
     uint8_t tmp[AF_MAX_TYPE_SIZE + 16];
-    af_status s = run_func(I, (int)in->imm, args, d ? d : tmp);
+    s = run_func(I, (int)in->imm, args, d ? d : tmp);
     if (s != AF_OK) return s;
-    if (hci >= 0) {
-      hc = &I->calls[hci];
-      hc->ret_arg = -1;
-      for (int k = 0; k < in->nargs; k++) {
-        if (g->sig.params[k] != AF_T_PTR) continue;
-        int64_t r = rd_region(args[k]);
-        if (!hc->after) {
-          hc->after = calloc((size_t)in->nargs, AF_REGION_SIZE);
-          if (!hc->after) return fail(I, AF_ERR_NOMEM, "out of memory", fi, ii);
-        }
-        if (r >= 0 && r < I->nregions)
-          memcpy(hc->after + (size_t)k * AF_REGION_SIZE, I->regions[r], AF_REGION_SIZE);
-        if (T == AF_T_PTR && hc->ret_arg < 0 && r == rd_region(d)) hc->ret_arg = k;
-      }
-    }
-    if (hci >= 0 && T != AF_T_VOID) {
-      hc = &I->calls[hci];
-      if (T == AF_T_PTR) {
-        int64_t r = rd_region(d);
-        hc->ret.obj = r < c->nobjects ? (int)r : -1;
-      } else {
-        hc->ret.size = c->types[T].size;
-        hc->ret.bytes = malloc(hc->ret.size ? hc->ret.size : 1);
-        if (!hc->ret.bytes) return fail(I, AF_ERR_NOMEM, "out of memory", fi, ii);
-        memcpy(hc->ret.bytes, d, hc->ret.size);
-      }
-    }
+    s = finish_call(I, &I->all, ai, g, args, d);
+    if (s == AF_OK && hi >= 0) s = finish_call(I, &I->host, hi, g, args, d);
+    if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
     return AF_OK;
   }
   case AF_OP_MIX: {
@@ -595,15 +610,20 @@ static int case_uses_f16(const af_case *c) {
   return 0;
 }
 
+static void free_calls(af_host_call *v, int n) {
+  for (int i = 0; i < n && v; i++) {
+    for (int k = 0; k < v[i].nargs; k++)
+      free(v[i].args[k].bytes);
+    free(v[i].ret.bytes);
+    free(v[i].after);
+  }
+  free(v);
+}
+
 void af_interp_result_free(af_interp_result *res) {
   if (!res) return;
-  for (int i = 0; i < res->nhost_calls && res->host_calls; i++) {
-    for (int k = 0; k < res->host_calls[i].nargs; k++)
-      free(res->host_calls[i].args[k].bytes);
-    free(res->host_calls[i].ret.bytes);
-    free(res->host_calls[i].after);
-  }
-  free(res->host_calls);
+  free_calls(res->host_calls, res->nhost_calls);
+  free_calls(res->calls, res->ncalls);
   free(res->ret.bytes);
   memset(res, 0, sizeof *res);
 }
@@ -689,8 +709,10 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
   res->checksum = h;
 out:
   res->steps = I.steps;
-  res->host_calls = I.calls;
-  res->nhost_calls = I.ncalls;
+  res->host_calls = I.host.v;
+  res->nhost_calls = I.host.n;
+  res->calls = I.all.v;
+  res->ncalls = I.all.n;
   free(I.regions);
   free(inbuf);
   free(retbuf);

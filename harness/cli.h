@@ -32,6 +32,7 @@ int cmd_emit(int argc, char **argv);
 int cmd_abi(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
-int cmd_jit(int argc, char **argv); /* cmd_jit.c */
+int cmd_jit(int argc, char **argv);     /* cmd_jit.c */
+int cmd_mutants(int argc, char **argv); /* cmd_mutants.c: the mutant score */
 
 #endif

@@ -6,34 +6,26 @@
 
 #include "legs.h"
 
-/* The legs, defined in their own files (leg_*.c). Until a leg's file exists its symbol is
- * weak and the registry leaves it out. */
-#define AF_LEG_DECL(sym) extern const af_leg sym __attribute__((weak))
-AF_LEG_DECL(af_leg_runner);
-AF_LEG_DECL(af_leg_native);
-AF_LEG_DECL(af_leg_garbage);
-AF_LEG_DECL(af_leg_ffi_caller);
-AF_LEG_DECL(af_leg_ffi_callee);
-AF_LEG_DECL(af_leg_cc_caller);
-AF_LEG_DECL(af_leg_cc_callee);
-AF_LEG_DECL(af_leg_cross_cc);
-AF_LEG_DECL(af_leg_c_oracle);
-AF_LEG_DECL(af_leg_emu);
+/* The legs, each defined in its own file (leg_*.c), in the order they run on a case: the
+ * native probe first, as it has the most precise checks (a leg that crashes ends the case for
+ * the legs after it), the emulator last, as it is the slowest. */
+extern const af_leg af_leg_native, af_leg_garbage, af_leg_runner, af_leg_ffi_caller,
+    af_leg_ffi_callee, af_leg_cc_caller, af_leg_cc_callee, af_leg_cross_cc, af_leg_c_oracle;
+#ifdef AF_HAVE_UNICORN
+extern const af_leg af_leg_emu;
+#endif
+
+static const af_leg *const all_legs[] = {
+    &af_leg_native,    &af_leg_garbage,   &af_leg_runner,   &af_leg_ffi_caller, &af_leg_ffi_callee,
+    &af_leg_cc_caller, &af_leg_cc_callee, &af_leg_cross_cc, &af_leg_c_oracle,
+#ifdef AF_HAVE_UNICORN
+    &af_leg_emu,
+#endif
+};
 
 const af_leg *const *af_legs_all(int *n) {
-  static const af_leg *all[16];
-  static int count = -1;
-  if (count < 0) {
-    const af_leg *cand[] = {&af_leg_runner,     &af_leg_native,     &af_leg_garbage,
-                            &af_leg_ffi_caller, &af_leg_ffi_callee, &af_leg_cc_caller,
-                            &af_leg_cc_callee,  &af_leg_cross_cc,   &af_leg_c_oracle,
-                            &af_leg_emu};
-    count = 0;
-    for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
-      if (cand[i]) all[count++] = cand[i];
-  }
-  *n = count;
-  return all;
+  *n = (int)(sizeof all_legs / sizeof all_legs[0]);
+  return all_legs;
 }
 
 const af_leg *af_leg_find(const char *name) {

@@ -9,43 +9,51 @@
 #include "jit.h"
 
 static const char usage[] =
-    "usage: abifuzz [--arch x64] [--abi sysv|win64] [CAMPAIGN OPTIONS]\n"
+    "usage: abifuzz --arch x64 --abi sysv|win64|both [CAMPAIGN OPTIONS]\n"
     "       abifuzz COMMAND [OPTIONS]\n"
     "\n"
     "An x86-64 calling-convention conformance fuzzer (System V AMD64 and Microsoft x64).\n"
     "\n"
     "Commands:\n"
-    "  (none)     run a campaign: generate cases over a seed range, check each one\n"
-    "             (interpreter, and with --oracle-cc the C oracle) and print a summary\n"
+    "  (none)     run a campaign: generate cases over a seed range and run each through\n"
+    "             the legs (abifuzz --list-legs) in crash-isolated worker processes\n"
     "  gen        generate case INDEX of SEED and print it (.case text or C)\n"
     "  interp     run a .case file in the reference interpreter, print its checksum\n"
     "  emit       print a .case file as C (sysv_abi / ms_abi functions and a main)\n"
     "  abi        print where every argument and return value goes (the classifier)\n"
     "  weights    print the generator's weights table (the --weights file format)\n"
     "  jit        compile a .case file with the JIT: --disasm, --run, --inject MUTANT\n"
+    "  mutants    the mutant score: a campaign per JIT mutant, time to its first finding\n"
     "\n"
-    "Campaign options:\n"
+    "Campaign options (doc/campaign.md):\n"
     "  --arch x64            target architecture (only x64)\n"
-    "  --abi sysv|win64|all  convention of the generated cases (default: all, by weight)\n"
+    "  --abi sysv|win64|both convention of the cases; both (default): even indices\n"
+    "                        sysv, odd win64; all: drawn from the weights\n"
     "  --seed S              campaign seed (default 1)\n"
-    "  --count N             cases to run (default 1000)\n"
+    "  --cases N             cases to run (default 1000; --count is the same)\n"
+    "  --time SEC            stop after SEC seconds (alone: no case limit)\n"
     "  --start I             first case index (default 0)\n"
+    "  -j N, --jobs N        worker processes (default 1)\n"
+    "  --out DIR             DIR/summary.json and DIR/findings/<id>/{case.case,report.json}\n"
+    "                        (without it, findings are printed on stdout, one a line)\n"
+    "  --legs LIST           legs to run, comma-separated (default: the default ones)\n"
+    "  --list-legs           the legs, one a line (--verbose: with descriptions)\n"
+    "  --inject MUTANT       compile with one of the JIT's ABI bugs (--list-mutants)\n"
+    "  --oracle-cc CC[,CC]   compilers of the C legs (e.g. clang-19,gcc); without\n"
+    "                        --legs it also turns on the c-oracle leg\n"
+    "  --cache-dir DIR       the oracle's compiled stub cache\n"
+    "  --timeout MS          per case and leg, then the worker is killed (default 2000)\n"
     "  --weights FILE        override generator weights (see `abifuzz weights`)\n"
-    "  --oracle-cc CC[,CC]   also compile every case as C with these compilers and\n"
-    "                        compare checksums with the interpreter (e.g. clang-19,gcc)\n"
-    "  --out DIR             write each finding to DIR/finding-SEED-INDEX.case (the\n"
-    "                        case, replayable) and .txt (the verdict)\n"
     "  --f16                 allow _Float16 (needs clang >= 15 or gcc >= 12)\n"
     "  --divergent           also draw signatures gcc and clang are known to lower\n"
-    "                        differently (gen/abi.c); a compiler's known divergences\n"
-    "                        are counted, not reported\n"
-    "  --quiet               print the summary only\n"
+    "                        differently (gen/abi.c); known divergences are counted\n"
+    "  --quiet               no status line, a short summary\n"
+    "Exit status: 0 no findings, 1 findings, 2 usage error, 3 internal error.\n"
     "\n"
     "Run `abifuzz COMMAND --help` for a command's options.\n"
     "  --list-mutants        the JIT's injectable ABI bugs, one a line: name, description\n"
     "  --help, -h            this text\n"
     "  --version             print the version\n";
-
 
 af_weights *cli_weights(const char *path) {
   af_weights *w = af_weights_default();
@@ -68,8 +76,8 @@ static const struct {
   const char *name;
   int (*fn)(int, char **);
 } commands[] = {
-    {"gen", cmd_gen}, {"interp", cmd_interp},   {"emit", cmd_emit},
-    {"abi", cmd_abi}, {"weights", cmd_weights}, {"jit", cmd_jit},
+    {"gen", cmd_gen},         {"interp", cmd_interp}, {"emit", cmd_emit},       {"abi", cmd_abi},
+    {"weights", cmd_weights}, {"jit", cmd_jit},       {"mutants", cmd_mutants},
 };
 
 int main(int argc, char **argv) {

@@ -1,5 +1,6 @@
 /* codemem.c - W^X executable memory: mmap RW batches, mprotect them R+X when sealed. */
 #define _DEFAULT_SOURCE
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,12 +8,88 @@
 #include <unistd.h>
 
 #include "codemem.h"
+#include "jit.h"
 
 typedef struct {
   uint8_t *base;
   size_t size; /* mapped bytes, a multiple of the page size */
   bool sealed;
+  int live; /* index in the process-wide table of sealed code (below), -1 if not in it */
 } batch;
+
+/* ---- every sealed batch of every codemem in the process: af_jit_addr_is_code ------------ */
+/* A crash handler (SIGSEGV, SIGALRM) asks whether a fault address, RIP or return address is
+ * JIT code. It may interrupt anything, including a codemem call on another thread, so the
+ * lookup takes no lock and allocates nothing: a fixed table of [start, end) ranges, each
+ * slot guarded by a sequence number (odd while its owner writes it; a reader that sees it
+ * odd or changed reads again). Only the thread that claimed a slot writes it until it
+ * releases it. One slot per sealed batch: a worker holds a few compiled cases at a time.
+ * When the table is full, a sealed batch stays out of it and is counted in `unlisted`; while
+ * any is, an address found in no slot is "unknown" (-1), not "not code" (0). */
+#define LIVE_SLOTS 1024
+typedef struct {
+  _Atomic uint64_t seq;
+  _Atomic uintptr_t start, end;
+} live_slot;
+static live_slot live_tab[LIVE_SLOTS];
+static _Atomic int live_unlisted;
+
+/* The slot now holding [start, end), or -1 when the table is full. */
+static int live_add(uintptr_t start, uintptr_t end) {
+  for (int i = 0; i < LIVE_SLOTS; i++) {
+    live_slot *s = &live_tab[i];
+    uint64_t q = atomic_load_explicit(&s->seq, memory_order_acquire);
+    if ((q & 1) || atomic_load_explicit(&s->end, memory_order_relaxed) != 0) continue;
+    if (!atomic_compare_exchange_strong(&s->seq, &q, q + 1)) continue; /* someone else's */
+    atomic_store_explicit(&s->start, start, memory_order_relaxed);
+    atomic_store_explicit(&s->end, end, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+    return i;
+  }
+  atomic_fetch_add(&live_unlisted, 1);
+  return -1;
+}
+
+static void live_remove(int i) {
+  if (i < 0) {
+    atomic_fetch_sub(&live_unlisted, 1);
+    return;
+  }
+  live_slot *s = &live_tab[i];
+  uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+  atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&s->start, 0, memory_order_relaxed);
+  atomic_store_explicit(&s->end, 0, memory_order_relaxed); /* end 0: the slot is free */
+  atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+}
+
+int af_jit_addr_is_code(const void *addr) {
+  uintptr_t a = (uintptr_t)addr;
+  int torn = 0;
+  for (int i = 0; i < LIVE_SLOTS; i++) {
+    live_slot *s = &live_tab[i];
+    int tries = 0;
+    for (;;) {
+      uint64_t q1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+      uintptr_t lo = atomic_load_explicit(&s->start, memory_order_relaxed);
+      uintptr_t hi = atomic_load_explicit(&s->end, memory_order_relaxed);
+      atomic_thread_fence(memory_order_acquire);
+      uint64_t q2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
+      if (!(q1 & 1) && q1 == q2) {
+        if (a >= lo && a < hi) return 1;
+        break;
+      }
+      /* being written right now: by another thread (it finishes soon) or by the very code
+       * this handler interrupted (it never will): a bounded retry, then "unknown" */
+      if (++tries == 1000) {
+        torn = 1;
+        break;
+      }
+    }
+  }
+  return torn || atomic_load(&live_unlisted) > 0 ? -1 : 0;
+}
 
 struct codemem {
   size_t batch_size, page;
@@ -49,7 +126,7 @@ static af_status new_batch(codemem *m, size_t need) {
   void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return AF_ERR_NOMEM;
   memset(p, 0xCC, size); /* int3: a stray jump into the tail traps */
-  m->batches[m->nbatches++] = (batch){.base = p, .size = size, .sealed = false};
+  m->batches[m->nbatches++] = (batch){.base = p, .size = size, .sealed = false, .live = -1};
   m->used = 0;
   return AF_OK;
 }
@@ -82,6 +159,7 @@ af_status codemem_seal(codemem *m) {
   /* One mprotect per batch: RW -> RX. The batch is never made writable again. */
   if (mprotect(b->base, b->size, PROT_READ | PROT_EXEC) != 0) return AF_ERR_RUNTIME;
   b->sealed = true;
+  b->live = live_add((uintptr_t)b->base, (uintptr_t)b->base + b->size);
   m->used = 0;
   return AF_OK;
 }
@@ -99,8 +177,11 @@ size_t codemem_nbatches(const codemem *m) { return m->nbatches; }
 
 void codemem_free(codemem *m) {
   if (!m) return;
-  for (size_t i = 0; i < m->nbatches; i++)
+  for (size_t i = 0; i < m->nbatches; i++) {
+    /* out of the table before the pages go: the address may be reused at once */
+    if (m->batches[i].sealed) live_remove(m->batches[i].live);
     munmap(m->batches[i].base, m->batches[i].size);
+  }
   free(m->batches);
   free(m);
 }

@@ -41,6 +41,11 @@ void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n) {
     j->rt->objects[k] = objects && k < n ? objects[k] : NULL;
 }
 
+void af_jit_get_objects(const af_jit *j, uint8_t **objects) {
+  for (int k = 0; k < AF_MAX_OBJECTS; k++)
+    objects[k] = j && j->rt ? j->rt->objects[k] : NULL;
+}
+
 const void *af_jit_fn(const af_jit *j, int k) {
   if (!j || k < 0 || k >= j->c->nfuncs) return NULL;
   return (const void *)(uintptr_t)j->table[k];

@@ -56,6 +56,16 @@ const void *af_jit_code(const af_jit *j, int k);
 int af_jit_contains(const af_jit *j, const void *addr);
 /* Which function of j addr lies in: its index, -1 for the runner thunk, -2 when outside. */
 int af_jit_which(const af_jit *j, const void *addr);
+/* Whether addr lies in a live sealed code mapping of ANY af_jit of this process: 1 yes, 0 no,
+ * -1 unknown (codemem.c's fixed table of mappings is full, or a slot was being rewritten).
+ * Async-signal-safe (no lock, no allocation): what a SIGSEGV/SIGALRM handler asks about a
+ * fault address, the interrupted RIP or a return address. */
+int af_jit_addr_is_code(const void *addr);
+/* The object regions j's code folds pointers against right now (objects[0..AF_MAX_OBJECTS),
+ * NULL past them): during af_jit_run its own fresh copies, so that host code the JIT calls (a
+ * libffi closure) can tell which object a pointer argument names; else what
+ * af_jit_set_objects installed. */
+void af_jit_get_objects(const af_jit *j, uint8_t **objects);
 
 /* One run's outcome, like af_interp_result: the checksum (gen.h: fold of the return value,
  * a returned pointer mapped back to its object, then every object's final bytes). */

@@ -182,6 +182,25 @@ static void mutant_prologue_tail(lower_ctx *L) {
     x86_emit_bytes(b, &std_insn, 1);
     break;
   }
+  /* crash mutants, in the entry only (a host peer or the runner thunk calls it): the
+   * harness's crash isolation must report them and carry on */
+  case MUT_JIT_SEGV: /* a spill slot addressed off a register that holds 0, not RBP */
+    if (L->fn != L->c->entry) break;
+    x86_emit2(b, X86_XOR, x86_gpr(AF_R11, 4), x86_gpr(AF_R11, 4));
+    x86_emit2(b, X86_MOV, x86_base(8, AF_R11, 0x38), x86_gpr(AF_R11, 8));
+    break;
+  case MUT_JIT_HANG: { /* jmp . */
+    if (L->fn != L->c->entry) break;
+    int self = x86_label(b);
+    x86_bind(b, self);
+    x86_jmp_label(b, self);
+    break;
+  }
+  case MUT_JIT_WILD_JUMP: /* a call through an absolute address never relocated */
+    if (L->fn != L->c->entry) break;
+    x86_emit_movimm(b, AF_R11, 8, (int64_t)0x5a5a5a5a5a40ll);
+    x86_emit1(b, X86_CALL, x86_gpr(AF_R11, 8));
+    break;
   case MUT_MXCSR_ROUNDING: /* RC (bits 13-14) = 11: toward zero */
     x86_emit1(b, X86_PUSH, x86_gpr(AF_RAX, 8));
     x86_emit1(b, X86_STMXCSR, x86_base(4, AF_RSP, 0));

@@ -131,6 +131,23 @@ static const mutant_info table[MUT_COUNT] = {
                              "ChezScheme #150 family (float promotion bugs)", "caller"},
     [MUT_F80_IN_XMM0] = {"long-double-in-xmm0", "a long double is returned in XMM0 instead of ST0",
                          "gcc/clang ms_abi long double disagreement (abi-notes)", "callee"},
+    [MUT_JIT_SEGV] = {"jit-segv",
+                      "after its prologue the entry stores to a spill slot addressed off a "
+                      "register holding 0 instead of RBP (mov [r11+0x38], r11 with R11 = 0): "
+                      "SIGSEGV at address 0x38, RIP in JIT code",
+                      "LuaJIT #1031 (spill restore assigned the wrong register)", "callee"},
+    [MUT_JIT_HANG] = {"jit-hang",
+                      "after its prologue the entry branches to itself forever (jmp . : a "
+                      "back-edge whose displacement is off by its own length)",
+                      "riscv-collab/v8 #89 (an unpatched branch at offset 0 branched to itself)",
+                      "callee"},
+    [MUT_JIT_WILD_JUMP] = {"jit-wild-jump",
+                           "after its prologue the entry calls an absolute address that was "
+                           "never relocated (call r11 with R11 = 0x5a5a5a5a5a40): SIGSEGV at "
+                           "that address, the return address in JIT code",
+                           "wasmtime #11734 (relocation targets 4 GB off), openj9 #11903 "
+                           "(a relocation applied twice)",
+                           "callee"},
 };
 
 const mutant_info *mutant_info_get(int m) {

@@ -39,6 +39,11 @@ typedef enum {
   MUT_STACK16_UNALIGNED,     /* caller: 16-aligned stack slots only 8-aligned */
   MUT_FLOAT_AS_DOUBLE,       /* caller: float argument passed as double */
   MUT_F80_IN_XMM0,           /* callee: long double returned in XMM0 */
+  /* crash mutants: the entry itself dies, hangs or goes astray (crash isolation must report it
+   * and carry on) */
+  MUT_JIT_SEGV,      /* callee: the entry stores through a null base register */
+  MUT_JIT_HANG,      /* callee: the entry loops forever (jmp .) */
+  MUT_JIT_WILD_JUMP, /* callee: the entry calls a garbage absolute address */
   MUT_COUNT
 } mutant_id;
 

@@ -176,4 +176,117 @@ af_status af_ffi_closure_new(const af_ffi_sig *s, af_ffi_handler handler, void *
                              af_ffi_closure **out, void **code);
 void af_ffi_closure_free(af_ffi_closure *cl);
 
+/* ------------------------------------------------------------------------- */
+/* Compiled stubs per signature (stubs.c) and their cache (stub_cache.c)      */
+/* ------------------------------------------------------------------------- */
+/* For one signature, two C functions compiled by clang or gcc under the signature's
+ * convention (sysv_abi / ms_abi), named after S = the stub's content hash ("s<16 hex>_"):
+ *   void S_call(void *fn, void *const *args, void *ret)
+ *       calls fn with argument i read from args[i] (a ptr: the void * stored there) and
+ *       stores the return value's bytes at ret (a ptr: the 8-byte address);
+ *   RET S_callee(PARAMS...)
+ *       records every argument into the context *S_ctx points to (af_stub_ctx, set by the
+ *       harness), applies the call's memory effects and returns the value the context holds.
+ * The same signature (same types, same convention) in any case gets the same S. Doc:
+ * doc/oracle-stubs.md. */
+
+/* One call a callee stub answered. The harness fills the inputs, the stub the outputs. The
+ * stubs' C text declares the same struct (stubs.c's prelude): keep them in step. */
+typedef struct {
+  /* set by the stub */
+  uint64_t id;                /* the stub's hash: which signature was called */
+  int32_t nargs;              /* arguments received (named + variadic) */
+  int32_t overflow;           /* 1: cap was too small, args not recorded */
+  uint64_t ext[AF_MAX_PARAMS]; /* bool/i8..u16 arguments as the stub's compiler widened
+                                  them to 64 bits (a callee that relies on the caller's
+                                  extension shows the register's upper bits here) */
+  /* set by the harness */
+  unsigned char *args;        /* record buffer, 16-aligned: argument i at af_stub_arg_offset */
+  uint32_t cap;               /* bytes at args */
+  int32_t ret_arg;            /* >= 0: return that (ptr) argument; else the bytes at ret */
+  const unsigned char *ret;   /* the return value's bytes (ptr: an 8-byte address); NULL: 0 */
+  const unsigned char *after; /* NULL, or for every ptr argument i the AF_REGION_SIZE bytes
+                                 at after + i * AF_REGION_SIZE to copy into its region */
+} af_stub_call;
+
+typedef struct {
+  int32_t ncalls;       /* incremented by every call of any stub using this context */
+  int32_t max;          /* entries of calls[]; calls beyond are counted only */
+  af_stub_call *calls;  /* call n is recorded in calls[n] */
+} af_stub_ctx;
+
+/* Where a callee stub records argument i of sig (16-aligned offsets, a ptr takes 8 bytes);
+ * i == sig->nparams: the bytes the whole record needs. */
+uint32_t af_stub_arg_offset(const af_case *c, const af_sig *sig, int i);
+
+/* The C text of one signature's stubs (without the prelude). */
+typedef struct {
+  uint64_t hash;   /* content hash of the compiler-independent text */
+  char prefix[24]; /* "s<16 hex>_" */
+  char *text;      /* malloc'd, NUL-terminated */
+  size_t len;
+  int needs_avx;   /* uses __m256 */
+  int needs_f16;   /* uses _Float16 */
+} af_stub_src;
+
+/* AF_ERR_UNSUPPORTED for a signature C cannot spell (an array parameter). */
+af_status af_stub_emit(const af_case *c, const af_sig *sig, af_stub_src *out, af_error *err);
+void af_stub_src_free(af_stub_src *s);
+/* What every stub file starts with (includes, vector typedefs, the context structs). */
+af_status af_stub_prelude(FILE *out);
+/* Flags every stub compile uses (plus -mavx on a host with AVX). */
+#define AF_STUB_FLAGS AF_CC_BASE_FLAGS " -O1 -ffp-contract=off"
+
+typedef void (*af_stub_call_fn)(void *fn, void *const *args, void *ret);
+typedef struct {
+  af_stub_call_fn call; /* S_call */
+  void *callee;         /* S_callee */
+  af_stub_ctx **ctx;    /* &S_ctx */
+} af_stub_syms;
+
+/* A pool of one compiler's stubs: an in-memory table over the on-disk cache, and a
+ * background thread that compiles requested signatures in batches (one compiler run, one
+ * shared object each) and publishes them. Thread-safe. */
+typedef struct af_stub_pool af_stub_pool;
+typedef struct {
+  const char *cc;        /* compiler path or name */
+  const char *cache_dir; /* NULL: $XDG_CACHE_HOME/abifuzz, else ~/.cache/abifuzz */
+  int max_pending;       /* signatures waiting for the compiler (0: 4096) */
+  int batch_max;         /* signatures per compiler run (0: 200) */
+  int batch_wait_ms;     /* the thread waits this long for more work (0: 20) */
+} af_stub_pool_opts;
+
+typedef enum {
+  AF_STUB_READY,   /* compiled and loaded: af_stub_pool_get */
+  AF_STUB_PENDING, /* queued or compiling */
+  AF_STUB_FAILED,  /* the compiler refused it (or lacks _Float16); a hash never requested */
+  AF_STUB_BACKLOG, /* not queued: too many pending (the caller skips the case) */
+} af_stub_state;
+
+typedef struct {
+  long requests, cache_hits; /* requests; of them answered from memory or disk */
+  long compiled;             /* signatures compiled by this pool */
+  long runs;                 /* compiler runs (failed ones and isolation runs included) */
+  long failed;               /* signatures the compiler refused */
+  long backlog;              /* requests refused as backlog */
+  double compile_s;          /* wall time in the compiler */
+} af_stub_stats;
+
+/* Identifies the compiler (af_cc_identify), opens the cache and starts the thread.
+ * AF_ERR_UNSUPPORTED: the compiler is missing or neither gcc nor clang. */
+af_status af_stub_pool_new(const af_stub_pool_opts *o, af_stub_pool **out, af_error *err);
+void af_stub_pool_free(af_stub_pool *p); /* stops the thread; unloads the shared objects */
+void af_stub_pool_identity(const af_stub_pool *p, af_family *family, int *major,
+                           const char **name); /* name: "clang-19", "gcc-12" */
+/* Asks for src's stubs (the pool copies the text). */
+af_stub_state af_stub_pool_request(af_stub_pool *p, const af_stub_src *src);
+af_stub_state af_stub_pool_state(af_stub_pool *p, uint64_t hash);
+/* Waits until hash is no longer pending (timeout_ms < 0: no limit); its state. */
+af_stub_state af_stub_pool_wait(af_stub_pool *p, uint64_t hash, int timeout_ms);
+/* The symbols of a READY hash; AF_ERR_INVALID otherwise. */
+af_status af_stub_pool_get(af_stub_pool *p, uint64_t hash, af_stub_syms *out);
+void af_stub_pool_stats(af_stub_pool *p, af_stub_stats *out);
+/* The default cache directory into buf. */
+void af_stub_cache_default_dir(char *buf, size_t n);
+
 #endif /* ABIFUZZ_ORACLE_H */

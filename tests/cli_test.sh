@@ -31,6 +31,7 @@ expect 2 "$af" --no-such-flag
 expect 2 "$af" frobnicate
 expect 2 "$af" --abi mips
 expect 2 "$af" --arch arm64
+expect 2 "$af" --cases banana
 expect 2 "$af" --count banana
 expect 2 "$af" gen --seed
 expect 2 "$af" gen --seed -3
@@ -81,9 +82,15 @@ expect 0 "$af" --list-mutants
 [ "$(grep -cE '^[a-z0-9-]+ .+' "$tmp/out")" -ge 30 ] && ok || bad "--list-mutants: $(wc -l <"$tmp/out") lines"
 [ "$(wc -l <"$tmp/out")" = "$(grep -cE '^[a-z0-9-]+ .+' "$tmp/out")" ] && ok || bad "--list-mutants line format"
 
-# a short default campaign runs and prints a summary
-expect 0 "$af" --arch x64 --abi win64 --count 50 --quiet
-grep -q 'cases' "$tmp/out" && ok || bad "campaign summary"
+# a short default campaign runs and prints a summary (the campaign itself: campaign_test.sh)
+expect 0 "$af" --arch x64 --abi win64 --cases 50 --quiet
+grep -q '^50 cases, 0 findings' "$tmp/out" && ok || bad "campaign summary: $(tail -n 1 "$tmp/out")"
+expect 0 "$af" --arch x64 --abi sysv --count 20 --quiet # the old spelling of --cases
+grep -q '^20 cases' "$tmp/out" && ok || bad "--count: $(tail -n 1 "$tmp/out")"
+if [ -n "$cc" ]; then # --oracle-cc turns the c-oracle leg on
+  expect 0 "$af" --arch x64 --abi both --cases 30 --oracle-cc "$cc" --quiet
+  grep -qE '^  c-oracle +ran 30, pass 30' "$tmp/out" && ok || bad "--oracle-cc: $(grep c-oracle "$tmp/out")"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,128 @@
+/* campaign.h - private to the campaign: its configuration, its counters and its findings. */
+#ifndef ABIFUZZ_CAMPAIGN_H
+#define ABIFUZZ_CAMPAIGN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gen.h"
+#include "legs.h"
+
+/* How a campaign picks each case's convention (--abi). */
+typedef enum {
+  CAMP_ABI_SYSV,  /* every case System V */
+  CAMP_ABI_WIN64, /* every case Microsoft x64 */
+  CAMP_ABI_BOTH,  /* by index parity: even -> sysv, odd -> win64 (the default) */
+  CAMP_ABI_DRAWN, /* the generator's own cc draw from the weights (--abi all, the old default) */
+} camp_abi;
+
+#define CAMP_MAX_LEGS 16
+struct camp_stats;
+
+/* Everything a campaign was asked to do; built by cmd_campaign, read by the supervisor and
+ * (a copy in each forked process) by every worker. */
+typedef struct {
+  uint64_t seed, start;
+  uint64_t cases; /* cases to run; 0: no limit (with --time) */
+  double time_s;  /* --time; 0: none */
+  int jobs;       /* -j: worker processes */
+  int timeout_ms; /* per (case, leg) */
+  const char *outdir;
+  camp_abi abi;
+  int quiet;
+  af_gen_opts gen; /* weights loaded, cc per case set by camp_gen */
+  af_legs_cfg legs_cfg;
+  int nlegs;
+  const af_leg *legs[CAMP_MAX_LEGS]; /* enabled, in registry order */
+  int silent;            /* no status line and no summary on stdout (abifuzz mutants) */
+  uint64_t max_findings; /* --max-findings: stop (workers killed at once) after this many; 0 none */
+  /* Called with the final counters before camp_run returns (abifuzz mutants reads the first
+   * bucket's time to detect); NULL: nothing. */
+  void (*on_done)(void *u, const struct camp_stats *st);
+  void *on_done_u;
+} camp_cfg;
+
+/* Case `index` of the campaign (its convention per cfg->abi): what workers run and what the
+ * supervisor writes as a finding's case.case. */
+af_status camp_gen(const camp_cfg *cfg, uint64_t index, af_case *out, int *axes, af_error *err);
+const char *camp_abi_name(camp_abi a);
+/* --legs LIST (comma-separated, modified by strtok) or, list NULL, the default legs into
+ * cfg->legs; -1 after a one-line error. */
+int camp_select_legs(camp_cfg *cfg, char *list);
+
+/* ---- counters (summary.c) ----------------------------------------------------------- */
+#define CAMP_MAX_REASONS 24
+typedef struct {
+  char name[24];
+  uint64_t ran, pass, fail, skip, crash, timeout; /* ran = pass + fail (crash, timeout in fail) */
+  uint64_t lost; /* batched leg: cases pending in a worker that died, never ended */
+  int nreasons;
+  char reason[CAMP_MAX_REASONS][96];
+  uint64_t reason_n[CAMP_MAX_REASONS];
+  uint64_t reason_other; /* reasons beyond CAMP_MAX_REASONS */
+  char off[256];         /* init said AF_ERR_UNSUPPORTED: why (leg off); "" when on */
+} camp_leg_stats;
+
+/* A bucket: findings that are probably one bug. Keyed on (leg, check, convention, what) for
+ * now; the triage issue refines it. */
+typedef struct {
+  char leg[24], check[32], what[64];
+  int cc;
+  uint64_t count, first_index;
+  double first_s;     /* campaign seconds when it was first seen (time to detect) */
+  char first_id[256]; /* the first finding's directory name ("" without --out) */
+  int written;        /* finding directories written for it */
+} camp_bucket;
+
+typedef struct camp_stats {
+  double t0;      /* monotonic start */
+  uint64_t cases; /* cases finished (crashed ones included) */
+  uint64_t by_cc[AF_CC_COUNT];
+  uint64_t findings, crashes, timeouts, internal_errors, restarts;
+  double t_gen, t_interp; /* summed over workers */
+  int nlegs;
+  camp_leg_stats legs[CAMP_MAX_LEGS + 4]; /* enabled legs first, then any other name seen */
+  int nbuckets, capbuckets;
+  camp_bucket *buckets;
+  uint64_t *axis_hits; /* [naxes * 64] */
+  int naxes;
+} camp_stats;
+
+double camp_now(void); /* monotonic seconds */
+int camp_stats_init(camp_stats *st, const camp_cfg *cfg);
+void camp_stats_free(camp_stats *st);
+camp_leg_stats *camp_leg(camp_stats *st, const char *name); /* found or added; NULL if full */
+void camp_count_skip(camp_leg_stats *l, const char *reason);
+/* The one-line status (stderr): "#N  Ts  cases/s R  findings F  legs runner N ...". */
+void camp_status_line(const camp_stats *st, FILE *out);
+/* OUT/summary.json, atomically (tmp + fsync + rename). done: the campaign is over. */
+int camp_write_summary(const camp_cfg *cfg, const camp_stats *st, int done);
+/* The human summary on stdout at the end. */
+void camp_print_summary(const camp_cfg *cfg, const camp_stats *st);
+
+/* ---- findings (findings_out.c) -------------------------------------------------------- */
+/* Signal data of a crash finding (NULL for other findings). */
+typedef struct {
+  int sig, code;
+  uint64_t addr, rip;
+  uint64_t gregs[23]; /* the ucontext's gregs, glibc's REG_* order */
+  int have_regs;      /* 0: no crash record arrived (SIGKILL, rlimit, ...) */
+  int rip_in_jit, addr_in_jit;
+} camp_crash;
+
+/* Counts the finding in its bucket; writes OUT/findings/<id>/ (at most CAMP_KEEP per bucket)
+ * or prints one line on stdout without --out. cc: the case's convention. */
+#define CAMP_KEEP 3
+void camp_record_finding(const camp_cfg *cfg, camp_stats *st, uint64_t index, int cc,
+                         const af_finding *f, const camp_crash *crash);
+/* JSON string (quoted, escaped) on out. */
+void camp_json_str(FILE *out, const char *s);
+/* Writes `len` bytes to path atomically: path.tmp, fsync, rename. 0 ok, -1 errno. */
+int camp_write_atomic(const char *path, const char *data, size_t len);
+
+/* ---- the supervisor (supervisor.c) ------------------------------------------------------ */
+/* Runs the campaign with cfg->jobs workers; returns a CLI_* exit code. */
+int camp_run(const camp_cfg *cfg);
+const char *camp_signame(int sig); /* "SIGSEGV"; "signal N" for others (static buffer-free) */
+
+#endif

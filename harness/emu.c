@@ -1,0 +1,775 @@
+/* emu.c - the Unicorn engine of the emulation leg: memory, marshalling, one run, its checks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+
+#if defined(AF_HAVE_UNICORN) && defined(AF_HAVE_CAPSTONE)
+
+#include <sys/mman.h>
+
+#include "debug.h"
+#include "emu_internal.h"
+#include "probe.h"
+
+/* Canaries, as the native probe uses them: recognisable, different per register. */
+#define CANARY_GPR 0xca5a11ee00c0de00ull
+#define CANARY_XMM 0xc5c5c5c500000000ull
+
+/* ---- small shared helpers ----------------------------------------------------------------- */
+int emu_uc_gpr(af_reg r) {
+  static const int gpr[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+                              UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+                              UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+                              UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15};
+  if (r >= AF_RAX && r <= AF_R15) return gpr[r];
+  if (r >= AF_XMM0 && r <= AF_XMM15) return UC_X86_REG_XMM0 + (r - AF_XMM0);
+  return UC_X86_REG_INVALID;
+}
+
+void emu_regs_read(af_emu *e, emu_regs *r) {
+  for (int i = 0; i < 16; i++)
+    uc_reg_read(e->uc, emu_uc_gpr((af_reg)i), &r->gpr[i]);
+  for (int i = 0; i < 16; i++)
+    uc_reg_read(e->uc, UC_X86_REG_XMM0 + i, r->xmm[i]);
+  r->rflags = 0;
+  uc_reg_read(e->uc, UC_X86_REG_RFLAGS, &r->rflags);
+  uint64_t mx = 0;
+  uc_reg_read(e->uc, UC_X86_REG_MXCSR, &mx);
+  r->mxcsr = (uint32_t)mx;
+}
+
+static void regs_write(af_emu *e, const emu_regs *r) {
+  for (int i = 0; i < 16; i++)
+    uc_reg_write(e->uc, emu_uc_gpr((af_reg)i), &r->gpr[i]);
+  for (int i = 0; i < 16; i++)
+    uc_reg_write(e->uc, UC_X86_REG_XMM0 + i, r->xmm[i]);
+  uc_reg_write(e->uc, UC_X86_REG_RFLAGS, &r->rflags);
+}
+
+void emu_add(af_emu *e, const char *check, const char *what, const char *fmt, ...) {
+  char detail[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  af_findings_add(e->fs, e->leg, check, what, "%s", detail);
+}
+
+uint64_t emu_garbage(af_emu *e) { return af_rng_next(&e->rng); }
+
+void emu_garbage_fill(af_emu *e, uint8_t *d, size_t n) {
+  while (n) {
+    uint64_t g = emu_garbage(e);
+    size_t k = n < 8 ? n : 8;
+    memcpy(d, &g, k);
+    d += k;
+    n -= k;
+  }
+}
+
+uint32_t emu_type_size(const af_case *c, int t) { return t == AF_T_PTR ? 8 : c->types[t].size; }
+
+int emu_in_stack(const af_emu *e, uint64_t a, uint64_t n) {
+  uint64_t lo = (uint64_t)(uintptr_t)e->stack;
+  return a >= lo && a <= lo + EMU_STACK && n <= lo + EMU_STACK - a;
+}
+
+int emu_in_objects(const af_emu *e, uint64_t a, uint64_t n) {
+  uint64_t lo = (uint64_t)(uintptr_t)e->objmem;
+  return a >= lo && a <= lo + EMU_PAGE && n <= lo + EMU_PAGE - a;
+}
+
+void emu_mark(af_emu *e, uint64_t a, uint64_t n, uint8_t v) {
+  uint64_t lo = (uint64_t)(uintptr_t)e->stack, hi = lo + EMU_STACK;
+  uint64_t b = a + n;
+  if (a < lo) a = lo;
+  if (b > hi) b = hi;
+  if (a < b) memset(e->shadow + (a - lo), v, (size_t)(b - a));
+}
+
+int emu_seen(af_emu *e, uint64_t key) {
+  for (int i = 0; i < e->nseen; i++)
+    if (e->seen[i] == key) return 1;
+  if (e->nseen < EMU_MAX_SEEN) e->seen[e->nseen++] = key;
+  return e->nseen >= EMU_MAX_SEEN; /* full: treat as seen (enough said) */
+}
+
+const char *emu_fn_name(const af_emu *e, uint64_t addr, char *buf, size_t n) {
+  uint64_t trap = (uint64_t)(uintptr_t)e->trap;
+  int k = e->jit ? af_jit_which(e->jit, (const void *)(uintptr_t)addr) : -2;
+  if (k >= 0)
+    snprintf(buf, n, "f%d+0x%llx", k,
+             (unsigned long long)(addr - (uint64_t)(uintptr_t)af_jit_code(e->jit, k)));
+  else if (addr >= trap && addr < trap + AF_MAX_FUNCS * EMU_TRAP_STRIDE &&
+           (addr - trap) % EMU_TRAP_STRIDE == 0)
+    snprintf(buf, n, "host f%d", (int)((addr - trap) / EMU_TRAP_STRIDE));
+  else if (addr == trap + EMU_SENTINEL_OFF)
+    snprintf(buf, n, "the entry's return address");
+  else if (addr >= trap && addr < trap + EMU_PAGE)
+    snprintf(buf, n, "trap page+0x%llx", (unsigned long long)(addr - trap));
+  else if (!e->jit || !e->c || !jit_debug_symbolize(e->c, e->jit, addr, buf, n))
+    snprintf(buf, n, "0x%llx", (unsigned long long)addr);
+  return buf;
+}
+
+/* Bytes of a value of `type` that hold some leaf (1); padding stays 0. */
+static void defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base) {
+  const af_type *t = &c->types[type];
+  if (type < AF_T_NSCALAR) {
+    memset(mask + base, 1, type == AF_T_F80 ? 10 : type == AF_T_PTR ? 8 : t->size);
+    return;
+  }
+  if (t->kind == AF_T_ARRAY) {
+    for (uint32_t i = 0; i < t->count; i++)
+      defined_mask(c, t->elem, mask, base + i * c->types[t->elem].size);
+    return;
+  }
+  for (int i = 0; i < t->nfields; i++) {
+    const af_field *f = &t->fields[i];
+    if (f->bits == 0) continue;
+    if (f->bits > 0) {
+      uint32_t b0 = f->bit_offset / 8, b1 = (f->bit_offset + (uint32_t)f->bits + 7) / 8;
+      memset(mask + base + b0, 1, b1 - b0);
+    } else {
+      defined_mask(c, f->type, mask, base + f->offset);
+    }
+  }
+}
+
+/* ---- the engine ------------------------------------------------------------------------- */
+static af_status fail(af_error *err, af_status s, const char *fmt, const char *arg) {
+  if (err) snprintf(err->msg, sizeof err->msg, fmt, arg);
+  return s;
+}
+
+static void *map_pages(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* The Unicorn side: an engine with the stack, object area and trap page mapped, the hooks
+ * that never change, and the context every run starts from. */
+static void engine_close(af_emu *e) {
+  if (e->ctx0) uc_context_free(e->ctx0);
+  if (e->uc) uc_close(e->uc);
+  e->ctx0 = NULL;
+  e->uc = NULL;
+}
+
+static const char *engine_open(af_emu *e) {
+  if (uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc) != UC_ERR_OK) {
+    e->uc = NULL;
+    return "unicorn: cannot open x86-64";
+  }
+  uint64_t st = (uint64_t)(uintptr_t)e->stack, ob = (uint64_t)(uintptr_t)e->objmem,
+           tr = (uint64_t)(uintptr_t)e->trap;
+  if (uc_mem_map_ptr(e->uc, st, EMU_STACK, UC_PROT_READ | UC_PROT_WRITE, e->stack) ||
+      uc_mem_map_ptr(e->uc, ob, EMU_PAGE, UC_PROT_READ | UC_PROT_WRITE, e->objmem) ||
+      uc_mem_map_ptr(e->uc, tr, EMU_PAGE, UC_PROT_READ | UC_PROT_EXEC, e->trap) ||
+      uc_hook_add(e->uc, &e->h_trap, UC_HOOK_CODE, (void *)emu_hooks_code_trap, e, tr,
+                  tr + EMU_PAGE - 1) ||
+      uc_hook_add(e->uc, &e->h_write, UC_HOOK_MEM_WRITE, (void *)emu_hooks_write, e, st,
+                  st + EMU_STACK - 1) ||
+      uc_hook_add(e->uc, &e->h_read, UC_HOOK_MEM_READ, (void *)emu_hooks_read, e, st,
+                  st + EMU_STACK - 1) ||
+      uc_hook_add(e->uc, &e->h_bad, UC_HOOK_MEM_INVALID, (void *)emu_hooks_bad, e, 1, 0)) {
+    engine_close(e);
+    return "unicorn: cannot map the engine's memory";
+  }
+  /* the state every run starts from: MXCSR and the x87 control word at their defaults
+   * (psABI 3.2.1, MS "x64 floating point"), DF clear */
+  uint64_t mx = EMU_MXCSR, fcw = EMU_FCW, fl = 0x202;
+  uc_reg_write(e->uc, UC_X86_REG_MXCSR, &mx);
+  uc_reg_write(e->uc, UC_X86_REG_FPCW, &fcw);
+  uc_reg_write(e->uc, UC_X86_REG_RFLAGS, &fl);
+  if (uc_context_alloc(e->uc, &e->ctx0) || uc_context_save(e->uc, e->ctx0)) {
+    engine_close(e);
+    return "unicorn: cannot save the context";
+  }
+  e->engine_runs = 0;
+  return NULL;
+}
+
+af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
+  *out = NULL;
+  af_emu *e = calloc(1, sizeof *e);
+  if (!e) return fail(err, AF_ERR_NOMEM, "%s", "out of memory");
+  if (cfg) e->cfg = *cfg;
+  if (!e->cfg.max_insns) e->cfg.max_insns = 4000000;
+  if (!e->cfg.timeout_us) e->cfg.timeout_us = 2000000;
+  if (!e->cfg.recycle) e->cfg.recycle = 256;
+  e->stack = map_pages(EMU_STACK);
+  e->objmem = map_pages(EMU_PAGE);
+  e->trap = map_pages(EMU_PAGE);
+  e->shadow = malloc(EMU_STACK);
+  if (!e->stack || !e->objmem || !e->trap || !e->shadow) {
+    af_emu_free(e);
+    return fail(err, AF_ERR_NOMEM, "%s", "out of memory");
+  }
+  for (int k = 0; k < AF_MAX_OBJECTS; k++)
+    e->objects[k] = e->objmem + k * AF_REGION_SIZE;
+  /* int3 everywhere, `ret` at every host function's trap: its hook answers the call first */
+  memset(e->trap, 0xcc, EMU_PAGE);
+  for (int k = 0; k < AF_MAX_FUNCS; k++)
+    e->trap[k * EMU_TRAP_STRIDE] = 0xc3;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &e->cs) != CS_ERR_OK) {
+    e->cs = 0;
+    af_emu_free(e);
+    return fail(err, AF_ERR_UNSUPPORTED, "%s", "capstone: cannot open x86-64");
+  }
+  /* detail (operands) only for call instructions: scans are several times faster */
+  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
+  const char *why = engine_open(e);
+  if (why) {
+    af_emu_free(e);
+    return fail(err, AF_ERR_UNSUPPORTED, "%s", why);
+  }
+  *out = e;
+  return AF_OK;
+}
+
+void af_emu_free(af_emu *e) {
+  if (!e) return;
+  engine_close(e);
+  if (e->cs) cs_close(&e->cs);
+  if (e->stack) munmap(e->stack, EMU_STACK);
+  if (e->objmem) munmap(e->objmem, EMU_PAGE);
+  if (e->trap) munmap(e->trap, EMU_PAGE);
+  free(e->shadow);
+  free(e);
+}
+
+void af_emu_stats_get(const af_emu *e, af_emu_stats *out) { *out = e->stats; }
+
+/* ---- code: mapping and the Capstone scan ------------------------------------------------ */
+/* Maps [addr, addr+size) rounded to pages, merged with what is already mapped. */
+static int code_add(af_emu *e, uint64_t addr, uint64_t size) {
+  uint64_t lo = addr & ~(uint64_t)(EMU_PAGE - 1);
+  uint64_t hi = (addr + size + EMU_PAGE - 1) & ~(uint64_t)(EMU_PAGE - 1);
+  for (int i = 0; i < e->ncode; i++) {
+    if (hi <= e->code[i].lo || lo >= e->code[i].hi) continue;
+    if (lo >= e->code[i].lo && hi <= e->code[i].hi) return 0;
+    /* partial overlap: map only the missing pages */
+    if (lo < e->code[i].lo && code_add(e, lo, e->code[i].lo - lo)) return -1;
+    if (hi > e->code[i].hi) return code_add(e, e->code[i].hi, hi - e->code[i].hi);
+    return 0;
+  }
+  if (e->ncode >= EMU_MAX_CODE) return -1;
+  if (uc_mem_map_ptr(e->uc, lo, hi - lo, UC_PROT_READ | UC_PROT_EXEC, (void *)(uintptr_t)lo))
+    return -1;
+  e->code[e->ncode].lo = lo;
+  e->code[e->ncode++].hi = hi;
+  return 0;
+}
+
+static void code_unmap(af_emu *e) {
+  for (int i = 0; i < e->ncode; i++) {
+    uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
+    uc_mem_unmap(e->uc, e->code[i].lo, e->code[i].hi - e->code[i].lo);
+  }
+  e->ncode = 0;
+  for (int i = 0; i < e->nsites; i++)
+    uc_hook_del(e->uc, e->sites[i].h);
+  e->nsites = 0;
+}
+
+/* Capstone's register -> Unicorn's, for the 64-bit GPRs a call operand may use; -1: RIP. */
+static int cs_to_uc(unsigned r) {
+  switch (r) {
+  case X86_REG_RAX: return UC_X86_REG_RAX;
+  case X86_REG_RCX: return UC_X86_REG_RCX;
+  case X86_REG_RDX: return UC_X86_REG_RDX;
+  case X86_REG_RBX: return UC_X86_REG_RBX;
+  case X86_REG_RSP: return UC_X86_REG_RSP;
+  case X86_REG_RBP: return UC_X86_REG_RBP;
+  case X86_REG_RSI: return UC_X86_REG_RSI;
+  case X86_REG_RDI: return UC_X86_REG_RDI;
+  case X86_REG_R8: return UC_X86_REG_R8;
+  case X86_REG_R9: return UC_X86_REG_R9;
+  case X86_REG_R10: return UC_X86_REG_R10;
+  case X86_REG_R11: return UC_X86_REG_R11;
+  case X86_REG_R12: return UC_X86_REG_R12;
+  case X86_REG_R13: return UC_X86_REG_R13;
+  case X86_REG_R14: return UC_X86_REG_R14;
+  case X86_REG_R15: return UC_X86_REG_R15;
+  case X86_REG_RIP: return -1;
+  default: return 0;
+  }
+}
+
+/* VEX (C4/C5) or EVEX (62) or XOP (8F) after the legacy prefixes: in 64-bit mode these bytes
+ * are always such a prefix (LES/LDS/BOUND do not exist there; 8F /0 is POP r/m, told apart by
+ * the ModRM reg field). */
+static int is_vex(const cs_insn *in) {
+  uint16_t i = 0;
+  while (i < in->size && (in->bytes[i] == 0x66 || in->bytes[i] == 0x67 || in->bytes[i] == 0xf2 ||
+                          in->bytes[i] == 0xf3 || in->bytes[i] == 0xf0 || in->bytes[i] == 0x2e ||
+                          in->bytes[i] == 0x36 || in->bytes[i] == 0x3e || in->bytes[i] == 0x26 ||
+                          in->bytes[i] == 0x64 || in->bytes[i] == 0x65))
+    i++;
+  if (i >= in->size) return 0;
+  uint8_t b = in->bytes[i];
+  if (b == 0xc4 || b == 0xc5 || b == 0x62) return 1;
+  return b == 0x8f && i + 1 < in->size && (in->bytes[i + 1] & 0x38) != 0;
+}
+
+/* Scans function k's code: VEX anywhere -> "not emulable (AVX)"; every call is a site. */
+static const char *scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
+  const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+  size_t n = (size_t)size;
+  uint64_t a = addr;
+  while (n) {
+    if (!cs_disasm_iter(e->cs, &p, &n, &a, in)) { /* undecodable byte: step over it */
+      p++;
+      n--;
+      a++;
+      continue;
+    }
+    if (is_vex(in)) return "not emulable (AVX)";
+    if (in->id == X86_INS_RET) { /* a JIT callee's obligations are checked at its return */
+      if (e->nsites >= EMU_MAX_SITES) return "emu: too many call sites";
+      emu_site *s = &e->sites[e->nsites];
+      memset(s, 0, sizeof *s);
+      s->e = e;
+      s->addr = in->address;
+      s->size = in->size;
+      s->kind = SITE_RET;
+      if (uc_hook_add(e->uc, &s->h, UC_HOOK_CODE, (void *)emu_hooks_ret, s, s->addr, s->addr))
+        return "emu: cannot hook a return";
+      e->nsites++;
+      continue;
+    }
+    /* x87 loads and stores of f32/f64: Unicorn 2.0.1 converts a signalling NaN between formats
+     * without quieting it, where the hardware (and the interpreter's C conversion) sets the
+     * quiet bit; hooked, and only an sNaN is handled (emu_hooks_x87) */
+    int x87 = in->id == X86_INS_FLD || in->id == X86_INS_FSTP || in->id == X86_INS_FST;
+    if (in->id != X86_INS_CALL && !x87) continue;
+    /* again, with Capstone's operand detail */
+    const uint8_t *cp = p - in->size;
+    size_t cn = in->size;
+    uint64_t ca = a - in->size;
+    cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON);
+    int ok = cs_disasm_iter(e->cs, &cp, &cn, &ca, in);
+    cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
+    if (!ok || !in->detail) return "emu: cannot decode a call";
+    const cs_x86_op *op = &in->detail->x86.operands[0];
+    if (x87 && (op->type != X86_OP_MEM || (op->size != 4 && op->size != 8))) continue;
+    if (e->nsites >= EMU_MAX_SITES) return "emu: too many call sites";
+    emu_site *s = &e->sites[e->nsites];
+    memset(s, 0, sizeof *s);
+    s->e = e;
+    s->addr = in->address;
+    s->size = in->size;
+    if (op->type == X86_OP_IMM) {
+      s->kind = SITE_IMM;
+      s->imm = (uint64_t)op->imm;
+    } else if (op->type == X86_OP_REG) {
+      s->kind = SITE_REG;
+      s->reg = cs_to_uc(op->reg);
+      if (s->reg <= 0) return "emu: a call through an unexpected register";
+    } else {
+      s->kind = !x87 ? SITE_MEM : in->id == X86_INS_FLD ? SITE_FLD : SITE_FST;
+      s->opsize = op->size;
+      s->reg = op->mem.base == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.base);
+      s->index = op->mem.index == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.index);
+      s->scale = op->mem.scale;
+      s->disp = op->mem.disp;
+      if (op->mem.segment != X86_REG_INVALID || s->index < 0)
+        return "emu: an unexpected memory operand";
+    }
+    if (uc_hook_add(e->uc, &s->h, UC_HOOK_CODE,
+                    x87 ? (void *)emu_hooks_x87 : (void *)emu_hooks_call_site, s, s->addr, s->addr))
+      return "emu: cannot hook a call site";
+    e->nsites++;
+  }
+  return NULL;
+}
+
+static const char *load_code(af_emu *e) {
+  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON); /* cs_malloc allocates the detail only so */
+  cs_insn *in = cs_malloc(e->cs);
+  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
+  if (!in) return "emu: out of memory";
+  const char *why = NULL;
+  for (int k = 0; k < e->c->nfuncs && !why; k++) {
+    if (e->c->funcs[k].host) continue;
+    jit_debug_fn d;
+    af_error err;
+    if (jit_debug_describe(e->jit, k, &d, &err) != AF_OK) {
+      why = "emu: the JIT does not describe a function";
+      break;
+    }
+    if (code_add(e, d.addr, d.size)) why = "emu: cannot map the code";
+    if (!why) why = scan_fn(e, d.addr, d.size, in);
+  }
+  cs_free(in, 1);
+  e->stats.call_sites += (uint64_t)e->nsites;
+  /* code changed (and so did the hooks): no translation of an earlier case at these addresses
+   * may survive. UC_CTL_TB_REMOVE_CACHE per range: a full UC_CTL_TB_FLUSH resets the whole
+   * translation buffer (measured: ~60 ms of memset per case, ten times the run). */
+  for (int i = 0; i < e->ncode; i++)
+    uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
+  return why;
+}
+
+/* ---- marshalling the entry's call ------------------------------------------------------- */
+typedef struct {
+  uint64_t next; /* next free scratch byte */
+} scratch;
+
+static uint8_t *scratch_alloc(af_emu *e, scratch *s, uint32_t size, uint32_t align) {
+  if (align < 16) align = 16;
+  uint64_t a = (s->next + align - 1) & ~(uint64_t)(align - 1);
+  if (a + size > (uint64_t)(uintptr_t)e->stack + EMU_STACK) return NULL;
+  s->next = a + size;
+  return (uint8_t *)(uintptr_t)a;
+}
+
+static void allow(emu_frame *f, uint64_t lo, uint64_t n) {
+  if (f->nallowed < EMU_MAX_ALLOWED && n) {
+    f->allowed[f->nallowed].lo = lo;
+    f->allowed[f->nallowed].owned = 0;
+    f->allowed[f->nallowed++].hi = lo + n;
+  }
+}
+
+static void extend32(uint8_t *d, int type) {
+  int32_t x;
+  switch (type) {
+  case AF_T_BOOL: x = d[0] & 1; break;
+  case AF_T_I8: x = (int8_t)d[0]; break;
+  case AF_T_U8: x = d[0]; break;
+  case AF_T_I16: x = (int16_t)(d[0] | d[1] << 8); break;
+  default: x = (uint16_t)(d[0] | d[1] << 8); break;
+  }
+  memcpy(d, &x, 4);
+}
+
+uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg) {
+  if (reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
+  return r->xmm[(reg - AF_XMM0) & 15];
+}
+
+/* Registers and stack for the entry's call; NULL or why not. *sret gets the buffer. */
+static const char *marshal(af_emu *e, emu_regs *r, uint8_t **sret) {
+  const af_case *c = e->c;
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  const af_callinfo *ci = &e->ci[c->entry];
+  const af_abi *abi = af_abi_get(sig->cc);
+  memset(r, 0, sizeof *r);
+  for (int i = AF_RAX; i <= AF_R15; i++)
+    r->gpr[i] = (abi->callee_saved >> i) & 1 ? CANARY_GPR | (uint64_t)i : emu_garbage(e);
+  for (int x = 0; x < 16; x++) {
+    if ((abi->callee_saved >> (AF_XMM0 + x)) & 1) {
+      uint64_t lo = CANARY_XMM | (uint64_t)(0x100 + x), hi = CANARY_XMM | (uint64_t)(0x200 + x);
+      memcpy(r->xmm[x], &lo, 8);
+      memcpy(r->xmm[x] + 8, &hi, 8);
+    } else {
+      emu_garbage_fill(e, r->xmm[x], 16);
+    }
+  }
+  r->rflags = 0x202;
+  uint32_t align = (uint32_t)abi->stack_align;
+  for (int i = 0; i < sig->nparams; i++)
+    if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > align)
+      align = ci->args[i].stack_align;
+  uint64_t top = (uint64_t)(uintptr_t)e->stack + EMU_STACK;
+  scratch s = {top - EMU_SCRATCH};
+  e->scratch_lo = s.next;
+  uint64_t rsp = (s.next - ci->stack_bytes - EMU_CALLER) & ~(uint64_t)(align - 1);
+  e->rsp0 = rsp;
+  r->gpr[AF_RSP] = rsp;
+  uint8_t *sp = (uint8_t *)(uintptr_t)rsp;
+  /* below RSP, the argument area, the caller's frame: garbage */
+  emu_garbage_fill(e, sp - 1024, (size_t)(s.next - rsp) + 1024);
+  emu_frame *f = &e->frames[0];
+  memset(f, 0, sizeof *f);
+  f->fn = c->entry;
+  f->entry = rsp - 8;
+  f->args = ci->stack_bytes;
+  *sret = NULL;
+  if (ci->sret) {
+    uint32_t size = c->types[sig->ret].size, al = c->types[sig->ret].alignment;
+    *sret = scratch_alloc(e, &s, size ? size : 1, al);
+    if (!*sret) return "emu: scratch area full";
+    emu_garbage_fill(e, *sret, size);
+    r->gpr[abi->sret_in] = (uint64_t)(uintptr_t)*sret;
+    allow(f, (uint64_t)(uintptr_t)*sret, size);
+  }
+  for (int i = 0; i < sig->nparams; i++) {
+    const af_loc *l = &ci->args[i];
+    const af_value *v = &c->inputs[i];
+    int t = sig->params[i];
+    uint32_t size = emu_type_size(c, t);
+    int ext = abi->narrow_ext == AF_EXT_TO_32 && t >= AF_T_BOOL && t <= AF_T_U16;
+    uint8_t buf[AF_MAX_TYPE_SIZE + 16];
+    if (t == AF_T_PTR) {
+      uint64_t a = v->obj >= 0 && v->obj < c->nobjects ? (uint64_t)(uintptr_t)e->objects[v->obj]
+                                                       : (uint64_t)(uintptr_t)e->objmem;
+      memcpy(buf, &a, 8);
+    } else {
+      memcpy(buf, v->bytes, v->size);
+      if (t >= AF_T_NSCALAR || t == AF_T_F80) { /* padding: whatever the caller's copy held */
+        uint8_t mask[AF_MAX_TYPE_SIZE];
+        memset(mask, 0, size);
+        defined_mask(c, t, mask, 0);
+        for (uint32_t b = 0; b < size; b++)
+          if (!mask[b]) buf[b] = (uint8_t)emu_garbage(e);
+      }
+    }
+    switch (l->kind) {
+    case AF_LOC_NONE: break;
+    case AF_LOC_REG:
+      for (int k = 0; k < l->nparts; k++) {
+        const af_part *pt = &l->parts[k];
+        if (pt->size > 16) return "not emulable (__m256)";
+        memcpy(emu_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
+        if (ext && pt->reg <= AF_R15) extend32(emu_reg_bytes(r, pt->reg), t);
+      }
+      if (l->dup != AF_REG_NONE) memcpy(emu_reg_bytes(r, l->dup), buf, size < 8 ? size : 8);
+      break;
+    case AF_LOC_STACK:
+      memcpy(sp + l->stack_offset, buf, size);
+      if (ext) extend32(sp + l->stack_offset, t);
+      break;
+    case AF_LOC_REF: {
+      uint8_t *copy = scratch_alloc(e, &s, size, t == AF_T_PTR ? 8 : c->types[t].alignment);
+      if (!copy) return "emu: scratch area full";
+      memcpy(copy, buf, size);
+      allow(f, (uint64_t)(uintptr_t)copy, size); /* the callee owns its copy (MS-CC) */
+      uint64_t a = (uint64_t)(uintptr_t)copy;
+      if (l->nparts == 1)
+        memcpy(emu_reg_bytes(r, l->parts[0].reg), &a, 8);
+      else
+        memcpy(sp + l->stack_offset, &a, 8);
+      break;
+    }
+    default: return "emu: unexpected argument location";
+    }
+  }
+  if (abi->vararg_al && sig->variadic) /* psABI 3.5.7 */
+    r->gpr[AF_RAX] = (r->gpr[AF_RAX] & ~0xffull) | (uint64_t)ci->sse_used;
+  /* the return address: the sentinel, as a call instruction would have pushed it */
+  uint64_t ra = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
+  memcpy(sp - 8, &ra, 8);
+  r->gpr[AF_RSP] = rsp - 8;
+  return NULL;
+}
+
+/* ---- after the return --------------------------------------------------------------------- */
+static void hex16(char *out, size_t n, const uint8_t *x) {
+  uint64_t lo, hi;
+  memcpy(&lo, x, 8);
+  memcpy(&hi, x + 8, 8);
+  snprintf(out, n, "%016llx:%016llx", (unsigned long long)hi, (unsigned long long)lo);
+}
+
+static void check_return(af_emu *e, const emu_regs *in, const uint8_t *sret,
+                         af_probe_outcome *out) {
+  const af_case *c = e->c;
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  const af_callinfo *ci = &e->ci[c->entry];
+  const af_abi *abi = af_abi_get(sig->cc);
+  emu_regs r;
+  emu_regs_read(e, &r);
+  for (int i = AF_RAX; i <= AF_R15; i++) {
+    if (i == AF_RSP || !((abi->callee_saved >> i) & 1) || r.gpr[i] == in->gpr[i]) continue;
+    emu_add(e, "callee-saved", af_reg_name((af_reg)i), "canary 0x%016llx, got 0x%016llx",
+            (unsigned long long)in->gpr[i], (unsigned long long)r.gpr[i]);
+  }
+  for (int x = 0; x < 16; x++) {
+    if (!((abi->callee_saved >> (AF_XMM0 + x)) & 1) || !memcmp(in->xmm[x], r.xmm[x], 16)) continue;
+    char a[40], b[40];
+    hex16(a, sizeof a, in->xmm[x]);
+    hex16(b, sizeof b, r.xmm[x]);
+    emu_add(e, "callee-saved", af_reg_name((af_reg)(AF_XMM0 + x)), "canary %s, got %s", a, b);
+  }
+  if (r.gpr[AF_RSP] != e->rsp0)
+    emu_add(e, "rsp", "rsp", "expected 0x%llx after the return, got 0x%llx (%+lld)",
+            (unsigned long long)e->rsp0, (unsigned long long)r.gpr[AF_RSP],
+            (long long)(r.gpr[AF_RSP] - e->rsp0));
+  if (r.rflags & 0x400)
+    emu_add(e, "df", "rflags", "DF set after the return (psABI 3.2.1: clear on exit)");
+  if ((r.mxcsr ^ EMU_MXCSR) & 0xffc0u)
+    emu_add(e, "mxcsr", "mxcsr", "control bits 0x%04x at the call, 0x%04x after",
+            EMU_MXCSR & 0xffc0u, r.mxcsr & 0xffc0u);
+  memset(out->ret, 0, sizeof out->ret);
+  const af_loc *l = &ci->ret;
+  switch (l->kind) {
+  case AF_LOC_REG:
+    for (int k = 0; k < l->nparts; k++)
+      memcpy(out->ret + l->parts[k].offset, emu_reg_bytes(&r, l->parts[k].reg), l->parts[k].size);
+    break;
+  case AF_LOC_SRET:
+    memcpy(out->ret, sret, c->types[sig->ret].size);
+    if (r.gpr[abi->sret_out] != (uint64_t)(uintptr_t)sret)
+      emu_add(e, "sret-rax", af_reg_name(abi->sret_out),
+              "expected the sret buffer 0x%llx, got 0x%llx", (unsigned long long)(uintptr_t)sret,
+              (unsigned long long)r.gpr[abi->sret_out]);
+    break;
+  case AF_LOC_X87: {
+    uint8_t st[16] = {0};
+    uc_reg_read(e->uc, UC_X86_REG_ST0, st);
+    memcpy(out->ret, st, 10);
+    break;
+  }
+  default: break;
+  }
+}
+
+/* ---- one run ------------------------------------------------------------------------------ */
+static const char *unsupported(const af_case *c) {
+  for (int k = 0; k < c->nfuncs; k++) {
+    const af_sig *s = &c->funcs[k].sig;
+    if (s->ret != AF_T_VOID && af_type_has(c, s->ret, AF_T_M256)) return "not emulable (__m256)";
+    for (int i = 0; i < s->nparams; i++)
+      if (af_type_has(c, s->params[i], AF_T_M256)) return "not emulable (__m256)";
+  }
+  return NULL;
+}
+
+static const char *prepare(af_emu *e, const af_job *j) {
+  const af_case *c = &j->c;
+  const char *why = unsupported(c);
+  if (why) return why;
+  for (int k = 0; k < c->nfuncs; k++)
+    if (af_classify(c, &c->funcs[k].sig, &e->ci[k], NULL) != AF_OK)
+      return "emu: a signature does not classify";
+  const void *host_fns[AF_MAX_FUNCS] = {0};
+  for (int k = 0; k < c->nfuncs; k++)
+    if (c->funcs[k].host) host_fns[k] = e->trap + k * EMU_TRAP_STRIDE;
+  af_error err = {{0}};
+  if (af_leg_compile(j, host_fns, &e->jit, &err) != AF_OK) {
+    e->jit = NULL;
+    return "jit: the case does not compile";
+  }
+  return load_code(e);
+}
+
+static void finish(af_emu *e) {
+  code_unmap(e);
+  af_jit_free(e->jit);
+  e->jit = NULL;
+  e->j = NULL;
+  e->c = NULL;
+}
+
+af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
+                     af_findings *fs, const char **skip) {
+  *skip = NULL;
+  e->j = j;
+  e->c = &j->c;
+  e->leg = leg;
+  e->fs = fs;
+  e->ncalls = 0;
+  e->stopped = 0;
+  e->nseen = 0;
+  e->fault_addr = 0;
+  e->checked_ret = 0;
+  af_rng_seed(&e->rng, e->cfg.garbage, j->index);
+  /* Unicorn 2.0.1 never reuses its translation buffer short of a full flush, which zeroes all
+   * of it (1 GiB): a fresh engine every cfg.recycle runs keeps the process small instead */
+  if (e->engine_runs >= e->cfg.recycle) {
+    engine_close(e);
+    const char *bad = engine_open(e);
+    if (bad) {
+      *skip = "emu: cannot reopen the engine";
+      e->stats.skips++;
+      return AF_ERR_UNSUPPORTED;
+    }
+  }
+  e->engine_runs++;
+  const char *why = prepare(e, j);
+  if (why) {
+    *skip = why;
+    e->stats.skips++;
+    finish(e);
+    return AF_ERR_UNSUPPORTED;
+  }
+  const af_case *c = e->c;
+  for (int k = 0; k < c->nobjects; k++)
+    memcpy(e->objects[k], c->objects[k].init, AF_REGION_SIZE);
+  af_jit_set_objects(e->jit, e->objects, c->nobjects);
+  uc_context_restore(e->uc, e->ctx0);
+  emu_regs in;
+  uint8_t *sret;
+  e->nframes = 1;
+  why = marshal(e, &in, &sret);
+  if (why) {
+    *skip = why;
+    e->stats.skips++;
+    finish(e);
+    return AF_ERR_UNSUPPORTED;
+  }
+  regs_write(e, &in);
+  in.gpr[AF_RSP] = e->rsp0;
+  /* nothing below the entry's RSP was written by this run yet, but its return address */
+  memset(e->shadow, 0, EMU_STACK);
+  emu_mark(e, e->rsp0 - 8, 8, 1);
+  uint64_t entry = (uint64_t)(uintptr_t)af_jit_fn(e->jit, c->entry);
+  uint64_t sentinel = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
+  if (sink && sink->begin) sink->begin(sink->u, j, leg);
+  uc_err ue =
+      uc_emu_start(e->uc, entry, sentinel, e->cfg.timeout_us == AF_EMU_OFF ? 0 : e->cfg.timeout_us,
+                   e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
+  e->stats.runs++;
+  uint64_t rip = 0;
+  uc_reg_read(e->uc, UC_X86_REG_RIP, &rip);
+  size_t timed_out = 0;
+  uc_query(e->uc, UC_QUERY_TIMEOUT, &timed_out);
+  char w[48];
+  if (e->stopped) {
+    /* a hook stopped the run and said why */
+  } else if (ue != UC_ERR_OK) {
+    char fa[48];
+    int addr = e->fault_addr && e->fault_addr != rip;
+    emu_add(e, "crash", emu_fn_name(e, rip, w, sizeof w), "%s at RIP %s%s%s", uc_strerror(ue), w,
+            addr ? ", address " : "", addr ? emu_fn_name(e, e->fault_addr, fa, sizeof fa) : "");
+  } else if (timed_out || rip != sentinel) {
+    e->stats.insns_budget_hit++;
+    emu_add(e, "timeout", emu_fn_name(e, rip, w, sizeof w),
+            timed_out ? "no return within %llu us (RIP %s)"
+                      : "no return within %llu instructions (RIP %s)",
+            (unsigned long long)(timed_out ? e->cfg.timeout_us : e->cfg.max_insns), w);
+  } else {
+    af_probe_outcome out;
+    check_return(e, &in, sret, &out);
+    out.nhost_calls = e->ncalls;
+    af_probe_opts o = {c, &j->want, (const void *)(uintptr_t)entry, NULL, e->objects, 0, leg};
+    af_probe_check_outcome(&o, &out, fs);
+  }
+  finish(e);
+  return AF_OK;
+}
+
+#else /* no Unicorn or no Capstone */
+
+struct af_emu {
+  int unused;
+};
+
+af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
+  (void)cfg;
+  *out = NULL;
+  if (err) snprintf(err->msg, sizeof err->msg, "built without Unicorn and Capstone");
+  return AF_ERR_UNSUPPORTED;
+}
+
+void af_emu_free(af_emu *e) { (void)e; }
+
+af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
+                     af_findings *fs, const char **skip) {
+  (void)e, (void)j, (void)sink, (void)leg, (void)fs;
+  *skip = "built without Unicorn and Capstone";
+  return AF_ERR_UNSUPPORTED;
+}
+
+void af_emu_stats_get(const af_emu *e, af_emu_stats *out) {
+  (void)e;
+  memset(out, 0, sizeof *out);
+}
+
+#endif

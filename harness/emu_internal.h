@@ -1,0 +1,138 @@
+/* emu_internal.h - private to the emulation leg (emu*.c): the engine, its memory and its hooks. */
+#ifndef ABIFUZZ_HARNESS_EMU_INTERNAL_H
+#define ABIFUZZ_HARNESS_EMU_INTERNAL_H
+
+#if defined(AF_HAVE_UNICORN) && defined(AF_HAVE_CAPSTONE)
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#include "emu.h"
+#include "jit.h"
+
+#define EMU_PAGE         4096u
+#define EMU_STACK        (128u * 1024u) /* the stack the code runs on */
+#define EMU_SCRATCH      (16u * 1024u)  /* its top: the entry's by-reference copies, sret buffer */
+#define EMU_CALLER       256u /* the caller's frame between the argument area and scratch */
+#define EMU_MXCSR        0x1f80u
+#define EMU_FCW          0x037fu
+#define EMU_SENTINEL_OFF 0x800u /* the entry's return address: trap page + this */
+#define EMU_TRAP_STRIDE  16u    /* host function k traps at trap page + 16 k */
+#define EMU_MAX_SITES    512    /* call sites hooked per case */
+#define EMU_MAX_FRAMES   64     /* active JIT functions */
+#define EMU_MAX_ALLOWED  34     /* regions a frame may write outside itself */
+#define EMU_MAX_CODE     32     /* code mappings per case */
+
+/* The register image marshalling and the checks work on. */
+typedef struct {
+  uint64_t gpr[16]; /* indexed by af_reg AF_RAX..AF_R15 */
+  uint8_t xmm[16][16];
+  uint64_t rflags;
+  uint32_t mxcsr;
+} emu_regs;
+
+/* call sites (IMM, REG, MEM: the operand), `ret`, x87 loads/stores of f32/f64 (FLD, FST) */
+typedef enum { SITE_IMM, SITE_REG, SITE_MEM, SITE_RET, SITE_FLD, SITE_FST } site_kind;
+
+struct af_emu;
+
+/* An instruction found by Capstone that has a hook of its own; its hook's user data. */
+typedef struct {
+  struct af_emu *e;
+  uint64_t addr;
+  uint32_t size;
+  site_kind kind;
+  uint64_t imm; /* SITE_IMM: the target */
+  int reg;      /* SITE_REG: UC register; SITE_MEM: base (0 none, -1 RIP) */
+  int index, scale;
+  int64_t disp;
+  int opsize; /* FLD, FST: 4 or 8 */
+  uc_hook h;
+} emu_site;
+
+typedef struct {
+  uint64_t lo, hi;
+} emu_range;
+
+typedef struct {
+  uint64_t lo, hi;
+  int owned; /* a by-reference copy: the callee's, scribbled when it returns */
+} emu_allowed;
+
+/* An active JIT function: its entry RSP (where its return address lies), its incoming
+ * argument area and what its caller let it write outside its own frame. */
+typedef struct {
+  int fn;         /* function index */
+  uint64_t entry; /* RSP at its first instruction (the return address) */
+  uint32_t args;  /* bytes of its incoming argument area (home space included) */
+  int nallowed;
+  emu_allowed allowed[EMU_MAX_ALLOWED]; /* sret buffer, by-reference copies, LOCALs */
+  emu_regs at_call; /* a JIT callee's registers at the call, checked at its return */
+  uint64_t sret;    /* the sret buffer its caller passed (0: none) */
+} emu_frame;
+
+/* One-per-case dedupe of memory findings (instruction address + check). */
+#define EMU_MAX_SEEN 32
+
+struct af_emu {
+  af_emu_cfg cfg;
+  uc_engine *uc;
+  csh cs;
+  uc_context *ctx0;
+  uc_hook h_trap, h_write, h_read, h_bad;
+  uint8_t *stack, *objmem, *trap; /* mmap'd, page-aligned */
+  uint8_t *objects[AF_MAX_OBJECTS];
+  uint8_t *shadow; /* [EMU_STACK]: 1 = written in this run */
+  af_emu_stats stats;
+  uint64_t engine_runs; /* runs since the engine was opened */
+  /* ---- the case in flight ---- */
+  const af_job *j;
+  const af_case *c;
+  af_jit *jit;
+  const char *leg;
+  af_findings *fs;
+  af_callinfo ci[AF_MAX_FUNCS];
+  af_rng rng;
+  int ncode;
+  emu_range code[EMU_MAX_CODE]; /* mapped code pages */
+  int nsites;
+  emu_site sites[EMU_MAX_SITES];
+  int nframes;
+  emu_frame frames[EMU_MAX_FRAMES];
+  uint64_t rsp0;        /* RSP at the entry's call */
+  uint64_t scratch_lo;  /* [scratch_lo, stack end): the entry caller's scratch */
+  uint64_t checked_ret; /* return address of the last call a call-site hook checked */
+  int ncalls;           /* host calls so far */
+  int stopped;          /* a hook stopped the run (a finding says why) */
+  uint64_t fault_addr;  /* the invalid access the hook saw */
+  int fault_type;
+  int nseen;
+  uint64_t seen[EMU_MAX_SEEN];
+};
+
+/* emu_hooks.c */
+void emu_hooks_code_trap(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_ret(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
+void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
+bool emu_hooks_bad(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
+
+/* emu.c: shared helpers */
+int emu_uc_gpr(af_reg r); /* UC register of a GPR or XMM af_reg */
+void emu_regs_read(struct af_emu *e, emu_regs *r);
+uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg); /* a GPR's 8 or an XMM's 16 bytes */
+void emu_add(struct af_emu *e, const char *check, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+uint64_t emu_garbage(struct af_emu *e);
+void emu_garbage_fill(struct af_emu *e, uint8_t *d, size_t n);
+uint32_t emu_type_size(const af_case *c, int t); /* ptr: 8 */
+int emu_in_stack(const struct af_emu *e, uint64_t a, uint64_t n);
+int emu_in_objects(const struct af_emu *e, uint64_t a, uint64_t n);
+void emu_mark(struct af_emu *e, uint64_t a, uint64_t n, uint8_t v); /* shadow, clipped */
+int emu_seen(struct af_emu *e, uint64_t key); /* 1 if key was seen this case, else records */
+const char *emu_fn_name(const struct af_emu *e, uint64_t addr, char *buf, size_t n);
+
+#endif
+#endif

@@ -1,0 +1,428 @@
+/* probe.c - the call probe's C side: marshals a case's entry call, runs it, checks the callee. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe_internal.h"
+
+af_probe *af_probe_cur;
+
+/* af_callout_0 .. af_callout_15 (probe.S) */
+#define CO_DECL(k) extern void af_callout_##k(void);
+CO_DECL(0)
+CO_DECL(1)
+CO_DECL(2)
+CO_DECL(3)
+CO_DECL(4)
+CO_DECL(5)
+CO_DECL(6)
+CO_DECL(7)
+CO_DECL(8)
+CO_DECL(9)
+CO_DECL(10)
+CO_DECL(11)
+CO_DECL(12)
+CO_DECL(13)
+CO_DECL(14)
+CO_DECL(15)
+const void *const af_callouts[AF_MAX_FUNCS] = {
+    (const void *)af_callout_0,  (const void *)af_callout_1,  (const void *)af_callout_2,
+    (const void *)af_callout_3,  (const void *)af_callout_4,  (const void *)af_callout_5,
+    (const void *)af_callout_6,  (const void *)af_callout_7,  (const void *)af_callout_8,
+    (const void *)af_callout_9,  (const void *)af_callout_10, (const void *)af_callout_11,
+    (const void *)af_callout_12, (const void *)af_callout_13, (const void *)af_callout_14,
+    (const void *)af_callout_15};
+
+/* Canaries: recognisable in a dump, different per register. */
+#define CANARY_GPR 0xca5a11ee00c0de00ull
+#define CANARY_XMM 0xc5c5c5c500000000ull
+
+/* ---- shared helpers --------------------------------------------------------------------- */
+uint64_t probe_garbage(af_probe *p) { return af_rng_next(&p->rng); }
+
+void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n) {
+  while (n) {
+    uint64_t g = probe_garbage(p);
+    size_t k = n < 8 ? n : 8;
+    memcpy(d, &g, k);
+    d += k;
+    n -= k;
+  }
+}
+
+void probe_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base) {
+  const af_type *t = &c->types[type];
+  if (type < AF_T_NSCALAR) {
+    uint32_t n = type == AF_T_F80 ? 10 : type == AF_T_PTR ? 8 : t->size;
+    memset(mask + base, 1, n);
+    return;
+  }
+  if (t->kind == AF_T_ARRAY) {
+    uint32_t es = c->types[t->elem].size;
+    for (uint32_t i = 0; i < t->count; i++)
+      probe_defined_mask(c, t->elem, mask, base + i * es);
+    return;
+  }
+  for (int i = 0; i < t->nfields; i++) {
+    const af_field *f = &t->fields[i];
+    if (f->bits == 0) continue;
+    if (f->bits > 0) {
+      uint32_t b0 = f->bit_offset / 8, b1 = (f->bit_offset + (uint32_t)f->bits + 7) / 8;
+      memset(mask + base + b0, 1, b1 - b0);
+      continue;
+    }
+    probe_defined_mask(c, f->type, mask, base + f->offset);
+  }
+}
+
+int probe_is_narrow(int type) { return type >= AF_T_BOOL && type <= AF_T_U16; }
+
+uint32_t probe_type_size(const af_case *c, int t) { return t == AF_T_PTR ? 8 : c->types[t].size; }
+
+uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg) {
+  if (reg >= AF_RAX && reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
+  return r->xmm[(unsigned)(reg - AF_XMM0) & 15]; /* callers pass XMM0-15 here */
+}
+
+void probe_add(af_probe *p, const char *check, const char *what, const char *fmt, ...) {
+  af_findings *fs = p->fs;
+  if (fs->n >= AF_FINDINGS_MAX) {
+    fs->dropped++;
+    return;
+  }
+  char detail[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof detail, fmt, ap);
+  va_end(ap);
+  af_findings_add(fs, p->o->leg, check, what, "%s", detail);
+}
+
+static void hex16(char *out, size_t n, const uint8_t *x) {
+  uint64_t lo, hi;
+  memcpy(&lo, x, 8);
+  memcpy(&hi, x + 8, 8);
+  snprintf(out, n, "%016llx:%016llx", (unsigned long long)hi, (unsigned long long)lo);
+}
+
+/* ---- the probe object ------------------------------------------------------------------- */
+af_status af_probe_new(af_probe **out) {
+  *out = NULL;
+  af_probe *p = calloc(1, sizeof *p);
+  if (!p) return AF_ERR_NOMEM;
+  p->mem = malloc(PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
+  if (!p->mem) {
+    free(p);
+    return AF_ERR_NOMEM;
+  }
+  uintptr_t a = ((uintptr_t)p->mem + 63) & ~(uintptr_t)63;
+  p->lo = (uint8_t *)a;
+  p->hi = p->lo + PROBE_STACK;
+  p->f = (af_probe_frame *)(((uintptr_t)p->hi + 63) & ~(uintptr_t)63);
+  *out = p;
+  return AF_OK;
+}
+
+void af_probe_free(af_probe *p) {
+  if (!p) return;
+  free(p->mem);
+  free(p);
+}
+
+const char *af_probe_unsupported(const af_case *c) {
+  for (int k = 0; k < c->nfuncs; k++) {
+    const af_sig *s = &c->funcs[k].sig;
+    if (s->ret != AF_T_VOID && af_type_has(c, s->ret, AF_T_M256))
+      return "probe: __m256 (YMM) values not supported";
+    for (int i = 0; i < s->nparams; i++)
+      if (af_type_has(c, s->params[i], AF_T_M256))
+        return "probe: __m256 (YMM) values not supported";
+  }
+  return NULL;
+}
+
+/* ---- marshalling the entry's call ------------------------------------------------------- */
+typedef struct {
+  uint8_t *scratch; /* next free byte of the scratch area */
+  uint8_t *sret;    /* the sret buffer, NULL without */
+} marshal_state;
+
+static uint8_t *scratch_alloc(af_probe *p, marshal_state *m, uint32_t size, uint32_t align) {
+  if (align < 16) align = 16;
+  uintptr_t a = ((uintptr_t)m->scratch + align - 1) & ~(uintptr_t)(align - 1);
+  if (a + size > (uintptr_t)p->hi) return NULL;
+  m->scratch = (uint8_t *)a + size;
+  return (uint8_t *)a;
+}
+
+/* The argument's bytes as a caller holds them: the value, its padding garbage (a caller's
+ * copy of an aggregate carries whatever its padding held); a ptr: its object's address. */
+static void arg_bytes(af_probe *p, const af_case *c, const af_value *v, uint8_t *const *objects,
+                      uint8_t *buf) {
+  if (v->type == AF_T_PTR) {
+    uint64_t a = v->obj >= 0 && v->obj < c->nobjects ? (uint64_t)(uintptr_t)objects[v->obj]
+                                                     : (uint64_t)(uintptr_t)p->lo;
+    memcpy(buf, &a, 8);
+    return;
+  }
+  memcpy(buf, v->bytes, v->size);
+  if (v->type >= AF_T_NSCALAR || v->type == AF_T_F80) {
+    uint8_t mask[AF_MAX_TYPE_SIZE];
+    memset(mask, 0, v->size);
+    probe_defined_mask(c, v->type, mask, 0);
+    for (uint32_t i = 0; i < v->size; i++)
+      if (!mask[i]) buf[i] = (uint8_t)probe_garbage(p);
+  }
+}
+
+/* SysV (AF_EXT_TO_32): a narrow integer sign- or zero-extended to 32 bits in place. */
+static void extend32(uint8_t *d, int type) {
+  int32_t x;
+  switch (type) {
+  case AF_T_BOOL: x = d[0] & 1; break;
+  case AF_T_I8: x = (int8_t)d[0]; break;
+  case AF_T_U8: x = d[0]; break;
+  case AF_T_I16: x = (int16_t)(d[0] | d[1] << 8); break;
+  default: x = (uint16_t)(d[0] | d[1] << 8); break;
+  }
+  memcpy(d, &x, 4);
+}
+
+/* Places argument i per its location into the register image and the stack image at rsp. */
+static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
+                             const af_callinfo *ci, int i, uint8_t *rsp) {
+  const af_case *c = p->o->c;
+  const af_loc *l = &ci->args[i];
+  const af_value *v = &c->inputs[i];
+  int t = sig->params[i];
+  uint32_t size = probe_type_size(c, t);
+  int ext = af_abi_get(sig->cc)->narrow_ext == AF_EXT_TO_32 && probe_is_narrow(t);
+  uint8_t buf[AF_MAX_TYPE_SIZE + 16];
+  arg_bytes(p, c, v, p->o->objects, buf);
+  af_probe_regs *r = &p->f->in;
+  switch (l->kind) {
+  case AF_LOC_NONE: return NULL;
+  case AF_LOC_REG:
+    for (int k = 0; k < l->nparts; k++) {
+      const af_part *pt = &l->parts[k];
+      if (pt->size > 16) return "probe: a value wider than 16 bytes in a register";
+      memcpy(probe_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
+      if (ext && pt->reg <= AF_R15) extend32(probe_reg_bytes(r, pt->reg), t);
+    }
+    if (l->dup != AF_REG_NONE) /* Win64 variadic float: the slot's GPR holds it too */
+      memcpy(probe_reg_bytes(r, l->dup), buf, size < 8 ? size : 8);
+    return NULL;
+  case AF_LOC_STACK:
+    memcpy(rsp + l->stack_offset, buf, size);
+    if (ext) extend32(rsp + l->stack_offset, t);
+    return NULL;
+  case AF_LOC_REF: {
+    uint32_t al = t == AF_T_PTR ? 8 : c->types[t].alignment;
+    uint8_t *copy = scratch_alloc(p, m, size, al);
+    if (!copy) return "probe: scratch area full";
+    memcpy(copy, buf, size);
+    uint64_t a = (uint64_t)(uintptr_t)copy;
+    if (l->nparts == 1)
+      memcpy(probe_reg_bytes(r, l->parts[0].reg), &a, 8);
+    else
+      memcpy(rsp + l->stack_offset, &a, 8);
+    return NULL;
+  }
+  default: return "probe: unexpected argument location";
+  }
+}
+
+/* Fills the frame for a call of the entry; returns NULL or why it cannot. */
+static const char *marshal(af_probe *p, marshal_state *m) {
+  const af_case *c = p->o->c;
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  const af_callinfo *ci = &p->ci[c->entry];
+  const af_abi *abi = af_abi_get(sig->cc);
+  af_probe_frame *f = p->f;
+  memset(f, 0, sizeof *f);
+  /* every register garbage, the callee-saved ones canaries (the callee's convention) */
+  for (int r = AF_RAX; r <= AF_R15; r++)
+    f->in.gpr[r] = (abi->callee_saved >> r) & 1 ? CANARY_GPR | (uint64_t)r : probe_garbage(p);
+  for (int x = 0; x < 16; x++) {
+    if ((abi->callee_saved >> (AF_XMM0 + x)) & 1) {
+      uint64_t lo = CANARY_XMM | (uint64_t)(0x100 + x), hi = CANARY_XMM | (uint64_t)(0x200 + x);
+      memcpy(f->in.xmm[x], &lo, 8);
+      memcpy(f->in.xmm[x] + 8, &hi, 8);
+    } else {
+      probe_garbage_fill(p, f->in.xmm[x], 16);
+    }
+  }
+  f->in.mxcsr = PROBE_MXCSR;
+  f->in.fcw = PROBE_FCW;
+  /* the stack: scratch on top, the argument area below it, RSP aligned for its slots */
+  uint32_t align = (uint32_t)abi->stack_align;
+  for (int i = 0; i < sig->nparams; i++)
+    if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > align)
+      align = ci->args[i].stack_align;
+  m->scratch = p->hi - PROBE_SCRATCH;
+  uintptr_t rsp = ((uintptr_t)m->scratch - ci->stack_bytes - 64) & ~(uintptr_t)(align - 1);
+  uint8_t *sp = (uint8_t *)rsp;
+  /* below RSP (red zone and beyond), the home space and every unused byte: garbage */
+  probe_garbage_fill(p, sp - PROBE_BELOW, PROBE_BELOW + ci->stack_bytes);
+  f->in.gpr[AF_RSP] = rsp;
+  m->sret = NULL;
+  if (ci->sret) {
+    uint32_t size = c->types[sig->ret].size, al = c->types[sig->ret].alignment;
+    m->sret = scratch_alloc(p, m, size ? size : 1, al);
+    if (!m->sret) return "probe: scratch area full";
+    probe_garbage_fill(p, m->sret, size);
+    uint64_t a = (uint64_t)(uintptr_t)m->sret;
+    f->in.gpr[abi->sret_in] = a;
+  }
+  for (int i = 0; i < sig->nparams; i++) {
+    const char *why = place_arg(p, m, sig, ci, i, sp);
+    if (why) return why;
+  }
+  /* psABI 3.5.7: AL = upper bound of the vector registers a variadic call uses */
+  if (abi->vararg_al && sig->variadic)
+    f->in.gpr[AF_RAX] = (f->in.gpr[AF_RAX] & ~0xffull) | (uint64_t)ci->sse_used;
+  f->target = p->o->entry;
+  f->x87_ret = ci->ret.kind == AF_LOC_X87;
+  return NULL;
+}
+
+/* ---- after the return: the callee's obligations, and the return value ----------------- */
+static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *out) {
+  const af_case *c = p->o->c;
+  const af_sig *sig = &c->funcs[c->entry].sig;
+  const af_callinfo *ci = &p->ci[c->entry];
+  const af_abi *abi = af_abi_get(sig->cc);
+  af_probe_frame *f = p->f;
+  for (int r = AF_RAX; r <= AF_R15; r++) {
+    if (r == AF_RSP || !((abi->callee_saved >> r) & 1) || f->out.gpr[r] == f->in.gpr[r]) continue;
+    probe_add(p, "callee-saved", af_reg_name((af_reg)r), "canary 0x%016llx, got 0x%016llx",
+              (unsigned long long)f->in.gpr[r], (unsigned long long)f->out.gpr[r]);
+  }
+  for (int x = 0; x < 16; x++) {
+    if (!((abi->callee_saved >> (AF_XMM0 + x)) & 1)) continue;
+    if (!memcmp(f->in.xmm[x], f->out.xmm[x], 16)) continue;
+    char a[40], b[40];
+    hex16(a, sizeof a, f->in.xmm[x]);
+    hex16(b, sizeof b, f->out.xmm[x]);
+    probe_add(p, "callee-saved", af_reg_name((af_reg)(AF_XMM0 + x)), "canary %s, got %s", a, b);
+  }
+  if (f->out.gpr[AF_RSP] != f->in.gpr[AF_RSP])
+    probe_add(p, "rsp", "rsp", "expected 0x%llx after the return, got 0x%llx (%+lld)",
+              (unsigned long long)f->in.gpr[AF_RSP], (unsigned long long)f->out.gpr[AF_RSP],
+              (long long)(f->out.gpr[AF_RSP] - f->in.gpr[AF_RSP]));
+  if (f->out.rflags & 0x400)
+    probe_add(p, "df", "rflags", "DF set after the return (psABI 3.2.1: clear on exit)");
+  if ((f->out.mxcsr ^ f->in.mxcsr) & 0xffc0u) /* control bits; status bits are volatile */
+    probe_add(p, "mxcsr", "mxcsr", "control bits 0x%04x at the call, 0x%04x after",
+              f->in.mxcsr & 0xffc0u, f->out.mxcsr & 0xffc0u);
+  if ((f->out.fcw ^ f->in.fcw) & 0x1f3fu)
+    probe_add(p, "x87cw", "fcw", "0x%04x at the call, 0x%04x after", f->in.fcw, f->out.fcw);
+  uint16_t tw = (uint16_t)(f->fenv[8] | f->fenv[9] << 8);
+  int used = 0;
+  for (int i = 0; i < 8; i++)
+    used += ((tw >> (2 * i)) & 3) != 3;
+  int want_used = ci->ret.kind == AF_LOC_X87;
+  if (used != want_used)
+    probe_add(p, "x87-stack", "st", "%d x87 register(s) in use after the return, expected %d", used,
+              want_used);
+  /* the return value, decoded per af_callinfo.ret */
+  memset(out->ret, 0, sizeof out->ret);
+  const af_loc *l = &ci->ret;
+  switch (l->kind) {
+  case AF_LOC_REG:
+    for (int k = 0; k < l->nparts; k++)
+      memcpy(out->ret + l->parts[k].offset, probe_reg_bytes(&f->out, l->parts[k].reg),
+             l->parts[k].size);
+    break;
+  case AF_LOC_SRET:
+    memcpy(out->ret, m->sret, c->types[sig->ret].size);
+    if (f->out.gpr[abi->sret_out] != (uint64_t)(uintptr_t)m->sret)
+      probe_add(
+          p, "sret-rax", af_reg_name(abi->sret_out), "expected the sret buffer 0x%llx, got 0x%llx",
+          (unsigned long long)(uintptr_t)m->sret, (unsigned long long)f->out.gpr[abi->sret_out]);
+    break;
+  case AF_LOC_X87: memcpy(out->ret, f->st0, 10); break;
+  default: break;
+  }
+}
+
+/* gen.h's checksum over what the run left. */
+static uint64_t outcome_checksum(const af_probe_opts *o, const uint8_t *ret) {
+  const af_case *c = o->c;
+  int rt = c->funcs[c->entry].sig.ret;
+  uint64_t h = 0;
+  if (rt != AF_T_VOID) {
+    uint64_t id = 0;
+    if (rt == AF_T_PTR) {
+      uint64_t a;
+      memcpy(&a, ret, 8);
+      id = 0xffffffff00000000ull;
+      for (int k = 0; k < c->nobjects; k++)
+        if (a == (uint64_t)(uintptr_t)o->objects[k]) id = (uint64_t)(k + 1) << 32;
+    }
+    h = af_fold_bytes(c, h, rt, ret, id);
+  }
+  for (int k = 0; k < c->nobjects; k++)
+    for (int b = 0; b < AF_REGION_SIZE; b += 8) {
+      uint64_t x;
+      memcpy(&x, o->objects[k] + b, 8);
+      h = af_fold_u64(h, x);
+    }
+  return h;
+}
+
+af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_probe_outcome *out,
+                       af_error *err) {
+  const af_case *c = o->c;
+  const char *why = af_probe_unsupported(c);
+  if (why) {
+    if (err) snprintf(err->msg, sizeof err->msg, "%s", why);
+    return AF_ERR_UNSUPPORTED;
+  }
+  for (int k = 0; k < c->nfuncs; k++) {
+    af_status s = af_classify(c, &c->funcs[k].sig, &p->ci[k], err);
+    if (s != AF_OK) return s;
+  }
+  p->o = o;
+  p->fs = fs;
+  p->ncalls = 0;
+  af_rng_seed(&p->rng, o->garbage, 0x9a7ba6e);
+  marshal_state m;
+  why = marshal(p, &m);
+  if (why) {
+    if (err) snprintf(err->msg, sizeof err->msg, "%s", why);
+    return AF_ERR_UNSUPPORTED;
+  }
+  af_probe_cur = p;
+  af_probe_call(p->f);
+  af_probe_cur = NULL;
+  check_return(p, &m, out);
+  out->nhost_calls = p->ncalls;
+  out->checksum = outcome_checksum(o, out->ret);
+  return AF_OK;
+}
+
+void af_probe_check_outcome(const af_probe_opts *o, const af_probe_outcome *out, af_findings *fs) {
+  const af_case *c = o->c;
+  const af_interp_result *w = o->want;
+  char where[128], detail[300];
+  if (af_value_diff(c, &w->ret, out->ret, o->objects, where, sizeof where, detail, sizeof detail))
+    af_findings_add(fs, o->leg, "result", where, "%s", detail);
+  for (int k = 0; k < c->nobjects; k++) {
+    int first = -1, ndiff = 0;
+    for (int b = 0; b < AF_REGION_SIZE; b++)
+      if (o->objects[k][b] != w->objects[k][b]) {
+        if (first < 0) first = b;
+        ndiff++;
+      }
+    if (first < 0) continue;
+    snprintf(where, sizeof where, "object %d byte %d", k, first);
+    af_findings_add(fs, o->leg, "objects", where, "expected %02x, got %02x (%d bytes differ)",
+                    w->objects[k][first], o->objects[k][first], ndiff);
+  }
+  if (out->nhost_calls != w->nhost_calls)
+    af_findings_add(fs, o->leg, "host-calls", "host calls", "%s: expected %d, made %d",
+                    out->nhost_calls < w->nhost_calls ? "fewer" : "more", w->nhost_calls,
+                    out->nhost_calls);
+}

@@ -1,0 +1,118 @@
+/* probe.h - the native probes: an assembly caller and callout stubs that check the convention. */
+#ifndef ABIFUZZ_HARNESS_PROBE_H
+#define ABIFUZZ_HARNESS_PROBE_H
+
+/* Two probes (harness/probe.S, doc/probes.md):
+ *
+ *  - af_probe_call: calls code under test as a correct caller of its convention would, from a
+ *    register image and a stack image built from af_classify (canaries in the callee-saved
+ *    registers, garbage everywhere the convention leaves undefined), on a probe stack of its
+ *    own, and records every register, the flags, MXCSR and the x87 state after the return.
+ *  - af_callout_K (K < AF_MAX_FUNCS): what code under test calls instead of host function K.
+ *    It records the registers at the call, checks them and the arguments against the
+ *    interpreter's trace of that call, calls the real implementation with the same registers
+ *    and stack, then returns with every volatile register garbage and the callee-saved ones as
+ *    they were at the call.
+ *
+ * af_probe_run ties both together for one run of a case's entry. The probes use one global
+ * state (the worker is single-threaded per process): the frame of the af_probe_call in flight,
+ * the callout's register image and the af_probe of the run in flight. Nothing here is
+ * reentrant or thread-safe; one af_probe_run at a time per process. */
+
+#include <stdint.h>
+
+#include "gen.h"
+#include "legs.h"
+
+/* ---- the register image the assembly reads and writes (offsets fixed: probe.S) ---------- */
+typedef struct {
+  uint64_t gpr[16];    /*   0: indexed by af_reg AF_RAX..AF_R15 */
+  uint8_t xmm[16][16]; /* 128: XMM0-15, 128 bits each */
+  uint64_t rflags;     /* 384 */
+  uint32_t mxcsr;      /* 392 */
+  uint16_t fcw;        /* 396: x87 control word */
+  uint16_t pad;
+} af_probe_regs; /* 400 bytes */
+
+/* One call by af_probe_call. `in.gpr[AF_RSP]` is RSP at the call instruction (the stack image
+ * must already lie there); `in.rflags` is ignored (DF is cleared). */
+typedef struct {
+  af_probe_regs in;    /*   0: registers at the call (MXCSR and x87 CW included) */
+  af_probe_regs out;   /* 400: after the return (out.gpr[AF_RSP]: RSP after it) */
+  const void *target;  /* 800 */
+  uint64_t x87_ret;    /* 808: 1: the target returns in ST0, popped into st0 */
+  uint8_t fenv[32];    /* 816: fnstenv after the return (28 bytes: CW, SW, TW at 0, 4, 8) */
+  uint8_t st0[16];     /* 848: fstpt of ST0 (x87_ret) */
+  uint64_t host_rsp;   /* 864: the probe's own */
+  uint32_t host_mxcsr; /* 872 */
+  uint16_t host_fcw;   /* 876 */
+  uint16_t pad;
+} af_probe_frame;
+
+/* Calls f->target from the register image (SysV-callable from C). Saves and restores the
+ * host's callee-saved registers, MXCSR and x87 control word; leaves the x87 stack empty. */
+void af_probe_call(af_probe_frame *f);
+
+/* The callout entry points, af_callout_0 .. af_callout_15 (harness/probe.S): a table. */
+extern const void *const af_callouts[AF_MAX_FUNCS];
+
+/* ---- one run of a case's entry through both probes ------------------------------------ */
+typedef struct af_probe af_probe;
+
+/* A probe: its 256 KiB stack and scratch memory, allocated once. */
+af_status af_probe_new(af_probe **out);
+void af_probe_free(af_probe *p);
+
+/* Why this probe cannot run case c (a short constant sentence), NULL if it can. */
+const char *af_probe_unsupported(const af_case *c);
+
+typedef struct {
+  const af_case *c;
+  const af_interp_result *want; /* the host-call trace the callouts compare with */
+  const void *entry;            /* code of c->entry to call */
+  const void *const *real;      /* [c->nfuncs]: real implementation of each host function */
+  uint8_t *const *objects;      /* [c->nobjects]: the object regions (64-aligned) */
+  uint64_t garbage;             /* seed of the garbage pattern in every undefined bit */
+  const char *leg;              /* the leg name findings carry */
+} af_probe_opts;
+
+typedef struct {
+  uint8_t ret[AF_MAX_TYPE_SIZE + 16]; /* the entry's return value as decoded (model bytes) */
+  int nhost_calls;                    /* host calls the code under test made */
+  uint64_t checksum;                  /* gen.h's checksum of ret and the objects' bytes */
+} af_probe_outcome;
+
+/* Classifies every signature of c, marshals the entry's inputs (c->inputs; a ptr: the
+ * address of its object), calls o->entry through af_probe_call and checks what the
+ * convention requires of the callee ("callee-saved", "rsp", "df", "mxcsr", "x87cw",
+ * "x87-stack", "sret-rax"); every host call goes through a callout, whose checks
+ * ("stack-align", "df", "mxcsr", "x87cw", "vararg-al", "vararg-dup", "arg", "arg-ext",
+ * "sret-ptr", "host-calls" for a call to another function than the trace's) are added to fs
+ * too. Every caller frame lies in the probe's own stack (sret and by-reference pointers must
+ * point there). The
+ * objects must hold their initial contents; the caller compares ret and objects with the
+ * interpreter (af_probe_check_outcome). AF_ERR_UNSUPPORTED: af_probe_unsupported. */
+af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_probe_outcome *out,
+                       af_error *err);
+
+/* The outcome's checks against the interpreter: "result" (return value), "objects" (final
+ * bytes, "object K byte B"), "host-calls" (how many). */
+void af_probe_check_outcome(const af_probe_opts *o, const af_probe_outcome *out, af_findings *fs);
+
+/* ---- mode "interpose": entered as the target of someone else's call ------------------- */
+/* af_probe_enter stands where the code under test would be called (a compiled caller stub,
+ * libffi): it pops the return address, calls `target` with the same registers and RSP but
+ * canaries in the callee-saved registers of convention cc, checks them ("callee-saved"), RSP,
+ * DF, MXCSR and the x87 CW after the return (findings into fs, named `leg`), restores the
+ * callee-saved registers as the caller had them and returns to the caller with the target's
+ * results. Arm it before each call; disarm returns how often it was entered since (global
+ * state, like the other probes: its state is separate from theirs, so it may run under
+ * af_probe_run, and then the target's host calls may be callouts; it never nests in itself). */
+void af_probe_enter(void);
+void af_probe_interpose_arm(af_cc cc, const void *target, af_findings *fs, const char *leg);
+int af_probe_interpose_disarm(void);
+
+/* The legs built on the probes (leg_native.c; registered in legs.c). */
+extern const af_leg af_leg_native, af_leg_garbage;
+
+#endif

@@ -1,0 +1,271 @@
+/* worker.c - a worker process: runs cases through the enabled legs, reports every step. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+/* The JIT's process-global "is this address JIT code?" query (jit.h, added by another part);
+ * weak so that the worker links before it exists: then the crash record says 0. */
+int af_jit_addr_is_code(const void *addr) __attribute__((weak));
+
+/* The report pipe, for the signal handler. A signal handler can reach no other state, so this
+ * one process-global is unavoidable; it is set once, before any leg runs. */
+static volatile int crash_fd = -1;
+static volatile pid_t crash_pid; /* a forked child of a leg must not report as the worker */
+
+static int write_all(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t w = write(fd, c, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    c += w, n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int read_all(int fd, void *p, size_t n) {
+  char *c = p;
+  while (n) {
+    ssize_t r = read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    c += r, n -= (size_t)r;
+  }
+  return 0;
+}
+
+typedef struct {
+  const camp_cfg *cfg;
+  int cmd_fd, rep_fd;
+  pthread_mutex_t lock; /* a batched leg may report from its own thread: one record at a time */
+  void *state[CAMP_MAX_LEGS];
+  int on[CAMP_MAX_LEGS];
+} worker;
+
+/* Sends one record; the supervisor gone means there is nobody to work for. */
+static void send_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb) {
+  camp_msg_hdr h = {type, (uint32_t)(na + nb)};
+  pthread_mutex_lock(&w->lock);
+  if (write_all(w->rep_fd, &h, sizeof h) || (na && write_all(w->rep_fd, a, na)) ||
+      (nb && write_all(w->rep_fd, b, nb)))
+    _exit(4);
+  pthread_mutex_unlock(&w->lock);
+}
+
+static void send_internal(worker *w, int has_index, uint64_t index, const char *msg) {
+  msg_internal m = {index, has_index, {0}};
+  snprintf(m.msg, sizeof m.msg, "%s", msg);
+  send_msg(w, MSG_INTERNAL, &m, sizeof m, NULL, 0);
+}
+
+/* ---- the crash handler --------------------------------------------------------------- */
+/* Async-signal-safe: fills a record from siginfo and the ucontext, write(2)s it, then lets the
+ * default action (SA_RESETHAND) kill the process when the signal is raised again. */
+static void on_crash(int sig, siginfo_t *si, void *ctx) {
+  ucontext_t *uc = ctx;
+  camp_msg_hdr h = {MSG_CRASH, sizeof(msg_crash)};
+  msg_crash m;
+  memset(&m, 0, sizeof m);
+  m.sig = sig;
+  m.code = si->si_code;
+  /* si_addr means something only for a fault the kernel raised (si_code > 0), not for kill */
+  m.addr = si->si_code > 0 ? (uint64_t)(uintptr_t)si->si_addr : 0;
+  for (int i = 0; i < 23 && i < NGREG; i++)
+    m.gregs[i] = (uint64_t)uc->uc_mcontext.gregs[i];
+  m.rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+  if (af_jit_addr_is_code) {
+    m.rip_in_jit = af_jit_addr_is_code((const void *)(uintptr_t)m.rip);
+    m.addr_in_jit = m.addr ? af_jit_addr_is_code((const void *)(uintptr_t)m.addr) : 0;
+  }
+  char buf[sizeof h + sizeof m];
+  memcpy(buf, &h, sizeof h);
+  memcpy(buf + sizeof h, &m, sizeof m);
+  if (crash_fd >= 0 && getpid() == crash_pid) {
+    ssize_t r = write(crash_fd, buf, sizeof buf);
+    (void)r;
+  }
+  raise(sig); /* default action now: the worker dies with this signal */
+}
+
+static void install_crash_handlers(void) {
+  /* SIGUSR1: the supervisor's timeout, to learn where the worker hangs before it dies */
+  static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS, SIGUSR1};
+  stack_t ss = {0};
+  ss.ss_size = 1 << 16;
+  ss.ss_sp = malloc(ss.ss_size);
+  if (ss.ss_sp) sigaltstack(&ss, NULL);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_crash;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigaction(sigs[i], &sa, NULL);
+  signal(SIGINT, SIG_IGN); /* the supervisor decides when to stop */
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- the sink the legs report to ------------------------------------------------------ */
+static void sink_begin(void *u, const af_job *j, const char *leg) {
+  msg_begin m = {j->index, {0}};
+  strncpy(m.leg, leg, sizeof m.leg - 1);
+  send_msg(u, MSG_BEGIN, &m, sizeof m, NULL, 0);
+}
+
+static void sink_end(void *u, const af_job *j, const char *leg, af_leg_verdict v,
+                     const char *reason, const af_finding *f, int nf) {
+  msg_end m;
+  memset(&m, 0, sizeof m);
+  m.index = j->index;
+  strncpy(m.leg, leg, sizeof m.leg - 1);
+  m.verdict = (int32_t)v;
+  m.cc = (int32_t)j->c.cc;
+  if (nf < 0) nf = 0;
+  if (nf > AF_FINDINGS_MAX) m.dropped = nf - AF_FINDINGS_MAX, nf = AF_FINDINGS_MAX;
+  m.nf = nf;
+  if (reason) strncpy(m.reason, reason, sizeof m.reason - 1);
+  send_msg(u, MSG_END, &m, sizeof m, f, (size_t)nf * sizeof *f);
+}
+
+/* ---- one case ---------------------------------------------------------------------------- */
+static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int first_leg) {
+  const camp_cfg *cfg = w->cfg;
+  msg_case_done done;
+  memset(&done, 0, sizeof done);
+  done.index = index;
+  int axes[CAMP_AXES_MAX + 1];
+  int naxes = af_weights_naxes(cfg->gen.weights);
+  af_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    send_internal(w, 1, index, "out of memory");
+    send_msg(w, MSG_CASE_DONE, &done, sizeof done, NULL, 0);
+    return;
+  }
+  j->refs = 1;
+  j->seed = cfg->seed;
+  j->index = index;
+  j->cfg = &cfg->legs_cfg;
+  af_error err = {{0}};
+  double t0 = camp_now();
+  int *ax = naxes <= CAMP_AXES_MAX ? axes : NULL;
+  af_status s = camp_gen(cfg, index, &j->c, ax, &err);
+  done.t_gen = camp_now() - t0;
+  if (s != AF_OK) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "the generator failed: %s", err.msg[0] ? err.msg : af_strerror(s));
+    send_internal(w, 1, index, msg);
+    af_case_free(&j->c);
+    free(j);
+    send_msg(w, MSG_CASE_DONE, &done, sizeof done, NULL, 0);
+    return;
+  }
+  done.cc = (int32_t)j->c.cc;
+  done.naxes = ax ? naxes : 0;
+  for (int a = 0; a < done.naxes; a++)
+    done.axes[a] = (int8_t)(axes[a] >= 0 && axes[a] < 64 ? axes[a] : -1);
+  t0 = camp_now();
+  s = af_interp(&j->c, 0, &j->want, &err);
+  done.t_interp = camp_now() - t0;
+  if (s != AF_OK) {
+    /* the reference itself fails on a generated case: a finding against gen/, not the legs */
+    af_finding f;
+    af_finding_set(&f, "interp", "interp", "", "the interpreter failed: %s",
+                   err.msg[0] ? err.msg : af_strerror(s));
+    sink_end(w, j, "interp", AF_LEG_FAIL, NULL, &f, 1);
+  } else {
+    for (int l = first_leg; l < cfg->nlegs; l++)
+      if (w->on[l]) cfg->legs[l]->submit(w->state[l], j, sink);
+    done.submitted = 1;
+    done.first_leg = first_leg;
+  }
+  af_job_unref(j);
+  send_msg(w, MSG_CASE_DONE, &done, sizeof done, NULL, 0);
+  for (int l = 0; l < cfg->nlegs; l++)
+    if (w->on[l] && cfg->legs[l]->poll) cfg->legs[l]->poll(w->state[l], sink, 0);
+}
+
+/* 1 if the supervisor has sent FINISH (checked between cases without blocking). */
+static int finish_pending(worker *w) {
+  struct pollfd p = {w->cmd_fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
+}
+
+void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
+  worker w;
+  memset(&w, 0, sizeof w);
+  w.cfg = cfg, w.cmd_fd = cmd_fd, w.rep_fd = rep_fd;
+  pthread_mutex_init(&w.lock, NULL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
+  if (getppid() == 1) _exit(4);
+  struct rlimit rl = {0, 0};
+  setrlimit(RLIMIT_CORE, &rl);
+#if !defined(__SANITIZE_ADDRESS__)             /* ASan reserves terabytes of shadow address space */
+  rl.rlim_cur = rl.rlim_max = (rlim_t)8 << 30; /* a runaway allocation fails, not the host */
+  setrlimit(RLIMIT_AS, &rl);
+#endif
+  /* a compiler a leg runs must not hold the pipes open after the worker dies */
+  fcntl(cmd_fd, F_SETFD, FD_CLOEXEC);
+  fcntl(rep_fd, F_SETFD, FD_CLOEXEC);
+  crash_pid = getpid();
+  crash_fd = rep_fd;
+  install_crash_handlers();
+
+  af_leg_sink sink = {&w, sink_begin, sink_end};
+  for (int l = 0; l < cfg->nlegs; l++) {
+    af_error err = {{0}};
+    af_status s = cfg->legs[l]->init(&cfg->legs_cfg, &w.state[l], &err);
+    if (s == AF_OK) {
+      w.on[l] = 1;
+      continue;
+    }
+    msg_leg_off m;
+    memset(&m, 0, sizeof m);
+    strncpy(m.leg, cfg->legs[l]->name, sizeof m.leg - 1);
+    snprintf(m.reason, sizeof m.reason, "%s", err.msg[0] ? err.msg : af_strerror(s));
+    if (s == AF_ERR_UNSUPPORTED) {
+      send_msg(&w, MSG_LEG_OFF, &m, sizeof m, NULL, 0);
+    } else {
+      char msg[300];
+      snprintf(msg, sizeof msg, "leg %s: init failed: %s", m.leg, m.reason);
+      send_internal(&w, 0, 0, msg);
+      send_msg(&w, MSG_LEG_OFF, &m, sizeof m, NULL, 0);
+    }
+  }
+
+  /* Test hook (tests/campaign_test.sh): abort outside any leg before this case, to prove an
+   * internal error is reported and survived. */
+  const char *die_at = getenv("ABIFUZZ_TEST_WORKER_ABORT");
+  uint64_t die_index = die_at ? strtoull(die_at, NULL, 10) : UINT64_MAX;
+  for (int stop = 0; !stop;) {
+    send_msg(&w, MSG_NEED, NULL, 0, NULL, 0);
+    camp_cmd c;
+    if (read_all(cmd_fd, &c, sizeof c) || c.type != CMD_WORK) break;
+    for (uint64_t i = 0; i < c.count; i++) {
+      if (finish_pending(&w)) {
+        stop = 1;
+        break;
+      }
+      if (c.start + i == die_index) abort();
+      run_case(&w, &sink, c.start + i, i == 0 ? (int)c.first_leg : 0);
+    }
+  }
+  for (int l = 0; l < cfg->nlegs; l++)
+    if (w.on[l] && cfg->legs[l]->poll) cfg->legs[l]->poll(w.state[l], &sink, 1);
+  for (int l = 0; l < cfg->nlegs; l++)
+    if (w.on[l] && cfg->legs[l]->fini) cfg->legs[l]->fini(w.state[l]);
+  send_msg(&w, MSG_BYE, NULL, 0, NULL, 0);
+  _exit(0);
+}

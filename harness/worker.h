@@ -1,0 +1,88 @@
+/* worker.h - the supervisor <-> worker protocol: fixed binary records over two pipes. */
+#ifndef ABIFUZZ_WORKER_H
+#define ABIFUZZ_WORKER_H
+
+#include <stdint.h>
+
+#include "campaign.h"
+#include "legs.h"
+
+/* Supervisor -> worker (the command pipe): one camp_cmd at a time. WORK hands out the case
+ * indices [start, start + count); FINISH (sent in answer to NEED, or at any time when the
+ * campaign ends) makes the worker poll(block=1) its batched legs, send what is left, BYE, and
+ * exit. The worker checks for FINISH between cases. */
+enum { CMD_WORK = 1, CMD_FINISH = 2 };
+typedef struct {
+  uint32_t type;
+  /* WORK: the first case runs only the legs cfg->legs[first_leg..] (a worker restarted after
+   * leg first_leg-1 crashed on it: the other legs still get their verdict on that case) */
+  uint32_t first_leg;
+  uint64_t start, count;
+} camp_cmd;
+
+/* Worker -> supervisor (the report pipe): a camp_msg_hdr, then `size` bytes of the payload
+ * of that type. One writer per pipe, so records never interleave. */
+enum {
+  MSG_NEED = 1,  /* no payload: give me work (or FINISH) */
+  MSG_BEGIN,     /* msg_begin: code under test runs for (index, leg) */
+  MSG_END,       /* msg_end + nf af_finding */
+  MSG_CASE_DONE, /* msg_case_done: every leg has had the case (batched ones may be pending) */
+  MSG_CRASH,     /* msg_crash: from the signal handler, just before the worker dies */
+  MSG_LEG_OFF,   /* msg_leg_off: a leg's init said AF_ERR_UNSUPPORTED */
+  MSG_INTERNAL,  /* msg_internal: an error of ours (the campaign goes on) */
+  MSG_BYE,       /* no payload: finished cleanly, exiting */
+};
+
+typedef struct {
+  uint32_t type, size;
+} camp_msg_hdr;
+
+typedef struct {
+  uint64_t index;
+  char leg[24];
+} msg_begin;
+
+typedef struct {
+  uint64_t index;
+  char leg[24];
+  int32_t verdict; /* af_leg_verdict */
+  int32_t nf;      /* af_finding records that follow */
+  int32_t dropped; /* findings the leg did not send */
+  int32_t cc;
+  char reason[96];
+} msg_end;
+
+#define CAMP_AXES_MAX 64
+typedef struct {
+  uint64_t index;
+  int32_t cc;
+  int32_t naxes;
+  int32_t submitted; /* 1: the legs had it (0: generator or interpreter failed) */
+  int32_t first_leg; /* the legs cfg->legs[first_leg..] had it (camp_cmd.first_leg) */
+  double t_gen, t_interp;
+  int8_t axes[CAMP_AXES_MAX]; /* value drawn on each axis, -1 not exercised */
+} msg_case_done;
+
+typedef struct {
+  int32_t sig, code;
+  uint64_t addr, rip;
+  uint64_t gregs[23];
+  int32_t rip_in_jit, addr_in_jit;
+} msg_crash;
+
+typedef struct {
+  char leg[24];
+  char reason[232];
+} msg_leg_off;
+
+typedef struct {
+  uint64_t index;
+  int32_t has_index;
+  char msg[324];
+} msg_internal;
+
+/* The worker process: runs until FINISH or until its command pipe closes; never returns
+ * (_exit). cmd_fd is read, rep_fd written. */
+void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# campaign_test.sh - the campaign end to end: exit codes, --list-legs, summary.json, -j,
+# crash isolation (a crashing mutant), findings directories that replay, internal errors.
+# Usage: campaign_test.sh PATH/TO/abifuzz
+set -u
+af=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE CMD... : exit code CODE; on exit 2, exactly one "abifuzz: " line on stderr
+expect() {
+  local want=$1; shift
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then bad "exit $got, want $want: $*"; head -n 5 "$tmp/err" >&2; return 1; fi
+  if [ "$want" = 2 ]; then
+    local n; n=$(wc -l <"$tmp/err")
+    if [ "$n" != 1 ]; then bad "want one error line, got $n: $*"; cat "$tmp/err" >&2; return 1; fi
+    if ! grep -q '^abifuzz: ' "$tmp/err"; then bad "error not prefixed: $*"; return 1; fi
+  fi
+  ok
+}
+
+# json FILE PYTHON-EXPR : the expression over the parsed file `d` is true
+json() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" \
+    && ok || bad "$1: not true: $2"
+}
+
+# ---- the legs --------------------------------------------------------------------------
+expect 0 "$af" --list-legs
+cp "$tmp/out" "$tmp/legs"
+grep -qx runner "$tmp/legs" && ok || bad "--list-legs lacks runner: $(tr '\n' ' ' <"$tmp/legs")"
+[ "$(grep -cvE '^[a-z0-9-]+$' "$tmp/legs")" = 0 ] && ok || bad "--list-legs: not one name a line"
+expect 0 "$af" --list-legs --verbose
+[ "$(wc -l <"$tmp/out")" = "$(wc -l <"$tmp/legs")" ] && ok || bad "--list-legs --verbose line count"
+grep -qE '^runner +[^ ].+' "$tmp/out" && ok || bad "--list-legs --verbose lacks descriptions"
+legs=runner
+grep -qx native "$tmp/legs" && legs=runner,native
+
+# ---- usage errors: exit 2, one line ------------------------------------------------------
+expect 2 "$af" --no-such-flag
+expect 2 "$af" --arch arm64
+[ "$(cat "$tmp/err")" = "abifuzz: --arch arm64: not supported (only x64)" ] && ok ||
+  bad "--arch arm64 message: $(cat "$tmp/err")"
+expect 2 "$af" --abi mips
+expect 2 "$af" --cases banana
+expect 2 "$af" --cases 0
+expect 2 "$af" --time -3
+expect 2 "$af" -j 0
+expect 2 "$af" --timeout soon
+expect 2 "$af" --legs runner,no-such-leg
+expect 2 "$af" --inject no-such-mutant
+expect 2 "$af" --oracle-cc /nonexistent/cc
+expect 2 "$af" --cases
+
+# ---- a clean campaign: exit 0, summary.json with its keys ---------------------------------
+expect 0 "$af" --arch x64 --abi both --cases 200 -j 2 --legs "$legs" --out "$tmp/clean" --quiet
+s=$tmp/clean/summary.json
+json "$s" 'all(k in d for k in ["cases","findings","buckets","elapsed_s","cases_per_s","per_leg","crashes","timeouts","seed","abi","inject","legs","version","internal_errors"])'
+json "$s" 'd["cases"] == 200 and d["findings"] == 0 and d["buckets"] == [] and d["done"]'
+json "$s" 'd["cases_by_abi"] == {"sysv": 100, "win64": 100} and d["abi"] == "both"'
+json "$s" 'd["per_leg"]["runner"]["ran"] + d["per_leg"]["runner"]["skip"] == 200'
+json "$s" 'all(k in d["per_leg"]["runner"] for k in ["ran","pass","fail","skip","skip_reasons"])'
+json "$s" 'd["inject"] is None and sorted(d["legs"]) == sorted("'"$legs"'".split(",")) and d["jobs"] == 2'
+[ ! -d "$tmp/clean/findings" ] && ok || bad "a clean campaign wrote findings"
+grep -q '200 cases, 0 findings' "$tmp/out" && ok || bad "summary line: $(tail -n 1 "$tmp/out")"
+
+# one worker and two give the same verdicts (the work is split, not changed)
+expect 0 "$af" --abi win64 --cases 100 -j 1 --legs "$legs" --out "$tmp/j1" --quiet
+json "$tmp/j1/summary.json" 'd["cases"] == 100 and d["cases_by_abi"]["win64"] == 100'
+
+# --time alone: runs about that long, as many cases as fit
+start=$(date +%s)
+expect 0 "$af" --abi sysv --time 2 -j 2 --legs "$legs" --out "$tmp/timed" --quiet
+took=$(($(date +%s) - start))
+[ "$took" -ge 1 ] && [ "$took" -le 10 ] && ok || bad "--time 2 took $took s"
+json "$tmp/timed/summary.json" 'd["cases"] > 0 and d["elapsed_s"] >= 1.5'
+
+# ---- a mutant that crashes or hangs: findings, and the campaign goes on ----------------------
+expect 1 "$af" --abi both --cases 12 -j 2 --legs "$legs" --inject rbp-not-restored --timeout 400 \
+  --out "$tmp/crash" --quiet
+s=$tmp/crash/summary.json
+json "$s" 'd["cases"] == 12 and d["findings"] >= 1 and d["inject"] == "rbp-not-restored"'
+json "$s" 'd["crashes"] + d["timeouts"] >= 1 and d["internal_errors"] == 0'
+json "$s" 'sum(b["count"] for b in d["buckets"]) == d["findings"]'
+json "$s" 'all(b["first_finding"] and b["first_s"] >= 0 for b in d["buckets"])'
+n=0
+for dir in "$tmp"/crash/findings/*/; do
+  [ -f "$dir/case.case" ] && [ -f "$dir/report.json" ] || { bad "$dir: missing files"; continue; }
+  json "$dir/report.json" 'd["check"] in ("crash","timeout","result","objects","checksum","callee-saved","rsp") and d["leg"] and "index" in d and d["inject"] == "rbp-not-restored"'
+  if grep -q '"check": "crash"' "$dir/report.json"; then
+    json "$dir/report.json" 'd["crash"]["signal"].startswith("SIG") and "rip" in d["crash"]'
+  fi
+  "$af" interp "$dir/case.case" >"$tmp/replay" 2>&1 && ok || bad "replay $dir: $(tail -n 1 "$tmp/replay")"
+  n=$((n + 1))
+done
+[ "$n" -ge 1 ] && ok || bad "no finding directory"
+ls -a "$tmp/crash/findings" | grep -q '^\.tmp' && bad "temporary finding directory left" || ok
+
+# the JIT's own crash and hang mutants: every case a crash / a timeout, each located in JIT code
+expect 1 "$af" --abi both --cases 6 -j 2 --legs runner --inject jit-segv --out "$tmp/segv" --quiet
+json "$tmp/segv/summary.json" 'd["cases"] == 6 and d["crashes"] == 6 and d["timeouts"] == 0'
+json "$tmp/segv/summary.json" 'd["per_leg"]["runner"]["crash"] == 6 and d["worker_restarts"] >= 6'
+for r in "$tmp"/segv/findings/*/report.json; do
+  json "$r" 'd["check"] == "crash" and d["crash"]["signal"] == "SIGSEGV" and d["crash"]["rip_in_jit"] == 1'
+done
+# a leg that crashes does not take the case from the legs after it: the restarted worker runs
+# the same case from the next leg on (and counts it once)
+if grep -qx native "$tmp/legs"; then
+  expect 1 "$af" --abi both --cases 4 -j 2 --legs native,runner --inject jit-segv --out "$tmp/resume" --quiet
+  json "$tmp/resume/summary.json" 'd["cases"] == 4 and d["per_leg"]["native"]["crash"] == 4 and d["per_leg"]["runner"]["crash"] == 4'
+fi
+expect 1 "$af" --abi both --cases 4 -j 2 --legs runner --inject jit-hang --timeout 300 --out "$tmp/hang" --quiet
+json "$tmp/hang/summary.json" 'd["cases"] == 4 and d["timeouts"] == 4 and d["crashes"] == 0'
+for r in "$tmp"/hang/findings/*/report.json; do
+  json "$r" 'd["check"] == "timeout" and d["crash"]["rip_in_jit"] == 1'
+done
+
+# without --out: one line per finding on stdout
+expect 1 "$af" --abi sysv --cases 4 --legs runner --inject rbp-not-restored --timeout 300 --quiet
+[ "$(grep -c '^finding: seed 1 index [0-3] (sysv) runner ' "$tmp/out")" -ge 1 ] && ok ||
+  bad "no finding line on stdout"
+
+# ---- an internal error (the worker dies outside any leg): reported, survived, exit 3 ---------
+ABIFUZZ_TEST_WORKER_ABORT=5 "$af" --abi both --cases 40 -j 2 --legs "$legs" --out "$tmp/internal" \
+  --quiet >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 3 ] && ok || bad "internal error: exit $rc, want 3"
+grep -q 'internal error.*case 5' "$tmp/err" && ok || bad "internal error not on stderr: $(cat "$tmp/err")"
+json "$tmp/internal/summary.json" 'd["internal_errors"] == 1 and d["cases"] == 40 and d["findings"] == 0'
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
