@@ -77,6 +77,7 @@ static const char campaign_help[] =
     "               [-j N] [--out DIR] [--legs LIST] [--inject MUTANT] [--oracle-cc CC,..]\n"
     "               [--cache-dir DIR] [--timeout MS] [--max-findings N] [--weights FILE]\n"
     "               [--quiet]\n"
+    "       abifuzz [OPTIONS] FILE.case...   (run these cases through the legs)\n"
     "       abifuzz --list-legs [--verbose]\n"
     "See doc/campaign.md and abifuzz --help.\n";
 
@@ -209,7 +210,20 @@ int cmd_campaign(int argc, char **argv) {
       return cli_error("unknown option '%s' (see abifuzz --help)", argv[optind - 1]), CLI_USAGE;
     }
   }
-  if (optind != argc) return cli_error("unexpected argument '%s'", argv[optind]), CLI_USAGE;
+  if (optind < argc) { /* abifuzz [options] FILE.case...: those cases instead of generated ones */
+    o.case_files = argv + optind;
+    o.ncase_files = argc - optind;
+    for (int i = 0; i < o.ncase_files; i++) {
+      af_case c;
+      af_error e = {{0}};
+      af_status st = af_parse_file(o.case_files[i], &c, &e);
+      af_case_free(&c);
+      if (st != AF_OK) return cli_error("%s", e.msg), CLI_USAGE;
+    }
+    o.start = 0;
+    o.cases = (uint64_t)o.ncase_files;
+    cases_given = 1;
+  }
   if (list) {
     list_legs(verbose);
     return CLI_OK;

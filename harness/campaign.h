@@ -34,6 +34,8 @@ typedef struct {
   af_legs_cfg legs_cfg;
   int nlegs;
   const af_leg *legs[CAMP_MAX_LEGS]; /* enabled, in registry order */
+  int ncase_files;       /* > 0: run these .case files (index i = case_files[i]), not gen */
+  char *const *case_files;
   int silent;            /* no status line and no summary on stdout (abifuzz mutants) */
   uint64_t max_findings; /* --max-findings: stop (workers killed at once) after this many; 0 none */
   /* Called with the final counters before camp_run returns (abifuzz mutants reads the first

@@ -34,5 +34,8 @@ int cmd_weights(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_jit(int argc, char **argv);     /* cmd_jit.c */
 int cmd_mutants(int argc, char **argv); /* cmd_mutants.c: the mutant score */
+int cmd_replay(int argc, char **argv);  /* cmd_replay.c: one case in the foreground */
+int cmd_reduce(int argc, char **argv);  /* cmd_reduce.c: shrink a failing case */
+int cmd_report(int argc, char **argv);  /* cmd_report.c: md, html, junit, sarif */
 
 #endif

@@ -36,11 +36,17 @@
 #include "jit.h"
 
 /* ---- findings ------------------------------------------------------------------------- */
-/* One check that fired. `check` is a short stable name a bucket can be keyed on ("result",
- * "objects", "callee-saved", "stack-align", "arg", "arg-ext", "vararg-al", "vararg-dup",
- * "sret-rax", "rsp", "df", "mxcsr", "x87cw", "x87-stack", "ret-ext", "garbage",
- * "crash", "timeout", ...); `what` names the register, argument or object ("xmm7",
- * "arg 3 of call 2 to f4", "object 1 byte 17"), detail says expected vs actual in one line. */
+/* One check that fired. `check` is a short stable name a bucket can be keyed on; `what` names
+ * the register, argument or object ("xmm7", "arg 3 of call 2 to f4", "object 1 byte 17"),
+ * detail says expected vs actual in one line. The checks (doc/harness.md describes each):
+ *   result objects garbage host-calls          outcome vs the interpreter / another pattern
+ *   callee-saved rsp df mxcsr x87cw x87-stack  state after a return
+ *   sret-rax sret-ptr                          the hidden return buffer
+ *   stack-align arg arg-ext vararg-al vararg-dup   at a call (callout / interposer)
+ *   below-rsp red-zone caller-frame uninit-read    every memory access (emu)
+ *   checksum                                   a compiled C oracle (c-oracle)
+ *   crash timeout                              the worker died / hung (the supervisor)
+ *   jit-compile interp                         the JIT or the interpreter refused a case */
 typedef struct {
   char leg[24];
   char check[32];

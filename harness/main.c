@@ -16,7 +16,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  (none)     run a campaign: generate cases over a seed range and run each through\n"
-    "             the legs (abifuzz --list-legs) in crash-isolated worker processes\n"
+    "             the legs (abifuzz --list-legs) in crash-isolated worker processes;\n"
+    "             with FILE.case arguments, run those cases instead\n"
     "  gen        generate case INDEX of SEED and print it (.case text or C)\n"
     "  interp     run a .case file in the reference interpreter, print its checksum\n"
     "  emit       print a .case file as C (sysv_abi / ms_abi functions and a main)\n"
@@ -24,6 +25,9 @@ static const char usage[] =
     "  weights    print the generator's weights table (the --weights file format)\n"
     "  jit        compile a .case file with the JIT: --disasm, --run, --inject MUTANT\n"
     "  mutants    the mutant score: a campaign per JIT mutant, time to its first finding\n"
+    "  replay     re-run one finding or case in the foreground, showing everything\n"
+    "  reduce     shrink a failing case while the same finding still fires\n"
+    "  report     write report.md, report.html, junit.xml, findings.sarif for OUT_DIR\n"
     "\n"
     "Campaign options (doc/campaign.md):\n"
     "  --arch x64            target architecture (only x64)\n"
@@ -76,8 +80,10 @@ static const struct {
   const char *name;
   int (*fn)(int, char **);
 } commands[] = {
-    {"gen", cmd_gen},         {"interp", cmd_interp}, {"emit", cmd_emit},       {"abi", cmd_abi},
-    {"weights", cmd_weights}, {"jit", cmd_jit},       {"mutants", cmd_mutants},
+    {"gen", cmd_gen},         {"interp", cmd_interp},   {"emit", cmd_emit},
+    {"abi", cmd_abi},         {"weights", cmd_weights}, {"jit", cmd_jit},
+    {"mutants", cmd_mutants}, {"replay", cmd_replay},   {"reduce", cmd_reduce},
+    {"report", cmd_report},
 };
 
 int main(int argc, char **argv) {
@@ -97,7 +103,9 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
       if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    if (argv[1][0] != '-') {
+    /* abifuzz FILE.case...: a campaign over those cases (libFuzzer's "run these inputs") */
+    size_t n = strlen(argv[1]);
+    if (argv[1][0] != '-' && !(n > 5 && !strcmp(argv[1] + n - 5, ".case"))) {
       cli_error("unknown command '%s' (see abifuzz --help)", argv[1]);
       return CLI_USAGE;
     }

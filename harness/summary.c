@@ -23,6 +23,17 @@ const char *camp_abi_name(camp_abi a) {
 }
 
 af_status camp_gen(const camp_cfg *cfg, uint64_t index, af_case *out, int *axes, af_error *err) {
+  if (cfg->ncase_files) { /* abifuzz [options] FILE.case...: the files, in order */
+    if (axes)
+      for (int a = 0; a < af_weights_naxes(cfg->gen.weights); a++)
+        axes[a] = -1;
+    if (index >= (uint64_t)cfg->ncase_files) {
+      af_case_init(out);
+      snprintf(err->msg, sizeof err->msg, "no case file %llu", (unsigned long long)index);
+      return AF_ERR_INVALID;
+    }
+    return af_parse_file(cfg->case_files[index], out, err);
+  }
   af_gen_opts o = cfg->gen;
   switch (cfg->abi) {
   case CAMP_ABI_SYSV: o.cc = AF_CC_SYSV; break;

@@ -5,6 +5,7 @@ set -u
 af=$1
 cc=${2:-}
 tmp=$(mktemp -d)
+export XDG_CACHE_HOME="$tmp/cache" # the oracle stub cache stays out of $HOME
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
