@@ -32,8 +32,8 @@ static const struct {
     {"w64-vararg-no-dup", "vararg-dup"},
     {"sysv-vararg-no-al", "vararg-al"},
     {"sret-not-returned", "sret-rax"},
-    {"sret-passed-in-rax", "arg,result,objects,crash"},
-    {"w64-struct16-in-rax-rdx", "result,objects,crash"},
+    {"sret-passed-in-rax", "sret-ptr,arg,result,objects,crash"},
+    {"w64-struct16-in-rax-rdx", "sret-ptr,result,objects,crash"},
     {"sysv-float-int-as-sse", "arg,result,objects"},
     {"sysv-struct-split", "arg,result,objects"},
     {"sysv-i128-split", "arg,result,objects"},
@@ -106,6 +106,7 @@ static void on_done(void *u, const camp_stats *st) {
 static const char help[] =
     "usage: abifuzz mutants [--abi sysv|win64|both] [--time-per SEC] [-j N] [--seed S]\n"
     "                       [--legs LIST] [--mutants NAME,..] [--oracle-cc CC,..] [--out DIR]\n"
+    "Without --legs: the campaign's default legs plus the emulator (emu).\n"
     "Runs a campaign per JIT mutant (abifuzz --list-mutants) until its first finding or\n"
     "--time-per seconds (default 60), and prints: mutant, caught, seconds and cases to the\n"
     "first finding, the leg and check that fired, and whether that check is one that names\n"
@@ -119,6 +120,10 @@ int cmd_mutants(int argc, char **argv) {
   o.seed = 1, o.jobs = 1, o.timeout_ms = 2000, o.abi = CAMP_ABI_BOTH, o.quiet = 1;
   o.time_s = 60, o.max_findings = 1, o.silent = 1;
   af_gen_opts_default(&o.gen);
+  /* constructs gcc and clang lower differently are where a JIT most needs the psABI text
+   * (an __int128 when only R9 is left: the sysv-i128-* mutants); the legs here follow
+   * af_classify, and the compiler legs skip known divergences */
+  o.gen.allow_divergent = 1;
   char *legs = NULL, *only = NULL;
   const char *out = NULL;
   uint64_t v;
@@ -165,7 +170,17 @@ int cmd_mutants(int argc, char **argv) {
     }
     i++;
   }
+  int default_legs = legs == NULL;
   if (camp_select_legs(&o, legs)) return CLI_USAGE;
+  /* the emulator is off in campaigns for its cost, but it is the precise check for stores
+   * below RSP and into the caller's frame: on here, it runs only until the first finding */
+  const af_leg *emu = af_leg_find("emu");
+  if (default_legs && emu && o.nlegs < CAMP_MAX_LEGS) {
+    int have = 0;
+    for (int i = 0; i < o.nlegs; i++)
+      have |= o.legs[i] == emu;
+    if (!have) o.legs[o.nlegs++] = emu;
+  }
   o.legs_cfg.seed = o.seed;
   af_weights *w = cli_weights(NULL);
   if (!w) return CLI_ERROR;

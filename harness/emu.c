@@ -736,9 +736,10 @@ af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const 
             (unsigned long long)(timed_out ? e->cfg.timeout_us : e->cfg.max_insns), w);
   } else {
     af_probe_outcome out;
+    memset(&out, 0, sizeof out);
     check_return(e, &in, sret, &out);
     out.nhost_calls = e->ncalls;
-    af_probe_opts o = {c, &j->want, (const void *)(uintptr_t)entry, NULL, e->objects, 0, leg};
+    af_probe_opts o = {.c = c, .want = &j->want, .objects = e->objects, .leg = leg};
     af_probe_check_outcome(&o, &out, fs);
   }
   finish(e);

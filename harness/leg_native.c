@@ -42,11 +42,14 @@ static void leg_fini(void *state) {
   free(st);
 }
 
-/* The compiles one run needs: `jit` with every host function replaced by its callout, and
- * the real host implementations (a compile without mutant when one is set). */
+/* The compiles one run needs: `jit` with every host function replaced by its callout and every
+ * other function but the entry by its interposer (af_jit_code(jit, k) stays the code under
+ * test behind it), and the real host implementations (a compile without mutant when one is
+ * set). */
 typedef struct {
   af_jit *jit, *ref;
   const void *real[AF_MAX_FUNCS];
+  const void *code[AF_MAX_FUNCS];
 } compiled;
 
 static const char *compile(const af_job *j, compiled *cp) {
@@ -54,9 +57,16 @@ static const char *compile(const af_job *j, compiled *cp) {
   const void *host_fns[AF_MAX_FUNCS] = {0};
   memset(cp, 0, sizeof *cp);
   for (int k = 0; k < c->nfuncs; k++)
-    if (c->funcs[k].host) host_fns[k] = af_callouts[k];
+    if (c->funcs[k].host)
+      host_fns[k] = af_callouts[k];
+    else if (k != c->entry)
+      host_fns[k] = af_interposers[k]; /* every call between JIT functions is probed too */
   af_error err = {{0}};
-  if (af_leg_compile(j, host_fns, &cp->jit, &err) != AF_OK) return "jit: the case does not compile";
+  af_jit_opts jo = {0};
+  jo.inject = j->cfg ? j->cfg->inject : NULL;
+  jo.host_fns = host_fns;
+  jo.rt_probe = (const void *)af_rt_probe; /* runtime helper calls are checked too */
+  if (af_jit_compile(c, &jo, &cp->jit, &err) != AF_OK) return "jit: the case does not compile";
   if (j->cfg && j->cfg->inject) {
     af_jit_opts o = {0};
     if (af_jit_compile(c, &o, &cp->ref, &err) != AF_OK) {
@@ -65,8 +75,11 @@ static const char *compile(const af_job *j, compiled *cp) {
       return "jit: the case does not compile without the mutant";
     }
   }
-  for (int k = 0; k < c->nfuncs; k++)
+  for (int k = 0; k < c->nfuncs; k++) {
     cp->real[k] = c->funcs[k].host ? af_jit_code(cp->ref ? cp->ref : cp->jit, k) : NULL;
+    /* the code under test (the mutated compile) behind each interposer */
+    cp->code[k] = host_fns[k] && !c->funcs[k].host ? af_jit_code(cp->jit, k) : NULL;
+  }
   return NULL;
 }
 
@@ -92,6 +105,7 @@ static void opts_for(leg_state *st, const af_job *j, const compiled *cp, const c
   o->objects = st->objects;
   o->garbage = garbage;
   o->leg = leg;
+  o->code = cp->code;
 }
 
 static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {
@@ -171,7 +185,8 @@ static void garbage_submit(void *state, af_job *j, const af_leg_sink *sink) {
 const af_leg af_leg_native = {
     "native",
     "an assembly probe calls the JIT entry (canaries in callee-saved registers, garbage "
-    "elsewhere); host functions are reached through checking callouts",
+    "elsewhere); host functions are reached through checking callouts, every other call "
+    "through a checking interposer",
     1,
     leg_init,
     native_submit,

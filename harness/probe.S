@@ -18,6 +18,7 @@
 probe_frame:    .quad 0
 probe_tmp:      .quad 0
 probe_target:   .quad 0
+ipz_tmp:        .quad 0
 
         .text
 
@@ -263,6 +264,139 @@ af_probe_enter:
         mov r11, [r11 + 400 + 88]
         ret
         .size af_probe_enter, .-af_probe_enter
+
+/* The nested interposers: af_interpose_K stands where JIT function K would be called by
+ * another JIT function. Its frame is the top of the shadow stack af_probe_ipz (probe_internal.h:
+ * entry 0, call 400, out 800, exit 1200, retaddr 1600, index 1608, x87_ret 1616, fenv 1632,
+ * st0 1664; IPZ_FRAME bytes): pushed at entry, popped when the callee returns, so a call made
+ * by the callee (interposed or a callout) uses the frames above. */
+        .set IPZ_FRAME, 1728
+
+.macro INTERPOSE k
+        .globl af_interpose_\k
+        .type af_interpose_\k, @function
+        .p2align 4
+af_interpose_\k:
+        mov [rip + ipz_tmp], r11
+        mov r11, [rip + af_probe_ipz_next]
+        mov qword ptr [r11 + 1608], \k
+        jmp interpose_common
+        .size af_interpose_\k, .-af_interpose_\k
+.endm
+        .irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        INTERPOSE \k
+        .endr
+
+        .p2align 4
+interpose_common:
+        STORE_GPRS 0
+        mov [r11 + 32], rsp
+        mov rax, [rip + ipz_tmp]
+        mov [r11 + 88], rax
+        STORE_XMMS 0
+        pushfq                          /* below RSP at entry: the callee's to use */
+        pop rax
+        mov [r11 + 384], rax
+        stmxcsr [r11 + 392]
+        fnstcw [r11 + 396]
+        cld
+        mov rax, [rsp]
+        mov [r11 + 1600], rax           /* the caller's return address */
+        lea rax, [r11 + IPZ_FRAME]
+        mov [rip + af_probe_ipz_next], rax /* push the frame */
+        mov rbx, r11
+        sub rsp, 256                    /* the handler's frame, below everything at entry */
+        and rsp, -64
+        mov rdi, rbx
+        call af_probe_interpose_pre     /* checks; the call image; af_probe_ipz_target */
+        mov r11, rbx
+        mov rsp, [r11 + 400 + 32]       /* RSP at the call: entry + 8 (or realigned) */
+        push qword ptr [r11 + 400 + 384]
+        popfq
+        ldmxcsr [r11 + 400 + 392]
+        fldcw [r11 + 400 + 396]
+        LOAD_XMMS 400
+        LOAD_GPRS 400
+        mov r11, [r11 + 400 + 88]
+        call [rip + af_probe_ipz_target]
+        mov [rip + ipz_tmp], r11
+        mov r11, [rip + af_probe_ipz_next]
+        lea r11, [r11 - IPZ_FRAME]      /* pop the frame (inner calls popped theirs) */
+        mov [rip + af_probe_ipz_next], r11
+        STORE_GPRS 800
+        mov [r11 + 800 + 32], rsp
+        mov rsp, [r11 + 32]             /* our own stack again, whatever the callee left */
+        mov rax, [rip + ipz_tmp]
+        mov [r11 + 800 + 88], rax
+        STORE_XMMS 800
+        pushfq
+        pop rax
+        mov [r11 + 800 + 384], rax
+        stmxcsr [r11 + 800 + 392]
+        fnstcw [r11 + 800 + 396]
+        fnstenv [r11 + 1632]            /* tag word: what the callee left on the x87 stack */
+        cmp qword ptr [r11 + 1616], 0
+        je 1f
+        fld st(0)
+        fstp tbyte ptr [r11 + 1664]
+1:      fninit                          /* repaired: only the return value goes back */
+        cld
+        mov rbx, r11
+        sub rsp, 256
+        and rsp, -64
+        mov rdi, rbx
+        call af_probe_interpose_post    /* checks; the exit image */
+        mov r11, rbx
+        mov rsp, [r11 + 32]
+        add rsp, 8
+        cmp qword ptr [r11 + 1616], 0
+        je 2f
+        fld tbyte ptr [r11 + 1664]
+2:      push qword ptr [r11 + 1600]
+        push qword ptr [r11 + 1200 + 384]
+        popfq
+        ldmxcsr [r11 + 1200 + 392]
+        fldcw [r11 + 1200 + 396]
+        LOAD_XMMS 1200
+        LOAD_GPRS 1200
+        mov r11, [r11 + 1200 + 88]
+        ret
+
+/* af_rt_probe: what the JIT calls instead of a runtime helper (af_jit_opts.rt_probe), with
+ * the helper's address in R11 and its arguments in registers (the helpers take no stack
+ * arguments). psABI 3.2.2: RSP + 8 is 16-aligned at entry; if not, the call is counted in
+ * af_rt_probe_bad and its RSP kept in af_rt_probe_rsp (the leg reports `stack-align`), and the
+ * helper still runs on an aligned stack, so that the finding is not lost to a crash in it. */
+        .globl af_rt_probe
+        .hidden af_rt_probe
+        .type af_rt_probe, @function
+        .p2align 4
+af_rt_probe:
+        push rbp
+        mov rbp, rsp
+        test rsp, 15
+        jz 1f
+        inc qword ptr [rip + af_rt_probe_bad]
+        lea r10, [rbp + 8]
+        mov [rip + af_rt_probe_rsp], r10
+        and rsp, -16
+1:
+        call r11
+        leave
+        ret
+        .size af_rt_probe, .-af_rt_probe
+
+        .bss
+        .p2align 3
+        .globl af_rt_probe_bad
+        .hidden af_rt_probe_bad
+af_rt_probe_bad:
+        .zero 8
+        .globl af_rt_probe_rsp
+        .hidden af_rt_probe_rsp
+af_rt_probe_rsp:
+        .zero 8
+        .text
 
 /* void af_probe_noop(void): the callout's stand-in for a call it must not make. */
         .globl af_probe_noop

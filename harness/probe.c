@@ -34,6 +34,32 @@ const void *const af_callouts[AF_MAX_FUNCS] = {
     (const void *)af_callout_12, (const void *)af_callout_13, (const void *)af_callout_14,
     (const void *)af_callout_15};
 
+/* af_interpose_0 .. af_interpose_15 (probe.S) */
+#define IPZ_DECL(k) extern void af_interpose_##k(void);
+IPZ_DECL(0)
+IPZ_DECL(1)
+IPZ_DECL(2)
+IPZ_DECL(3)
+IPZ_DECL(4)
+IPZ_DECL(5)
+IPZ_DECL(6)
+IPZ_DECL(7)
+IPZ_DECL(8)
+IPZ_DECL(9)
+IPZ_DECL(10)
+IPZ_DECL(11)
+IPZ_DECL(12)
+IPZ_DECL(13)
+IPZ_DECL(14)
+IPZ_DECL(15)
+const void *const af_interposers[AF_MAX_FUNCS] = {
+    (const void *)af_interpose_0,  (const void *)af_interpose_1,  (const void *)af_interpose_2,
+    (const void *)af_interpose_3,  (const void *)af_interpose_4,  (const void *)af_interpose_5,
+    (const void *)af_interpose_6,  (const void *)af_interpose_7,  (const void *)af_interpose_8,
+    (const void *)af_interpose_9,  (const void *)af_interpose_10, (const void *)af_interpose_11,
+    (const void *)af_interpose_12, (const void *)af_interpose_13, (const void *)af_interpose_14,
+    (const void *)af_interpose_15};
+
 /* Canaries: recognisable in a dump, different per register. */
 #define CANARY_GPR 0xca5a11ee00c0de00ull
 #define CANARY_XMM 0xc5c5c5c500000000ull
@@ -112,10 +138,16 @@ af_status af_probe_new(af_probe **out) {
   af_probe *p = calloc(1, sizeof *p);
   if (!p) return AF_ERR_NOMEM;
   p->mem = malloc(PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
-  if (!p->mem) {
+  p->poison = malloc(PROBE_POISON);
+  p->refmem = malloc(PROBE_REFS + 64);
+  if (!p->mem || !p->poison || !p->refmem) {
+    free(p->mem);
+    free(p->poison);
+    free(p->refmem);
     free(p);
     return AF_ERR_NOMEM;
   }
+  p->refs = (uint8_t *)(((uintptr_t)p->refmem + 63) & ~(uintptr_t)63);
   uintptr_t a = ((uintptr_t)p->mem + 63) & ~(uintptr_t)63;
   p->lo = (uint8_t *)a;
   p->hi = p->lo + PROBE_STACK;
@@ -127,6 +159,8 @@ af_status af_probe_new(af_probe **out) {
 void af_probe_free(af_probe *p) {
   if (!p) return;
   free(p->mem);
+  free(p->poison);
+  free(p->refmem);
   free(p);
 }
 
@@ -384,9 +418,22 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
     af_status s = af_classify(c, &c->funcs[k].sig, &p->ci[k], err);
     if (s != AF_OK) return s;
   }
+  /* the calls each function makes, nested ones included; calls go to greater indices */
+  for (int k = c->nfuncs - 1; k >= 0; k--) {
+    p->tree_calls[k] = p->tree_host[k] = 0;
+    const af_func *f = &c->funcs[k];
+    for (int i = 0; i < f->ninsts && f->insts[i].op != AF_OP_RET; i++) {
+      int g = (int)f->insts[i].imm;
+      if (f->insts[i].op != AF_OP_CALL || g <= k || g >= c->nfuncs) continue;
+      p->tree_calls[k] += 1 + p->tree_calls[g];
+      p->tree_host[k] += c->funcs[g].host + p->tree_host[g];
+    }
+  }
   p->o = o;
   p->fs = fs;
   p->ncalls = 0;
+  p->nall = 0;
+  af_probe_ipz_next = af_probe_ipz; /* the shadow stack empty (a crashed run ended the worker) */
   af_rng_seed(&p->rng, o->garbage, 0x9a7ba6e);
   marshal_state m;
   why = marshal(p, &m);
@@ -395,10 +442,16 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
     return AF_ERR_UNSUPPORTED;
   }
   af_probe_cur = p;
+  af_rt_probe_bad = 0;
   af_probe_call(p->f);
   af_probe_cur = NULL;
+  if (af_rt_probe_bad) /* runtime helpers are calls too (psABI 3.2.2) */
+    af_findings_add(p->fs, o->leg, "stack-align", "call to a runtime helper",
+                    "RSP 0x%llx at the call is not 16-aligned (%llu such calls)",
+                    (unsigned long long)af_rt_probe_rsp, (unsigned long long)af_rt_probe_bad);
   check_return(p, &m, out);
   out->nhost_calls = p->ncalls;
+  out->ncalls = p->nall;
   out->checksum = outcome_checksum(o, out->ret);
   return AF_OK;
 }
@@ -421,6 +474,10 @@ void af_probe_check_outcome(const af_probe_opts *o, const af_probe_outcome *out,
     af_findings_add(fs, o->leg, "objects", where, "expected %02x, got %02x (%d bytes differ)",
                     w->objects[k][first], o->objects[k][first], ndiff);
   }
+  /* every call goes through a probe only when o->code interposes the JIT functions */
+  if (o->code && w->calls && out->ncalls != w->ncalls)
+    af_findings_add(fs, o->leg, "calls", "calls", "%s: expected %d, made %d",
+                    out->ncalls < w->ncalls ? "fewer" : "more", w->ncalls, out->ncalls);
   if (out->nhost_calls != w->nhost_calls)
     af_findings_add(fs, o->leg, "host-calls", "host calls", "%s: expected %d, made %d",
                     out->nhost_calls < w->nhost_calls ? "fewer" : "more", w->nhost_calls,

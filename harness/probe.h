@@ -13,11 +13,14 @@
  *    interpreter's trace of that call, calls the real implementation with the same registers
  *    and stack, then returns with every volatile register garbage and the callee-saved ones as
  *    they were at the call.
+ *  - af_interpose_K: what code under test calls instead of JIT function K (every function but
+ *    the entry and the host ones): the callout's checks at the call, then the call probe's
+ *    around the real code of K, and back to the caller repaired.
  *
- * af_probe_run ties both together for one run of a case's entry. The probes use one global
+ * af_probe_run ties them together for one run of a case's entry. The probes use one global
  * state (the worker is single-threaded per process): the frame of the af_probe_call in flight,
- * the callout's register image and the af_probe of the run in flight. Nothing here is
- * reentrant or thread-safe; one af_probe_run at a time per process. */
+ * the callout's register image, the interposers' shadow stack of frames and the af_probe of
+ * the run in flight. Nothing here is thread-safe; one af_probe_run at a time per process. */
 
 #include <stdint.h>
 
@@ -53,8 +56,25 @@ typedef struct {
  * host's callee-saved registers, MXCSR and x87 control word; leaves the x87 stack empty. */
 void af_probe_call(af_probe_frame *f);
 
+/* The runtime-helper probe (af_jit_opts.rt_probe): counts the helper calls made with RSP
+ * misaligned (af_rt_probe_bad; the last one's RSP at the call in af_rt_probe_rsp) and runs
+ * the helper on an aligned stack. af_probe_run resets and checks them (`stack-align`). */
+void af_rt_probe(void);
+extern uint64_t af_rt_probe_bad, af_rt_probe_rsp;
+
 /* The callout entry points, af_callout_0 .. af_callout_15 (harness/probe.S): a table. */
 extern const void *const af_callouts[AF_MAX_FUNCS];
+
+/* The nested interposers af_interpose_0 .. af_interpose_15 (probe.S, probe_interpose.c): what
+ * code under test calls instead of JIT function K (every function but the entry and the host
+ * ones). Entered by the JIT caller's call, af_interpose_K checks the call as a callout does
+ * (and every argument against the trace's record of it, want->calls[m]), calls the real code
+ * of K (af_probe_opts.code[K]) at the same RSP with canaries in the callee-saved registers of
+ * its convention and garbage in every other undefined bit, then checks what the callee owed
+ * its caller (as the call probe does, "REG in fK") and its return value, and returns to the
+ * caller with its callee-saved registers restored and every volatile one garbage but the
+ * return value. They nest (a shadow stack of frames: f0 -> f1 -> f2 -> a callout). */
+extern const void *const af_interposers[AF_MAX_FUNCS];
 
 /* ---- one run of a case's entry through both probes ------------------------------------ */
 typedef struct af_probe af_probe;
@@ -68,18 +88,21 @@ const char *af_probe_unsupported(const af_case *c);
 
 typedef struct {
   const af_case *c;
-  const af_interp_result *want; /* the host-call trace the callouts compare with */
+  const af_interp_result *want; /* the trace (calls) the callouts and interposers compare with */
   const void *entry;            /* code of c->entry to call */
   const void *const *real;      /* [c->nfuncs]: real implementation of each host function */
   uint8_t *const *objects;      /* [c->nobjects]: the object regions (64-aligned) */
   uint64_t garbage;             /* seed of the garbage pattern in every undefined bit */
   const char *leg;              /* the leg name findings carry */
+  const void *const *code;      /* [c->nfuncs] or NULL: the code under test of each function the
+                                   run calls through af_interposers (NULL where not) */
 } af_probe_opts;
 
 typedef struct {
   uint8_t ret[AF_MAX_TYPE_SIZE + 16]; /* the entry's return value as decoded (model bytes) */
   int nhost_calls;                    /* host calls the code under test made */
-  uint64_t checksum;                  /* gen.h's checksum of ret and the objects' bytes */
+  int ncalls;        /* calls it made through the probes (callouts and interposers) */
+  uint64_t checksum; /* gen.h's checksum of ret and the objects' bytes */
 } af_probe_outcome;
 
 /* Classifies every signature of c, marshals the entry's inputs (c->inputs; a ptr: the
@@ -88,15 +111,20 @@ typedef struct {
  * "x87-stack", "sret-rax"); every host call goes through a callout, whose checks
  * ("stack-align", "df", "mxcsr", "x87cw", "vararg-al", "vararg-dup", "arg", "arg-ext",
  * "sret-ptr", "host-calls" for a call to another function than the trace's) are added to fs
- * too. Every caller frame lies in the probe's own stack (sret and by-reference pointers must
- * point there). The
- * objects must hold their initial contents; the caller compares ret and objects with the
- * interpreter (af_probe_check_outcome). AF_ERR_UNSUPPORTED: af_probe_unsupported. */
+ * too; with o->code, so does every call the JIT code makes to a function compiled to
+ * af_interposers[K] (the callout's checks, "calls" for another callee than the trace's or for a
+ * callee that made fewer / more calls than its body, then the call probe's on the callee,
+ * "REG in fK", and "result" for its return value; what they name they repair). The call
+ * index M in findings ("arg I of call M to fK") counts every call the run made through a probe,
+ * in order: want->calls[M] with o->code, want->host_calls[M] without. Every caller frame lies in
+ * the probe's own stack (sret and by-reference pointers must point there). The objects must hold
+ * their initial contents; the caller compares ret and objects with the interpreter
+ * (af_probe_check_outcome). AF_ERR_UNSUPPORTED: af_probe_unsupported. */
 af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_probe_outcome *out,
                        af_error *err);
 
 /* The outcome's checks against the interpreter: "result" (return value), "objects" (final
- * bytes, "object K byte B"), "host-calls" (how many). */
+ * bytes, "object K byte B"), "host-calls" (how many), "calls" (how many, with o->code). */
 void af_probe_check_outcome(const af_probe_opts *o, const af_probe_outcome *out, af_findings *fs);
 
 /* ---- mode "interpose": entered as the target of someone else's call ------------------- */

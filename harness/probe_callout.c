@@ -6,35 +6,59 @@
 
 af_probe_co_state af_probe_co;
 
+uint64_t probe_call_align(const af_callinfo *ci, const af_abi *abi) {
+  uint64_t align = (uint64_t)abi->stack_align;
+  for (int i = 0; i < ci->nargs; i++)
+    if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > align)
+      align = ci->args[i].stack_align;
+  return align;
+}
+
 /* 1 if [a, a + size) lies in the probe stack: every caller frame of a run is there, so every
  * by-reference copy and sret buffer a caller makes must be too. */
-static int in_stack(const af_probe *p, uint64_t a, uint32_t size) {
-  return a >= (uint64_t)(uintptr_t)p->lo && a + size <= (uint64_t)(uintptr_t)p->hi;
+int probe_in_stack(const af_probe *p, uint64_t a, uint32_t size) {
+  uint64_t lo = (uint64_t)(uintptr_t)p->lo, hi = (uint64_t)(uintptr_t)p->hi;
+  return a >= lo && a <= hi && size <= hi - a; /* no overflow for a wild a near 2^64 */
+}
+
+uint64_t probe_u64(const uint8_t *b) {
+  uint64_t x;
+  memcpy(&x, b, 8);
+  return x;
+}
+
+int probe_wild_local(const af_probe *p, const af_value *want, const uint8_t *got) {
+  return want->type == AF_T_PTR && want->obj < 0 &&
+         !probe_in_stack(p, probe_u64(got), AF_REGION_SIZE);
+}
+
+uint8_t *probe_poison_region(const af_probe *p) {
+  return (uint8_t *)(((uintptr_t)p->poison + PROBE_POISON / 2) & ~(uintptr_t)63);
 }
 
 /* Where argument i of the call lies; its bytes copied to buf (a ptr: its 8 bytes). *ref gets
  * the by-reference copy's address (NULL otherwise). Returns 0 for a by-reference pointer
  * outside the probe stack (not read: it would crash the probe). */
-static int read_arg(const af_probe *p, const af_loc *l, int t, af_probe_co_state *s, uint8_t *buf,
+static int read_arg(const af_probe *p, const af_loc *l, int t, const af_probe_regs *e, uint8_t *buf,
                     uint8_t **ref) {
   const af_case *c = p->o->c;
-  uint8_t *at_call = (uint8_t *)(uintptr_t)(s->entry.gpr[AF_RSP] + 8); /* RSP at the call */
+  uint8_t *at_call = (uint8_t *)(uintptr_t)(e->gpr[AF_RSP] + 8); /* RSP at the call */
+  af_probe_regs *r = (af_probe_regs *)e;
   uint32_t size = probe_type_size(c, t);
   *ref = NULL;
   switch (l->kind) {
   case AF_LOC_REG:
     for (int k = 0; k < l->nparts; k++)
-      memcpy(buf + l->parts[k].offset, probe_reg_bytes(&s->entry, l->parts[k].reg),
-             l->parts[k].size);
+      memcpy(buf + l->parts[k].offset, probe_reg_bytes(r, l->parts[k].reg), l->parts[k].size);
     break;
   case AF_LOC_STACK: memcpy(buf, at_call + l->stack_offset, size); break;
   case AF_LOC_REF: {
     uint64_t a;
     if (l->nparts == 1)
-      memcpy(&a, probe_reg_bytes(&s->entry, l->parts[0].reg), 8);
+      memcpy(&a, probe_reg_bytes(r, l->parts[0].reg), 8);
     else
       memcpy(&a, at_call + l->stack_offset, 8);
-    if (!in_stack(p, a, size)) return 0;
+    if (!probe_in_stack(p, a, size)) return 0;
     *ref = (uint8_t *)(uintptr_t)a;
     memcpy(buf, *ref, size);
     break;
@@ -55,59 +79,62 @@ static int ext_ok(int t, uint32_t x) {
   }
 }
 
-void af_probe_callout_pre(af_probe_co_state *s) {
-  af_probe *p = af_probe_cur;
-  int k = (int)s->index;
-  s->real = p && k < p->o->c->nfuncs ? p->o->real[k] : NULL;
-  if (!s->real) return; /* not in a run: crash in the call, the worker reports it */
+const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *check) {
+  const af_interp_result *w = p->o->want;
+  const af_host_call *hc = NULL;
+  if (w && p->o->code && w->calls) { /* every call goes through a probe: m counts them all */
+    if (m < w->ncalls) hc = &w->calls[m];
+  } else if (w && n >= 0 && n < w->nhost_calls) { /* only host calls do */
+    hc = &w->host_calls[n];
+  }
+  if (hc && hc->callee != k) {
+    char what[64];
+    snprintf(what, sizeof what, "call %d to f%d", m, k);
+    probe_add(p, check, what, "the trace's call %d is to f%d", m, hc->callee);
+    hc = NULL;
+  }
+  return hc;
+}
+
+void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   const af_case *c = p->o->c;
+  int k = pc->k, m = pc->m;
   const af_sig *sig = &c->funcs[k].sig;
   const af_callinfo *ci = &p->ci[k];
   const af_abi *abi = af_abi_get(sig->cc);
-  int n = p->ncalls++;
-  p->co_k = k;
-  p->co_nrefs = 0;
+  const af_host_call *hc = pc->rec;
+  pc->nrefs = 0;
+  pc->wild = 0;
+  pc->sret_fix = 0;
+  pc->bad = 0;
   char what[64];
-  snprintf(what, sizeof what, "call %d to f%d", n, k);
+  snprintf(what, sizeof what, "call %d to f%d", m, k);
   /* psABI 3.2.2 / MS-SU: RSP at the call aligned (more for over-aligned stack slots) */
-  uint64_t align = (uint64_t)abi->stack_align;
-  for (int i = 0; i < sig->nparams; i++)
-    if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > align)
-      align = ci->args[i].stack_align;
-  uint64_t at_call = s->entry.gpr[AF_RSP] + 8;
+  uint64_t align = probe_call_align(ci, abi);
+  uint64_t at_call = e->gpr[AF_RSP] + 8;
   if (at_call % align)
     probe_add(p, "stack-align", what, "RSP at the call is 0x%llx: %llu mod %llu",
               (unsigned long long)at_call, (unsigned long long)(at_call % align),
               (unsigned long long)align);
-  if (s->entry.rflags & 0x400) probe_add(p, "df", what, "DF set at the call (psABI 3.2.1)");
-  if ((s->entry.mxcsr ^ PROBE_MXCSR) & 0xffc0u)
+  if (e->rflags & 0x400) probe_add(p, "df", what, "DF set at the call (psABI 3.2.1)");
+  if ((e->mxcsr ^ PROBE_MXCSR) & 0xffc0u)
     probe_add(p, "mxcsr", what, "control bits 0x%04x at the call, expected 0x%04x",
-              s->entry.mxcsr & 0xffc0u, PROBE_MXCSR & 0xffc0u);
-  if ((s->entry.fcw ^ PROBE_FCW) & 0x1f3fu)
-    probe_add(p, "x87cw", what, "0x%04x at the call, expected 0x%04x", s->entry.fcw, PROBE_FCW);
+              e->mxcsr & 0xffc0u, PROBE_MXCSR & 0xffc0u);
+  if ((e->fcw ^ PROBE_FCW) & 0x1f3fu)
+    probe_add(p, "x87cw", what, "0x%04x at the call, expected 0x%04x", e->fcw, PROBE_FCW);
   if (abi->vararg_al && sig->variadic) { /* psABI 3.5.7 */
-    unsigned al = (unsigned)(s->entry.gpr[AF_RAX] & 0xff);
+    unsigned al = (unsigned)(e->gpr[AF_RAX] & 0xff);
     if (al < (unsigned)ci->sse_used || al > 8)
       probe_add(p, "vararg-al", what, "AL = %u, %d vector register(s) used (AL must be in %d..8)",
                 al, ci->sse_used, ci->sse_used);
   }
-  const af_host_call *hc = NULL;
-  const af_interp_result *w = p->o->want;
-  if (w && n < w->nhost_calls) {
-    hc = &w->host_calls[n];
-    if (hc->callee != k) {
-      probe_add(p, "host-calls", what, "the trace's call %d is to f%d", n, hc->callee);
-      hc = NULL;
-    }
-  }
   /* the sret buffer: in the caller's frame, so in the probe stack (MS-CC, psABI 3.2.3) */
-  int wild = 0;
   if (ci->sret) {
-    uint64_t a = s->entry.gpr[abi->sret_in];
-    if (!in_stack(p, a, c->types[sig->ret].size)) {
+    uint64_t a = e->gpr[abi->sret_in];
+    if (!probe_in_stack(p, a, c->types[sig->ret].size)) {
       probe_add(p, "sret-ptr", what, "%s = 0x%016llx: not a buffer in the caller's stack",
                 af_reg_name(abi->sret_in), (unsigned long long)a);
-      wild = 1;
+      pc->sret_fix = 1;
     }
   }
   uint8_t buf[AF_MAX_TYPE_SIZE + 16];
@@ -117,26 +144,37 @@ void af_probe_callout_pre(af_probe_co_state *s) {
     uint8_t *ref;
     memset(buf, 0, probe_type_size(c, t) + 8);
     char awhat[64];
-    snprintf(awhat, sizeof awhat, "arg %d of call %d to f%d", i, n, k);
-    if (!read_arg(p, l, t, s, buf, &ref)) {
+    snprintf(awhat, sizeof awhat, "arg %d of call %d to f%d", i, m, k);
+    if (!read_arg(p, l, t, e, buf, &ref)) {
       probe_add(p, "arg", awhat, "by-reference pointer outside the caller's stack");
-      wild = 1;
+      if (hc && i < hc->nargs)
+        pc->bad |= 1u << i; /* repaired: a fresh copy */
+      else
+        pc->wild = 1;
       continue;
-    }
-    if (ref && p->co_nrefs < AF_MAX_PARAMS) {
-      p->co_ref[p->co_nrefs] = ref;
-      p->co_ref_size[p->co_nrefs++] = probe_type_size(c, t);
     }
     if (hc && i < hc->nargs) {
       char where[128], detail[300];
       if (af_value_diff(c, &hc->args[i], buf, p->o->objects, where, sizeof where, detail,
-                        sizeof detail))
+                        sizeof detail)) {
         probe_add(p, "arg", awhat, "%s%s%s", where, *where ? ": " : "", detail);
+        pc->bad |= 1u << i;
+      } else if (probe_wild_local(p, &hc->args[i], buf)) {
+        probe_add(p, "arg", awhat, "ptr: 0x%016llx, expected a local region in the caller's stack",
+                  (unsigned long long)probe_u64(buf));
+        pc->bad |= 1u << i;
+      }
+    }
+    /* the callee owns the copy (scribbled after the return); not when the value was wrong:
+     * then the pointer may name something else in the caller's frame */
+    if (ref && !((pc->bad >> i) & 1) && pc->nrefs < AF_MAX_PARAMS) {
+      pc->ref[pc->nrefs] = ref;
+      pc->ref_size[pc->nrefs++] = probe_type_size(c, t);
     }
     /* MS-CC "Varargs": a floating-point value also in the slot's integer register */
     if (l->dup != AF_REG_NONE && l->kind == AF_LOC_REG) {
-      uint64_t g = s->entry.gpr[l->dup], x = 0;
-      memcpy(&x, probe_reg_bytes(&s->entry, l->parts[0].reg), l->parts[0].size);
+      uint64_t g = e->gpr[l->dup], x = 0;
+      memcpy(&x, probe_reg_bytes((af_probe_regs *)e, l->parts[0].reg), l->parts[0].size);
       if (l->parts[0].size < 8) g &= (1ull << (8 * l->parts[0].size)) - 1;
       if (g != x)
         probe_add(p, "vararg-dup", awhat, "%s holds 0x%016llx, %s 0x%016llx", af_reg_name(l->dup),
@@ -147,7 +185,7 @@ void af_probe_callout_pre(af_probe_co_state *s) {
         (l->kind == AF_LOC_REG || l->kind == AF_LOC_STACK)) {
       uint32_t x;
       if (l->kind == AF_LOC_REG)
-        memcpy(&x, probe_reg_bytes(&s->entry, l->parts[0].reg), 4);
+        memcpy(&x, probe_reg_bytes((af_probe_regs *)e, l->parts[0].reg), 4);
       else
         memcpy(&x, (uint8_t *)(uintptr_t)at_call + l->stack_offset, 4);
       if (!ext_ok(t, x)) {
@@ -158,49 +196,161 @@ void af_probe_callout_pre(af_probe_co_state *s) {
       }
     }
   }
-  /* a wild pointer would crash the real implementation: the run has failed already, so the
-   * call returns at once (garbage results) and the checks above are its findings */
-  p->co_wild = wild;
-  if (wild) {
-    s->real = (const void *)af_probe_noop;
-    p->co_nrefs = 0;
+  /* a wild pointer that cannot be repaired (no record) would crash the callee: the run has
+   * failed already, so the call returns at once (garbage results) and the checks above are its
+   * findings */
+  if (pc->wild) pc->nrefs = 0;
+}
+
+/* SysV (AF_EXT_TO_32): a narrow integer sign- or zero-extended to 32 bits in place. */
+static void extend32(uint8_t *d, int type) {
+  int32_t v;
+  switch (type) {
+  case AF_T_BOOL: v = d[0] & 1; break;
+  case AF_T_I8: v = (int8_t)d[0]; break;
+  case AF_T_U8: v = d[0]; break;
+  case AF_T_I16: v = (int16_t)(d[0] | d[1] << 8); break;
+  default: v = (uint16_t)(d[0] | d[1] << 8); break;
+  }
+  memcpy(d, &v, 4);
+}
+
+/* Argument i of pc as the trace has it (see probe_repair_call). */
+static void repair_arg(af_probe *p, const probe_call *pc, int i, af_probe_regs *x,
+                       uint8_t *at_call) {
+  const af_case *c = p->o->c;
+  const af_sig *sig = &c->funcs[pc->k].sig;
+  const af_loc *l = &p->ci[pc->k].args[i];
+  const af_value *v = &pc->rec->args[i];
+  int t = sig->params[i];
+  uint8_t buf[AF_MAX_TYPE_SIZE + 16];
+  uint32_t size = probe_type_size(c, t);
+  memset(buf, 0, sizeof buf);
+  if (t == AF_T_PTR) {
+    if (v->obj >= 0 && !p->o->objects) return;
+    uint64_t a =
+        (uint64_t)(uintptr_t)(v->obj >= 0 ? p->o->objects[v->obj] : probe_poison_region(p));
+    memcpy(buf, &a, 8);
+  } else {
+    uint8_t mask[AF_MAX_TYPE_SIZE];
+    memset(mask, 0, size);
+    probe_defined_mask(c, t, mask, 0);
+    for (uint32_t b = 0; b < size; b++)
+      buf[b] = mask[b] ? v->bytes[b] : (uint8_t)probe_garbage(p);
+  }
+  int narrow = af_abi_get(sig->cc)->narrow_ext == AF_EXT_TO_32 && probe_is_narrow(t);
+  switch (l->kind) {
+  case AF_LOC_REG:
+    for (int q = 0; q < l->nparts; q++) {
+      const af_part *pt = &l->parts[q];
+      uint8_t *r = probe_reg_bytes(x, pt->reg);
+      memcpy(r, buf + pt->offset, pt->size > 16 ? 16 : pt->size);
+      if (narrow && pt->reg <= AF_R15) extend32(r, t);
+    }
+    if (l->dup != AF_REG_NONE) memcpy(&x->gpr[l->dup], buf, size < 8 ? size : 8);
+    break;
+  case AF_LOC_STACK:
+    memcpy(at_call + l->stack_offset, buf, size);
+    if (narrow) extend32(at_call + l->stack_offset, t);
+    break;
+  case AF_LOC_REF: { /* a fresh copy: the pointer received may name another argument's */
+    uint8_t *copy = probe_ref_copy(p, pc, i);
+    uint64_t a = (uint64_t)(uintptr_t)copy;
+    memcpy(copy, buf, size);
+    if (l->nparts == 1)
+      x->gpr[l->parts[0].reg] = a;
+    else
+      memcpy(at_call + l->stack_offset, &a, 8);
+    break;
+  }
+  default: break;
   }
 }
 
-void af_probe_callout_post(af_probe_co_state *s) {
+uint8_t *probe_ref_copy(const af_probe *p, const probe_call *pc, int i) {
+  return p->refs + ((size_t)pc->slot * (AF_MAX_PARAMS + 1) + (size_t)i) * AF_MAX_TYPE_SIZE;
+}
+
+void probe_repair_call(af_probe *p, const probe_call *pc, af_probe_regs *e, af_probe_regs *x,
+                       uint8_t *at_call) {
+  const af_case *c = p->o->c;
+  const af_sig *sig = &c->funcs[pc->k].sig;
+  if (pc->sret_fix) { /* a buffer the callee may write: in the repair area */
+    int r = af_abi_get(sig->cc)->sret_in;
+    uint8_t *buf = probe_ref_copy(p, pc, AF_MAX_PARAMS);
+    probe_garbage_fill(p, buf, c->types[sig->ret].size);
+    e->gpr[r] = x->gpr[r] = (uint64_t)(uintptr_t)buf;
+  }
+  for (int i = 0; i < sig->nparams; i++)
+    if ((pc->bad >> i) & 1) repair_arg(p, pc, i, x, at_call);
+}
+
+void af_probe_callout_pre(af_probe_co_state *s) {
   af_probe *p = af_probe_cur;
-  int k = p->co_k;
+  int k = (int)s->index;
+  s->real = p && k < p->o->c->nfuncs ? p->o->real[k] : NULL;
+  if (!s->real) return; /* not in a run: crash in the call, the worker reports it */
+  probe_call *pc = &p->co;
+  pc->k = k;
+  pc->slot = PROBE_IPZ_DEPTH;
+  pc->m = p->nall++;
+  pc->rec = probe_record(p, pc->m, p->ncalls++, k, "host-calls");
+  probe_check_call(p, pc, &s->entry);
+  if (pc->wild)
+    s->real = (const void *)af_probe_noop;
+  else
+    probe_repair_call(p, pc, &s->entry, &s->entry,
+                      (uint8_t *)(uintptr_t)(s->entry.gpr[AF_RSP] + 8));
+}
+
+void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e, af_probe_regs *x,
+                      uint64_t rax, uint64_t rdx, const uint8_t *xmm0, const uint8_t *xmm1) {
+  int k = pc->k;
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[k].sig;
   const af_callinfo *ci = &p->ci[k];
   const af_abi *abi = af_abi_get(sig->cc);
-  af_probe_regs *x = &s->exit;
-  /* volatile registers: garbage; callee-saved: as at the call */
-  for (int r = AF_RAX; r <= AF_R15; r++)
-    x->gpr[r] = (abi->callee_saved >> r) & 1 ? s->entry.gpr[r] : probe_garbage(p);
+  /* volatile registers: garbage; callee-saved: as at the call. A volatile GPR that holds no
+   * part of the return value gets an address in the poison area: a caller that still uses it
+   * as a pointer after the call (wasmtime #5023) reads garbage and writes where nothing looks,
+   * so its result shows the bug instead of a crash that hides the findings made so far. */
+  const af_loc *l = &ci->ret;
+  uint32_t ret_regs = 0;
+  for (int i = 0; l->kind == AF_LOC_REG && i < l->nparts; i++)
+    ret_regs |= 1u << l->parts[i].reg;
+  if (l->kind == AF_LOC_SRET) ret_regs |= 1u << abi->sret_out;
+  for (int r = AF_RAX; r <= AF_R15; r++) {
+    uint64_t g = probe_garbage(p);
+    if ((abi->callee_saved >> r) & 1)
+      x->gpr[r] = e->gpr[r];
+    else if ((ret_regs >> r) & 1)
+      x->gpr[r] = g;
+    else
+      x->gpr[r] = (uint64_t)(uintptr_t)p->poison + 4096 + (g % (PROBE_POISON - 8192) & ~7ull);
+  }
+  x->gpr[AF_RSP] = e->gpr[AF_RSP];
   for (int v = 0; v < 16; v++) {
     if ((abi->callee_saved >> (AF_XMM0 + v)) & 1)
-      memcpy(x->xmm[v], s->entry.xmm[v], 16);
+      memcpy(x->xmm[v], e->xmm[v], 16);
     else
       probe_garbage_fill(p, x->xmm[v], 16);
   }
   x->rflags = 0x202; /* DF clear (psABI 3.2.1) */
-  x->mxcsr = s->entry.mxcsr;
-  x->fcw = s->entry.fcw;
+  x->mxcsr = e->mxcsr;
+  x->fcw = e->fcw;
   /* the return value: only its own bytes; above a narrow value the registers hold garbage
    * (psABI 3.2.3 and MS-CC leave them undefined) */
-  const af_loc *l = &ci->ret;
   if (l->kind == AF_LOC_REG) {
     for (int i = 0; i < l->nparts; i++) {
       const af_part *pt = &l->parts[i];
-      const uint8_t *src = pt->reg == AF_RAX    ? (const uint8_t *)&s->post_rax
-                           : pt->reg == AF_RDX  ? (const uint8_t *)&s->post_rdx
-                           : pt->reg == AF_XMM0 ? s->post_xmm0
-                                                : s->post_xmm1;
+      const uint8_t *src = pt->reg == AF_RAX    ? (const uint8_t *)&rax
+                           : pt->reg == AF_RDX  ? (const uint8_t *)&rdx
+                           : pt->reg == AF_XMM0 ? xmm0
+                                                : xmm1;
       memcpy(probe_reg_bytes(x, pt->reg), src, pt->size);
     }
   } else if (l->kind == AF_LOC_SRET) {
-    x->gpr[abi->sret_out] = s->post_rax;
+    x->gpr[abi->sret_out] = rax;
   }
   /* padding bytes of a returned aggregate are undefined too (registers and sret buffer) */
   if (sig->ret >= AF_T_NSCALAR || sig->ret == AF_T_F80) {
@@ -212,21 +362,25 @@ void af_probe_callout_post(af_probe_co_state *s) {
       for (uint32_t b = 0; b < l->parts[i].size; b++)
         if (!mask[l->parts[i].offset + b])
           probe_reg_bytes(x, l->parts[i].reg)[b] = (uint8_t)probe_garbage(p);
-    uint8_t *buf = (uint8_t *)(uintptr_t)s->entry.gpr[abi->sret_in];
-    for (uint32_t b = 0; l->kind == AF_LOC_SRET && !p->co_wild && b < size; b++)
+    uint8_t *buf = (uint8_t *)(uintptr_t)e->gpr[abi->sret_in];
+    for (uint32_t b = 0; l->kind == AF_LOC_SRET && !pc->wild && b < size; b++)
       if (!mask[b]) buf[b] = (uint8_t)probe_garbage(p);
   }
   /* the argument area belongs to the callee (psABI 3.2.2, MS-SU): garbage over its slots */
-  uint8_t *at_call = (uint8_t *)(uintptr_t)(s->entry.gpr[AF_RSP] + 8);
+  uint8_t *at_call = (uint8_t *)(uintptr_t)(e->gpr[AF_RSP] + 8);
   for (int i = 0; i < sig->nparams; i++) {
     const af_loc *a = &ci->args[i];
     if (a->kind == AF_LOC_STACK || (a->kind == AF_LOC_REF && a->nparts == 0))
       probe_garbage_fill(p, at_call + a->stack_offset, a->stack_size);
   }
   /* the callee owns its home space and its by-reference copies (MS-SU, MS-CC) */
-  if (abi->home_space)
-    probe_garbage_fill(p, (uint8_t *)(uintptr_t)(s->entry.gpr[AF_RSP] + 8),
-                       (size_t)abi->home_space);
-  for (int i = 0; i < p->co_nrefs; i++)
-    probe_garbage_fill(p, p->co_ref[i], p->co_ref_size[i]);
+  if (abi->home_space) probe_garbage_fill(p, at_call, (size_t)abi->home_space);
+  for (int i = 0; i < pc->nrefs; i++)
+    probe_garbage_fill(p, pc->ref[i], pc->ref_size[i]);
+}
+
+void af_probe_callout_post(af_probe_co_state *s) {
+  af_probe *p = af_probe_cur;
+  probe_exit_image(p, &p->co, &s->entry, &s->exit, s->post_rax, s->post_rdx, s->post_xmm0,
+                   s->post_xmm1);
 }

@@ -35,6 +35,49 @@ extern af_probe_ip_state af_probe_ip __attribute__((visibility("hidden")));
 void af_probe_enter_pre(af_probe_ip_state *s) __attribute__((visibility("hidden")));
 void af_probe_enter_post(af_probe_ip_state *s) __attribute__((visibility("hidden")));
 
+/* The nested interposer af_interpose_K's frame, one per call in flight on its shadow stack
+ * (offsets fixed: probe.S; FRAME = sizeof). */
+typedef struct {
+  af_probe_regs entry; /*    0: at af_interpose_K's entry (gpr[AF_RSP]: RSP at entry) */
+  af_probe_regs call;  /*  400: what the callee gets (gpr[AF_RSP]: RSP at the call) */
+  af_probe_regs out;   /*  800: after the callee returned */
+  af_probe_regs exit;  /* 1200: what the interposer returns to its caller with */
+  uint64_t retaddr;    /* 1600: the caller's return address */
+  uint64_t index;      /* 1608: K */
+  uint64_t x87_ret;    /* 1616: 1: the callee returns in ST0 (copied to st0, reloaded) */
+  uint64_t pad0;       /* 1624 */
+  uint8_t fenv[32];    /* 1632: fnstenv after the return */
+  uint8_t st0[16];     /* 1664: ST0 after the return (x87_ret) */
+  uint8_t pad1[48];    /* 1680 */
+} af_probe_ipz_frame;  /* 1728 bytes */
+_Static_assert(sizeof(af_probe_ipz_frame) == 1728, "probe.S knows the frame's size");
+
+/* The shadow stack: af_probe_ipz_next is the frame the next af_interpose_K takes (probe.S
+ * pushes at entry, pops after the callee returns); depth < AF_MAX_FUNCS since calls go to
+ * greater indices. af_probe_ipz_target: what the interposer in flight calls. */
+#define PROBE_IPZ_DEPTH (AF_MAX_FUNCS + 2)
+extern af_probe_ipz_frame af_probe_ipz[PROBE_IPZ_DEPTH] __attribute__((visibility("hidden")));
+extern af_probe_ipz_frame *af_probe_ipz_next __attribute__((visibility("hidden")));
+extern const void *af_probe_ipz_target __attribute__((visibility("hidden")));
+void af_probe_interpose_pre(af_probe_ipz_frame *s) __attribute__((visibility("hidden")));
+void af_probe_interpose_post(af_probe_ipz_frame *s) __attribute__((visibility("hidden")));
+
+/* One call the probes check (callout or nested interposer): who, which record, and what the
+ * callee owns (by-reference copies). */
+typedef struct {
+  int k;                   /* the callee */
+  int slot;                /* interposer: its depth; the callout: PROBE_IPZ_DEPTH */
+  int nhost0;              /* interposer: host calls of the run before this call */
+  int m;                   /* the call's index among all calls of the run (want.calls) */
+  const af_host_call *rec; /* the trace's record of it, NULL if none or another callee */
+  int wild;                /* a wild pointer that cannot be repaired: the callee is skipped */
+  int sret_fix; /* a wild sret pointer ("sret-ptr"): the callee gets a buffer of the probe's */
+  uint32_t bad; /* bit i: argument i differs from the trace's ("arg") */
+  int nrefs;
+  uint8_t *ref[AF_MAX_PARAMS];
+  uint32_t ref_size[AF_MAX_PARAMS];
+} probe_call;
+
 /* The one global callout image (probe_callout.c) and the run in flight (probe.c). */
 extern af_probe_co_state af_probe_co __attribute__((visibility("hidden")));
 extern af_probe *af_probe_cur __attribute__((visibility("hidden")));
@@ -50,12 +93,17 @@ void af_probe_callout_post(af_probe_co_state *s) __attribute__((visibility("hidd
 #define PROBE_STACK   (256u * 1024u) /* the stack code under test runs on */
 #define PROBE_SCRATCH (32u * 1024u)  /* its top: by-reference copies and the sret buffer */
 #define PROBE_BELOW   512u           /* pattern below the call's RSP (red zone and beyond) */
-#define PROBE_MXCSR   0x1f80u        /* the MXCSR and x87 CW every call starts with */
+#define PROBE_POISON  (64u * 1024u)  /* see probe_exit_image */
+#define PROBE_REFS    ((PROBE_IPZ_DEPTH + 1u) * (AF_MAX_PARAMS + 1u) * AF_MAX_TYPE_SIZE)
+#define PROBE_MXCSR   0x1f80u /* the MXCSR and x87 CW every call starts with */
 #define PROBE_FCW     0x037fu
 
 struct af_probe {
   uint8_t *mem;      /* malloc'd */
   uint8_t *lo, *hi;  /* the probe stack, 64-aligned */
+  uint8_t *poison;   /* PROBE_POISON bytes (malloc'd): where volatile GPRs point after a call */
+  uint8_t *refmem;   /* malloc'd; refs: 64-aligned in it */
+  uint8_t *refs;     /* repaired by-reference copies: [slot][arg] of AF_MAX_TYPE_SIZE bytes */
   af_probe_frame *f; /* 64-aligned, in mem */
   /* the run in flight */
   const af_probe_opts *o;
@@ -63,12 +111,12 @@ struct af_probe {
   af_callinfo ci[AF_MAX_FUNCS]; /* every signature of the case, classified once */
   af_rng rng;                   /* the garbage pattern */
   int ncalls;                   /* host calls so far */
-  /* the callout in flight (between pre and post) */
-  int co_k;
-  int co_wild; /* a wild sret or by-reference pointer: the real implementation was skipped */
-  int co_nrefs;
-  uint8_t *co_ref[AF_MAX_PARAMS];
-  uint32_t co_ref_size[AF_MAX_PARAMS];
+  int nall;                     /* calls so far, host or not (the index into want.calls) */
+  probe_call co;                /* the callout in flight (between pre and post) */
+  /* every call of function k makes tree_calls[k] calls, tree_host[k] of them to host
+   * functions, nested ones included (bodies are straight-line: gen.h) */
+  int tree_calls[AF_MAX_FUNCS], tree_host[AF_MAX_FUNCS];
+  probe_call ipz[PROBE_IPZ_DEPTH]; /* the interposers in flight, by shadow-stack depth */
 };
 
 /* Shared by probe.c and probe_callout.c (probe_marshal.c). */
@@ -83,6 +131,45 @@ int probe_is_narrow(int type);
 uint32_t probe_type_size(const af_case *c, int t);
 /* The register's bytes in an image (GPR: 8, XMM: 16). */
 uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg);
+/* The trace's record of call m (host call n, -1 if not a host call) to function k: calls[m]
+ * when the run interposes every JIT function (o->code), else host_calls[n]; or NULL (and a finding
+ * `check`, "call M to fK", if the trace's call m goes elsewhere or the trace has fewer calls). */
+const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *check);
+/* The alignment RSP must have at a call of ci: the convention's, or the largest over-aligned
+ * stack slot's (psABI 3.2.2). */
+uint64_t probe_call_align(const af_callinfo *ci, const af_abi *abi);
+/* 1 if [a, a + size) lies in the probe stack (every caller frame of a run lies there). */
+int probe_in_stack(const af_probe *p, uint64_t a, uint32_t size);
+/* The checks at a call (stack-align, df, mxcsr, x87cw, vararg-al, sret-ptr, arg, vararg-dup,
+ * arg-ext) from the registers at the callee's entry (e->gpr[AF_RSP]: the return address);
+ * fills pc->bad, pc->sret_fix, pc->wild and the by-reference copies. */
+void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e);
+/* The 8 bytes at b. */
+uint64_t probe_u64(const uint8_t *b);
+/* 1 if want is a ptr to a local region (obj -1: its address is not known) and got is not in
+ * the probe stack, where every local region lies (in its function's frame). */
+int probe_wild_local(const af_probe *p, const af_value *want, const uint8_t *got);
+/* A 64-aligned region of AF_REGION_SIZE bytes in the poison area: what a wild pointer to a
+ * local region is replaced by. */
+uint8_t *probe_poison_region(const af_probe *p);
+/* Repairs what the checks of pc named, so that what the callee does next is checked on its own
+ * and not as a consequence of its caller's bug (or crashes the run, losing the findings): a
+ * wild sret pointer: a buffer of the probe's (in e and x); every argument that was not what the
+ * trace says ("arg"): the trace's value where the callee's convention puts it (registers in x,
+ * stack slots at at_call: RSP at the call; a by-reference argument: a fresh copy, its address
+ * in x or the slot), a ptr as its object's address (one to a local region, whose address the
+ * trace cannot name: the poison region), padding garbage. */
+void probe_repair_call(af_probe *p, const probe_call *pc, af_probe_regs *e, af_probe_regs *x,
+                       uint8_t *at_call);
+/* The repair area of argument i of pc (i == AF_MAX_PARAMS: its sret buffer). */
+uint8_t *probe_ref_copy(const af_probe *p, const probe_call *pc, int i);
+/* The image a callee of pc returns with (x), given the registers at its entry (e) and the
+ * return registers it left (rax, rdx, xmm0, xmm1): volatile registers garbage but the return
+ * value's bytes, callee-saved as at entry, DF clear, MXCSR / x87 CW as at entry; garbage over
+ * the return value's padding, the stack argument slots, the Win64 home space and the
+ * by-reference copies. */
+void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e, af_probe_regs *x,
+                      uint64_t rax, uint64_t rdx, const uint8_t *xmm0, const uint8_t *xmm1);
 /* "arg I of call N to fK" etc. in findings */
 void probe_add(af_probe *p, const char *check, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -23,6 +23,11 @@ typedef struct {
                                   k (calls and the runner go to that host code instead) */
   int no_regalloc;             /* 1: no register allocator, every value lives in its stack slot (the
                                   baseline); 0 (default): jit/regalloc.h keeps values in registers */
+  /* Instrumentation (NULL: off): every call of a runtime helper (jit/lower_rt.c: the C
+   * functions MIX, conversions and bit-fields call, plain SysV calls with register arguments
+   * only) becomes `mov r11, helper; mov r10, rt_probe; call r10`: a harness probe that checks
+   * the call (RSP alignment) and then calls R11 with the arguments untouched. */
+  const void *rt_probe;
 } af_jit_opts;
 
 /* ---- injectable ABI bugs (mutants.c; doc/mutants.md) ---------------------------------- */

@@ -70,5 +70,10 @@ void lw_store_xmm(lower_ctx *L, af_reg base, int32_t off, af_reg x, int size) {
 
 void lw_call_abs(lower_ctx *L, const void *fn) {
   x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)fn);
+  if (L->o && L->o->rt_probe) { /* af_jit_opts.rt_probe: the probe calls R11 for us */
+    x86_emit_movimm(L->b, AF_R10, 8, (int64_t)(uintptr_t)L->o->rt_probe);
+    x86_emit1(L->b, X86_CALL, x86_gpr(AF_R10, 8));
+    return;
+  }
   x86_emit1(L->b, X86_CALL, x86_gpr(AF_R11, 8));
 }

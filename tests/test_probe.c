@@ -44,6 +44,8 @@ static af_job *job_from_case(af_case *c, uint64_t seed, uint64_t index, const af
 }
 
 static int allow_divergent; /* investigation mode only (argv) */
+static int seed_given;      /* investigation: the campaign's seed instead of SEED + cc */
+static uint64_t seed_arg;
 
 static af_job *job_gen(af_cc cc, uint64_t index, const af_legs_cfg *cfg) {
   af_gen_opts o;
@@ -52,11 +54,12 @@ static af_job *job_gen(af_cc cc, uint64_t index, const af_legs_cfg *cfg) {
   o.allow_divergent = allow_divergent;
   af_case c;
   af_error err = {{0}};
-  if (af_gen_case(&o, SEED + (uint64_t)cc, index, &c, NULL, &err) != AF_OK) {
+  uint64_t seed = seed_given ? seed_arg : SEED + (uint64_t)cc;
+  if (af_gen_case(&o, seed, index, &c, NULL, &err) != AF_OK) {
     af_case_free(&c);
     return NULL;
   }
-  return job_from_case(&c, SEED + (uint64_t)cc, index, cfg);
+  return job_from_case(&c, seed, index, cfg);
 }
 
 static af_job *job_parse(const char *text, const af_legs_cfg *cfg) {
@@ -224,7 +227,7 @@ static void test_hand(const af_legs_cfg *cfg) {
         memcpy(objs[o], j->c.objects[o].init, AF_REGION_SIZE);
       }
       af_jit_set_objects(jit, objs, j->c.nobjects);
-      af_probe_opts o = {&j->c, &j->want, af_jit_fn(jit, j->c.entry), real, objs, 1, "t"};
+      af_probe_opts o = {&j->c, &j->want, af_jit_fn(jit, j->c.entry), real, objs, 1, "t", NULL};
       af_findings fs = {0};
       af_probe_outcome out;
       CHECK(af_probe_run(p, &o, &fs, &out, &err) == AF_OK);
@@ -269,6 +272,179 @@ static void test_hand(const af_legs_cfg *cfg) {
   }
   af_leg_native.fini(st);
   af_leg_garbage.fini(gst);
+}
+
+/* ---- the nested interposers: calls between JIT functions -------------------------------- */
+/* f0 -> f1 (win64, stack arguments) -> f2 (sysv, sret) -> host f3; f0 -> f2 again. */
+static const char *hand_nested =
+    HDR "type t21 = struct { i64, i64, i64 }\n"
+        "object 0 =\n"
+        "  000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+        "  202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n"
+        "  404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\n"
+        "  606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f\n"
+        "func f0 sysv (i8, ptr, f64) -> u64 {\n"
+        "  v3 = sext i64 v0\n"
+        "  v4 = call u64 f1 (v3, v2, v1, v3, v0, v2)\n"
+        "  v5 = call t21 f2 (v4, v1)\n"
+        "  v6 = mix u64 0x66 (v4, v5)\n"
+        "  ret u64 v6\n}\n\n"
+        "func f1 win64 (i64, f64, ptr, i64, i8, f64) -> u64 {\n"
+        "  v6 = mix u64 0x77 (v0, v1, v3, v4, v5)\n"
+        "  v7 = call t21 f2 (v6, v2)\n"
+        "  v8 = mix u64 0x78 (v7)\n"
+        "  ret u64 v8\n}\n\n"
+        "func f2 sysv (u64, ptr) -> t21 {\n"
+        "  v2 = call i32 f3 (v0, v1)\n"
+        "  v3 = sext i64 v2\n"
+        "  v4 = const t21 000000000000000000000000000000000000000000000000\n"
+        "  v5 = set t21 v4 v3 [1]\n"
+        "  ret t21 v5\n}\n\n"
+        "func f3 host sysv (u64, ptr) -> i32 {\n"
+        "  v2 = mix u64 0x88 (v0, v1)\n"
+        "  store u64 v1 +24 v2\n"
+        "  v3 = trunc i32 v2\n"
+        "  ret i32 v3\n}\n\n"
+        "entry f0\n"
+        "input i8 -3\n"
+        "input ptr obj 0\n"
+        "input f64 0x400921fb54442d18\n";
+
+__asm__(".text\n.intel_syntax noprefix\n"
+        "ipz_bad_rbx: mov rbx, 5\n xor eax, eax\n ret\n"
+        "ipz_bad_rsp: pop rdx\n push 0\n push rdx\n ret\n"
+        ".att_syntax prefix\n");
+void ipz_bad_rbx(void), ipz_bad_rsp(void);
+
+/* One run of hand_nested through af_probe_run with interposers; code[1] may be replaced. */
+static void nested_run(af_job *j, af_jit *jit, uint8_t *const *objs, const af_interp_result *w,
+                       const void *code1, af_findings *fs, af_probe_outcome *out) {
+  const void *real[AF_MAX_FUNCS] = {0}, *code[AF_MAX_FUNCS] = {0};
+  for (int f = 0; f < j->c.nfuncs; f++) {
+    if (j->c.funcs[f].host)
+      real[f] = af_jit_code(jit, f);
+    else if (f != j->c.entry)
+      code[f] = af_jit_code(jit, f);
+  }
+  if (code1) code[1] = code1;
+  for (int o = 0; o < j->c.nobjects; o++)
+    memcpy(objs[o], j->c.objects[o].init, AF_REGION_SIZE);
+  af_probe *p = NULL;
+  CHECK(af_probe_new(&p) == AF_OK);
+  af_probe_opts o = {&j->c, w, af_jit_fn(jit, j->c.entry), real, objs, 3, "t", code};
+  af_error err = {{0}};
+  memset(fs, 0, sizeof *fs);
+  CHECK(p && af_probe_run(p, &o, fs, out, &err) == AF_OK);
+  af_probe_check_outcome(&o, out, fs);
+  af_probe_free(p);
+}
+
+static int has_finding(const af_findings *fs, const char *check, const char *what) {
+  for (int i = 0; i < fs->n; i++)
+    if (!strcmp(fs->f[i].check, check) && (!what || strstr(fs->f[i].what, what))) return 1;
+  return 0;
+}
+
+static int has_exact(const af_findings *fs, const char *check, const char *what) {
+  for (int i = 0; i < fs->n; i++)
+    if (!strcmp(fs->f[i].check, check) && !strcmp(fs->f[i].what, what)) return 1;
+  return 0;
+}
+
+static void test_nested(const af_legs_cfg *cfg) {
+  char text[8192];
+  snprintf(text, sizeof text, hand_nested, "sysv");
+  af_job *j = job_parse(text, cfg);
+  CHECK(j != NULL);
+  if (!j) return;
+  CHECKF(j->want.ncalls == 5 && j->want.nhost_calls == 2, "nested: %d calls, %d host",
+         j->want.ncalls, j->want.nhost_calls);
+  /* the leg: passes, and its garbage twin too */
+  void *st = NULL;
+  af_error err = {{0}};
+  CHECK(af_leg_native.init(cfg, &st, &err) == AF_OK);
+  collect k;
+  run_leg(&af_leg_native, st, j, &k);
+  print_findings("nested", &k);
+  CHECKF(k.verdict == AF_LEG_PASS, "nested: native verdict %d (%s)", k.verdict, k.reason);
+  /* the leg interposes f1 and f2: a wrong record of call 0 (f0 -> f1) shows */
+  af_value *a1 = &j->want.calls[0].args[1];
+  a1->bytes[7] ^= 0x40;
+  run_leg(&af_leg_native, st, j, &k);
+  a1->bytes[7] ^= 0x40;
+  CHECKF(k.verdict == AF_LEG_FAIL && k.nf >= 1 && !strcmp(k.f[0].check, "arg") &&
+             strstr(k.f[0].what, "arg 1 of call 0 to f1"),
+         "nested: the leg does not interpose f1 (%d findings, first %s %s)", k.nf,
+         k.nf ? k.f[0].check : "-", k.nf ? k.f[0].what : "-");
+  af_leg_native.fini(st);
+  /* by hand: every call through a probe, in the trace's order */
+  const void *host_fns[AF_MAX_FUNCS] = {0};
+  for (int f = 0; f < j->c.nfuncs; f++)
+    host_fns[f] = j->c.funcs[f].host ? af_callouts[f] : f != j->c.entry ? af_interposers[f] : NULL;
+  af_jit *jit = NULL;
+  CHECK(af_leg_compile(j, host_fns, &jit, &err) == AF_OK);
+  uint8_t *mem = aligned_alloc(64, AF_MAX_OBJECTS * AF_REGION_SIZE);
+  uint8_t *objs[AF_MAX_OBJECTS];
+  for (int o = 0; o < AF_MAX_OBJECTS; o++)
+    objs[o] = mem + o * AF_REGION_SIZE;
+  if (jit) {
+    af_jit_set_objects(jit, objs, j->c.nobjects);
+    af_findings fs;
+    af_probe_outcome out;
+    nested_run(j, jit, objs, &j->want, NULL, &fs, &out);
+    for (int i = 0; i < fs.n; i++)
+      printf("  nested: %s %s: %s\n", fs.f[i].check, fs.f[i].what, fs.f[i].detail);
+    CHECKF(fs.n == 0 && out.ncalls == 5 && out.nhost_calls == 2 && out.checksum == j->want.checksum,
+           "nested: %d findings, %d calls, checksum %llx vs %llx", fs.n, out.ncalls,
+           (unsigned long long)out.checksum, (unsigned long long)j->want.checksum);
+    /* a wrong trace: argument 1 (f64) of call 0 (f0 -> f1), and the return of call 1 (f1 ->
+     * f2): the interposer compares both with the trace, names them, and the run goes on */
+    af_interp_result w2 = j->want;
+    af_host_call calls[8];
+    memcpy(calls, j->want.calls, sizeof *calls * (size_t)j->want.ncalls);
+    uint8_t flip[16], flip2[32];
+    memcpy(flip, calls[0].args[1].bytes, 8);
+    flip[7] ^= 0x40;
+    calls[0].args[1].bytes = flip;
+    memcpy(flip2, calls[1].ret.bytes, 24);
+    flip2[8] ^= 1;
+    calls[1].ret.bytes = flip2;
+    w2.calls = calls;
+    nested_run(j, jit, objs, &w2, NULL, &fs, &out);
+    for (int i = 0; i < fs.n; i++)
+      printf("  nested, wrong trace: %s %s: %s\n", fs.f[i].check, fs.f[i].what, fs.f[i].detail);
+    CHECKF(has_finding(&fs, "arg", "arg 1 of call 0 to f1") &&
+               has_finding(&fs, "result", "return of call 1 to f2") && out.ncalls == 5,
+           "nested, wrong trace: %d findings, first %s %s", fs.n, fs.n ? fs.f[0].check : "-",
+           fs.n ? fs.f[0].what : "-");
+    /* the trace's call 2 to another function */
+    memcpy(calls, j->want.calls, sizeof *calls * (size_t)j->want.ncalls);
+    calls[2].callee = 1;
+    nested_run(j, jit, objs, &w2, NULL, &fs, &out);
+    CHECKF(has_finding(&fs, "host-calls", "call 2 to f3"), "nested, wrong callee: %d findings",
+           fs.n);
+    /* broken callees behind the interposer of f1: named, and repaired for the caller */
+    nested_run(j, jit, objs, &j->want, (const void *)ipz_bad_rbx, &fs, &out);
+    for (int i = 0; i < fs.n; i++)
+      printf("  nested, bad f1: %s %s: %s\n", fs.f[i].check, fs.f[i].what, fs.f[i].detail);
+    CHECKF(has_finding(&fs, "callee-saved", "rbx in f1") &&
+               has_finding(&fs, "result", "return of call 0 to f1") &&
+               !has_exact(&fs, "callee-saved", "rbx"),
+           "nested, rbx clobbered in f1: %d findings, first %s %s", fs.n,
+           fs.n ? fs.f[0].check : "-", fs.n ? fs.f[0].what : "-");
+    /* f1 made none of its 2 calls: named at its return, the count back in step with the trace
+     * (no finding on the calls after it, no "calls" / "host-calls" count at the end) */
+    CHECKF(has_finding(&fs, "calls", "call 0 to f1") && out.ncalls == 5 && out.nhost_calls == 2 &&
+               !has_finding(&fs, "arg", NULL) && !has_exact(&fs, "calls", "calls") &&
+               !has_finding(&fs, "host-calls", NULL),
+           "nested: calls %d, %d findings", out.ncalls, fs.n);
+    nested_run(j, jit, objs, &j->want, (const void *)ipz_bad_rsp, &fs, &out);
+    CHECKF(has_finding(&fs, "rsp", "call 0 to f1"), "nested, rsp moved in f1: %d findings", fs.n);
+    af_jit_set_objects(jit, NULL, 0);
+  }
+  free(mem);
+  af_jit_free(jit);
+  af_job_unref(j);
 }
 
 /* ---- the call probe against broken hand-written callees ------------------------------- */
@@ -316,7 +492,7 @@ static void test_bad_callees(void) {
              bs[i].cc, bs[i].cc);
     af_job *j = job_parse(text, NULL);
     if (!j || !p) continue;
-    af_probe_opts o = {&j->c, &j->want, (const void *)bs[i].fn, NULL, NULL, 7, "t"};
+    af_probe_opts o = {&j->c, &j->want, (const void *)bs[i].fn, NULL, NULL, 7, "t", NULL};
     af_findings fs = {0};
     af_probe_outcome out;
     af_error err = {{0}};
@@ -402,7 +578,7 @@ static void test_marshal(void) {
     CHECKF(j != NULL, "marshal case %zu", i);
     if (!j) continue;
     for (uint64_t g = 1; g <= 3; g++) { /* several garbage patterns */
-      af_probe_opts o = {&j->c, &j->want, (const void *)ms[i].fn, NULL, NULL, g, "t"};
+      af_probe_opts o = {&j->c, &j->want, (const void *)ms[i].fn, NULL, NULL, g, "t", NULL};
       af_findings fs = {0};
       af_probe_outcome out;
       af_error err = {{0}};
@@ -420,9 +596,9 @@ static void test_marshal(void) {
 /* ---- generated cases in forked children ----------------------------------------------- */
 #define MAXCHK 24
 static const char *const check_names[MAXCHK] = {
-    "result",  "objects",   "host-calls", "callee-saved", "stack-align", "arg",
-    "arg-ext", "vararg-al", "vararg-dup", "sret-rax",     "rsp",         "df",
-    "mxcsr",   "x87cw",     "x87-stack",  "garbage",      "sret-ptr",    "other"};
+    "result",    "objects",    "host-calls", "callee-saved", "stack-align", "arg",   "arg-ext",
+    "vararg-al", "vararg-dup", "sret-rax",   "rsp",          "df",          "mxcsr", "x87cw",
+    "x87-stack", "garbage",    "sret-ptr",   "calls",        "other"};
 
 static int check_id(const char *s) {
   int i = 0;
@@ -616,6 +792,17 @@ static void test_mutants(void) {
       {"w64-vararg-no-dup", "vararg-dup"},
       {"sret-not-returned", "sret-rax"},
       {"narrow-not-extended", "arg-ext"},
+      /* calls between JIT functions (the nested interposers) */
+      {"rbp-not-restored", "callee-saved"},
+      {"volatile-across-call", "result"},
+      {"stack-args-reversed", "arg"},
+      {"stack16-unaligned", "arg"},
+      {"sysv-struct-split", "arg"},
+      {"w64-float-index", "arg"},
+      {"float-as-double", "arg"},
+      {"sret-passed-in-rax", "sret-ptr"},
+      {"w64-struct16-in-rax-rdx", "sret-ptr"},
+      {"long-double-in-xmm0", "x87-stack"},
   };
   int nm = af_jit_mutant_count();
   printf("mutant: checks fired over %d cases per convention (crashes)\n", NMUT);
@@ -660,6 +847,26 @@ static void one_mutant(const char *name, int n, af_cc cc) {
   if (t.first_fail >= 0) printf("  first: case %d: %s\n", t.first_fail, t.first);
 }
 
+/* One case in this process, native leg, findings printed (investigation under gdb:
+ * `test_probe 5 MUTANT|none INDEX CC [SEED]`; abifuzz's campaign: SEED 1, CC by parity). */
+static void one_case(const char *name, int index, af_cc cc) {
+  af_legs_cfg cfg = {0};
+  cfg.inject = strcmp(name, "none") ? name : NULL;
+  void *st = NULL;
+  af_error err = {{0}};
+  if (af_leg_native.init(&cfg, &st, &err) != AF_OK) return;
+  af_job *j = job_gen(cc, (uint64_t)index, &cfg);
+  if (j) {
+    collect k;
+    run_leg(&af_leg_native, st, j, &k);
+    printf("case %d: verdict %d %s, %d calls (%d host)\n", index, k.verdict, k.reason,
+           j->want.ncalls, j->want.nhost_calls);
+    print_findings(name, &k);
+    af_job_unref(j);
+  }
+  af_leg_native.fini(st);
+}
+
 int main(int argc, char **argv) {
   int only = argc > 1 ? atoi(argv[1]) : 0; /* 1 hand, 2 generated, 3 mutants; 0 all */
   if (only == 4 && argc > 4) {
@@ -669,10 +876,19 @@ int main(int argc, char **argv) {
     one_mutant(argv[2], atoi(argv[3]), cc);
     return 0;
   }
+  if (only == 5 && argc > 4) {
+    af_cc cc = AF_CC_SYSV;
+    af_cc_parse(argv[4], &cc);
+    seed_given = argc > 5;
+    seed_arg = seed_given ? strtoull(argv[5], NULL, 0) : 0;
+    one_case(argv[2], atoi(argv[3]), cc);
+    return 0;
+  }
   af_legs_cfg cfg = {0};
   double t0 = now();
   if (!only || only == 1) {
     test_hand(&cfg);
+    test_nested(&cfg);
     test_bad_callees();
     test_marshal();
   }
