@@ -5,8 +5,9 @@ set -euo pipefail
 
 # Required for the build and the tests; optional ones only turn parts off when absent,
 # but we install them all so a fresh machine runs every test.
+# chromium: the report test renders report.html headless (skipped without it).
 pkgs=(cmake ninja-build pkg-config gcc make libffi-dev libcapstone-dev libunicorn-dev
-      clang-19 libclang-rt-19-dev python3)
+      clang-19 libclang-rt-19-dev python3 chromium)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -202,6 +202,17 @@ static const af_divergence div_table[] = {
      {{AF_FAMILY_GCC, 0, 0, 1, "16-aligned in the overflow area, read from there"},
       {AF_FAMILY_CLANG, 18, 0, 1, "16-aligned in the overflow area, read from there"},
       {AF_FAMILY_CLANG, 0, 17, 0, "va_arg reads it from the next 8-aligned slot"}}},
+    {"sysv-i128-stack-align",
+     AF_CC_SYSV,
+     ABI_MATCH_I128_STACK_PAD,
+     "named __int128 argument in memory after an odd number of 8-byte stack slots",
+     "found by abifuzz (doc/findings.md): clang 14 stores it at the next 8-aligned slot "
+     "(8(%rsp)), gcc 12 and clang 19 16-align it as psABI 3.2.3 says (alignof __int128 is "
+     "16); LLVM 18 made i128 16-aligned (D158169)",
+     3,
+     {{AF_FAMILY_GCC, 0, 0, 1, "16-aligned slot (an 8-byte hole before it)"},
+      {AF_FAMILY_CLANG, 18, 0, 1, "16-aligned slot (an 8-byte hole before it)"},
+      {AF_FAMILY_CLANG, 0, 17, 0, "next 8-aligned slot: it and the arguments after it move"}}},
     {"sysv-m256-variadic-named",
      AF_CC_SYSV,
      ABI_MATCH_NAMED_YMM_VARIADIC,
@@ -264,6 +275,20 @@ static int abi_match(const af_divergence *d, const af_case *c, const af_sig *sig
     for (int i = sig->variadic ? sig->nfixed : sig->nparams; i < sig->nparams && i < ci->nargs; i++)
       if (abi_is_i128(sig->params[i]) && ci->args[i].kind == AF_LOC_STACK) return 1;
     return 0;
+  case ABI_MATCH_I128_STACK_PAD: {
+    /* A named i128 in memory whose 16-aligned slot leaves an 8-byte hole after the stack
+     * arguments before it: a compiler aligning it to 8 puts it (and what follows) 8 lower. */
+    int32_t end = 0;
+    int named = sig->variadic ? sig->nfixed : sig->nparams;
+    for (int i = 0; i < sig->nparams && i < ci->nargs; i++) {
+      const af_loc *l = &ci->args[i];
+      if (l->kind != AF_LOC_STACK) continue;
+      if (i < named && abi_is_i128(sig->params[i]) && l->stack_offset > end) return 1;
+      int32_t e = l->stack_offset + (int32_t)((l->stack_size + 7) & ~7u);
+      if (e > end) end = e;
+    }
+    return 0;
+  }
   case ABI_MATCH_GCC_ARRAY_ALIGN: return classify_sysv_quirk_differs(c, sig, CLASSIFY_GCC_ARRAY);
   case ABI_MATCH_GCC_UNION_ZW: return classify_sysv_quirk_differs(c, sig, CLASSIFY_GCC_UNION_ZW);
   case ABI_MATCH_I128_LAST_GPR: {

@@ -13,6 +13,7 @@ typedef enum {
   ABI_MATCH_F16,                /* _Float16 argument or return */
   ABI_MATCH_I128_LAST_GPR,      /* SysV: i128 on the stack with only R9 free */
   ABI_MATCH_I128_VARARG_STACK,  /* SysV: an unnamed i128 passed in memory */
+  ABI_MATCH_I128_STACK_PAD,     /* SysV: a named i128 on the stack after an 8-byte pad */
   ABI_MATCH_NAMED_YMM_VARIADIC, /* SysV: a named 32-byte YMM argument of a variadic function */
   ABI_MATCH_GCC_ARRAY_ALIGN,    /* SysV: misaligned field in a later array element */
   ABI_MATCH_GCC_UNION_ZW,       /* SysV: zero-width bit-field member of a union */

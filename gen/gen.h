@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #define AF_VERSION "0.1.0"
-#define AF_GEN_VERSION 1 /* bump when (seed, index) -> case changes */
+#define AF_GEN_VERSION 2 /* bump when (seed, index) -> case changes (2: sysv-i128-stack-align) */
 
 /* ------------------------------------------------------------------------- */
 /* Status codes. Library code never exits; a finding is data, not an error.   */
@@ -609,5 +609,21 @@ uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v);
 /* The same walk over the bytes p of a value of `type` (a ptr leaf folds as ptr_id): what the
  * harness uses to compare one leaf of a value it read back from registers or memory. */
 uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
+
+/* ------------------------------------------------------------------------- */
+/* The host CPU state code under test may leave broken (cpustate.c)           */
+/* ------------------------------------------------------------------------- */
+/* Whoever calls code under test straight from C (the JIT's runner, libffi, a compiled stub)
+ * saves this before the call and restores it right after: a callee that returns with DF set
+ * or another rounding mode (a bug the probes report) would otherwise break the harness. */
+typedef struct {
+  uint32_t mxcsr;
+  uint16_t fcw;
+} af_cpu_state;
+void af_cpu_state_save(af_cpu_state *s);
+void af_cpu_state_restore(const af_cpu_state *s); /* also clears DF */
+/* For host code called BY code under test (a libffi closure's handler): 1 if DF was set at
+ * the call (psABI 3.2.1 wants it clear), and clears it; 0 if it was clear. */
+int af_cpu_df_clear_was_set(void);
 
 #endif /* ABIFUZZ_GEN_H */

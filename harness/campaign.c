@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bucket.h"
 #include "campaign.h"
 #include "cli.h"
 #include "oracle.h"
@@ -76,7 +77,7 @@ static const char campaign_help[] =
     "usage: abifuzz --arch x64 --abi sysv|win64|both [--seed S] [--cases N | --time SEC]\n"
     "               [-j N] [--out DIR] [--legs LIST] [--inject MUTANT] [--oracle-cc CC,..]\n"
     "               [--cache-dir DIR] [--timeout MS] [--max-findings N] [--weights FILE]\n"
-    "               [--quiet]\n"
+    "               [--known FILE|none] [--quiet]\n"
     "       abifuzz [OPTIONS] FILE.case...   (run these cases through the legs)\n"
     "       abifuzz --list-legs [--verbose]\n"
     "See doc/campaign.md and abifuzz --help.\n";
@@ -101,7 +102,8 @@ int cmd_campaign(int argc, char **argv) {
     O_QUIET,
     O_VERBOSE,
     O_LIST_LEGS,
-    O_MAX_FINDINGS
+    O_MAX_FINDINGS,
+    O_KNOWN
   };
   static const struct option lo[] = {{"arch", required_argument, 0, O_ARCH},
                                      {"abi", required_argument, 0, O_ABI},
@@ -124,6 +126,7 @@ int cmd_campaign(int argc, char **argv) {
                                      {"verbose", no_argument, 0, O_VERBOSE},
                                      {"list-legs", no_argument, 0, O_LIST_LEGS},
                                      {"max-findings", required_argument, 0, O_MAX_FINDINGS},
+                                     {"known", required_argument, 0, O_KNOWN},
                                      {"help", no_argument, 0, 'h'},
                                      {0, 0, 0, 0}};
   camp_cfg o;
@@ -132,7 +135,7 @@ int cmd_campaign(int argc, char **argv) {
   af_gen_opts_default(&o.gen);
   int cases_given = 0, list = 0, verbose = 0;
   char *legs = NULL;
-  const char *weights = NULL;
+  const char *weights = NULL, *known = NULL;
   uint64_t v;
   opterr = 0;
   optind = 1;
@@ -204,6 +207,7 @@ int cmd_campaign(int argc, char **argv) {
       if (cli_u64(optarg, &o.max_findings) || !o.max_findings)
         return cli_error("--max-findings %s: not a positive number", optarg), CLI_USAGE;
       break;
+    case O_KNOWN: known = optarg; break;
     case 'h': fputs(campaign_help, stdout); return CLI_OK;
     case ':': return cli_error("option '%s' needs a value", argv[optind - 1]), CLI_USAGE;
     default:
@@ -238,10 +242,24 @@ int cmd_campaign(int argc, char **argv) {
   if (o.outdir && mkdir(o.outdir, 0777) && errno != EEXIST)
     return cli_error("cannot create '%s': %s", o.outdir, strerror(errno)), CLI_ERROR;
 
+  /* known divergences: --known FILE (must exist), --known none, else the source tree's file
+   * when it is there */
+  camp_rules *rules = NULL;
+  if (!known || strcmp(known, "none")) {
+    af_error e = {{0}};
+    const char *path = known ? known : camp_rules_default_path();
+    af_status st = camp_rules_load(path, &rules, &e);
+    if (st == AF_ERR_IO && !known)
+      rules = NULL; /* no rules file in this tree: no rules */
+    else if (st != AF_OK)
+      return cli_error("--known: %s", e.msg), CLI_USAGE;
+  }
+  o.known = rules;
   af_weights *w = cli_weights(weights);
-  if (!w) return CLI_USAGE;
+  if (!w) return camp_rules_free(rules), CLI_USAGE;
   o.gen.weights = w;
   int rc = camp_run(&o);
   af_weights_free(w);
+  camp_rules_free(rules);
   return rc;
 }

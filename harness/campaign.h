@@ -34,7 +34,7 @@ typedef struct {
   af_legs_cfg legs_cfg;
   int nlegs;
   const af_leg *legs[CAMP_MAX_LEGS]; /* enabled, in registry order */
-  int ncase_files;       /* > 0: run these .case files (index i = case_files[i]), not gen */
+  int ncase_files; /* > 0: run these .case files (index i = case_files[i]), not gen */
   char *const *case_files;
   int silent;            /* no status line and no summary on stdout (abifuzz mutants) */
   uint64_t max_findings; /* --max-findings: stop (workers killed at once) after this many; 0 none */
@@ -42,6 +42,9 @@ typedef struct {
    * bucket's time to detect); NULL: nothing. */
   void (*on_done)(void *u, const struct camp_stats *st);
   void *on_done_u;
+  /* Known divergences (--known, bucket.h): a matching finding is labelled known and does not
+   * fail the campaign. NULL: no rules. */
+  const struct camp_rules *known;
 } camp_cfg;
 
 /* Case `index` of the campaign (its convention per cfg->abi): what workers run and what the
@@ -65,8 +68,9 @@ typedef struct {
   char off[256];         /* init said AF_ERR_UNSUPPORTED: why (leg off); "" when on */
 } camp_leg_stats;
 
-/* A bucket: findings that are probably one bug. Keyed on (leg, check, convention, what) for
- * now; the triage issue refines it. */
+/* A bucket: findings that are probably one bug, keyed on (leg, check, convention, shape)
+ * (bucket.h camp_shape: the part of the signature that matters, e.g. "struct 9-16 bytes arg on
+ * the stack, only r9 left"). `what` is the first finding's. */
 typedef struct {
   char leg[24], check[32], what[64];
   int cc;
@@ -74,6 +78,18 @@ typedef struct {
   double first_s;     /* campaign seconds when it was first seen (time to detect) */
   char first_id[256]; /* the first finding's directory name ("" without --out) */
   int written;        /* finding directories written for it */
+  char key[224];      /* "leg/check/abi: shape" */
+  char shape[160];
+  uint64_t smallest_index; /* the case with the shortest .case text in the bucket */
+  uint64_t smallest_size;  /* its af_print size in bytes (0: unknown) */
+  char smallest_id[256];   /* its finding directory ("" without --out or not written) */
+  uint64_t known;          /* findings a known-divergence rule matched */
+  char known_rule[64];     /* the first such rule's id */
+  /* the consensus of the bucket's cases (bucket.h camp_outlier): how often each implementation
+   * was the outlier ("" when none was) */
+  int noutliers;
+  char outlier[4][32];
+  uint64_t outlier_n[4];
 } camp_bucket;
 
 typedef struct camp_stats {
@@ -81,6 +97,7 @@ typedef struct camp_stats {
   uint64_t cases; /* cases finished (crashed ones included) */
   uint64_t by_cc[AF_CC_COUNT];
   uint64_t findings, crashes, timeouts, internal_errors, restarts;
+  uint64_t known; /* findings labelled known (bucket.h rules): they do not fail the campaign */
   double t_gen, t_interp; /* summed over workers */
   int nlegs;
   camp_leg_stats legs[CAMP_MAX_LEGS + 4]; /* enabled legs first, then any other name seen */
@@ -88,6 +105,7 @@ typedef struct camp_stats {
   camp_bucket *buckets;
   uint64_t *axis_hits; /* [naxes * 64] */
   int naxes;
+  struct camp_triage *tri; /* findings_out.c: compilers, case cache, verdicts of open cases */
 } camp_stats;
 
 double camp_now(void); /* monotonic seconds */
@@ -117,6 +135,17 @@ typedef struct {
 #define CAMP_KEEP 3
 void camp_record_finding(const camp_cfg *cfg, camp_stats *st, uint64_t index, int cc,
                          const af_finding *f, const camp_crash *crash);
+/* Every leg's verdict on every case, for the consensus in the findings' report.json: the
+ * supervisor calls it for each END (and for the crash/timeout it blames), and camp_case_done
+ * for each CASE_DONE. Once every leg that is on has a verdict on a case with findings, their
+ * report.json files are rewritten with "consensus". camp_triage_init before the first, and
+ * camp_triage_finish at the end (cases still open, e.g. lost with a worker, are written with
+ * what arrived). */
+int camp_triage_init(const camp_cfg *cfg, camp_stats *st);
+void camp_note_end(const camp_cfg *cfg, camp_stats *st, uint64_t index, int cc, const char *leg,
+                   int verdict, const af_finding *f, int nf);
+void camp_case_done(const camp_cfg *cfg, camp_stats *st, uint64_t index, int submitted);
+void camp_triage_finish(const camp_cfg *cfg, camp_stats *st);
 /* JSON string (quoted, escaped) on out. */
 void camp_json_str(FILE *out, const char *s);
 /* Writes `len` bytes to path atomically: path.tmp, fsync, rename. 0 ok, -1 errno. */

@@ -127,7 +127,7 @@ int cmd_mutants(int argc, char **argv) {
   char *legs = NULL, *only = NULL;
   const char *out = NULL;
   uint64_t v;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) { /* every option takes a value */
     const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
     int takes = strcmp(a, "--help") && strcmp(a, "-h");
     if (takes && !val) return cli_error("option '%s' needs a value", a), CLI_USAGE;
@@ -168,7 +168,6 @@ int cmd_mutants(int argc, char **argv) {
     } else {
       return cli_error("unknown option '%s' (see abifuzz mutants --help)", a), CLI_USAGE;
     }
-    i++;
   }
   int default_legs = legs == NULL;
   if (camp_select_legs(&o, legs)) return CLI_USAGE;

@@ -365,7 +365,10 @@ static void run_caller(leg_state *s, pend *p, const af_leg_sink *sink) {
       }
     }
     memset(ret, 0, RET_BYTES);
+    af_cpu_state cpu;
+    af_cpu_state_save(&cpu);
     sy.call((void *)(uintptr_t)af_jit_fn(jit, c->entry), args, ret);
+    af_cpu_state_restore(&cpu);
     af_jit_set_objects(jit, NULL, 0);
     ran = 1;
     char where[96], detail[320];

@@ -165,11 +165,17 @@ typedef struct {
  * libffi with the arguments received), so that its stores and return value are the ones the
  * case defines, whatever the arguments were. */
 static void callee_handler(void *user, const af_value *args, int nargs, uint8_t *ret) {
+  int df = af_cpu_df_clear_was_set(); /* first: the handler's own memcpy needs DF clear */
   host_closure *h = user;
   callee_run *r = h->run;
   const af_case *c = &r->j->c;
   const af_interp_result *want = &r->j->want;
   int n = r->ncalls++;
+  if (df) {
+    char w[64];
+    snprintf(w, sizeof w, "call %d to f%d", n, h->k);
+    af_findings_add(r->f, LEG_CALLEE, "df", w, "DF set at the call (psABI 3.2.1: clear)");
+  }
   uint8_t *objs[AF_MAX_OBJECTS];
   af_jit_get_objects(r->jit, objs); /* af_jit_run's copies: pointer arguments point there */
   char what[64];

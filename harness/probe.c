@@ -164,6 +164,39 @@ void af_probe_free(af_probe *p) {
   free(p);
 }
 
+void af_probe_set_observer(af_probe *p, af_probe_observer fn, void *u) {
+  p->obs = fn;
+  p->obs_u = fn ? u : NULL;
+}
+
+const af_probe_frame *af_probe_last_frame(const af_probe *p) { return p->ran ? p->f : NULL; }
+
+const af_callinfo *af_probe_callinfo(const af_probe *p, int k) {
+  if (!p->ran || !p->o || k < 0 || k >= p->o->c->nfuncs) return NULL;
+  return &p->ci[k];
+}
+
+void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
+                   const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
+                   uint32_t size, const af_value *want) {
+  if (!p->obs) return;
+  af_probe_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = kind;
+  ev.k = pc->k;
+  ev.m = pc->m;
+  ev.interposed = pc->slot != PROBE_IPZ_DEPTH;
+  ev.depth = ev.interposed ? pc->slot : -1;
+  ev.arg = arg;
+  ev.regs = regs;
+  ev.call = call;
+  ev.got = got;
+  ev.size = size;
+  ev.want = want;
+  ev.rec = pc->rec;
+  p->obs(p->obs_u, &ev);
+}
+
 const char *af_probe_unsupported(const af_case *c) {
   for (int k = 0; k < c->nfuncs; k++) {
     const af_sig *s = &c->funcs[k].sig;
@@ -431,6 +464,7 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
   }
   p->o = o;
   p->fs = fs;
+  p->ran = 1;
   p->ncalls = 0;
   p->nall = 0;
   af_probe_ipz_next = af_probe_ipz; /* the shadow stack empty (a crashed run ended the worker) */

@@ -140,6 +140,44 @@ void af_probe_enter(void);
 void af_probe_interpose_arm(af_cc cc, const void *target, af_findings *fs, const char *leg);
 int af_probe_interpose_disarm(void);
 
+/* ---- observing a run (abifuzz replay; added by helper R1) ------------------------------ */
+/* What the probes saw, reported as it happens (so a run that crashes has shown every call up to
+ * the crash). Off (NULL) unless set; af_probe_new leaves it off. */
+typedef enum {
+  AF_PROBE_EV_CALL,   /* a call reached a probe: regs = at the callee's entry (gpr[AF_RSP]:
+                         the return address's slot), before any repair */
+  AF_PROBE_EV_ARG,    /* argument `arg` of that call as the probe read it (got, size bytes;
+                         NULL: a by-reference pointer outside the caller's stack), want: the
+                         trace's value (NULL: no record) */
+  AF_PROBE_EV_RETURN, /* the callee returned: regs = after its return (a callout: only RAX, RDX,
+                         XMM0, XMM1 are filled, the rest are as at the call), got = the decoded
+                         return value (NULL for an x87 return of a host function: not read),
+                         want = the trace's */
+} af_probe_ev_kind;
+
+typedef struct {
+  af_probe_ev_kind kind;
+  int k, m;       /* the callee, the call's index among the run's probed calls */
+  int interposed; /* 1: a JIT function behind af_interposers[k]; 0: a host callout */
+  int depth;      /* interposer: shadow-stack depth; callout: -1 */
+  int arg;        /* AF_PROBE_EV_ARG */
+  const af_probe_regs *regs;
+  const af_probe_regs *call; /* EV_RETURN of an interposed callee: what the callee got */
+  const uint8_t *got;
+  uint32_t size;
+  const af_value *want;
+  const af_host_call *rec; /* the trace's record of the call (NULL: none or another callee) */
+} af_probe_event;
+
+typedef void (*af_probe_observer)(void *u, const af_probe_event *ev);
+/* Sets (fn NULL: clears) the observer of p's runs. */
+void af_probe_set_observer(af_probe *p, af_probe_observer fn, void *u);
+/* The last af_probe_run's entry call: registers at the call (in) and after the return (out),
+ * fenv, st0. Valid until the next run or af_probe_free. */
+const af_probe_frame *af_probe_last_frame(const af_probe *p);
+/* The classification of function k the last run used (NULL out of range / before a run). */
+const af_callinfo *af_probe_callinfo(const af_probe *p, int k);
+
 /* The legs built on the probes (leg_native.c; registered in legs.c). */
 extern const af_leg af_leg_native, af_leg_garbage;
 

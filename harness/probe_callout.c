@@ -107,6 +107,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   pc->wild = 0;
   pc->sret_fix = 0;
   pc->bad = 0;
+  probe_observe(p, AF_PROBE_EV_CALL, pc, -1, e, NULL, NULL, 0, NULL);
   char what[64];
   snprintf(what, sizeof what, "call %d to f%d", m, k);
   /* psABI 3.2.2 / MS-SU: RSP at the call aligned (more for over-aligned stack slots) */
@@ -145,7 +146,10 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
     memset(buf, 0, probe_type_size(c, t) + 8);
     char awhat[64];
     snprintf(awhat, sizeof awhat, "arg %d of call %d to f%d", i, m, k);
-    if (!read_arg(p, l, t, e, buf, &ref)) {
+    int readable = read_arg(p, l, t, e, buf, &ref);
+    probe_observe(p, AF_PROBE_EV_ARG, pc, i, e, NULL, readable ? buf : NULL, probe_type_size(c, t),
+                  hc && i < hc->nargs ? &hc->args[i] : NULL);
+    if (!readable) {
       probe_add(p, "arg", awhat, "by-reference pointer outside the caller's stack");
       if (hc && i < hc->nargs)
         pc->bad |= 1u << i; /* repaired: a fresh copy */
@@ -379,8 +383,46 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
     probe_garbage_fill(p, pc->ref[i], pc->ref_size[i]);
 }
 
+/* The host callee's return value for the observer (registers as the real implementation left
+ * them, an sret buffer; an x87 return is not read: it stays on the x87 stack). */
+static void observe_host_return(af_probe *p, af_probe_co_state *s) {
+  const probe_call *pc = &p->co;
+  const af_case *c = p->o->c;
+  const af_sig *sig = &c->funcs[pc->k].sig;
+  const af_loc *l = &p->ci[pc->k].ret;
+  af_probe_regs r = s->entry;
+  r.gpr[AF_RAX] = s->post_rax;
+  r.gpr[AF_RDX] = s->post_rdx;
+  memcpy(r.xmm[0], s->post_xmm0, 16);
+  memcpy(r.xmm[1], s->post_xmm1, 16);
+  r.gpr[AF_RSP] = s->post_rsp;
+  uint8_t ret[AF_MAX_TYPE_SIZE + 16];
+  memset(ret, 0, sizeof ret);
+  const uint8_t *got = ret;
+  uint32_t size = sig->ret == AF_T_VOID ? 0 : probe_type_size(c, sig->ret);
+  switch (l->kind) {
+  case AF_LOC_REG:
+    for (int q = 0; q < l->nparts; q++)
+      memcpy(ret + l->parts[q].offset, probe_reg_bytes(&r, l->parts[q].reg), l->parts[q].size);
+    break;
+  case AF_LOC_SRET: {
+    uint64_t a = s->entry.gpr[af_abi_get(sig->cc)->sret_in];
+    if (probe_in_stack(p, a, size))
+      memcpy(ret, (const void *)(uintptr_t)a, size);
+    else
+      got = NULL;
+    break;
+  }
+  case AF_LOC_X87: got = NULL; break;
+  default: break;
+  }
+  probe_observe(p, AF_PROBE_EV_RETURN, pc, -1, &r, &s->entry, got, size,
+                pc->rec ? &pc->rec->ret : NULL);
+}
+
 void af_probe_callout_post(af_probe_co_state *s) {
   af_probe *p = af_probe_cur;
+  if (p->obs) observe_host_return(p, s);
   probe_exit_image(p, &p->co, &s->entry, &s->exit, s->post_rax, s->post_rdx, s->post_xmm0,
                    s->post_xmm1);
 }

@@ -117,7 +117,15 @@ struct af_probe {
    * functions, nested ones included (bodies are straight-line: gen.h) */
   int tree_calls[AF_MAX_FUNCS], tree_host[AF_MAX_FUNCS];
   probe_call ipz[PROBE_IPZ_DEPTH]; /* the interposers in flight, by shadow-stack depth */
+  af_probe_observer obs;           /* af_probe_set_observer (replay); NULL: none */
+  void *obs_u;
+  int ran; /* a run was made (af_probe_last_frame, af_probe_callinfo) */
 };
+
+/* Reports one event to p's observer, if any (kind, call, argument / return fields). */
+void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
+                   const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
+                   uint32_t size, const af_value *want);
 
 /* Shared by probe.c and probe_callout.c (probe_marshal.c). */
 uint64_t probe_garbage(af_probe *p);

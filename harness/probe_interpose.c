@@ -261,6 +261,9 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
   case AF_LOC_X87: memcpy(ret, s->st0, 10); break;
   default: break;
   }
+  probe_observe(p, AF_PROBE_EV_RETURN, pc, -1, out, in, ret,
+                sig->ret == AF_T_VOID ? 0 : probe_type_size(c, sig->ret),
+                pc->rec ? &pc->rec->ret : NULL);
   char where[128], detail[300];
   if (pc->rec && af_value_diff(c, &pc->rec->ret, ret, p->o->objects, where, sizeof where, detail,
                                sizeof detail)) {

@@ -146,10 +146,10 @@ static void write_summary(FILE *f, const camp_cfg *cfg, const camp_stats *st, in
           (unsigned long long)st->by_cc[AF_CC_WIN64]);
   fprintf(f,
           "  \"findings\": %llu,\n  \"crashes\": %llu,\n  \"timeouts\": %llu,\n"
-          "  \"internal_errors\": %llu,\n  \"worker_restarts\": %llu,\n",
+          "  \"internal_errors\": %llu,\n  \"worker_restarts\": %llu,\n  \"known\": %llu,\n",
           (unsigned long long)st->findings, (unsigned long long)st->crashes,
           (unsigned long long)st->timeouts, (unsigned long long)st->internal_errors,
-          (unsigned long long)st->restarts);
+          (unsigned long long)st->restarts, (unsigned long long)st->known);
   fprintf(f, "  \"elapsed_s\": %.3f,\n  \"cases_per_s\": %.1f,\n", elapsed(st), rate(st));
   fprintf(f, "  \"gen_s\": %.3f,\n  \"interp_s\": %.3f,\n", st->t_gen, st->t_interp);
   fputs("  \"per_leg\": {", f);
@@ -192,7 +192,27 @@ static void write_summary(FILE *f, const camp_cfg *cfg, const camp_stats *st, in
       camp_json_str(f, k->first_id);
     else
       fputs("null", f);
-    fprintf(f, ", \"written\": %d}", k->written);
+    fprintf(f, ", \"written\": %d, \"key\": ", k->written);
+    camp_json_str(f, k->key);
+    fputs(", \"shape\": ", f), camp_json_str(f, k->shape);
+    fprintf(f, ", \"smallest\": {\"index\": %llu, \"size\": %llu, \"finding\": ",
+            (unsigned long long)k->smallest_index, (unsigned long long)k->smallest_size);
+    if (k->smallest_id[0])
+      camp_json_str(f, k->smallest_id);
+    else
+      fputs("null", f);
+    fprintf(f, "}, \"known\": %llu, \"known_rule\": ", (unsigned long long)k->known);
+    if (k->known_rule[0])
+      camp_json_str(f, k->known_rule);
+    else
+      fputs("null", f);
+    fputs(", \"outliers\": {", f); /* "" (no outlier) as "none" */
+    for (int o = 0; o < k->noutliers; o++) {
+      fputs(o ? ", " : "", f);
+      camp_json_str(f, k->outlier[o][0] ? k->outlier[o] : "none");
+      fprintf(f, ": %llu", (unsigned long long)k->outlier_n[o]);
+    }
+    fputs("}}", f);
   }
   fputs(st->nbuckets ? "\n  ],\n" : "],\n", f);
   fputs("  \"axes\": {", f);
@@ -266,16 +286,25 @@ void camp_print_summary(const camp_cfg *cfg, const camp_stats *st) {
       }
       shown[nshown] = best;
       const camp_bucket *k = &st->buckets[best];
-      printf("  bucket %s/%s %s %s: %llu (first: index %llu)\n", k->leg, k->check,
-             af_cc_name((af_cc)k->cc), k->what, (unsigned long long)k->count,
-             (unsigned long long)k->first_index);
+      printf("  bucket %s: %llu (smallest: index %llu, %llu bytes%s%s)", k->key,
+             (unsigned long long)k->count, (unsigned long long)k->smallest_index,
+             (unsigned long long)k->smallest_size, k->smallest_id[0] ? ", findings/" : "",
+             k->smallest_id);
+      int top = -1; /* the most frequent outlier */
+      for (int o = 0; o < k->noutliers; o++)
+        if (k->outlier[o][0] && (top < 0 || k->outlier_n[o] > k->outlier_n[top])) top = o;
+      if (top >= 0) printf(" outlier %s", k->outlier[top]);
+      if (k->known) printf(" known %s%s", k->known_rule, k->known < k->count ? " (some)" : "");
+      putchar('\n');
     }
     if (st->nbuckets > nshown) printf("  ... %d more buckets\n", st->nbuckets - nshown);
   }
   if (st->internal_errors)
     printf("  internal errors %llu (see stderr)\n", (unsigned long long)st->internal_errors);
-  printf("%llu cases, %llu findings in %d buckets (%llu crashes, %llu timeouts)\n",
+  printf("%llu cases, %llu findings in %d buckets (%llu crashes, %llu timeouts",
          (unsigned long long)st->cases, (unsigned long long)st->findings, st->nbuckets,
          (unsigned long long)st->crashes, (unsigned long long)st->timeouts);
+  if (st->known) printf(", %llu known", (unsigned long long)st->known);
+  printf(")\n");
   fflush(stdout);
 }

@@ -139,7 +139,7 @@ static void hand_out(supervisor *sv, slot *s) {
   send_cmd(s, CMD_WORK, s->pos, n);
 }
 
-static void on_end(supervisor *sv, slot *s, const msg_end *m, const af_finding *f) {
+static void on_end(supervisor *sv, slot *s, const msg_end *m, af_finding *f) {
   camp_stats *st = &sv->st;
   if (s->in_flight && s->fl_index == m->index && !strncmp(s->fl_leg, m->leg, sizeof m->leg))
     s->in_flight = 0;
@@ -154,6 +154,7 @@ static void on_end(supervisor *sv, slot *s, const msg_end *m, const af_finding *
       memcpy(reason, m->reason, sizeof m->reason), reason[sizeof m->reason] = 0;
       camp_count_skip(l, reason);
     }
+    camp_note_end(sv->cfg, st, m->index, m->cc, leg, m->verdict, NULL, 0);
     return;
   }
   if (l) {
@@ -164,11 +165,12 @@ static void on_end(supervisor *sv, slot *s, const msg_end *m, const af_finding *
       l->fail++;
   }
   for (int i = 0; i < m->nf; i++) {
-    af_finding fd = f[i];
-    fd.leg[sizeof fd.leg - 1] = fd.check[sizeof fd.check - 1] = 0;
-    fd.what[sizeof fd.what - 1] = fd.detail[sizeof fd.detail - 1] = 0;
-    camp_record_finding(sv->cfg, st, m->index, m->cc, &fd, NULL);
+    af_finding *fd = &f[i];
+    fd->leg[sizeof fd->leg - 1] = fd->check[sizeof fd->check - 1] = 0;
+    fd->what[sizeof fd->what - 1] = fd->detail[sizeof fd->detail - 1] = 0;
+    camp_record_finding(sv->cfg, st, m->index, m->cc, fd, NULL);
   }
+  camp_note_end(sv->cfg, st, m->index, m->cc, leg, m->verdict, f, m->nf);
 }
 
 static void on_case_done(supervisor *sv, slot *s, const msg_case_done *m) {
@@ -183,6 +185,7 @@ static void on_case_done(supervisor *sv, slot *s, const msg_case_done *m) {
   if (m->submitted)
     for (int k = m->first_leg; k < sv->cfg->nlegs; k++)
       if (sv->cfg->legs[k]->poll) s->outstanding[k]++;
+  camp_case_done(sv->cfg, st, m->index, m->submitted);
 }
 
 /* Parses every complete record in the slot's buffer. */
@@ -335,6 +338,7 @@ static void on_death(supervisor *sv, int k) {
     if (camp_gen(sv->cfg, s->fl_index, &c, NULL, &err) == AF_OK) cc = (int)c.cc;
     af_case_free(&c);
     camp_record_finding(sv->cfg, st, s->fl_index, cc, &f, &cr);
+    camp_note_end(sv->cfg, st, s->fl_index, cc, s->fl_leg, AF_LEG_FAIL, &f, 1);
     int k = 0;
     while (k < sv->cfg->nlegs && strcmp(sv->cfg->legs[k]->name, s->fl_leg))
       k++;
@@ -432,9 +436,14 @@ int camp_run(const camp_cfg *cfg) {
   sv.cfg = cfg;
   sv.next = cfg->start;
   sv.end = cfg->cases ? cfg->start + cfg->cases : UINT64_MAX;
-  if (camp_stats_init(&sv.st, cfg)) return cli_error("out of memory"), CLI_ERROR;
+  if (camp_stats_init(&sv.st, cfg) || camp_triage_init(cfg, &sv.st))
+    return camp_stats_free(&sv.st), cli_error("out of memory"), CLI_ERROR;
   sv.w = calloc((size_t)cfg->jobs, sizeof *sv.w);
-  if (!sv.w) return camp_stats_free(&sv.st), cli_error("out of memory"), CLI_ERROR;
+  if (!sv.w) {
+    camp_triage_finish(cfg, &sv.st);
+    camp_stats_free(&sv.st);
+    return cli_error("out of memory"), CLI_ERROR;
+  }
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -494,6 +503,7 @@ int camp_run(const camp_cfg *cfg) {
   for (int k = 0; k < cfg->jobs; k++)
     free(sv.w[k].buf);
   free(sv.w);
+  camp_triage_finish(cfg, &sv.st); /* consensus of the cases still open (lost legs) */
   if (!cfg->quiet) camp_status_line(&sv.st, stderr);
   int rc = CLI_OK;
   if (camp_write_summary(cfg, &sv.st, 1)) {
@@ -502,7 +512,7 @@ int camp_run(const camp_cfg *cfg) {
   }
   if (!cfg->silent) camp_print_summary(cfg, &sv.st);
   if (cfg->on_done) cfg->on_done(cfg->on_done_u, &sv.st);
-  if (sv.st.findings)
+  if (sv.st.findings > sv.st.known) /* known divergences alone do not fail the campaign */
     rc = CLI_FINDING;
   else if (sv.st.internal_errors || sv.fatal)
     rc = CLI_ERROR;

@@ -248,9 +248,9 @@ af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err
   af_status s = AF_OK;
   int n = 0;
   for (int k = 0; k < c->nfuncs; k++) {
-    const jit_fn_record *rec = jit_record(j, k);
-    if (rec->host) continue; /* not the code that runs: no symbol */
-    from_record(rec, k, &fns[n++]);
+    /* every function, host_fns-replaced ones too: the harness's probes call the compiled code
+     * behind them (af_jit_code), so it does run and a backtrace through it wants its name */
+    from_record(jit_record(j, k), k, &fns[n++]);
   }
   from_record(jit_record(j, -1), -1, &fns[n++]);
   jit_debug_reg *r = NULL;

@@ -223,7 +223,10 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
       memcpy(in + j->in_off[i], v->bytes, v->size);
     }
   }
+  af_cpu_state cpu;
+  af_cpu_state_save(&cpu);
   j->runner(in, ret);
+  af_cpu_state_restore(&cpu);
 
   uint64_t h = 0;
   int rt = sig->ret;

@@ -330,7 +330,10 @@ af_status af_ffi_call(const af_ffi_sig *s, void *fn, const af_value *args, const
    * may write a whole register pair: the buffer is AF_FFI_RET_BYTES. */
   _Alignas(64) uint8_t rbuf[AF_FFI_RET_BYTES];
   memset(rbuf, 0, sizeof rbuf);
+  af_cpu_state cpu;
+  af_cpu_state_save(&cpu);
   ffi_call(&st->cif, FFI_FN(fn), rbuf, argp);
+  af_cpu_state_restore(&cpu);
   memcpy(ret_bytes, rbuf, sizeof rbuf);
   return AF_OK;
 }

@@ -89,13 +89,22 @@ json "$s" 'd["cases"] == 12 and d["findings"] >= 1 and d["inject"] == "rbp-not-r
 json "$s" 'd["crashes"] + d["timeouts"] >= 1 and d["internal_errors"] == 0'
 json "$s" 'sum(b["count"] for b in d["buckets"]) == d["findings"]'
 json "$s" 'all(b["first_finding"] and b["first_s"] >= 0 for b in d["buckets"])'
+# buckets keyed on (leg, check, abi, shape), each with its smallest case kept on disk
+json "$s" 'all(b["key"] == "%s/%s/%s: %s" % (b["leg"], b["check"], b["abi"], b["shape"]) for b in d["buckets"])'
+json "$s" 'len(set(b["key"] for b in d["buckets"])) == len(d["buckets"]) and d["known"] == 0'
+json "$s" 'all(b["smallest"]["size"] > 0 and b["smallest"]["finding"] and b["known"] == 0 for b in d["buckets"])'
+for b in $(python3 -c 'import json,sys; print(" ".join(b["smallest"]["finding"] for b in json.load(open(sys.argv[1]))["buckets"]))' "$s"); do
+  [ "$(wc -c <"$tmp/crash/findings/$b/case.case")" = "$(python3 -c 'import json,sys; print([b["smallest"]["size"] for b in json.load(open(sys.argv[1]))["buckets"] if b["smallest"]["finding"] == sys.argv[2]][0])' "$s" "$b")" ] && ok || bad "smallest $b: size differs"
+done
 n=0
 for dir in "$tmp"/crash/findings/*/; do
   [ -f "$dir/case.case" ] && [ -f "$dir/report.json" ] || { bad "$dir: missing files"; continue; }
   json "$dir/report.json" 'd["check"] in ("crash","timeout","result","objects","checksum","callee-saved","rsp") and d["leg"] and "index" in d and d["inject"] == "rbp-not-restored"'
-  if grep -q '"check": "crash"' "$dir/report.json"; then
-    json "$dir/report.json" 'd["crash"]["signal"].startswith("SIG") and "rip" in d["crash"]'
-  fi
+  json "$dir/report.json" 'd["check"] != "crash" or (d["crash"]["signal"].startswith("SIG") and "rip" in d["crash"])'
+  # triage: the bucket and shape, not known, and once the case's legs are done, the consensus
+  json "$dir/report.json" 'd["bucket"].startswith(d["leg"] + "/" + d["check"] + "/" + d["abi"] + ": ") and d["bucket"].endswith(d["shape"]) and d["known"] is None'
+  json "$dir/report.json" 'd["leg"] in [f["leg"] for f in d["consensus"]["fail"]] and all(k in d["consensus"] for k in ["pass","fail","skip","missing","agree","outlier"])'
+  
   "$af" interp "$dir/case.case" >"$tmp/replay" 2>&1 && ok || bad "replay $dir: $(tail -n 1 "$tmp/replay")"
   n=$((n + 1))
 done
@@ -108,7 +117,12 @@ json "$tmp/segv/summary.json" 'd["cases"] == 6 and d["crashes"] == 6 and d["time
 json "$tmp/segv/summary.json" 'd["per_leg"]["runner"]["crash"] == 6 and d["worker_restarts"] >= 6'
 for r in "$tmp"/segv/findings/*/report.json; do
   json "$r" 'd["check"] == "crash" and d["crash"]["signal"] == "SIGSEGV" and d["crash"]["rip_in_jit"] == 1'
+  json "$r" 'd["consensus"]["outlier"] == "jit"'
 done
+# one bug, one bucket per convention: every crash has the same shape
+json "$tmp/segv/summary.json" 'sorted(b["key"] for b in d["buckets"]) == ["runner/crash/sysv: SIGSEGV, rip in JIT code", "runner/crash/win64: SIGSEGV, rip in JIT code"]'
+json "$tmp/segv/summary.json" 'sum(b["count"] for b in d["buckets"]) == 6 and all(b["written"] == 3 for b in d["buckets"])'
+
 # a leg that crashes does not take the case from the legs after it: the restarted worker runs
 # the same case from the next leg on (and counts it once)
 if grep -qx native "$tmp/legs"; then
@@ -117,6 +131,7 @@ if grep -qx native "$tmp/legs"; then
 fi
 expect 1 "$af" --abi both --cases 4 -j 2 --legs runner --inject jit-hang --timeout 300 --out "$tmp/hang" --quiet
 json "$tmp/hang/summary.json" 'd["cases"] == 4 and d["timeouts"] == 4 and d["crashes"] == 0'
+json "$tmp/hang/summary.json" 'all(b["shape"] == "hang, rip in JIT code" for b in d["buckets"]) and len(d["buckets"]) == 2'
 for r in "$tmp"/hang/findings/*/report.json; do
   json "$r" 'd["check"] == "timeout" and d["crash"]["rip_in_jit"] == 1'
 done

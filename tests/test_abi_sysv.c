@@ -45,8 +45,9 @@ static const abi_row rows[] = {
     ABI_ROW({0}, "i128(i128)", "rax@0:8,rdx@8:8 | rdi@0:8,rsi@8:8 | int=2"),
     ABI_ROW({0}, "void(i64 i64 i64 i64 i64 i128 i64)",
             "none | rdi rsi rdx rcx r8 s0/16 r9 | int=6 stack=16 div=1"),
+    /* 16-aligned after an 8-byte hole; clang <= 17 put it at s8 (sysv-i128-stack-align) */
     ABI_ROW({0}, "void(i64 i64 i64 i64 i64 i64 i64 u128)",
-            "none | rdi rsi rdx rcx r8 r9 s0/8 s16/16 | stack=32"),
+            "none | rdi rsi rdx rcx r8 r9 s0/8 s16/16 | stack=32 div=1"),
     ABI_ROW({0}, "void(i64 i64 i64 i64 i128 i64)", "none | rdi rsi rdx rcx r8@0:8,r9@8:8 s0/8"),
     ABI_ROW({"S: i128"}, "void(i64 i64 i64 i64 i64 $0 i64)",
             "none | rdi rsi rdx rcx r8 s0/16 r9 | stack=16"),
