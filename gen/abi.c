@@ -117,6 +117,36 @@ static const af_abi abi_table[AF_CC_COUNT] = {
         },
 };
 
+/* The extension rule as code: psABI 3.2.3 says "bool ... bit 0 contains the truth value and
+ * bits 1 to 7 shall be zero"; extending char and short to 32 bits is what gcc and clang callers
+ * do and clang callees rely on (abi-notes, AF_EXT_TO_32 above). Microsoft x64 leaves the bits
+ * above the declared width undefined (AF_EXT_NONE). */
+int af_ext_narrow(int type) { return type >= AF_T_BOOL && type <= AF_T_U16; }
+
+static int32_t ext32(int type, const uint8_t *d) {
+  switch (type) {
+  case AF_T_BOOL: return d[0] & 1;
+  case AF_T_I8: return (int8_t)d[0];
+  case AF_T_U8: return d[0];
+  case AF_T_I16: return (int16_t)(uint16_t)(d[0] | d[1] << 8);
+  default: return (uint16_t)(d[0] | d[1] << 8);
+  }
+}
+
+void af_ext_apply(af_ext_rule rule, int type, uint8_t *slot) {
+  if (rule != AF_EXT_TO_32 || !af_ext_narrow(type)) return;
+  int32_t x = ext32(type, slot);
+  memcpy(slot, &x, 4);
+}
+
+int af_ext_holds(af_ext_rule rule, int type, const uint8_t *slot) {
+  if (rule != AF_EXT_TO_32 || !af_ext_narrow(type)) return 1;
+  int32_t x;
+  memcpy(&x, slot, 4);
+  if (type == AF_T_BOOL) return x == 0 || x == 1; /* bits 1-7 zero, 8-31 extended */
+  return x == ext32(type, slot);
+}
+
 const af_abi *af_abi_get(af_cc cc) { return (unsigned)cc < AF_CC_COUNT ? &abi_table[cc] : NULL; }
 
 const char *af_class_name(af_class k) {

@@ -383,6 +383,16 @@ typedef struct {
 
 const af_abi *af_abi_get(af_cc cc);
 
+/* The narrow-integer rule (af_abi.narrow_ext), the one implementation every probe uses.
+ * af_ext_narrow: 1 if `type` is one the rule speaks of (bool, i8, u8, i16, u16).
+ * af_ext_apply: what a correct caller leaves in the low 4 bytes of the register or stack slot
+ *   holding such a value (AF_EXT_TO_32: sign/zero-extended to 32 bits, bool 0/1); nothing for
+ *   AF_EXT_NONE or a type it does not cover.
+ * af_ext_holds: 1 if those 4 bytes are as the rule requires (always 1 for AF_EXT_NONE). */
+int af_ext_narrow(int type);
+void af_ext_apply(af_ext_rule rule, int type, uint8_t *slot);
+int af_ext_holds(af_ext_rule rule, int type, const uint8_t *slot);
+
 /* SysV eightbyte classes (psABI 3.2.3). */
 typedef enum {
   AF_CLS_NO_CLASS, AF_CLS_INTEGER, AF_CLS_SSE, AF_CLS_SSEUP, AF_CLS_X87,

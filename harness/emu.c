@@ -14,10 +14,6 @@
 #include "emu_internal.h"
 #include "probe.h"
 
-/* Canaries, as the native probe uses them: recognisable, different per register. */
-#define CANARY_GPR 0xca5a11ee00c0de00ull
-#define CANARY_XMM 0xc5c5c5c500000000ull
-
 /* ---- small shared helpers ----------------------------------------------------------------- */
 int emu_uc_gpr(af_reg r) {
   static const int gpr[16] = {UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
@@ -106,6 +102,8 @@ const char *emu_fn_name(const af_emu *e, uint64_t addr, char *buf, size_t n) {
   else if (addr >= trap && addr < trap + AF_MAX_FUNCS * EMU_TRAP_STRIDE &&
            (addr - trap) % EMU_TRAP_STRIDE == 0)
     snprintf(buf, n, "host f%d", (int)((addr - trap) / EMU_TRAP_STRIDE));
+  else if (e->stub && addr >= e->stub && addr < e->stub + e->stub_size)
+    snprintf(buf, n, "stub+0x%llx", (unsigned long long)(addr - e->stub));
   else if (addr == trap + EMU_SENTINEL_OFF)
     snprintf(buf, n, "the entry's return address");
   else if (addr >= trap && addr < trap + EMU_PAGE)
@@ -116,7 +114,7 @@ const char *emu_fn_name(const af_emu *e, uint64_t addr, char *buf, size_t n) {
 }
 
 /* Bytes of a value of `type` that hold some leaf (1); padding stays 0. */
-static void defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base) {
+void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base) {
   const af_type *t = &c->types[type];
   if (type < AF_T_NSCALAR) {
     memset(mask + base, 1, type == AF_T_F80 ? 10 : type == AF_T_PTR ? 8 : t->size);
@@ -124,7 +122,7 @@ static void defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t bas
   }
   if (t->kind == AF_T_ARRAY) {
     for (uint32_t i = 0; i < t->count; i++)
-      defined_mask(c, t->elem, mask, base + i * c->types[t->elem].size);
+      emu_defined_mask(c, t->elem, mask, base + i * c->types[t->elem].size);
     return;
   }
   for (int i = 0; i < t->nfields; i++) {
@@ -134,7 +132,7 @@ static void defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t bas
       uint32_t b0 = f->bit_offset / 8, b1 = (f->bit_offset + (uint32_t)f->bits + 7) / 8;
       memset(mask + base + b0, 1, b1 - b0);
     } else {
-      defined_mask(c, f->type, mask, base + f->offset);
+      emu_defined_mask(c, f->type, mask, base + f->offset);
     }
   }
 }
@@ -317,7 +315,7 @@ static int is_vex(const cs_insn *in) {
 }
 
 /* Scans function k's code: VEX anywhere -> "not emulable (AVX)"; every call is a site. */
-static const char *scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
+const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
   const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
   size_t n = (size_t)size;
   uint64_t a = addr;
@@ -403,7 +401,7 @@ static const char *load_code(af_emu *e) {
       break;
     }
     if (code_add(e, d.addr, d.size)) why = "emu: cannot map the code";
-    if (!why) why = scan_fn(e, d.addr, d.size, in);
+    if (!why) why = emu_scan_fn(e, d.addr, d.size, in);
   }
   cs_free(in, 1);
   e->stats.call_sites += (uint64_t)e->nsites;
@@ -416,11 +414,7 @@ static const char *load_code(af_emu *e) {
 }
 
 /* ---- marshalling the entry's call ------------------------------------------------------- */
-typedef struct {
-  uint64_t next; /* next free scratch byte */
-} scratch;
-
-static uint8_t *scratch_alloc(af_emu *e, scratch *s, uint32_t size, uint32_t align) {
+uint8_t *emu_scratch_alloc(af_emu *e, emu_scratch *s, uint32_t size, uint32_t align) {
   if (align < 16) align = 16;
   uint64_t a = (s->next + align - 1) & ~(uint64_t)(align - 1);
   if (a + size > (uint64_t)(uintptr_t)e->stack + EMU_STACK) return NULL;
@@ -428,7 +422,7 @@ static uint8_t *scratch_alloc(af_emu *e, scratch *s, uint32_t size, uint32_t ali
   return (uint8_t *)(uintptr_t)a;
 }
 
-static void allow(emu_frame *f, uint64_t lo, uint64_t n) {
+void emu_allow(emu_frame *f, uint64_t lo, uint64_t n) {
   if (f->nallowed < EMU_MAX_ALLOWED && n) {
     f->allowed[f->nallowed].lo = lo;
     f->allowed[f->nallowed].owned = 0;
@@ -436,17 +430,6 @@ static void allow(emu_frame *f, uint64_t lo, uint64_t n) {
   }
 }
 
-static void extend32(uint8_t *d, int type) {
-  int32_t x;
-  switch (type) {
-  case AF_T_BOOL: x = d[0] & 1; break;
-  case AF_T_I8: x = (int8_t)d[0]; break;
-  case AF_T_U8: x = d[0]; break;
-  case AF_T_I16: x = (int16_t)(d[0] | d[1] << 8); break;
-  default: x = (uint16_t)(d[0] | d[1] << 8); break;
-  }
-  memcpy(d, &x, 4);
-}
 
 uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg) {
   if (reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
@@ -477,7 +460,7 @@ static const char *marshal(af_emu *e, emu_regs *r, uint8_t **sret) {
     if (ci->args[i].kind == AF_LOC_STACK && ci->args[i].stack_align > align)
       align = ci->args[i].stack_align;
   uint64_t top = (uint64_t)(uintptr_t)e->stack + EMU_STACK;
-  scratch s = {top - EMU_SCRATCH};
+  emu_scratch s = {top - EMU_SCRATCH};
   e->scratch_lo = s.next;
   uint64_t rsp = (s.next - ci->stack_bytes - EMU_CALLER) & ~(uint64_t)(align - 1);
   e->rsp0 = rsp;
@@ -493,11 +476,11 @@ static const char *marshal(af_emu *e, emu_regs *r, uint8_t **sret) {
   *sret = NULL;
   if (ci->sret) {
     uint32_t size = c->types[sig->ret].size, al = c->types[sig->ret].alignment;
-    *sret = scratch_alloc(e, &s, size ? size : 1, al);
+    *sret = emu_scratch_alloc(e, &s, size ? size : 1, al);
     if (!*sret) return "emu: scratch area full";
     emu_garbage_fill(e, *sret, size);
     r->gpr[abi->sret_in] = (uint64_t)(uintptr_t)*sret;
-    allow(f, (uint64_t)(uintptr_t)*sret, size);
+    emu_allow(f, (uint64_t)(uintptr_t)*sret, size);
   }
   for (int i = 0; i < sig->nparams; i++) {
     const af_loc *l = &ci->args[i];
@@ -515,7 +498,7 @@ static const char *marshal(af_emu *e, emu_regs *r, uint8_t **sret) {
       if (t >= AF_T_NSCALAR || t == AF_T_F80) { /* padding: whatever the caller's copy held */
         uint8_t mask[AF_MAX_TYPE_SIZE];
         memset(mask, 0, size);
-        defined_mask(c, t, mask, 0);
+        emu_defined_mask(c, t, mask, 0);
         for (uint32_t b = 0; b < size; b++)
           if (!mask[b]) buf[b] = (uint8_t)emu_garbage(e);
       }
@@ -527,19 +510,19 @@ static const char *marshal(af_emu *e, emu_regs *r, uint8_t **sret) {
         const af_part *pt = &l->parts[k];
         if (pt->size > 16) return "not emulable (__m256)";
         memcpy(emu_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
-        if (ext && pt->reg <= AF_R15) extend32(emu_reg_bytes(r, pt->reg), t);
+        if (ext && pt->reg <= AF_R15) af_ext_apply(AF_EXT_TO_32, t, emu_reg_bytes(r, pt->reg));
       }
       if (l->dup != AF_REG_NONE) memcpy(emu_reg_bytes(r, l->dup), buf, size < 8 ? size : 8);
       break;
     case AF_LOC_STACK:
       memcpy(sp + l->stack_offset, buf, size);
-      if (ext) extend32(sp + l->stack_offset, t);
+      if (ext) af_ext_apply(AF_EXT_TO_32, t, sp + l->stack_offset);
       break;
     case AF_LOC_REF: {
-      uint8_t *copy = scratch_alloc(e, &s, size, t == AF_T_PTR ? 8 : c->types[t].alignment);
+      uint8_t *copy = emu_scratch_alloc(e, &s, size, t == AF_T_PTR ? 8 : c->types[t].alignment);
       if (!copy) return "emu: scratch area full";
       memcpy(copy, buf, size);
-      allow(f, (uint64_t)(uintptr_t)copy, size); /* the callee owns its copy (MS-CC) */
+      emu_allow(f, (uint64_t)(uintptr_t)copy, size); /* the callee owns its copy (MS-CC) */
       uint64_t a = (uint64_t)(uintptr_t)copy;
       if (l->nparts == 1)
         memcpy(emu_reg_bytes(r, l->parts[0].reg), &a, 8);
@@ -567,12 +550,13 @@ static void hex16(char *out, size_t n, const uint8_t *x) {
   snprintf(out, n, "%016llx:%016llx", (unsigned long long)hi, (unsigned long long)lo);
 }
 
+/* After the entry's return (emu-cc: the stub's, sret is then its return buffer). */
 static void check_return(af_emu *e, const emu_regs *in, const uint8_t *sret,
                          af_probe_outcome *out) {
   const af_case *c = e->c;
   const af_sig *sig = &c->funcs[c->entry].sig;
   const af_callinfo *ci = &e->ci[c->entry];
-  const af_abi *abi = af_abi_get(sig->cc);
+  const af_abi *abi = af_abi_get(e->stub ? AF_CC_SYSV : sig->cc);
   emu_regs r;
   emu_regs_read(e, &r);
   for (int i = AF_RAX; i <= AF_R15; i++) {
@@ -597,6 +581,10 @@ static void check_return(af_emu *e, const emu_regs *in, const uint8_t *sret,
     emu_add(e, "mxcsr", "mxcsr", "control bits 0x%04x at the call, 0x%04x after",
             EMU_MXCSR & 0xffc0u, r.mxcsr & 0xffc0u);
   memset(out->ret, 0, sizeof out->ret);
+  if (e->stub) { /* the stub stored the value's bytes (a ptr: its address) */
+    if (sig->ret != AF_T_VOID) memcpy(out->ret, sret, emu_type_size(c, sig->ret));
+    return;
+  }
   const af_loc *l = &ci->ret;
   switch (l->kind) {
   case AF_LOC_REG:
@@ -650,16 +638,21 @@ static const char *prepare(af_emu *e, const af_job *j) {
 }
 
 static void finish(af_emu *e) {
+  if (e->have_h_entry) uc_hook_del(e->uc, e->h_entry);
+  e->have_h_entry = 0;
   code_unmap(e);
   af_jit_free(e->jit);
   e->jit = NULL;
   e->j = NULL;
   e->c = NULL;
+  e->stub = 0;
 }
 
-af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
-                     af_findings *fs, const char **skip) {
+static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sink *sink,
+                     const char *leg, af_findings *fs, const char **skip) {
   *skip = NULL;
+  e->stub = 0;
+  e->stub_escape = 0;
   e->j = j;
   e->c = &j->c;
   e->leg = leg;
@@ -683,6 +676,10 @@ af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const 
   }
   e->engine_runs++;
   const char *why = prepare(e, j);
+  if (!why && stub) {
+    e->stub = stub;
+    why = emu_load_stub(e);
+  }
   if (why) {
     *skip = why;
     e->stats.skips++;
@@ -697,7 +694,7 @@ af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const 
   emu_regs in;
   uint8_t *sret;
   e->nframes = 1;
-  why = marshal(e, &in, &sret);
+  why = stub ? emu_marshal_stub(e, &in, &sret) : marshal(e, &in, &sret);
   if (why) {
     *skip = why;
     e->stats.skips++;
@@ -712,16 +709,24 @@ af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const 
   uint64_t entry = (uint64_t)(uintptr_t)af_jit_fn(e->jit, c->entry);
   uint64_t sentinel = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
   if (sink && sink->begin) sink->begin(sink->u, j, leg);
-  uc_err ue =
-      uc_emu_start(e->uc, entry, sentinel, e->cfg.timeout_us == AF_EMU_OFF ? 0 : e->cfg.timeout_us,
-                   e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
+  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel,
+                           e->cfg.timeout_us == AF_EMU_OFF ? 0 : e->cfg.timeout_us,
+                           e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
   e->stats.runs++;
   uint64_t rip = 0;
   uc_reg_read(e->uc, UC_X86_REG_RIP, &rip);
   size_t timed_out = 0;
   uc_query(e->uc, UC_QUERY_TIMEOUT, &timed_out);
   char w[48];
-  if (e->stopped) {
+  if (e->stub_escape) {
+    /* the stub called out of itself (the only thing a compiled caller does the engine does not
+     * map): a skip, counted; findings made so far are dropped with it */
+    fs->n = fs->dropped = 0;
+    *skip = "emu-cc: the stub calls outside its code";
+    e->stats.skips++;
+    finish(e);
+    return AF_ERR_UNSUPPORTED;
+  } else if (e->stopped) {
     /* a hook stopped the run and said why */
   } else if (ue != UC_ERR_OK) {
     char fa[48];
@@ -746,6 +751,21 @@ af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const 
   return AF_OK;
 }
 
+af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
+                     af_findings *fs, const char **skip) {
+  return run(e, j, 0, sink, leg, fs, skip);
+}
+
+af_status af_emu_run_stub(af_emu *e, const af_job *j, void (*call)(void *, void *const *, void *),
+                          const af_leg_sink *sink, const char *leg, af_findings *fs,
+                          const char **skip) {
+  if (!call) {
+    *skip = "emu-cc: no stub";
+    return AF_ERR_UNSUPPORTED;
+  }
+  return run(e, j, (uint64_t)(uintptr_t)call, sink, leg, fs, skip);
+}
+
 #else /* no Unicorn or no Capstone */
 
 struct af_emu {
@@ -764,6 +784,14 @@ void af_emu_free(af_emu *e) { (void)e; }
 af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
                      af_findings *fs, const char **skip) {
   (void)e, (void)j, (void)sink, (void)leg, (void)fs;
+  *skip = "built without Unicorn and Capstone";
+  return AF_ERR_UNSUPPORTED;
+}
+
+af_status af_emu_run_stub(af_emu *e, const af_job *j, void (*call)(void *, void *const *, void *),
+                          const af_leg_sink *sink, const char *leg, af_findings *fs,
+                          const char **skip) {
+  (void)e, (void)j, (void)call, (void)sink, (void)leg, (void)fs;
   *skip = "built without Unicorn and Capstone";
   return AF_ERR_UNSUPPORTED;
 }

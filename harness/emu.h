@@ -45,6 +45,19 @@ void af_emu_free(af_emu *e);
 af_status af_emu_run(af_emu *e, const af_job *j, const af_leg_sink *sink, const char *leg,
                      af_findings *fs, const char **skip);
 
+/* emu-cc (the sanity leg, doc/emulator.md "emu-cc"): as af_emu_run, but the entry is called by
+ * `call`, a compiled caller stub S_call(fn, args, ret) of the entry's signature (oracle.h's
+ * af_stub_call_fn), and the whole call runs in the engine: the stub's code, the JIT code, the
+ * host calls at their traps. The stub's shared object is mapped at its host addresses (nothing
+ * else of the process is); its frame is held to SysV's rules (red zone, its frame and its
+ * return buffer), the entry to its convention's at its return; after the stub's return the
+ * SysV callee-saved registers, RSP, DF, MXCSR, and the value the stub stored vs the
+ * interpreter. AF_ERR_UNSUPPORTED with *skip as af_emu_run, or when the stub calls outside
+ * its own code ("emu-cc: the stub calls outside its code"). */
+af_status af_emu_run_stub(af_emu *e, const af_job *j, void (*call)(void *, void *const *, void *),
+                          const af_leg_sink *sink, const char *leg, af_findings *fs,
+                          const char **skip);
+
 /* Counters over the engine's life, for benchmarks. */
 typedef struct {
   uint64_t runs, skips;

@@ -154,6 +154,57 @@ static uint64_t operand_addr(af_emu *e, const emu_site *s, uint64_t addr, uint32
   return a;
 }
 
+/* A JIT callee k's frame starts: RSP was at_call at the call (its return address lies just
+ * below). It may also write its sret buffer and its by-reference copies, which lie in the
+ * caller's frame. */
+static void push_frame(af_emu *e, int k, uint64_t rsp) {
+  while (e->nframes > 1 && e->frames[e->nframes - 1].entry < rsp)
+    e->nframes--;
+  if (e->nframes >= EMU_MAX_FRAMES) return;
+  int from_stub = e->frames[e->nframes - 1].stub;
+  emu_frame *f = &e->frames[e->nframes++];
+  const af_callinfo *ci = &e->ci[k];
+  const af_abi *abi = af_abi_get(e->c->funcs[k].sig.cc);
+  memset(f, 0, sizeof *f);
+  f->fn = k;
+  f->entry = rsp - 8;
+  f->args = ci->stack_bytes;
+  emu_regs_read(e, &f->at_call);
+  if (ci->sret) {
+    f->sret = reg64(e, emu_uc_gpr(abi->sret_in));
+    f->allowed[f->nallowed].owned = 0;
+    f->allowed[f->nallowed].lo = f->sret;
+    f->allowed[f->nallowed].hi =
+        f->allowed[f->nallowed].lo + e->c->types[e->c->funcs[k].sig.ret].size;
+    f->nallowed++;
+  }
+  /* ... and the regions its pointer arguments name (a LOCAL of the caller, gen.h) */
+  for (int i = 0; i < ci->nargs && f->nallowed < EMU_MAX_ALLOWED; i++) {
+    const af_loc *l = &ci->args[i];
+    int t = e->c->funcs[k].sig.params[i];
+    /* emu-cc: a compiled caller may build a struct argument field by field, its padding never
+     * written; the JIT reading it whole is no finding (the emu leg does not check the entry's
+     * incoming arguments either: they lie above its RSP). So the argument's bytes count as
+     * written, the slot's and the by-reference copy's. */
+    if (from_stub && l->kind == AF_LOC_STACK)
+      emu_mark(e, rsp + (uint64_t)l->stack_offset, emu_type_size(e->c, t), 1);
+    if (l->kind != AF_LOC_REF && t != AF_T_PTR) continue;
+    uint64_t p = 0;
+    if (l->kind == AF_LOC_REG || (l->kind == AF_LOC_REF && l->nparts == 1))
+      p = reg64(e, emu_uc_gpr(l->parts[0].reg));
+    else if (emu_in_stack(e, rsp + (uint64_t)l->stack_offset, 8))
+      memcpy(&p, (void *)(uintptr_t)(rsp + (uint64_t)l->stack_offset), 8);
+    uint64_t n = l->kind == AF_LOC_REF ? emu_type_size(e->c, t) : AF_REGION_SIZE;
+    if (from_stub && l->kind == AF_LOC_REF) emu_mark(e, p, n, 1);
+    if (l->kind != AF_LOC_REF && !emu_in_stack(e, p, n))
+      continue; /* an object, or a wrong pointer: nothing on the stack to allow */
+    f->allowed[f->nallowed].lo = p;
+    f->allowed[f->nallowed].hi = p + n;
+    f->allowed[f->nallowed].owned = l->kind == AF_LOC_REF;
+    f->nallowed++;
+  }
+}
+
 void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   (void)uc;
   emu_site *s = u;
@@ -191,6 +242,13 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
     if (!e->stopped) set64(e, UC_X86_REG_RIP, next);
     return;
   }
+  if (k < 0 && !host && e->stub && af_jit_which(e->jit, (const void *)(uintptr_t)addr) < 0) {
+    /* emu-cc: the stub calls something of the C library (memcpy through the PLT, say), which
+     * the engine does not map: the case is skipped, not blamed */
+    e->stub_escape = 1;
+    stop(e);
+    return;
+  }
   /* the call itself: push the return address, go to the target (the table it reads through
    * is host memory the engine does not map) */
   if (!emu_in_stack(e, rsp - 8, 8)) {
@@ -203,48 +261,7 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   emu_mark(e, rsp - 8, 8, 1);
   set64(e, UC_X86_REG_RSP, rsp - 8);
   e->checked_ret = next;
-  if (k >= 0 && !host) {
-    /* a JIT callee: its frame starts here; it may also write its sret buffer and its
-     * by-reference copies, which lie in the caller's frame */
-    while (e->nframes > 1 && e->frames[e->nframes - 1].entry < rsp)
-      e->nframes--;
-    if (e->nframes < EMU_MAX_FRAMES) {
-      emu_frame *f = &e->frames[e->nframes++];
-      const af_callinfo *ci = &e->ci[k];
-      const af_abi *abi = af_abi_get(e->c->funcs[k].sig.cc);
-      memset(f, 0, sizeof *f);
-      f->fn = k;
-      f->entry = rsp - 8;
-      f->args = ci->stack_bytes;
-      emu_regs_read(e, &f->at_call);
-      if (ci->sret) {
-        f->sret = reg64(e, emu_uc_gpr(abi->sret_in));
-        f->allowed[f->nallowed].owned = 0;
-        f->allowed[f->nallowed].lo = f->sret;
-        f->allowed[f->nallowed].hi =
-            f->allowed[f->nallowed].lo + e->c->types[e->c->funcs[k].sig.ret].size;
-        f->nallowed++;
-      }
-      /* ... and the regions its pointer arguments name (a LOCAL of the caller, gen.h) */
-      for (int i = 0; i < ci->nargs && f->nallowed < EMU_MAX_ALLOWED; i++) {
-        const af_loc *l = &ci->args[i];
-        int t = e->c->funcs[k].sig.params[i];
-        if (l->kind != AF_LOC_REF && t != AF_T_PTR) continue;
-        uint64_t p = 0;
-        if (l->kind == AF_LOC_REG || (l->kind == AF_LOC_REF && l->nparts == 1))
-          p = reg64(e, emu_uc_gpr(l->parts[0].reg));
-        else if (emu_in_stack(e, rsp + (uint64_t)l->stack_offset, 8))
-          memcpy(&p, (void *)(uintptr_t)(rsp + (uint64_t)l->stack_offset), 8);
-        uint64_t n = l->kind == AF_LOC_REF ? emu_type_size(e->c, t) : AF_REGION_SIZE;
-        if (l->kind != AF_LOC_REF && !emu_in_stack(e, p, n))
-          continue; /* an object, or a wrong pointer: nothing on the stack to allow */
-        f->allowed[f->nallowed].lo = p;
-        f->allowed[f->nallowed].hi = p + n;
-        f->allowed[f->nallowed].owned = l->kind == AF_LOC_REF;
-        f->nallowed++;
-      }
-    }
-  }
+  if (k >= 0 && !host) push_frame(e, k, rsp);
   set64(e, UC_X86_REG_RIP, t);
 }
 
@@ -316,16 +333,6 @@ void emu_hooks_ret(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
 }
 
 /* ---- host functions: the callout probe's checks, the trace's answer ------------------------- */
-static int ext_ok(int t, uint32_t x) {
-  switch (t) {
-  case AF_T_BOOL: return x <= 1; /* bits 1-7 zero (psABI 3.2.3), 8-31 extended */
-  case AF_T_I8: return (int32_t)x == (int8_t)x;
-  case AF_T_U8: return x <= 0xff;
-  case AF_T_I16: return (int32_t)x == (int16_t)x;
-  default: return x <= 0xffff;
-  }
-}
-
 /* Argument i's bytes into buf (NULL ref if not by reference); 0 ok, -1 unreadable. */
 static int read_arg(af_emu *e, const af_loc *l, int t, emu_regs *r, uint64_t at_call, uint8_t *buf,
                     uint64_t *ref) {
@@ -502,7 +509,7 @@ static void host_call(af_emu *e, int k) {
         memcpy(&x, emu_reg_bytes(&r, l->parts[0].reg), 4);
       else /* read_arg checked the slot lies in the stack; slots are 8 bytes */
         memcpy(&x, (void *)(uintptr_t)(at_call + (uint64_t)l->stack_offset), 4);
-      if (!ext_ok(t, x)) {
+      if (!af_ext_holds(AF_EXT_TO_32, t, (const uint8_t *)&x)) {
         char tn[16];
         emu_add(e, "arg-ext", awhat, "%s in %s: low 32 bits 0x%08x, not extended",
                 af_type_name(c, t, tn, sizeof tn),
@@ -588,6 +595,25 @@ void emu_hooks_code_trap(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   host_call(e, k);
 }
 
+/* emu-cc: the entry's first instruction. A stub that called it went through a call-site hook,
+ * which pushed the entry's frame; one that jumped to it (a tail call of a void function) did
+ * not: its frame starts here, with the alignment a call would have had. */
+void emu_hooks_stub_entry(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
+  (void)uc, (void)size;
+  af_emu *e = u;
+  if (!e->c || e->stopped || !e->stub) return;
+  uint64_t rsp = reg64(e, UC_X86_REG_RSP);
+  if (e->nframes > 1 && e->frames[e->nframes - 1].entry == rsp) return; /* called */
+  uint64_t need = call_align(e, e->c->entry);
+  char w[48];
+  if ((rsp + 8) % need && !emu_seen(e, addr ^ 0x5b00000000000000ull))
+    emu_add(e, "stack-align", emu_fn_name(e, addr, w, sizeof w),
+            "RSP at the jump to the entry is 0x%llx: %llu mod %llu (as a call)",
+            (unsigned long long)(rsp + 8), (unsigned long long)((rsp + 8) % need),
+            (unsigned long long)need);
+  push_frame(e, e->c->entry, rsp + 8);
+}
+
 /* ---- memory --------------------------------------------------------------------------------- */
 /* The instruction at rip pushes (push, pushf, call): it writes below the RSP it started with. */
 static int is_push(uint64_t rip) {
@@ -615,7 +641,7 @@ void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int6
   while (e->nframes > 1 && e->frames[e->nframes - 1].entry < rsp)
     e->nframes--;
   const emu_frame *f = &e->frames[e->nframes - 1];
-  const af_abi *abi = af_abi_get(e->c->funcs[f->fn].sig.cc);
+  const af_abi *abi = af_abi_get(f->stub ? AF_CC_SYSV : e->c->funcs[f->fn].sig.cc);
   char w[48];
   if (addr < rsp) {
     /* psABI 3.2.2: 128 bytes below RSP are the function's (the red zone); MS "x64 stack
@@ -634,7 +660,12 @@ void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int6
     for (int a = 0; a < e->frames[i].nallowed; a++)
       if (addr >= e->frames[i].allowed[a].lo && end <= e->frames[i].allowed[a].hi) return;
   if (emu_seen(e, rip ^ (3ull << 56))) return;
-  if (addr < f->entry + 8)
+  if (f->stub)
+    emu_add(e, "caller-frame", emu_fn_name(e, rip, w, sizeof w),
+            "the caller stub writes %d bytes at its entry RSP%+lld, outside its frame and its "
+            "return buffer",
+            size, (long long)(addr - (f->entry + 8)));
+  else if (addr < f->entry + 8)
     emu_add(e, "caller-frame", emu_fn_name(e, rip, w, sizeof w),
             "f%d overwrites its return address (%d bytes at entry RSP-%llu)", f->fn, size,
             (unsigned long long)(f->entry + 8 - addr));

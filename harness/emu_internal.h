@@ -69,6 +69,7 @@ typedef struct {
   emu_allowed allowed[EMU_MAX_ALLOWED]; /* sret buffer, by-reference copies, LOCALs */
   emu_regs at_call; /* a JIT callee's registers at the call, checked at its return */
   uint64_t sret;    /* the sret buffer its caller passed (0: none) */
+  int stub;         /* emu-cc: the compiled caller stub's frame (SysV C, its own rules) */
 } emu_frame;
 
 /* One-per-case dedupe of memory findings (instruction address + check). */
@@ -108,6 +109,12 @@ struct af_emu {
   int fault_type;
   int nseen;
   uint64_t seen[EMU_MAX_SEEN];
+  /* emu-cc (af_emu_run_stub): the compiled caller stub in flight; 0 when the entry is called
+   * directly */
+  uint64_t stub, stub_size; /* S_call's code */
+  int stub_escape;          /* the stub called outside its shared object and the case's code */
+  int have_h_entry;
+  uc_hook h_entry; /* the entry's first instruction (a stub that tail-calls it) */
 };
 
 /* emu_hooks.c */
@@ -115,9 +122,14 @@ void emu_hooks_code_trap(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_ret(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_stub_entry(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
 void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
 bool emu_hooks_bad(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
+
+/* Canaries, as the native probe uses them: recognisable, different per register. */
+#define CANARY_GPR 0xca5a11ee00c0de00ull
+#define CANARY_XMM 0xc5c5c5c500000000ull
 
 /* emu.c: shared helpers */
 int emu_uc_gpr(af_reg r); /* UC register of a GPR or XMM af_reg */
@@ -133,6 +145,21 @@ int emu_in_objects(const struct af_emu *e, uint64_t a, uint64_t n);
 void emu_mark(struct af_emu *e, uint64_t a, uint64_t n, uint8_t v); /* shadow, clipped */
 int emu_seen(struct af_emu *e, uint64_t key); /* 1 if key was seen this case, else records */
 const char *emu_fn_name(const struct af_emu *e, uint64_t addr, char *buf, size_t n);
+/* Scans code for AVX (a skip reason), call sites and returns (hooked); NULL or why not. */
+const char *emu_scan_fn(struct af_emu *e, uint64_t addr, uint64_t size, cs_insn *in);
+/* The entry caller's scratch area, allocated upwards (16-aligned at least). */
+typedef struct {
+  uint64_t next; /* next free scratch byte */
+} emu_scratch;
+uint8_t *emu_scratch_alloc(struct af_emu *e, emu_scratch *s, uint32_t size, uint32_t align);
+void emu_allow(emu_frame *f, uint64_t lo, uint64_t n); /* f may write [lo, lo+n) */
+/* Bytes of a value of `type` that hold some leaf (1 at mask[base..]); padding stays 0. */
+void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
+
+/* emu_stub.c: emu-cc */
+const char *emu_load_stub(struct af_emu *e); /* maps e->stub's shared object, scans S_call */
+/* Registers and scratch for S_call(entry, args, ret) from the sentinel; *ret: the buffer. */
+const char *emu_marshal_stub(struct af_emu *e, emu_regs *r, uint8_t **ret);
 
 #endif
 #endif

@@ -107,8 +107,9 @@ static af_status init_kind(leg_kind kind, const char *name, const af_legs_cfg *c
     for (int i = 0; i < cfg->ncc && i < AF_MAX_ORACLE_CC; i++)
       ccs[n++] = cfg->cc[i];
   } else {
-    if (AF_DEFAULT_CLANG[0]) ccs[n++] = AF_DEFAULT_CLANG;
-    if (kind == K_CROSS && AF_DEFAULT_GCC[0]) ccs[n++] = AF_DEFAULT_GCC;
+    static const char def_clang[] = AF_DEFAULT_CLANG, def_gcc[] = AF_DEFAULT_GCC; /* may be "" */
+    if (def_clang[0]) ccs[n++] = def_clang;
+    if (kind == K_CROSS && def_gcc[0]) ccs[n++] = def_gcc;
   }
   leg_state *s = calloc(1, sizeof *s);
   if (!s) return AF_ERR_NOMEM;

@@ -7,20 +7,17 @@
 #include "legs.h"
 
 /* The legs, each defined in its own file (leg_*.c), in the order they run on a case: the
- * native probe first, as it has the most precise checks (a leg that crashes ends the case for
- * the legs after it), the emulator last, as it is the slowest. */
+ * native probe first, as it has the most precise checks (when a leg crashes, the restarted
+ * worker runs the case from the next leg on, and a finding's bucket follows the case's first
+ * precise finding), the emulator last, as it is the slowest. */
 extern const af_leg af_leg_native, af_leg_garbage, af_leg_runner, af_leg_ffi_caller,
-    af_leg_ffi_callee, af_leg_cc_caller, af_leg_cc_callee, af_leg_cross_cc, af_leg_c_oracle;
-#ifdef AF_HAVE_UNICORN
-extern const af_leg af_leg_emu;
-#endif
+    af_leg_ffi_callee, af_leg_cc_caller, af_leg_cc_callee, af_leg_cross_cc, af_leg_c_oracle,
+    af_leg_emu, af_leg_emu_cc; /* without Unicorn the emulator legs' init says so: they are off */
 
 static const af_leg *const all_legs[] = {
-    &af_leg_native,    &af_leg_garbage,   &af_leg_runner,   &af_leg_ffi_caller, &af_leg_ffi_callee,
-    &af_leg_cc_caller, &af_leg_cc_callee, &af_leg_cross_cc, &af_leg_c_oracle,
-#ifdef AF_HAVE_UNICORN
-    &af_leg_emu,
-#endif
+    &af_leg_native,     &af_leg_garbage,   &af_leg_runner,    &af_leg_ffi_caller,
+    &af_leg_ffi_callee, &af_leg_cc_caller, &af_leg_cc_callee, &af_leg_cross_cc,
+    &af_leg_c_oracle,   &af_leg_emu,       &af_leg_emu_cc,
 };
 
 const af_leg *const *af_legs_all(int *n) {

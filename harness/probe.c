@@ -102,7 +102,7 @@ void probe_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base
   }
 }
 
-int probe_is_narrow(int type) { return type >= AF_T_BOOL && type <= AF_T_U16; }
+int probe_is_narrow(int type) { return af_ext_narrow(type); }
 
 uint32_t probe_type_size(const af_case *c, int t) { return t == AF_T_PTR ? 8 : c->types[t].size; }
 
@@ -243,18 +243,6 @@ static void arg_bytes(af_probe *p, const af_case *c, const af_value *v, uint8_t 
   }
 }
 
-/* SysV (AF_EXT_TO_32): a narrow integer sign- or zero-extended to 32 bits in place. */
-static void extend32(uint8_t *d, int type) {
-  int32_t x;
-  switch (type) {
-  case AF_T_BOOL: x = d[0] & 1; break;
-  case AF_T_I8: x = (int8_t)d[0]; break;
-  case AF_T_U8: x = d[0]; break;
-  case AF_T_I16: x = (int16_t)(d[0] | d[1] << 8); break;
-  default: x = (uint16_t)(d[0] | d[1] << 8); break;
-  }
-  memcpy(d, &x, 4);
-}
 
 /* Places argument i per its location into the register image and the stack image at rsp. */
 static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
@@ -275,14 +263,14 @@ static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
       const af_part *pt = &l->parts[k];
       if (pt->size > 16) return "probe: a value wider than 16 bytes in a register";
       memcpy(probe_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
-      if (ext && pt->reg <= AF_R15) extend32(probe_reg_bytes(r, pt->reg), t);
+      if (ext && pt->reg <= AF_R15) af_ext_apply(AF_EXT_TO_32, t, probe_reg_bytes(r, pt->reg));
     }
     if (l->dup != AF_REG_NONE) /* Win64 variadic float: the slot's GPR holds it too */
       memcpy(probe_reg_bytes(r, l->dup), buf, size < 8 ? size : 8);
     return NULL;
   case AF_LOC_STACK:
     memcpy(rsp + l->stack_offset, buf, size);
-    if (ext) extend32(rsp + l->stack_offset, t);
+    if (ext) af_ext_apply(AF_EXT_TO_32, t, rsp + l->stack_offset);
     return NULL;
   case AF_LOC_REF: {
     uint32_t al = t == AF_T_PTR ? 8 : c->types[t].alignment;

@@ -68,16 +68,6 @@ static int read_arg(const af_probe *p, const af_loc *l, int t, const af_probe_re
   return 1;
 }
 
-/* SysV AF_EXT_TO_32: the low 32 bits of the register or slot holding a narrow argument. */
-static int ext_ok(int t, uint32_t x) {
-  switch (t) {
-  case AF_T_BOOL: return x <= 1; /* bits 1-7 zero (psABI 3.2.3), 8-31 extended */
-  case AF_T_I8: return (int32_t)x == (int8_t)x;
-  case AF_T_U8: return x <= 0xff;
-  case AF_T_I16: return (int32_t)x == (int16_t)x;
-  default: return x <= 0xffff;
-  }
-}
 
 const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *check) {
   const af_interp_result *w = p->o->want;
@@ -192,7 +182,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
         memcpy(&x, probe_reg_bytes((af_probe_regs *)e, l->parts[0].reg), 4);
       else
         memcpy(&x, (uint8_t *)(uintptr_t)at_call + l->stack_offset, 4);
-      if (!ext_ok(t, x)) {
+      if (!af_ext_holds(AF_EXT_TO_32, t, (const uint8_t *)&x)) {
         char tn[16];
         probe_add(p, "arg-ext", awhat, "%s in %s: low 32 bits 0x%08x, not extended",
                   af_type_name(c, t, tn, sizeof tn),
@@ -206,18 +196,6 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   if (pc->wild) pc->nrefs = 0;
 }
 
-/* SysV (AF_EXT_TO_32): a narrow integer sign- or zero-extended to 32 bits in place. */
-static void extend32(uint8_t *d, int type) {
-  int32_t v;
-  switch (type) {
-  case AF_T_BOOL: v = d[0] & 1; break;
-  case AF_T_I8: v = (int8_t)d[0]; break;
-  case AF_T_U8: v = d[0]; break;
-  case AF_T_I16: v = (int16_t)(d[0] | d[1] << 8); break;
-  default: v = (uint16_t)(d[0] | d[1] << 8); break;
-  }
-  memcpy(d, &v, 4);
-}
 
 /* Argument i of pc as the trace has it (see probe_repair_call). */
 static void repair_arg(af_probe *p, const probe_call *pc, int i, af_probe_regs *x,
@@ -249,13 +227,13 @@ static void repair_arg(af_probe *p, const probe_call *pc, int i, af_probe_regs *
       const af_part *pt = &l->parts[q];
       uint8_t *r = probe_reg_bytes(x, pt->reg);
       memcpy(r, buf + pt->offset, pt->size > 16 ? 16 : pt->size);
-      if (narrow && pt->reg <= AF_R15) extend32(r, t);
+      if (narrow && pt->reg <= AF_R15) af_ext_apply(AF_EXT_TO_32, t, r);
     }
     if (l->dup != AF_REG_NONE) memcpy(&x->gpr[l->dup], buf, size < 8 ? size : 8);
     break;
   case AF_LOC_STACK:
     memcpy(at_call + l->stack_offset, buf, size);
-    if (narrow) extend32(at_call + l->stack_offset, t);
+    if (narrow) af_ext_apply(AF_EXT_TO_32, t, at_call + l->stack_offset);
     break;
   case AF_LOC_REF: { /* a fresh copy: the pointer received may name another argument's */
     uint8_t *copy = probe_ref_copy(p, pc, i);

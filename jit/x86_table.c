@@ -264,6 +264,7 @@ const x86_row x86_rows[] = {
     ROW(FLD1, NP, NONE, NONE, NONE, 0, 0, -1, 0xD9, 0xE8),
 };
 const size_t x86_nrows = sizeof x86_rows / sizeof x86_rows[0];
+_Static_assert(sizeof x86_rows / sizeof x86_rows[0] <= 1024, "x86_enc.c indexes at most 1024 rows");
 
 static const char *const op_names[] = {
     "mov",      "movzx",     "movsx",     "movsxd",   "lea",      "add",      "or",
