@@ -77,12 +77,72 @@ static const char campaign_help[] =
     "usage: abifuzz --arch x64 --abi sysv|win64|both [--seed S] [--cases N | --time SEC]\n"
     "               [-j N] [--out DIR] [--legs LIST] [--inject MUTANT] [--oracle-cc CC,..]\n"
     "               [--cache-dir DIR] [--timeout MS] [--max-findings N] [--weights FILE]\n"
-    "               [--known FILE|none] [--quiet]\n"
+    "               [--known FILE|none] [--shard K/N] [--quiet]\n"
+    "       abifuzz --resume DIR   (go on with a killed or stopped campaign's --out DIR)\n"
     "       abifuzz [OPTIONS] FILE.case...   (run these cases through the legs)\n"
     "       abifuzz --list-legs [--verbose]\n"
     "See doc/campaign.md and abifuzz --help.\n";
 
+static int parse_shard(const char *s, camp_cfg *o) {
+  unsigned k, n;
+  char tail;
+  if (sscanf(s, "%u/%u%c", &k, &n, &tail) != 2 || !n || !k || k > n || n > 1000000) return -1;
+  o->shard_k = (int)k, o->shard_n = (int)n;
+  return 0;
+}
+
+static int run_campaign(int argc, char **argv, const camp_resume *resume);
+
+/* abifuzz --resume DIR: the options stored in DIR/campaign.state, the counters and buckets
+ * from there, and the cases not done yet. */
+static int resume_campaign(int argc, char **argv) {
+  const char *dir = NULL;
+  int quiet = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--resume") && i + 1 < argc)
+      dir = argv[++i];
+    else if (!strncmp(argv[i], "--resume=", 9))
+      dir = argv[i] + 9;
+    else if (!strcmp(argv[i], "--quiet"))
+      quiet = 1;
+    else
+      return cli_error("--resume DIR takes no other option than --quiet (the campaign's own "
+                       "are in DIR/campaign.state): '%s'",
+                       argv[i]),
+             CLI_USAGE;
+  }
+  if (!dir) return cli_error("option '--resume' needs a value"), CLI_USAGE;
+  camp_resume r;
+  char err[512];
+  if (camp_state_read(dir, &r, err, sizeof err)) return cli_error("--resume: %s", err), CLI_USAGE;
+  if (r.done) {
+    camp_resume_free(&r);
+    return cli_error("--resume: the campaign in '%s' is complete", dir), CLI_USAGE;
+  }
+  /* the stored options, --out replaced by DIR (the stored one may be relative to another cwd) */
+  char **av = calloc((size_t)r.nargs + 5, sizeof *av);
+  if (!av) return camp_resume_free(&r), cli_error("out of memory"), CLI_ERROR;
+  int n = 0;
+  av[n++] = argv[0];
+  for (int i = 0; i < r.nargs; i++)
+    av[n++] = r.args[i];
+  av[n++] = "--out";
+  av[n++] = (char *)dir;
+  if (quiet) av[n++] = "--quiet";
+  int rc = run_campaign(n, av, &r);
+  free(av);
+  camp_resume_free(&r);
+  return rc;
+}
+
 int cmd_campaign(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--resume") || !strncmp(argv[i], "--resume=", 9))
+      return resume_campaign(argc, argv);
+  return run_campaign(argc, argv, NULL);
+}
+
+static int run_campaign(int argc, char **argv, const camp_resume *resume) {
   enum {
     O_ARCH = 256,
     O_ABI,
@@ -103,7 +163,8 @@ int cmd_campaign(int argc, char **argv) {
     O_VERBOSE,
     O_LIST_LEGS,
     O_MAX_FINDINGS,
-    O_KNOWN
+    O_KNOWN,
+    O_SHARD
   };
   static const struct option lo[] = {{"arch", required_argument, 0, O_ARCH},
                                      {"abi", required_argument, 0, O_ABI},
@@ -127,6 +188,7 @@ int cmd_campaign(int argc, char **argv) {
                                      {"list-legs", no_argument, 0, O_LIST_LEGS},
                                      {"max-findings", required_argument, 0, O_MAX_FINDINGS},
                                      {"known", required_argument, 0, O_KNOWN},
+                                     {"shard", required_argument, 0, O_SHARD},
                                      {"help", no_argument, 0, 'h'},
                                      {0, 0, 0, 0}};
   camp_cfg o;
@@ -137,7 +199,14 @@ int cmd_campaign(int argc, char **argv) {
   char *legs = NULL;
   const char *weights = NULL, *known = NULL;
   uint64_t v;
-  opterr = 0;
+  /* the options as given, for OUT/campaign.state (getopt_long permutes argv); a resumed
+   * campaign keeps the stored ones (without the --out DIR appended after them) */
+  char *args[argc + 1];
+  o.nargs = resume ? resume->nargs : argc - 1;
+  for (int i = 1; i <= o.nargs; i++)
+    args[i - 1] = argv[i];
+  o.args = args;
+  o.resume = resume;
   optind = 1;
   for (int c; (c = getopt_long(argc, argv, ":hj:", lo, NULL)) != -1;) {
     switch (c) {
@@ -208,6 +277,10 @@ int cmd_campaign(int argc, char **argv) {
         return cli_error("--max-findings %s: not a positive number", optarg), CLI_USAGE;
       break;
     case O_KNOWN: known = optarg; break;
+    case O_SHARD:
+      if (parse_shard(optarg, &o))
+        return cli_error("--shard %s: not K/N with 1 <= K <= N", optarg), CLI_USAGE;
+      break;
     case 'h': fputs(campaign_help, stdout); return CLI_OK;
     case ':': return cli_error("option '%s' needs a value", argv[optind - 1]), CLI_USAGE;
     default:
@@ -258,6 +331,7 @@ int cmd_campaign(int argc, char **argv) {
   af_weights *w = cli_weights(weights);
   if (!w) return camp_rules_free(rules), CLI_USAGE;
   o.gen.weights = w;
+  if (o.shard_n && o.ncase_files) o.shard_k = o.shard_n = 0; /* given files: all of them */
   int rc = camp_run(&o);
   af_weights_free(w);
   camp_rules_free(rules);

@@ -45,7 +45,19 @@ typedef struct {
   /* Known divergences (--known, bucket.h): a matching finding is labelled known and does not
    * fail the campaign. NULL: no rules. */
   const struct camp_rules *known;
+  /* --shard K/N (1 <= K <= N; N 0: no sharding): this process runs the blocks of CAMP_BLOCK
+   * consecutive indices (counted from start) whose number b has b % N == K - 1. */
+  int shard_k, shard_n;
+  /* The campaign's own options (argv after the program name, before getopt permutes it), kept
+   * in OUT/campaign.state so that --resume runs the rest with the same ones. */
+  int nargs;
+  char **args;
+  /* --resume: the state read from OUT/campaign.state (camp_state.c); NULL for a new campaign */
+  const struct camp_resume *resume;
 } camp_cfg;
+
+/* Cases are handed out (and sharded) in blocks of this many consecutive indices. */
+#define CAMP_BLOCK 64
 
 /* Case `index` of the campaign (its convention per cfg->abi): what workers run and what the
  * supervisor writes as a finding's case.case. */
@@ -150,6 +162,32 @@ void camp_triage_finish(const camp_cfg *cfg, camp_stats *st);
 void camp_json_str(FILE *out, const char *s);
 /* Writes `len` bytes to path atomically: path.tmp, fsync, rename. 0 ok, -1 errno. */
 int camp_write_atomic(const char *path, const char *data, size_t len);
+
+/* ---- resume (camp_state.c) ------------------------------------------------------------ */
+/* What OUT/campaign.state holds: the campaign's options, where it was (the next index never
+ * handed out, and the ranges handed out but not finished), and its counters and buckets. The
+ * file is binary and only read by the same abifuzz build (version and struct sizes checked). */
+typedef struct camp_resume {
+  int nargs;
+  char **args; /* the stored options (pointers into argbuf) */
+  char *argbuf;
+  uint64_t next; /* the first index never handed out */
+  int npend;
+  uint64_t *pend; /* [npend][2]: [from, to) handed out but not done */
+  double elapsed; /* campaign seconds before the kill */
+  int done;       /* the campaign had ended (nothing left to resume) */
+  camp_stats st;  /* the counters (buckets and axis_hits allocated, tri NULL) */
+} camp_resume;
+
+/* Writes OUT/campaign.state atomically (no-op without --out). pend: [npend][2]. */
+int camp_state_write(const camp_cfg *cfg, const camp_stats *st, uint64_t next, const uint64_t *pend,
+                     int npend, int done);
+/* Reads OUT/campaign.state; -1 with a message in err (not found, other build, truncated). */
+int camp_state_read(const char *outdir, camp_resume *r, char *err, size_t nerr);
+void camp_resume_free(camp_resume *r);
+/* Puts the resumed counters into st (fresh from camp_stats_init): the campaign goes on from them.
+ */
+int camp_state_restore(const camp_resume *r, camp_stats *st);
 
 /* ---- the supervisor (supervisor.c) ------------------------------------------------------ */
 /* Runs the campaign with cfg->jobs workers; returns a CLI_* exit code. */

@@ -141,6 +141,13 @@ static void write_summary(FILE *f, const camp_cfg *cfg, const camp_stats *st, in
     camp_json_str(f, cfg->legs_cfg.cc[k]);
   }
   fprintf(f, "],\n  \"jobs\": %d,\n  \"timeout_ms\": %d,\n", cfg->jobs, cfg->timeout_ms);
+  /* --shard K/N: {"k": K, "n": N, "block": CAMP_BLOCK}; null when not sharded */
+  if (cfg->shard_n)
+    fprintf(f, "  \"shard\": {\"k\": %d, \"n\": %d, \"block\": %d},\n", cfg->shard_k, cfg->shard_n,
+            CAMP_BLOCK);
+  else
+    fputs("  \"shard\": null,\n", f);
+  fprintf(f, "  \"resumed\": %s,\n", cfg->resume ? "true" : "false");
   fprintf(f, "  \"cases\": %llu,\n  \"cases_by_abi\": {\"sysv\": %llu, \"win64\": %llu},\n",
           (unsigned long long)st->cases, (unsigned long long)st->by_cc[AF_CC_SYSV],
           (unsigned long long)st->by_cc[AF_CC_WIN64]);

@@ -12,8 +12,8 @@
 #include "cli.h"
 #include "worker.h"
 
-#define CHUNK        64  /* cases handed out at a time */
-#define STATUS_EVERY 2.0 /* s between status lines and summary.json rewrites */
+#define CHUNK        CAMP_BLOCK /* cases handed out at a time (and the --shard block) */
+#define STATUS_EVERY 2.0        /* s between status lines and summary.json rewrites */
 #define SILENT_LIMIT                                                                               \
   600.0 /* s without a record outside begin/end: stuck (a batched leg may compile 100 cases in one \
            go) */
@@ -50,6 +50,10 @@ typedef struct {
   int drained;        /* workers stopped by DRAIN_LIMIT */
   int fatal;          /* the campaign cannot go on (workers die on start) */
   int respawns;       /* consecutive, reset by a finished case */
+  /* --resume: ranges [from, to) of the killed campaign that were handed out but not done;
+   * handed out before anything new */
+  uint64_t *pend;
+  int npend;
 } supervisor;
 
 /* Ctrl-C: finish like --time does. The handler can only reach a process-global flag. */
@@ -127,16 +131,62 @@ static void finish(slot *s) {
   if (s->pid > 0 && !s->finish_sent) send_cmd(s, CMD_FINISH, 0, 0), s->finish_sent = 1;
 }
 
+/* --shard K/N: moves sv->next to the start of the next block of this shard. Blocks are
+ * CHUNK indices from cfg->start; shard K owns the blocks b with b % N == K - 1. */
+static void shard_skip(supervisor *sv) {
+  const camp_cfg *c = sv->cfg;
+  if (c->shard_n <= 1) return;
+  for (;;) {
+    uint64_t b = (sv->next - c->start) / CHUNK;
+    if (b % (uint64_t)c->shard_n == (uint64_t)(c->shard_k - 1) || sv->next >= sv->end) return;
+    uint64_t skip = (uint64_t)c->shard_n - b % (uint64_t)c->shard_n + (uint64_t)(c->shard_k - 1);
+    skip %= (uint64_t)c->shard_n;
+    uint64_t to = c->start + (b + skip) * CHUNK;
+    if (to < sv->next) { /* wrapped around UINT64_MAX */
+      sv->next = sv->end;
+      return;
+    }
+    sv->next = to;
+  }
+}
+
 /* The next work for a worker asking: what is left of its own chunk (after a restart), else a
- * new chunk from the shared counter, else FINISH. */
+ * range the resumed campaign had pending, else a new chunk from the shared counter (the rest
+ * of the current block), else FINISH. */
 static void hand_out(supervisor *sv, slot *s) {
   if (sv->stopping) return finish(s);
   if (s->pos < s->chunk_end) return send_cmd(s, CMD_WORK, s->pos, s->chunk_end - s->pos);
+  if (sv->npend) {
+    sv->npend--;
+    s->pos = sv->pend[2 * sv->npend], s->chunk_end = sv->pend[2 * sv->npend + 1];
+    return send_cmd(s, CMD_WORK, s->pos, s->chunk_end - s->pos);
+  }
+  shard_skip(sv);
   if (sv->next >= sv->end) return finish(s);
-  uint64_t n = sv->end - sv->next < CHUNK ? sv->end - sv->next : CHUNK;
+  uint64_t block_end = sv->next - (sv->next - sv->cfg->start) % CHUNK + CHUNK;
+  uint64_t lim = block_end < sv->end && block_end > sv->next ? block_end : sv->end;
+  uint64_t n = lim - sv->next;
   s->pos = sv->next, s->chunk_end = sv->next + n;
   sv->next += n;
   send_cmd(s, CMD_WORK, s->pos, n);
+}
+
+/* OUT/campaign.state: the next index, the ranges handed out and not done (each worker's rest
+ * of its chunk, the resumed ones not handed out yet) and the counters. Written from the one
+ * supervisor thread, so it is one consistent point: a case counted in st is not in a range. */
+static void save_state(supervisor *sv, int done) {
+  const camp_cfg *cfg = sv->cfg;
+  if (!cfg->outdir) return;
+  int n = 0;
+  uint64_t *pend = malloc(((size_t)cfg->jobs + (size_t)sv->npend + 1) * 2 * sizeof *pend);
+  if (!pend) return;
+  for (int i = 0; i < sv->npend; i++)
+    pend[2 * n] = sv->pend[2 * i], pend[2 * n + 1] = sv->pend[2 * i + 1], n++;
+  for (int k = 0; k < cfg->jobs; k++)
+    if (sv->w[k].pos < sv->w[k].chunk_end)
+      pend[2 * n] = sv->w[k].pos, pend[2 * n + 1] = sv->w[k].chunk_end, n++;
+  camp_state_write(cfg, &sv->st, sv->next, pend, n, done);
+  free(pend);
 }
 
 static void on_end(supervisor *sv, slot *s, const msg_end *m, af_finding *f) {
@@ -438,6 +488,18 @@ int camp_run(const camp_cfg *cfg) {
   sv.end = cfg->cases ? cfg->start + cfg->cases : UINT64_MAX;
   if (camp_stats_init(&sv.st, cfg) || camp_triage_init(cfg, &sv.st))
     return camp_stats_free(&sv.st), cli_error("out of memory"), CLI_ERROR;
+  if (cfg->resume) { /* go on where the killed campaign was */
+    const camp_resume *r = cfg->resume;
+    if (camp_state_restore(r, &sv.st)) {
+      camp_triage_finish(cfg, &sv.st);
+      camp_stats_free(&sv.st);
+      return cli_error("--resume: the state does not match these options"), CLI_ERROR;
+    }
+    sv.next = r->next;
+    sv.pend = r->npend ? malloc((size_t)r->npend * 2 * sizeof *sv.pend) : NULL;
+    if (sv.pend) memcpy(sv.pend, r->pend, (size_t)r->npend * 2 * sizeof *sv.pend);
+    sv.npend = sv.pend ? r->npend : 0;
+  }
   sv.w = calloc((size_t)cfg->jobs, sizeof *sv.w);
   if (!sv.w) {
     camp_triage_finish(cfg, &sv.st);
@@ -493,6 +555,7 @@ int camp_run(const camp_cfg *cfg) {
       last_status = t;
       if (!cfg->quiet) camp_status_line(&sv.st, stderr);
       camp_write_summary(cfg, &sv.st, 0);
+      save_state(&sv, 0);
     }
   }
   free(pf), free(who);
@@ -500,6 +563,13 @@ int camp_run(const camp_cfg *cfg) {
     cli_error("note: %d worker%s still finishing %.0f s after --time stopped; the cases pending "
               "in batched legs are counted as lost",
               sv.drained, sv.drained == 1 ? " was" : "s were", DRAIN_LIMIT);
+  /* done only when nothing is left: a campaign stopped by --time or Ctrl-C can be resumed
+   * (with --time, the resumed one only has what is left of the time) */
+  int left = sv.npend || sv.next < sv.end;
+  for (int k = 0; k < cfg->jobs; k++)
+    left |= sv.w[k].pos < sv.w[k].chunk_end;
+  save_state(&sv, !left);
+  free(sv.pend);
   for (int k = 0; k < cfg->jobs; k++)
     free(sv.w[k].buf);
   free(sv.w);

@@ -1,7 +1,7 @@
 # The campaign end to end (harness/campaign.c, supervisor.c, worker.c): exit codes, summary.json,
 # -j, crash isolation with a crashing JIT mutant, findings that replay.
 add_test(NAME campaign COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/campaign_test.sh $<TARGET_FILE:abifuzz>)
-set_tests_properties(campaign PROPERTIES LABELS "unit;cli" TIMEOUT 120)
+set_tests_properties(campaign PROPERTIES LABELS "unit;cli" TIMEOUT 400)
 
 # The runner and c-oracle legs in-process through a recording sink (c-oracle needs clang; it is
 # skipped without one).

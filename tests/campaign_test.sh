@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # campaign_test.sh - the campaign end to end: exit codes, --list-legs, summary.json, -j,
-# crash isolation (a crashing mutant), findings directories that replay, internal errors.
+# crash isolation (a crashing mutant), findings directories that replay, internal errors,
+# --shard and --resume (after a SIGKILL).
 # Usage: campaign_test.sh PATH/TO/abifuzz
 set -u
 af=$1
@@ -148,6 +149,78 @@ rc=$?
 [ "$rc" = 3 ] && ok || bad "internal error: exit $rc, want 3"
 grep -q 'internal error.*case 5' "$tmp/err" && ok || bad "internal error not on stderr: $(cat "$tmp/err")"
 json "$tmp/internal/summary.json" 'd["internal_errors"] == 1 and d["cases"] == 40 and d["findings"] == 0'
+
+# ---- --shard K/N: disjoint blocks whose union is the whole campaign ------------------------------
+expect 2 "$af" --shard 0/2 --cases 4
+expect 2 "$af" --shard 3/2 --cases 4
+expect 2 "$af" --shard 1 --cases 4
+for k in 1 2 3; do
+  "$af" --abi both --cases 300 -j 2 --legs runner --inject rbx-clobbered --shard $k/3 \
+    --out "$tmp/shard$k" --quiet >/dev/null 2>&1
+  json "$tmp/shard$k/summary.json" "d['shard'] == {'k': $k, 'n': 3, 'block': 64} and d['findings'] > 0"
+  ls "$tmp/shard$k/findings" | sed -E 's/^1-([0-9]+)-.*/\1/' | sort -un >"$tmp/idx$k"
+done
+# blocks of 64: shard 1 has 0-63 and 192-255, shard 2 64-127 and 256-299, shard 3 128-191
+python3 - "$tmp" <<'PY' && ok || bad "--shard: cases or finding indices not disjoint / not the whole"
+import json, sys
+t = sys.argv[1]
+cases = [json.load(open(f"{t}/shard{k}/summary.json"))["cases"] for k in (1, 2, 3)]
+assert cases == [128, 108, 64], cases
+for k in (1, 2, 3):
+    for line in open(f"{t}/idx{k}"):
+        assert (int(line) // 64) % 3 == k - 1, (k, line)
+PY
+expect 0 "$af" report "$tmp/shard1" "$tmp/shard2" "$tmp/shard3" -o "$tmp/shardrep"
+grep -q '300 cases' "$tmp/shardrep/report.md" && ok || bad "report of the 3 shards: not 300 cases"
+
+# ---- resume: SIGKILL a campaign, --resume it: no finding lost, the case count adds up ----------
+"$af" --abi both --cases 2500 -j 2 --legs runner --inject rbx-clobbered --out "$tmp/res" \
+  --quiet >/dev/null 2>&1 &
+pid=$!
+sleep 3
+kill -KILL $pid
+wait $pid 2>/dev/null
+sleep 0.3 # the workers see their pipe close and exit
+[ -f "$tmp/res/campaign.state" ] && ok || bad "no campaign.state after 3 s"
+ls "$tmp/res/findings" >"$tmp/res-before"
+[ -s "$tmp/res-before" ] && ok || bad "no finding before the kill"
+json "$tmp/res/summary.json" 'd["done"] == False and 0 < d["cases"] < 2500'
+expect 2 "$af" --resume "$tmp/res" --cases 5
+expect 2 "$af" --resume "$tmp/nowhere"
+expect 1 "$af" --resume "$tmp/res" --quiet
+json "$tmp/res/summary.json" 'd["done"] and d["resumed"] and d["cases"] == 2500 and d["inject"] == "rbx-clobbered"'
+[ -z "$(ls "$tmp/res/findings" | comm -23 "$tmp/res-before" -)" ] && ok || bad "findings lost by the resume"
+# the same campaign without the kill: same buckets
+"$af" --abi both --cases 2500 -j 2 --legs runner --inject rbx-clobbered --out "$tmp/nores" \
+  --quiet >/dev/null 2>&1
+python3 - "$tmp" <<'PY' && ok || bad "resumed campaign: other buckets than the uninterrupted one"
+import json, sys
+t = sys.argv[1]
+a = json.load(open(f"{t}/res/summary.json")); b = json.load(open(f"{t}/nores/summary.json"))
+ka = {x["key"] for x in a["buckets"]}; kb = {x["key"] for x in b["buckets"]}
+assert len(ka ^ kb) <= 3, (ka ^ kb)  # crashes make a few findings nondeterministic
+assert abs(a["findings"] - b["findings"]) <= 0.02 * b["findings"] + 5, (a["findings"], b["findings"])
+PY
+expect 2 "$af" --resume "$tmp/res" # complete: nothing to resume
+
+# ---- ci/nightly.sh in a very short configuration: a new bucket fails it, a known one does not --
+nightly=$(dirname "$0")/../ci/nightly.sh
+ABIFUZZ=$af ABIS=sysv DURATION=2 JOBS=2 EXTRA="--legs runner,native" INJECT=rbx-clobbered REDUCE_MAX=1 REDUCE_TIMEOUT=30 \
+  OUT_DIR="$tmp/n1" bash "$nightly" >"$tmp/n1.out" 2>"$tmp/n1.err"
+rc=$?
+[ "$rc" = 1 ] && ok || bad "nightly with a mutant: exit $rc, want 1: $(tail -n 3 "$tmp/n1.err")"
+grep -q '^NEW BUCKET: native/callee-saved/sysv: rbx clobbered' "$tmp/n1.out" && ok ||
+  bad "nightly: no new rbx bucket: $(head -n 3 "$tmp/n1.out")"
+for f in report/report.md report/report.html report/junit.xml report/findings.sarif summary.json; do
+  [ -s "$tmp/n1/$f" ] && ok || bad "nightly: no $f"
+done
+ls "$tmp"/n1/reduced/sysv/*.case >/dev/null 2>&1 && ok || bad "nightly: nothing reduced"
+# the same buckets the next night (PREVIOUS has all of them: a clean JIT has none) -> exit 0
+ABIFUZZ=$af ABIS=sysv DURATION=2 JOBS=2 EXTRA="--legs runner,native" REDUCE_MAX=0 PREVIOUS="$tmp/n1" OUT_DIR="$tmp/n2" \
+  bash "$nightly" >"$tmp/n2.out" 2>"$tmp/n2.err"
+rc=$?
+[ "$rc" = 0 ] && ok || bad "nightly without new buckets: exit $rc, want 0: $(cat "$tmp/n2.out")"
+grep -q ', 0 new, [1-9][0-9]* gone' "$tmp/n2.out" && ok || bad "nightly: gone buckets not listed: $(cat "$tmp/n2.out")"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
