@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "emit_internal.h"
 #include "oracle.h"
 
 /* Why the prelude looks the way it does:
@@ -205,34 +206,45 @@ static void put_f80_barrier(emitter *E, int t, const char *v, int id) {
 }
 
 /* ---- types ---- */
+static const char *ctype_any(const void *E, int t, char *buf, size_t n) {
+  return ctype(E, t, buf, n);
+}
+
+void emit_type_def(FILE *o, const af_case *c, int t, const char *name, emit_ctype_fn ctype,
+                   const void *emitter) {
+  const af_type *ty = &c->types[t];
+  char b[64];
+  if (ty->kind == AF_T_ARRAY) {
+    fprintf(o, "typedef %s %s[%u];\n", ctype(emitter, ty->elem, b, sizeof b), name, ty->count);
+    return;
+  }
+  const char *kw = ty->kind == AF_T_UNION ? "union" : "struct";
+  fprintf(o, "typedef %s %s %s;\n%s %s {\n", kw, name, name, kw, name);
+  for (int i = 0; i < ty->nfields; i++) {
+    const af_field *f = &ty->fields[i];
+    const char *ft = ctype(emitter, f->type, b, sizeof b);
+    if (f->bits == 0)
+      fprintf(o, "  %s : 0;\n", ft);
+    else if (f->bits > 0)
+      fprintf(o, "  %s f%d : %d;\n", ft, i, f->bits);
+    else if (f->align)
+      fprintf(o, "  _Alignas(%d) %s f%d;\n", f->align, ft, i);
+    else
+      fprintf(o, "  %s f%d;\n", ft, i);
+  }
+  fprintf(o, "}");
+  if (ty->packed) fprintf(o, " __attribute__((packed))");
+  if (ty->align) fprintf(o, " __attribute__((aligned(%d)))", ty->align);
+  fprintf(o, ";\n");
+}
+
 static void emit_types(emitter *E) {
   const af_case *c = E->c;
-  char b1[64], b2[64];
+  char b1[64];
   for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
     const af_type *ty = &c->types[t];
     const char *name = ctype(E, t, b1, sizeof b1);
-    if (ty->kind == AF_T_ARRAY) {
-      fprintf(E->out, "typedef %s %s[%u];\n", ctype(E, ty->elem, b2, sizeof b2), name, ty->count);
-    } else {
-      const char *kw = ty->kind == AF_T_UNION ? "union" : "struct";
-      fprintf(E->out, "typedef %s %s %s;\n%s %s {\n", kw, name, name, kw, name);
-      for (int i = 0; i < ty->nfields; i++) {
-        const af_field *f = &ty->fields[i];
-        const char *ft = ctype(E, f->type, b2, sizeof b2);
-        if (f->bits == 0)
-          fprintf(E->out, "  %s : 0;\n", ft);
-        else if (f->bits > 0)
-          fprintf(E->out, "  %s f%d : %d;\n", ft, i, f->bits);
-        else if (f->align)
-          fprintf(E->out, "  _Alignas(%d) %s f%d;\n", f->align, ft, i);
-        else
-          fprintf(E->out, "  %s f%d;\n", ft, i);
-      }
-      fprintf(E->out, "}");
-      if (ty->packed) fprintf(E->out, " __attribute__((packed))");
-      if (ty->align) fprintf(E->out, " __attribute__((aligned(%d)))", ty->align);
-      fprintf(E->out, ";\n");
-    }
+    emit_type_def(E->out, c, t, name, ctype_any, E);
     /* the compiler checks af_layout's numbers */
     fprintf(E->out, "_Static_assert(sizeof(%s) == %u, \"size of t%d\");\n", name, ty->size, t);
     fprintf(E->out, "_Static_assert(_Alignof(%s) == %u, \"alignment of t%d\");\n", name,

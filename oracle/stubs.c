@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emit_internal.h"
 #include "oracle.h"
 
 /* Every stub file starts with this. The two structs must be the same as oracle.h's
@@ -87,6 +88,10 @@ static const char *ctype(const stub_emitter *E, int t, char *buf, size_t n) {
 
 /* Writes type t after every composite type it contains (post-order), numbered in the order
  * of first use, so that the text depends on the signature's shape, not on the case's ids. */
+static const char *ctype_any(const void *E, int t, char *buf, size_t n) {
+  return ctype(E, t, buf, n);
+}
+
 static void emit_type(stub_emitter *E, int t) {
   const af_case *c = E->c;
   if (t < AF_T_NSCALAR || E->local[t] >= 0) return;
@@ -98,30 +103,9 @@ static void emit_type(stub_emitter *E, int t) {
       emit_type(E, ty->fields[i].type);
   }
   E->local[t] = E->nlocal++;
-  char b1[48], b2[48];
+  char b1[48];
   const char *name = ctype(E, t, b1, sizeof b1);
-  if (ty->kind == AF_T_ARRAY) {
-    fprintf(E->o, "typedef %s %s[%u];\n", ctype(E, ty->elem, b2, sizeof b2), name, ty->count);
-  } else {
-    const char *kw = ty->kind == AF_T_UNION ? "union" : "struct";
-    fprintf(E->o, "typedef %s %s %s;\n%s %s {\n", kw, name, name, kw, name);
-    for (int i = 0; i < ty->nfields; i++) {
-      const af_field *f = &ty->fields[i];
-      const char *ft = ctype(E, f->type, b2, sizeof b2);
-      if (f->bits == 0)
-        fprintf(E->o, "  %s : 0;\n", ft);
-      else if (f->bits > 0)
-        fprintf(E->o, "  %s f%d : %d;\n", ft, i, f->bits);
-      else if (f->align)
-        fprintf(E->o, "  _Alignas(%d) %s f%d;\n", f->align, ft, i);
-      else
-        fprintf(E->o, "  %s f%d;\n", ft, i);
-    }
-    fprintf(E->o, "}");
-    if (ty->packed) fprintf(E->o, " __attribute__((packed))");
-    if (ty->align) fprintf(E->o, " __attribute__((aligned(%d)))", ty->align);
-    fprintf(E->o, ";\n");
-  }
+  emit_type_def(E->o, E->c, t, name, ctype_any, E);
   /* the compiler checks af_layout's numbers: a stub must see the case's layout */
   fprintf(E->o, "_Static_assert(sizeof(%s) == %u && _Alignof(%s) == %u, \"layout\");\n", name,
           ty->size, name, ty->alignment);
@@ -131,8 +115,6 @@ static void emit_type(stub_emitter *E, int t) {
         fprintf(E->o, "_Static_assert(offsetof(%s, f%d) == %u, \"offset\");\n", name, i,
                 ty->fields[i].offset);
 }
-
-static int is_narrow_int(int t) { return t >= AF_T_BOOL && t <= AF_T_U16; }
 
 /* The stubs of sig with prefix p (id: the constant the callee records). */
 static void emit_stubs(stub_emitter *E, const af_sig *sig, uint64_t id) {
@@ -192,7 +174,7 @@ static void emit_stubs(stub_emitter *E, const af_sig *sig, uint64_t id) {
    * there instead of sinking it into the block that records. */
   for (int i = 0; i < sig->nparams; i++) {
     int t = sig->params[i];
-    if (!is_narrow_int(t)) continue;
+    if (!af_ext_narrow(t)) continue;
     int sg = af_scalar((af_kind)t)->is_signed;
     fprintf(o, "  volatile uint64_t e%d = (uint64_t)%sv%d;\n", i, sg ? "(int64_t)" : "", i);
   }
@@ -223,7 +205,7 @@ static void emit_stubs(stub_emitter *E, const af_sig *sig, uint64_t id) {
             i);
   fprintf(o, "    } else {\n      k->overflow = 1;\n    }\n");
   for (int i = 0; i < sig->nparams; i++)
-    if (is_narrow_int(sig->params[i])) fprintf(o, "    k->ext[%d] = e%d;\n", i, i);
+    if (af_ext_narrow(sig->params[i])) fprintf(o, "    k->ext[%d] = e%d;\n", i, i);
   for (int i = 0; i < sig->nparams; i++)
     if (sig->params[i] == AF_T_PTR)
       fprintf(o, "    if (k->after) memcpy(v%d, k->after + %d * AF_REGION_SIZE, AF_REGION_SIZE);\n",
