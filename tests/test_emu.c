@@ -7,6 +7,7 @@
 #include "check.h"
 #include "emu.h"
 #include "gen.h"
+#include "leg_testlib.h"
 #include "legs.h"
 
 #define SEED 0xe3a5eedull
@@ -32,51 +33,7 @@ static af_job *job_gen(af_cc cc, uint64_t index, const af_legs_cfg *cfg) {
   o.cc = (int)cc;
   o.allow_m256 = gen_m256;
   o.allow_divergent = gen_divergent;
-  af_job *j = calloc(1, sizeof *j);
-  if (!j) return NULL;
-  af_error err = {{0}};
-  if (af_gen_case(&o, SEED + (uint64_t)cc, index, &j->c, NULL, &err) != AF_OK ||
-      af_interp(&j->c, 0, &j->want, &err) != AF_OK) {
-    af_case_free(&j->c);
-    free(j);
-    return NULL;
-  }
-  j->refs = 1;
-  j->seed = SEED + (uint64_t)cc;
-  j->index = index;
-  j->cfg = cfg;
-  return j;
-}
-
-/* ---- a sink that keeps the verdict ------------------------------------------------------ */
-typedef struct {
-  int begun, ended;
-  af_leg_verdict v;
-  const char *reason;
-  int nf;
-  af_finding f[AF_FINDINGS_MAX];
-} collect;
-
-static void c_begin(void *u, const af_job *j, const char *leg) {
-  (void)j, (void)leg;
-  ((collect *)u)->begun++;
-}
-
-static void c_end(void *u, const af_job *j, const char *leg, af_leg_verdict v, const char *reason,
-                  const af_finding *f, int nf) {
-  (void)j, (void)leg;
-  collect *k = u;
-  k->ended++;
-  k->v = v;
-  k->reason = reason;
-  k->nf = nf < AF_FINDINGS_MAX ? nf : AF_FINDINGS_MAX;
-  memcpy(k->f, f, sizeof *f * (size_t)k->nf);
-}
-
-static void run(const af_leg *leg, void *st, af_job *j, collect *k) {
-  memset(k, 0, sizeof *k);
-  af_leg_sink sink = {k, c_begin, c_end};
-  leg->submit(st, j, &sink);
+  return tl_job_gen(&o, SEED + (uint64_t)cc, index, cfg);
 }
 
 /* ---- skip reasons, counted ---------------------------------------------------------------- */
@@ -157,9 +114,9 @@ static void agreement(const af_leg *leg, int ncases) {
         nogen++;
         continue;
       }
-      collect k;
+      tl_collect k;
       double t0 = now(), c0 = cpu_now();
-      run(leg, st, j, &k);
+      tl_run(leg, st, j, &k);
       t_leg += now() - t0;
       c_leg += cpu_now() - c0;
       CHECKF(k.ended == 1, "case %d: %d ends", i, k.ended);
@@ -211,8 +168,8 @@ static void avx_cases(const af_leg *leg, int ncases) {
       for (int p = 0; p < sg->nparams; p++)
         has |= af_type_has(&j->c, sg->params[p], AF_T_M256);
     }
-    collect k;
-    run(leg, st, j, &k);
+    tl_collect k;
+    tl_run(leg, st, j, &k);
     m256 += has;
     skipped += k.v == AF_LEG_SKIP;
     fail += k.v == AF_LEG_FAIL;
@@ -300,8 +257,8 @@ static void mutants(const af_leg *leg, int maxcases, int all) {
       af_cc cc = w->cc >= 0 ? (af_cc)w->cc : (af_cc)(i & 1);
       af_job *j = job_gen(cc, (uint64_t)(100000 + i), &cfg);
       if (!j) continue;
-      collect k;
-      run(leg, st, j, &k);
+      tl_collect k;
+      tl_run(leg, st, j, &k);
       tried++;
       if (k.v == AF_LEG_FAIL) {
         any++;

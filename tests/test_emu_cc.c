@@ -7,6 +7,7 @@
 #include "check.h"
 #include "emu.h"
 #include "gen.h"
+#include "leg_testlib.h"
 #include "legs.h"
 #include "oracle.h"
 
@@ -27,51 +28,10 @@ static af_job *job_gen(af_cc cc, uint64_t index, const af_legs_cfg *cfg) {
   af_gen_opts_default(&o);
   o.cc = (int)cc;
   o.allow_divergent = gen_all;
-  af_job *j = calloc(1, sizeof *j);
-  if (!j) return NULL;
-  af_error err = {{0}};
-  if (af_gen_case(&o, SEED + (uint64_t)cc, index, &j->c, NULL, &err) != AF_OK ||
-      af_interp(&j->c, 0, &j->want, &err) != AF_OK) {
-    af_case_free(&j->c);
-    free(j);
-    return NULL;
-  }
-  j->refs = 1;
-  j->seed = SEED + (uint64_t)cc;
-  j->index = index;
-  j->cfg = cfg;
-  return j;
+  return tl_job_gen(&o, SEED + (uint64_t)cc, index, cfg);
 }
 
-typedef struct {
-  int begun, ended;
-  af_leg_verdict v;
-  const char *reason;
-  int nf;
-  af_finding f[AF_FINDINGS_MAX];
-} collect;
-
-static void c_begin(void *u, const af_job *j, const char *leg) {
-  (void)j, (void)leg;
-  ((collect *)u)->begun++;
-}
-
-static void c_end(void *u, const af_job *j, const char *leg, af_leg_verdict v, const char *reason,
-                  const af_finding *f, int nf) {
-  (void)j, (void)leg;
-  collect *k = u;
-  k->ended++;
-  k->v = v;
-  k->reason = reason;
-  k->nf = nf < AF_FINDINGS_MAX ? nf : AF_FINDINGS_MAX;
-  memcpy(k->f, f, sizeof *f * (size_t)k->nf);
-}
-
-static void run(void *st, af_job *j, collect *k) {
-  memset(k, 0, sizeof *k);
-  af_leg_sink sink = {k, c_begin, c_end};
-  af_leg_emu_cc.submit(st, j, &sink);
-}
+static void run(void *st, af_job *j, tl_collect *k) { tl_run(&af_leg_emu_cc, st, j, k); }
 
 #define MAX_REASONS 16
 typedef struct {
@@ -146,7 +106,7 @@ static void sanity(int ncases) {
         nogen++;
         continue;
       }
-      collect k;
+      tl_collect k;
       run(st, j, &k);
       CHECKF(k.ended == 1, "case %d: %d ends", i, k.ended);
       if (k.v == AF_LEG_PASS) pass++;
@@ -189,7 +149,7 @@ static void mutant(const char *name, af_cc cc, const char *check, int maxcases) 
   for (int i = 0; i < maxcases && caught < 5; i++) {
     af_job *j = job_gen(cc, (uint64_t)(100000 + i), &cfg);
     if (!j) continue;
-    collect k;
+    tl_collect k;
     run(st, j, &k);
     tried++;
     int hit = 0;
