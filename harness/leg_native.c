@@ -6,8 +6,8 @@
 #include "legs.h"
 #include "probe.h"
 
-/* The garbage pattern of the native leg (and of the garbage leg's first run). */
-#define NATIVE_GARBAGE 0x6a7ba6e5eedull
+/* The garbage pattern of the native leg (and of the garbage leg's first run): probe.h. */
+#define NATIVE_GARBAGE AF_PROBE_NATIVE_GARBAGE
 
 typedef struct {
   af_probe *p;
@@ -137,8 +137,7 @@ static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {
 
 /* The garbage leg's pattern for (campaign seed, case index): replayable. */
 static uint64_t garbage_seed(const af_job *j) {
-  uint64_t seed = j->cfg ? j->cfg->seed : 0;
-  return af_fold_u64(af_fold_u64(0x9a5ba9e, seed), j->index);
+  return af_probe_garbage_seed(j->cfg ? j->cfg->seed : 0, j->index);
 }
 
 static void garbage_submit(void *state, af_job *j, const af_leg_sink *sink) {

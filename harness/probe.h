@@ -56,6 +56,14 @@ typedef struct {
  * host's callee-saved registers, MXCSR and x87 control word; leaves the x87 stack empty. */
 void af_probe_call(af_probe_frame *f);
 
+/* The garbage patterns of the native and garbage legs (af_probe_opts.garbage), here so that
+ * replay re-runs a case with exactly what the leg used: the native leg's fixed pattern, and the
+ * garbage leg's second one, derived from (campaign seed, case index). */
+#define AF_PROBE_NATIVE_GARBAGE 0x6a7ba6e5eedull
+static inline uint64_t af_probe_garbage_seed(uint64_t seed, uint64_t index) {
+  return af_fold_u64(af_fold_u64(0x9a5ba9e, seed), index);
+}
+
 /* The runtime-helper probe (af_jit_opts.rt_probe): counts the helper calls made with RSP
  * misaligned (af_rt_probe_bad; the last one's RSP at the call in af_rt_probe_rsp) and runs
  * the helper on an aligned stack. af_probe_run resets and checks them (`stack-align`). */

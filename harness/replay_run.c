@@ -12,13 +12,6 @@
 #include "probe.h"
 #include "replay.h"
 
-/* The native leg's fixed garbage pattern and the garbage leg's second one (leg_native.c: the
- * same constants, so that the detail run sees what the leg saw). */
-#define NATIVE_GARBAGE 0x6a7ba6e5eedull
-static uint64_t garbage_seed(uint64_t seed, uint64_t index) {
-  return af_fold_u64(af_fold_u64(0x9a5ba9e, seed), index);
-}
-
 /* ---- the compiles (parent) ------------------------------------------------------------- */
 void replay_compile(replay *r) {
   const af_case *c = &r->c;
@@ -439,11 +432,11 @@ int replay_run_legs(replay *r) {
     g_leg = name;
     arm(r->timeout_ms); /* the detail run and the leg: each leg gets its own time */
     if (!strcmp(name, "native")) {
-      detail_probe(r, name, NATIVE_GARBAGE, objects);
+      detail_probe(r, name, AF_PROBE_NATIVE_GARBAGE, objects);
     } else if (!strcmp(name, "garbage")) {
-      detail_probe(r, name, NATIVE_GARBAGE, objects);
+      detail_probe(r, name, AF_PROBE_NATIVE_GARBAGE, objects);
       printf("\n  -- the same with the garbage leg's second pattern --\n");
-      detail_probe(r, name, garbage_seed(r->seed, r->index), objects);
+      detail_probe(r, name, af_probe_garbage_seed(r->seed, r->index), objects);
     } else if (!strcmp(name, "runner")) {
       detail_runner(r);
     }
