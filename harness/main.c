@@ -55,6 +55,8 @@ static const char usage[] =
     "                        known and do not fail the campaign (default:\n"
     "                        corpus/known-divergences.rules)\n"
     "  --max-findings N      stop after N findings (the workers are killed at once)\n"
+    "  --shard K/N           run shard K of N (disjoint blocks of 64 indices)\n"
+    "  --resume OUT          continue the campaign whose --out was OUT (no other options)\n"
     "  --quiet               no status line, a short summary\n"
     "Exit status: 0 no findings, 1 findings, 2 usage error, 3 internal error.\n"
     "\n"
