@@ -77,11 +77,44 @@ static const char campaign_help[] =
     "usage: abifuzz --arch x64 --abi sysv|win64|both [--seed S] [--cases N | --time SEC]\n"
     "               [-j N] [--out DIR] [--legs LIST] [--inject MUTANT] [--oracle-cc CC,..]\n"
     "               [--cache-dir DIR] [--timeout MS] [--max-findings N] [--weights FILE]\n"
-    "               [--known FILE|none] [--shard K/N] [--quiet]\n"
+    "               [--known FILE|none] [--shard K/N] [--backend SPEC] [--quiet]\n"
     "       abifuzz --resume DIR   (go on with a killed or stopped campaign's --out DIR)\n"
     "       abifuzz [OPTIONS] FILE.case...   (run these cases through the legs)\n"
     "       abifuzz --list-legs [--verbose]\n"
+    "       abifuzz --list-backends\n"
     "See doc/campaign.md and abifuzz --help.\n";
+
+/* abifuzz --list-backends: every kind, whether this build has it. */
+static void list_backends(void) {
+  int n;
+  const af_backend_info *in = af_backend_kinds(&n);
+  for (int i = 0; i < n; i++)
+    printf("%-16s %-13s %s\n", in[i].usage, in[i].available ? "" : "(not built)", in[i].desc);
+}
+
+/* --backend: opened once here so that a bad spec or a missing compiler is a usage error now,
+ * not a lost campaign (each worker opens its own). The builtin one is spelt as no backend. */
+static int check_backend(camp_cfg *o) {
+  const char *spec = o->legs_cfg.backend_spec;
+  if (!spec) return 0;
+  af_backend *b = NULL;
+  af_error e = {{0}};
+  if (af_backend_open(spec, &b, &e) != AF_OK) return cli_error("--backend: %s", e.msg), -1;
+  int rc = 0;
+  if (af_backend_is_builtin(b)) {
+    o->legs_cfg.backend_spec = NULL;
+  } else if (o->legs_cfg.inject) {
+    cli_error("--inject mutates our JIT: it needs the builtin backend, not %s", spec);
+    rc = -1;
+  } else if ((o->abi == CAMP_ABI_SYSV && !af_backend_supports_cc(b, AF_CC_SYSV)) ||
+             (o->abi == CAMP_ABI_WIN64 && !af_backend_supports_cc(b, AF_CC_WIN64))) {
+    cli_error("--backend %s has no %s convention", spec,
+              o->abi == CAMP_ABI_SYSV ? "SysV" : "Win64");
+    rc = -1;
+  }
+  af_backend_close(b);
+  return rc;
+}
 
 static int parse_shard(const char *s, camp_cfg *o) {
   unsigned k, n;
@@ -164,7 +197,9 @@ static int run_campaign(int argc, char **argv, const camp_resume *resume) {
     O_LIST_LEGS,
     O_MAX_FINDINGS,
     O_KNOWN,
-    O_SHARD
+    O_SHARD,
+    O_BACKEND,
+    O_LIST_BACKENDS
   };
   static const struct option lo[] = {{"arch", required_argument, 0, O_ARCH},
                                      {"abi", required_argument, 0, O_ABI},
@@ -189,6 +224,8 @@ static int run_campaign(int argc, char **argv, const camp_resume *resume) {
                                      {"max-findings", required_argument, 0, O_MAX_FINDINGS},
                                      {"known", required_argument, 0, O_KNOWN},
                                      {"shard", required_argument, 0, O_SHARD},
+                                     {"backend", required_argument, 0, O_BACKEND},
+                                     {"list-backends", no_argument, 0, O_LIST_BACKENDS},
                                      {"help", no_argument, 0, 'h'},
                                      {0, 0, 0, 0}};
   camp_cfg o;
@@ -281,6 +318,8 @@ static int run_campaign(int argc, char **argv, const camp_resume *resume) {
       if (parse_shard(optarg, &o))
         return cli_error("--shard %s: not K/N with 1 <= K <= N", optarg), CLI_USAGE;
       break;
+    case O_BACKEND: o.legs_cfg.backend_spec = optarg; break;
+    case O_LIST_BACKENDS: list = 2; break;
     case 'h': fputs(campaign_help, stdout); return CLI_OK;
     case ':': return cli_error("option '%s' needs a value", argv[optind - 1]), CLI_USAGE;
     default:
@@ -301,10 +340,15 @@ static int run_campaign(int argc, char **argv, const camp_resume *resume) {
     o.cases = (uint64_t)o.ncase_files;
     cases_given = 1;
   }
+  if (list == 2) {
+    list_backends();
+    return CLI_OK;
+  }
   if (list) {
     list_legs(verbose);
     return CLI_OK;
   }
+  if (check_backend(&o)) return CLI_USAGE;
   if (o.time_s > 0 && !cases_given) o.cases = 0; /* --time alone: as many as fit */
   for (int k = 0; k < o.legs_cfg.ncc; k++)
     if (!af_cc_available(o.legs_cfg.cc[k]))

@@ -21,7 +21,7 @@
 
 static const char help[] =
     "usage: abifuzz replay FINDING_DIR|FILE.case [--legs LIST] [--inject M] [--timeout MS]\n"
-    "                      [--gdb] [--pause-on-crash]\n"
+    "                      [--backend SPEC] [--gdb] [--pause-on-crash]\n"
     "Re-runs one case in the foreground and shows everything: the signature in C, where\n"
     "each argument and the return value go, for the native and garbage legs the expected\n"
     "and actual bytes of every argument and return value at every probed call with the\n"
@@ -32,6 +32,8 @@ static const char help[] =
     "  --oracle-cc CC,.. compilers of the compiler legs (default: the one the finding\n"
     "                    names, else the legs' defaults)\n"
     "  --inject M        the JIT mutant (default: the report's; none: the correct JIT)\n"
+    "  --backend SPEC    what compiled the code under test (default: the report's, else\n"
+    "                    builtin; doc/backends.md)\n"
     "  --timeout MS      a leg that runs longer is a hang (default 5000)\n"
     "  --gdb             run this replay under gdb (JIT functions named in bt); extra gdb\n"
     "                    arguments from $ABIFUZZ_GDB_ARGS (e.g. \"-batch -ex run -ex bt\")\n"
@@ -179,7 +181,7 @@ static int run_child(replay *r, replay_crash *k, int *died) {
 int cmd_replay(int argc, char **argv) {
   const char *input = NULL;
   char legs[512] = "", inject[64] = "";
-  static char r_ccs[256];
+  static char r_ccs[256], backend[512];
   int gdb = 0, nofork = 0, pause_on_crash = 0;
   uint64_t timeout = 5000, v;
   for (int i = 1; i < argc; i++) {
@@ -221,6 +223,8 @@ int cmd_replay(int argc, char **argv) {
         return cli_error("replay: --inject %s: unknown mutant (see abifuzz --list-mutants)", val),
                CLI_USAGE;
       snprintf(inject, sizeof inject, "%s", val);
+    } else if (!strcmp(a, "--backend")) {
+      snprintf(backend, sizeof backend, "%s", val);
     } else if (!strcmp(a, "--timeout")) {
       if (cli_u64(val, &v) || !v || v > 3600000)
         return cli_error("replay: --timeout %s: not a number of milliseconds", val), CLI_USAGE;
@@ -254,6 +258,7 @@ int cmd_replay(int argc, char **argv) {
     if (!json_get(json, "seed", num, sizeof num)) r.seed = strtoull(num, NULL, 10);
     if (!json_get(json, "index", num, sizeof num)) r.index = strtoull(num, NULL, 10);
     if (!inject[0]) json_get(json, "inject", inject, sizeof inject); /* null: stays "" */
+    if (!backend[0]) json_get(json, "backend", backend, sizeof backend);
     free(json);
     if (!r.r_leg[0] || !r.r_check[0])
       return cli_error("replay: '%s' has no leg or check", rp), CLI_USAGE;
@@ -265,7 +270,20 @@ int cmd_replay(int argc, char **argv) {
     return cli_error("replay: unknown mutant '%s'", inject), CLI_USAGE;
   snprintf(r.inject_buf, sizeof r.inject_buf, "%s", inject);
   r.inject = inject[0] ? r.inject_buf : NULL;
+  if (backend[0] && strcmp(backend, "builtin")) {
+    af_error be = {{0}};
+    if (af_backend_open(backend, &r.backend, &be) != AF_OK)
+      return cli_error("replay: --backend: %s", be.msg), CLI_USAGE;
+    if (af_backend_is_builtin(r.backend)) {
+      af_backend_close(r.backend);
+      r.backend = NULL;
+    } else {
+      snprintf(r.backend_buf, sizeof r.backend_buf, "%s", backend);
+      r.backend_spec = r.backend_buf;
+    }
+  }
   if (!legs[0]) snprintf(legs, sizeof legs, "%s", r.r_leg[0] ? r.r_leg : "native");
+  if (!strcmp(legs, "backend")) snprintf(legs, sizeof legs, "runner");
   if (legs_from(&r, legs)) return CLI_USAGE;
   /* the compilers: --oracle-cc, else the one a compiler leg's finding names (its `what`) */
   if (!r_ccs[0] && r.r_what[0] && strchr(r.r_what, ' ') == NULL && af_cc_available(r.r_what) &&
@@ -283,6 +301,7 @@ int cmd_replay(int argc, char **argv) {
 
   printf("replay: %s\n", casepath);
   if (r.r_leg[0]) printf("report: %s %s %s: %s\n", r.r_leg, r.r_check, r.r_what, r.r_detail);
+  if (r.backend_spec) printf("backend: %s\n", r.backend_spec);
   printf("mutant: %s; legs:", r.inject ? r.inject : "none");
   for (int i = 0; i < r.nlegs; i++)
     printf(" %s", r.legs[i]);
@@ -310,6 +329,7 @@ int cmd_replay(int argc, char **argv) {
     nf = run_child(&r, &k, &died);
     if (nf < 0) {
       replay_release(&r);
+      af_backend_close(r.backend);
       af_interp_result_free(&r.want);
       af_case_free(&r.c);
       return CLI_ERROR;
@@ -344,6 +364,7 @@ int cmd_replay(int argc, char **argv) {
   }
   printf("\nreplay: %s\n", nf ? "a finding fired" : "no finding");
   replay_release(&r);
+  af_backend_close(r.backend);
   if (r.have_want) af_interp_result_free(&r.want);
   af_case_free(&r.c);
   return nf ? CLI_FINDING : CLI_OK;

@@ -623,6 +623,9 @@ static const char *prepare(af_emu *e, const af_job *j) {
   const af_case *c = &j->c;
   const char *why = unsupported(c);
   if (why) return why;
+  /* External code (another backend) calls libc and its runtime through its own PLT: the
+   * emulator only runs code it was given and traps the case's host functions. */
+  if (j->code) return "emu: external code (builtin backend only)";
   for (int k = 0; k < c->nfuncs; k++)
     if (af_classify(c, &c->funcs[k].sig, &e->ci[k], NULL) != AF_OK)
       return "emu: a signature does not classify";

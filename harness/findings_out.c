@@ -196,10 +196,21 @@ static void report_json(FILE *f, const camp_cfg *cfg, uint64_t index, int cc, co
     camp_json_str(f, cfg->legs_cfg.inject);
   else
     fputs("null", f);
+  fputs(",\n  \"backend\": ", f);
+  camp_json_str(f, cfg->legs_cfg.backend_spec ? cfg->legs_cfg.backend_spec : "builtin");
   fprintf(f, ",\n  \"version\": \"%s\",\n  \"gen_version\": %d,\n", AF_VERSION, AF_GEN_VERSION);
-  fprintf(f, "  \"replay\": \"abifuzz interp case.case; abifuzz jit case.case --run%s%s\"",
-          cfg->legs_cfg.inject ? " --inject " : "",
-          cfg->legs_cfg.inject ? cfg->legs_cfg.inject : "");
+  if (cfg->legs_cfg.backend_spec) {
+    /* the shell-quoted spec inside a JSON string: camp_json_str escapes it */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "abifuzz replay --backend '%s' case.case",
+             cfg->legs_cfg.backend_spec);
+    fputs("  \"replay\": ", f);
+    camp_json_str(f, cmd);
+  } else {
+    fprintf(f, "  \"replay\": \"abifuzz interp case.case; abifuzz jit case.case --run%s%s\"",
+            cfg->legs_cfg.inject ? " --inject " : "",
+            cfg->legs_cfg.inject ? cfg->legs_cfg.inject : "");
+  }
   fputs(",\n  \"bucket\": ", f), camp_json_str(f, ti->key);
   fputs(",\n  \"shape\": ", f), camp_json_str(f, ti->shape);
   fputs(",\n  \"known\": ", f);

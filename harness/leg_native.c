@@ -63,10 +63,9 @@ static const char *compile(const af_job *j, compiled *cp) {
       host_fns[k] = af_interposers[k]; /* every call between JIT functions is probed too */
   af_error err = {{0}};
   af_jit_opts jo = {0};
-  jo.inject = j->cfg ? j->cfg->inject : NULL;
   jo.host_fns = host_fns;
   jo.rt_probe = (const void *)af_rt_probe; /* runtime helper calls are checked too */
-  if (af_jit_compile(c, &jo, &cp->jit, &err) != AF_OK) return "jit: the case does not compile";
+  if (af_leg_compile_opts(j, &jo, &cp->jit, &err) != AF_OK) return "jit: the case does not compile";
   if (j->cfg && j->cfg->inject) {
     af_jit_opts o = {0};
     if (af_jit_compile(c, &o, &cp->ref, &err) != AF_OK) {

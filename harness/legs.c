@@ -40,6 +40,7 @@ af_job *af_job_ref(af_job *j) {
 
 void af_job_unref(af_job *j) {
   if (!j || --j->refs > 0) return;
+  af_backend_code_free(j->code);
   af_interp_result_free(&j->want);
   af_case_free(&j->c);
   free(j);
@@ -155,10 +156,16 @@ int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
   return diff_leaf(&d, want->type, want->bytes, got, 0, "");
 }
 
+af_status af_leg_compile_opts(const af_job *j, const af_jit_opts *o, af_jit **out, af_error *err) {
+  af_jit_opts jo = {0};
+  if (o) jo = *o;
+  jo.inject = j->cfg ? j->cfg->inject : NULL;
+  return af_backend_link(j->code, &j->c, &jo, out, err);
+}
+
 af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **out,
                          af_error *err) {
   af_jit_opts o = {0};
-  o.inject = j->cfg ? j->cfg->inject : NULL;
   o.host_fns = host_fns;
-  return af_jit_compile(&j->c, &o, out, err);
+  return af_leg_compile_opts(j, &o, out, err);
 }

@@ -32,6 +32,7 @@
 
 #include <stdint.h>
 
+#include "backend.h"
 #include "gen.h"
 #include "jit.h"
 
@@ -63,6 +64,8 @@ typedef struct {
   const char *cache_dir;            /* oracle stub cache (--cache-dir); NULL: default */
   uint64_t seed;                    /* campaign seed (garbage patterns derive from it) */
   int verbose;
+  const char *backend_spec; /* --backend (backend/backend.h); NULL: builtin */
+  af_backend *backend;      /* opened from backend_spec in each worker; NULL: builtin */
 } af_legs_cfg;
 
 /* ---- jobs ----------------------------------------------------------------------------- */
@@ -75,6 +78,9 @@ typedef struct af_job {
   af_case c;
   af_interp_result want; /* the reference outcome */
   const af_legs_cfg *cfg;
+  /* The code under test from cfg->backend (NULL: our JIT's own), compiled once per case by
+   * the worker before the legs run (the "backend" step); freed with the job. */
+  af_backend_code *code;
 } af_job;
 
 af_job *af_job_ref(af_job *j);
@@ -143,7 +149,11 @@ int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
                   size_t ndetail);
 
 /* The JIT compile every leg needs: the case with cfg->inject, host functions replaced by
- * host_fns (may be NULL). */
+ * host_fns (may be NULL). With another backend than ours, j->code's functions are the code
+ * under test (af_backend_link: the JIT supplies the runner and the host functions, and the
+ * external code's imports are bound to this compile's entries, probes included). */
 af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **out, af_error *err);
+/* The same with every option given (o->inject is ignored: cfg->inject rules). */
+af_status af_leg_compile_opts(const af_job *j, const af_jit_opts *o, af_jit **out, af_error *err);
 
 #endif

@@ -53,6 +53,12 @@ typedef struct {
    * `plain` as the runner leg does (the mutant, no replacement), `ref` without the mutant (the
    * real host implementations). Any may be NULL when the JIT refuses the case. */
   af_jit *probe, *plain, *ref;
+  /* --backend (or report.json's): another backend's code under test, compiled once per
+   * compile above that runs it (each binds its own imports) and once for the legs' job */
+  af_backend *backend;
+  af_backend_code *bc_probe, *bc_plain, *bc_job;
+  const char *backend_spec;
+  char backend_buf[512];
   const void *real[AF_MAX_FUNCS];
   const void *code[AF_MAX_FUNCS];
   char compile_err[256];

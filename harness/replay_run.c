@@ -26,11 +26,23 @@ void replay_compile(replay *r) {
   jo.inject = r->inject;
   jo.host_fns = host_fns;
   jo.rt_probe = (const void *)af_rt_probe;
-  if (!af_probe_unsupported(c) && af_jit_compile(c, &jo, &r->probe, &err) != AF_OK)
+  if (r->backend) { /* another backend's code: one compile per af_jit that runs it */
+    const char *skip = NULL;
+    af_backend_code **bc[3] = {&r->bc_probe, &r->bc_plain, &r->bc_job};
+    for (int i = 0; i < 3; i++) {
+      af_status s = af_backend_compile(r->backend, c, bc[i], &skip, &err);
+      if (s != AF_OK) {
+        snprintf(r->compile_err, sizeof r->compile_err, "backend %s: %s", r->backend_spec,
+                 s == AF_ERR_UNSUPPORTED && skip ? skip : err.msg);
+        return;
+      }
+    }
+  }
+  if (!af_probe_unsupported(c) && af_backend_link(r->bc_probe, c, &jo, &r->probe, &err) != AF_OK)
     snprintf(r->compile_err, sizeof r->compile_err, "%s", err.msg);
   af_jit_opts po = {0};
   po.inject = r->inject;
-  if (af_jit_compile(c, &po, &r->plain, &err) != AF_OK)
+  if (af_backend_link(r->bc_plain, c, &po, &r->plain, &err) != AF_OK)
     snprintf(r->compile_err, sizeof r->compile_err, "%s", err.msg);
   if (r->inject) {
     af_jit_opts ro = {0};
@@ -48,6 +60,10 @@ void replay_release(replay *r) {
   af_jit_free(r->plain);
   af_jit_free(r->ref);
   r->probe = r->plain = r->ref = NULL;
+  af_backend_code_free(r->bc_probe);
+  af_backend_code_free(r->bc_plain);
+  af_backend_code_free(r->bc_job);
+  r->bc_probe = r->bc_plain = r->bc_job = NULL;
 }
 
 /* ---- faults ------------------------------------------------------------------------------ */
@@ -423,6 +439,9 @@ int replay_run_legs(replay *r) {
   job.c = r->c;
   job.want = r->want;
   job.cfg = &cfg;
+  job.code = r->bc_job;
+  cfg.backend_spec = r->backend_spec;
+  cfg.backend = r->backend;
   sink_ctx sc = {0, 0, r};
   af_leg_sink sink = {&sc, sink_begin, sink_end};
   for (int i = 0; i < r->nlegs; i++) {

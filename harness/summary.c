@@ -130,6 +130,8 @@ static void write_summary(FILE *f, const camp_cfg *cfg, const camp_stats *st, in
     camp_json_str(f, cfg->legs_cfg.inject);
   else
     fputs("null", f);
+  fputs(",\n  \"backend\": ", f);
+  camp_json_str(f, cfg->legs_cfg.backend_spec ? cfg->legs_cfg.backend_spec : "builtin");
   fputs(",\n  \"legs\": [", f);
   for (int l = 0; l < cfg->nlegs; l++) {
     fputs(l ? ", " : "", f);
@@ -256,10 +258,12 @@ int camp_write_summary(const camp_cfg *cfg, const camp_stats *st, int done) {
 }
 
 void camp_print_summary(const camp_cfg *cfg, const camp_stats *st) {
-  printf("abifuzz %s: seed %llu, abi %s, %d worker%s, %.1f s, %.0f cases/s%s%s\n", AF_VERSION,
+  printf("abifuzz %s: seed %llu, abi %s, %d worker%s, %.1f s, %.0f cases/s%s%s%s%s\n", AF_VERSION,
          (unsigned long long)cfg->seed, camp_abi_name(cfg->abi), cfg->jobs,
          cfg->jobs == 1 ? "" : "s", elapsed(st), rate(st), cfg->legs_cfg.inject ? ", inject " : "",
-         cfg->legs_cfg.inject ? cfg->legs_cfg.inject : "");
+         cfg->legs_cfg.inject ? cfg->legs_cfg.inject : "",
+         cfg->legs_cfg.backend_spec ? ", backend " : "",
+         cfg->legs_cfg.backend_spec ? cfg->legs_cfg.backend_spec : "");
   printf("  generated %llu cases (sysv %llu, win64 %llu)\n", (unsigned long long)st->cases,
          (unsigned long long)st->by_cc[AF_CC_SYSV], (unsigned long long)st->by_cc[AF_CC_WIN64]);
   for (int i = 0; i < st->nlegs; i++) {

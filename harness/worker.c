@@ -47,12 +47,26 @@ static int read_all(int fd, void *p, size_t n) {
   return 0;
 }
 
+/* A case generated ahead of its turn (a batching backend compiles a block of them at once). */
+typedef struct {
+  uint64_t index;
+  af_status st;
+  af_error err;
+  af_case c;
+  double t_gen;
+  int taken; /* run_case owns c now */
+  int axes[CAMP_AXES_MAX + 1];
+} pregen;
+
 typedef struct {
   const camp_cfg *cfg;
+  af_legs_cfg lcfg; /* cfg->legs_cfg with this worker's backend */
   int cmd_fd, rep_fd;
   pthread_mutex_t lock; /* a batched leg may report from its own thread: one record at a time */
   void *state[CAMP_MAX_LEGS];
   int on[CAMP_MAX_LEGS];
+  pregen *pre; /* [CAMP_BLOCK] when the backend batches */
+  int npre;
 } worker;
 
 /* Sends one record; the supervisor gone means there is nobody to work for. */
@@ -140,6 +154,57 @@ static void sink_end(void *u, const af_job *j, const char *leg, af_leg_verdict v
   send_msg(u, MSG_END, &m, sizeof m, f, (size_t)nf * sizeof *f);
 }
 
+/* ---- the backend step -------------------------------------------------------------------- */
+/* With another backend than our JIT, the case's code under test is compiled once, before the
+ * legs, as the pseudo-leg "backend": a case it cannot express is skipped with its reason
+ * (counted, never a finding); a compiler or loader that fails is a finding; a compiler that
+ * crashes or hangs is blamed on (case, "backend") like any code under test. Returns 1 if the
+ * legs may run the case. */
+static int backend_step(worker *w, af_job *j) {
+  af_backend *b = w->lcfg.backend;
+  if (af_backend_is_builtin(b)) return 1;
+  af_error err = {{0}};
+  const char *skip = NULL;
+  sink_begin(w, j, "backend");
+  af_status s = af_backend_compile(b, &j->c, &j->code, &skip, &err);
+  if (s == AF_OK) {
+    sink_end(w, j, "backend", AF_LEG_PASS, NULL, NULL, 0);
+    return 1;
+  }
+  if (s == AF_ERR_UNSUPPORTED) {
+    sink_end(w, j, "backend", AF_LEG_SKIP, skip ? skip : "the backend cannot express the case",
+             NULL, 0);
+    return 0;
+  }
+  af_finding f;
+  af_finding_set(&f, "backend", "backend-compile", af_backend_kind(b), "%s: %s", af_backend_spec(b),
+                 err.msg[0] ? err.msg : af_strerror(s));
+  sink_end(w, j, "backend", AF_LEG_FAIL, NULL, &f, 1);
+  return 0;
+}
+
+/* A batching backend (cc): generate the block's cases now and let the backend compile them in
+ * one go; run_case then takes each over. */
+static void prefetch_block(worker *w, uint64_t start, uint64_t count) {
+  for (int i = 0; i < w->npre; i++)
+    if (!w->pre[i].taken) af_case_free(&w->pre[i].c);
+  w->npre = 0;
+  if (!w->pre || !af_backend_batches(w->lcfg.backend)) return;
+  const af_case *cs[CAMP_BLOCK];
+  int n = 0;
+  int naxes = af_weights_naxes(w->cfg->gen.weights);
+  for (uint64_t i = 0; i < count && w->npre < CAMP_BLOCK; i++) {
+    pregen *p = &w->pre[w->npre++];
+    memset(p, 0, sizeof *p);
+    p->index = start + i;
+    double t0 = camp_now();
+    p->st = camp_gen(w->cfg, p->index, &p->c, naxes <= CAMP_AXES_MAX ? p->axes : NULL, &p->err);
+    p->t_gen = camp_now() - t0;
+    if (p->st == AF_OK) cs[n++] = &p->c;
+  }
+  af_backend_prefetch(w->lcfg.backend, cs, n);
+}
+
 /* ---- one case ---------------------------------------------------------------------------- */
 static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int first_leg) {
   const camp_cfg *cfg = w->cfg;
@@ -157,12 +222,22 @@ static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int fir
   j->refs = 1;
   j->seed = cfg->seed;
   j->index = index;
-  j->cfg = &cfg->legs_cfg;
+  j->cfg = &w->lcfg;
   af_error err = {{0}};
   double t0 = camp_now();
   int *ax = naxes <= CAMP_AXES_MAX ? axes : NULL;
-  af_status s = camp_gen(cfg, index, &j->c, ax, &err);
-  done.t_gen = camp_now() - t0;
+  af_status s;
+  pregen *pg = NULL;
+  for (int i = 0; i < w->npre && !pg; i++)
+    if (w->pre[i].index == index && !w->pre[i].taken) pg = &w->pre[i];
+  if (pg) { /* generated ahead for the backend's batch: take it over */
+    s = pg->st, err = pg->err, j->c = pg->c, done.t_gen = pg->t_gen;
+    if (ax) memcpy(ax, pg->axes, sizeof pg->axes);
+    pg->taken = 1;
+  } else {
+    s = camp_gen(cfg, index, &j->c, ax, &err);
+    done.t_gen = camp_now() - t0;
+  }
   if (s != AF_OK) {
     char msg[300];
     snprintf(msg, sizeof msg, "the generator failed: %s", err.msg[0] ? err.msg : af_strerror(s));
@@ -185,7 +260,7 @@ static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int fir
     af_finding_set(&f, "interp", "interp", "", "the interpreter failed: %s",
                    err.msg[0] ? err.msg : af_strerror(s));
     sink_end(w, j, "interp", AF_LEG_FAIL, NULL, &f, 1);
-  } else {
+  } else if (backend_step(w, j)) {
     for (int l = first_leg; l < cfg->nlegs; l++)
       if (w->on[l]) cfg->legs[l]->submit(w->state[l], j, sink);
     done.submitted = 1;
@@ -224,9 +299,22 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
   install_crash_handlers();
 
   af_leg_sink sink = {&w, sink_begin, sink_end};
+  w.lcfg = cfg->legs_cfg;
+  if (cfg->legs_cfg.backend_spec) {
+    /* the campaign opened it once already (to refuse a bad spec): this cannot fail but for
+     * resources, and then every case would be lost: say so and stop */
+    af_error err = {{0}};
+    if (af_backend_open(cfg->legs_cfg.backend_spec, &w.lcfg.backend, &err) != AF_OK) {
+      char msg[300];
+      snprintf(msg, sizeof msg, "backend %s: %s", cfg->legs_cfg.backend_spec, err.msg);
+      send_internal(&w, 0, 0, msg);
+      _exit(5);
+    }
+    if (af_backend_batches(w.lcfg.backend)) w.pre = calloc(CAMP_BLOCK, sizeof *w.pre);
+  }
   for (int l = 0; l < cfg->nlegs; l++) {
     af_error err = {{0}};
-    af_status s = cfg->legs[l]->init(&cfg->legs_cfg, &w.state[l], &err);
+    af_status s = cfg->legs[l]->init(&w.lcfg, &w.state[l], &err);
     if (s == AF_OK) {
       w.on[l] = 1;
       continue;
@@ -253,6 +341,7 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
     send_msg(&w, MSG_NEED, NULL, 0, NULL, 0);
     camp_cmd c;
     if (read_all(cmd_fd, &c, sizeof c) || c.type != CMD_WORK) break;
+    prefetch_block(&w, c.start, c.count);
     for (uint64_t i = 0; i < c.count; i++) {
       if (finish_pending(&w)) {
         stop = 1;
@@ -266,6 +355,9 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
     if (w.on[l] && cfg->legs[l]->poll) cfg->legs[l]->poll(w.state[l], &sink, 1);
   for (int l = 0; l < cfg->nlegs; l++)
     if (w.on[l] && cfg->legs[l]->fini) cfg->legs[l]->fini(w.state[l]);
+  prefetch_block(&w, 0, 0);
+  free(w.pre);
+  af_backend_close(w.lcfg.backend);
   send_msg(&w, MSG_BYE, NULL, 0, NULL, 0);
   _exit(0);
 }

@@ -36,9 +36,15 @@ void af_jit_free(af_jit *j) {
   free(j);
 }
 
+/* The object regions pointers fold against: the JIT's own and external code's (af_jit_ext). */
+static void set_object(af_jit *j, int k, uint8_t *p) {
+  j->rt->objects[k] = p;
+  if (j->o.ext && j->o.ext->objects) j->o.ext->objects[k] = p;
+}
+
 void af_jit_set_objects(af_jit *j, uint8_t *const *objects, int n) {
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
-    j->rt->objects[k] = objects && k < n ? objects[k] : NULL;
+    set_object(j, k, objects && k < n ? objects[k] : NULL);
 }
 
 void af_jit_get_objects(const af_jit *j, uint8_t **objects) {
@@ -53,6 +59,7 @@ const void *af_jit_fn(const af_jit *j, int k) {
 
 const void *af_jit_code(const af_jit *j, int k) {
   if (!j || !j->recs || k < 0 || k >= j->c->nfuncs) return NULL;
+  if (j->o.ext && j->o.ext->fn[k] && !j->c->funcs[k].host) return j->o.ext->fn[k];
   return (const void *)(uintptr_t)j->recs[1 + k].addr;
 }
 
@@ -65,6 +72,11 @@ int af_jit_which(const af_jit *j, const void *addr) {
   for (int k = -1; j && j->recs && k < j->c->nfuncs; k++) {
     const jit_fn_record *r = &j->recs[1 + k];
     if (a >= r->addr && a < r->addr + r->size) return k;
+  }
+  const af_jit_ext *x = j ? j->o.ext : NULL;
+  for (int k = 0; x && k < j->c->nfuncs; k++) {
+    uint64_t lo = (uint64_t)(uintptr_t)x->fn[k];
+    if (lo && a >= lo && a < lo + x->size[k]) return k;
   }
   return -2;
 }
@@ -131,6 +143,9 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     x86_buf_free(&b);
   }
   if (s != AF_OK) goto bad;
+  if (j->o.ext) /* code under test from another backend */
+    for (int k = 0; k < c->nfuncs; k++)
+      if (j->o.ext->fn[k] && !c->funcs[k].host) j->table[k] = (uint64_t)(uintptr_t)j->o.ext->fn[k];
   if (j->o.host_fns) /* test instrumentation: host code replaces some functions */
     for (int k = 0; k < c->nfuncs; k++)
       if (j->o.host_fns[k]) j->table[k] = (uint64_t)(uintptr_t)j->o.host_fns[k];
@@ -203,7 +218,7 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
   memset(in, 0, (j->in_size + 15) & ~(size_t)15);
   memset(ret, 0, AF_MAX_TYPE_SIZE + 64);
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
-    j->rt->objects[k] = k < c->nobjects ? objs + (size_t)k * AF_REGION_SIZE : NULL;
+    set_object(j, k, k < c->nobjects ? objs + (size_t)k * AF_REGION_SIZE : NULL);
   for (int k = 0; k < c->nobjects; k++)
     memcpy(j->rt->objects[k], c->objects[k].init, AF_REGION_SIZE);
   for (int i = 0; i < sig->nparams; i++) {
@@ -259,7 +274,7 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
   res->checksum = h;
 out:
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
-    j->rt->objects[k] = NULL;
+    set_object(j, k, NULL);
   free(objs);
   free(in);
   free(ret);

@@ -28,7 +28,23 @@ typedef struct {
    * only) becomes `mov r11, helper; mov r10, rt_probe; call r10`: a harness probe that checks
    * the call (RSP alignment) and then calls R11 with the arguments untouched. */
   const void *rt_probe;
+  /* Code under test from another backend (backend/backend.h: a C compiler, LLVM, libtcc,
+   * libgccjit, a plugin). NULL: every function is the JIT's. */
+  const struct af_jit_ext *ext;
 } af_jit_opts;
+
+/* Functions compiled by someone else, run as if the JIT had compiled them. The JIT still
+ * compiles every function itself: host functions keep the JIT's code (the harness's reference
+ * implementation), and af_jit_code of a replaced function returns the external code. */
+typedef struct af_jit_ext {
+  const char *name;             /* the backend, for messages ("cc:gcc -O2 -c {src} -o {obj}") */
+  const void *fn[AF_MAX_FUNCS]; /* non-NULL: function k's code (never a host function) */
+  size_t size[AF_MAX_FUNCS];    /* its length in bytes, 0 if unknown (af_jit_which) */
+  /* NULL, or a table of AF_MAX_OBJECTS pointers the external code folds pointers against
+   * (MIX's ptr ids): the JIT keeps it equal to its own (af_jit_run's fresh copies,
+   * af_jit_set_objects). */
+  uint8_t **objects;
+} af_jit_ext;
 
 /* ---- injectable ABI bugs (mutants.c; doc/mutants.md) ---------------------------------- */
 /* Mutants are numbered 0..af_jit_mutant_count()-1; name/desc/mimics return NULL out of
@@ -52,14 +68,16 @@ typedef struct af_jit af_jit;
 af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err);
 void af_jit_free(af_jit *j);
 /* Entry address of function k (NULL out of range), for the harness: with af_jit_opts.host_fns,
- * the host code that replaces it. */
+ * the host code that replaces it; else with af_jit_opts.ext, the external code. */
 const void *af_jit_fn(const af_jit *j, int k);
-/* The JIT's own compiled code of function k, even when host_fns replaces it (a host function
- * compiled without a mutant is the harness's reference implementation of it). */
+/* The code under test of function k, even when host_fns replaces it: the JIT's own compiled
+ * code (a host function compiled without a mutant is the harness's reference implementation
+ * of it), or af_jit_opts.ext's code for the functions it replaces. */
 const void *af_jit_code(const af_jit *j, int k);
 /* 1 if addr lies in this case's code memory (a fault address, a return address). */
 int af_jit_contains(const af_jit *j, const void *addr);
-/* Which function of j addr lies in: its index, -1 for the runner thunk, -2 when outside. */
+/* Which function of j addr lies in: its index, -1 for the runner thunk, -2 when outside.
+ * External code (af_jit_opts.ext) counts when its size is known. */
 int af_jit_which(const af_jit *j, const void *addr);
 /* Whether addr lies in a live sealed code mapping of ANY af_jit of this process: 1 yes, 0 no,
  * -1 unknown (codemem.c's fixed table of mappings is full, or a slot was being rewritten).

@@ -745,6 +745,7 @@ void af_emit_opts_default(af_emit_opts *o) {
   o->emit_main = 1;
   o->prefix = NULL;
   o->extern_entry = 0;
+  o->ext_code = 0;
 }
 
 af_status af_emit_prelude(FILE *out) {
@@ -818,7 +819,7 @@ af_status af_emit_batch(const af_case *const *cases, int n, FILE *out, af_error 
   af_status s = af_emit_prelude(out);
   char pre[32];
   for (int i = 0; i < n && s == AF_OK; i++) {
-    af_emit_opts o = {0, 0, pre, 0};
+    af_emit_opts o = {0, 0, pre, 0, 0};
     snprintf(pre, sizeof pre, "c%d_", i);
     s = af_emit_c(cases[i], &o, out, err);
   }

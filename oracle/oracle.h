@@ -38,6 +38,13 @@ typedef struct {
    * a global the loader sets before calling run. `unsigned char *<prefix>objects(int k)`
    * returns object k's region (NULL out of range), for af_jit_set_objects. Default 0. */
   int extern_entry;
+  /* 1: external-code mode, what a backend compiles (backend/backend.h): the case's non-host
+   * functions <prefix>f<k> with external linkage, each host function declared only (an
+   * import the loader resolves: `extern` with its convention's attribute), pointer ids taken
+   * from `extern unsigned char *<prefix>af_objects[AF_MAX_OBJECTS]` (the harness fills it),
+   * no objects, no run, no main. Accepted by every compiler a backend drives (gcc, clang,
+   * tcc); what one of them cannot compile is af_emit_c_needs' business. Default 0. */
+  int ext_code;
 } af_emit_opts;
 
 void af_emit_opts_default(af_emit_opts *o); /* prelude and main, no prefix */
