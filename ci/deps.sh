@@ -6,8 +6,12 @@ set -euo pipefail
 # Required for the build and the tests; optional ones only turn parts off when absent,
 # but we install them all so a fresh machine runs every test.
 # chromium: the report test renders report.html headless (skipped without it).
+# clang-14 (Debian 12's default clang): one of the C compilers the cc backend is tested with.
+# llvm-19-dev, libtcc-dev + tcc, libgccjit-12-dev: the llvm, tcc and gccjit backends
+# (doc/backends.md); each is left out of the build when absent.
 pkgs=(cmake ninja-build pkg-config gcc make libffi-dev libcapstone-dev libunicorn-dev
-      clang-19 libclang-rt-19-dev python3 chromium)
+      clang-19 libclang-rt-19-dev clang-14 python3 chromium llvm-19-dev libtcc-dev tcc
+      libgccjit-12-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -59,8 +59,10 @@ static const char *compile(const af_job *j, compiled *cp) {
   for (int k = 0; k < c->nfuncs; k++)
     if (c->funcs[k].host)
       host_fns[k] = af_callouts[k];
-    else if (k != c->entry)
+    else if (k != c->entry && !j->code)
       host_fns[k] = af_interposers[k]; /* every call between JIT functions is probed too */
+  /* (external code calls its own functions directly: only its host calls are probed, and the
+   * probe compares them with the trace's host calls) */
   af_error err = {{0}};
   af_jit_opts jo = {0};
   jo.host_fns = host_fns;
@@ -104,7 +106,7 @@ static void opts_for(leg_state *st, const af_job *j, const compiled *cp, const c
   o->objects = st->objects;
   o->garbage = garbage;
   o->leg = leg;
-  o->code = cp->code;
+  o->code = j->code ? NULL : cp->code;
 }
 
 static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {

@@ -19,7 +19,7 @@ void replay_compile(replay *r) {
   for (int k = 0; k < c->nfuncs; k++)
     if (c->funcs[k].host)
       host_fns[k] = af_callouts[k];
-    else if (k != c->entry)
+    else if (k != c->entry && !r->backend) /* external code calls its own functions directly */
       host_fns[k] = af_interposers[k];
   af_error err = {{0}};
   af_jit_opts jo = {0};
@@ -298,7 +298,7 @@ static void detail_probe(replay *r, const char *leg, uint64_t garbage, uint8_t *
   o.objects = objects;
   o.garbage = garbage;
   o.leg = leg;
-  o.code = r->code;
+  o.code = r->backend ? NULL : r->code; /* external code: host calls only */
   observe_ctx oc = {r, objects};
   af_probe_set_observer(p, observe, &oc);
   af_findings fs;
