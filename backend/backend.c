@@ -39,7 +39,7 @@ static af_backend_info infos[] = {
     {"llvm", "llvm", "LLVM ORC (LLJIT) through the LLVM C API (llvm-19-dev)", 0},
     {"tcc", "tcc", "libtcc compiling the case's C in memory (libtcc-dev; SysV only)", 0},
     {"gccjit", "gccjit", "libgccjit (libgccjit-12-dev; SysV only)", 0},
-    {"plugin", "plugin:PATH.so", "a shared object implementing include/abifuzz/plugin.h", 0},
+    {"plugin", "plugin:PATH.so[:ARG]", "a shared object implementing include/abifuzz/plugin.h", 0},
 };
 
 static const be_kind *find_kind(const char *name, size_t len) {
@@ -78,7 +78,7 @@ af_status af_backend_open(const char *spec, af_backend **out, af_error *err) {
                       "backend %s is not built into this abifuzz (see --list-backends)", spec);
       return fail(err, AF_ERR_INVALID,
                   "unknown backend '%s' (builtin, cc:'COMMAND', llvm, tcc, gccjit, "
-                  "plugin:PATH.so)",
+                  "plugin:PATH.so[:ARG])",
                   spec);
     }
     if (k->has_arg && (!colon || !colon[1]))

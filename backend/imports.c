@@ -1,7 +1,9 @@
 /* imports.c - the stubs and tables through which external code calls the harness. */
+#define _GNU_SOURCE /* MAP_32BIT */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend_internal.h"
 
@@ -11,7 +13,23 @@ struct be_imports {
   const void *slot[AF_MAX_FUNCS];   /* where stub k jumps: a trap until bound */
   uint8_t *objects[AF_MAX_OBJECTS]; /* the object table (af_jit_ext.objects) */
   uint8_t *trap;                    /* ud2 */
+  size_t mapped;                    /* bytes of this struct's own mapping; 0: calloc'd */
 };
+
+/* The table lives in the low 2 GiB when it can: -fno-pic code addresses `af_objects` with
+ * 32-bit absolute relocations (R_X86_64_32S, psABI 3.5.1 small code model) and -fpie code
+ * with PC32 from wherever the ELF loader put it, so a low table is in reach of both. */
+static be_imports *imports_alloc(void) {
+  size_t size = (sizeof(be_imports) + 4095) & ~(size_t)4095;
+  void *p =
+      mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  if (p != MAP_FAILED) {
+    be_imports *im = p; /* anonymous memory is zeroed */
+    im->mapped = size;
+    return im;
+  }
+  return calloc(1, sizeof(be_imports));
+}
 
 #define STUB_SIZE 16
 
@@ -29,7 +47,7 @@ static void put_stub(uint8_t *p, const void *slot) {
 
 af_status be_imports_new(be_imports **out, af_error *err) {
   *out = NULL;
-  be_imports *im = calloc(1, sizeof *im);
+  be_imports *im = imports_alloc();
   if (!im) {
     if (err) snprintf(err->msg, sizeof err->msg, "out of memory");
     return AF_ERR_NOMEM;
@@ -61,7 +79,10 @@ af_status be_imports_new(be_imports **out, af_error *err) {
 void be_imports_free(be_imports *im) {
   if (!im) return;
   codemem_free(im->mem);
-  free(im);
+  if (im->mapped)
+    munmap(im, im->mapped);
+  else
+    free(im);
 }
 
 const void *be_imports_fn(const be_imports *im, int k) {

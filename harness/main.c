@@ -28,6 +28,7 @@ static const char usage[] =
     "  replay     re-run one finding or case in the foreground, showing everything\n"
     "  reduce     shrink a failing case while the same finding still fires\n"
     "  report     write report.md, report.html, junit.xml, findings.sarif for OUT_DIR\n"
+    "  bench      cases/s of every stage and leg, end to end, and vs compile-per-case\n"
     "\n"
     "Campaign options (doc/campaign.md):\n"
     "  --arch x64            target architecture (only x64)\n"
@@ -46,7 +47,7 @@ static const char usage[] =
     "  --backend SPEC        what compiles the code under test (doc/backends.md):\n"
     "                        builtin (our JIT, default), cc:'COMMAND' (any C compiler,\n"
     "                        COMMAND with {src} and {obj}), llvm, tcc, gccjit,\n"
-    "                        plugin:PATH.so\n"
+    "                        plugin:PATH.so[:ARG]\n"
     "  --list-backends       the backends, and which this build has\n"
     "  --oracle-cc CC[,CC]   compilers of the C legs (e.g. clang-19,gcc); without\n"
     "                        --legs it also turns on the c-oracle leg\n"
@@ -87,6 +88,8 @@ af_weights *cli_weights(const char *path) {
   return w;
 }
 
+int cmd_bench(int argc, char **argv); /* cmd_bench.c: abifuzz bench (harness/bench.h) */
+
 static const struct {
   const char *name;
   int (*fn)(int, char **);
@@ -94,7 +97,7 @@ static const struct {
     {"gen", cmd_gen},         {"interp", cmd_interp},   {"emit", cmd_emit},
     {"abi", cmd_abi},         {"weights", cmd_weights}, {"jit", cmd_jit},
     {"mutants", cmd_mutants}, {"replay", cmd_replay},   {"reduce", cmd_reduce},
-    {"report", cmd_report},
+    {"report", cmd_report},   {"bench", cmd_bench},
 };
 
 int main(int argc, char **argv) {

@@ -17,13 +17,20 @@
  * - Functions are extern, noinline and (gcc) noipa so that every CALL is a
  *   real call through the convention under test, not propagated away.
  * - Floats are folded through pointers and memcpy: their bits are never
- *   moved through an arithmetic or x87 conversion before folding. */
+ *   moved through an arithmetic or x87 conversion before folding.
+ * - The prelude also compiles under tcc 0.9.27 (the tcc backends): what tcc
+ *   lacks is guarded by the compilers' own macros (__int128 by
+ *   __SIZEOF_INT128__, vector types and __builtin_isnan by __GNUC__, which
+ *   tcc does not define). A case that needs one of them is refused before
+ *   it reaches tcc (af_emit_c_needs). */
 static const char prelude[] =
     "#if defined(__clang__)\n"
     "#pragma STDC FP_CONTRACT OFF\n"
     "#define AF_FN __attribute__((noinline))\n"
-    "#else\n"
+    "#elif defined(__GNUC__)\n"
     "#define AF_FN __attribute__((noinline, noipa))\n"
+    "#else\n"
+    "#define AF_FN\n"
     "#endif\n"
     "#include <stdarg.h>\n"
     "#include <stddef.h>\n"
@@ -32,8 +39,13 @@ static const char prelude[] =
     "#include <string.h>\n"
     "#define AF_U __attribute__((unused))\n"
     "#define AF_REGION_SIZE 128\n"
+    "#ifdef __GNUC__\n"
+    "#define AF_ISNAN(x) __builtin_isnan(x)\n"
     "typedef float af_m128 __attribute__((vector_size(16)));\n"
     "typedef float af_m256 __attribute__((vector_size(32)));\n"
+    "#else\n"
+    "#define AF_ISNAN(x) ((x) != (x))\n"
+    "#endif\n"
     "/* gen.h af_fold_u64, verbatim */\n"
     "AF_U static inline uint64_t af_fold_u64(uint64_t h, uint64_t x) {\n"
     "  h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);\n"
@@ -42,9 +54,11 @@ static const char prelude[] =
     "  h ^= h >> 29;\n"
     "  return h;\n"
     "}\n"
+    "#ifdef __SIZEOF_INT128__\n"
     "AF_U static inline uint64_t af_fold_u128(uint64_t h, unsigned __int128 x) {\n"
     "  return af_fold_u64(af_fold_u64(h, (uint64_t)x), (uint64_t)(x >> 64));\n"
     "}\n"
+    "#endif\n"
     "/* floats fold their bits; a NaN folds as the canonical quiet NaN */\n"
     "AF_U static inline uint64_t af_fold_f16(uint64_t h, const void *p) {\n"
     "  uint16_t b; memcpy(&b, p, 2);\n"
@@ -99,14 +113,16 @@ static void put_ftoi_helpers(FILE *out) {
       snprintf(mn, sizeof mn, "%s", si->is_signed ? "" : "0");
       if (si->is_signed) snprintf(mn, sizeof mn, "INT%d_MIN", bits);
     }
+    if (bits == 128) fprintf(out, "#ifdef __SIZEOF_INT128__\n");
     fprintf(out, "AF_U static inline %s af_ftoi_%s(long double x) {\n", si->c, si->name);
-    fprintf(out, "  if (__builtin_isnan(x)) return 0;\n");
+    fprintf(out, "  if (AF_ISNAN(x)) return 0;\n");
     if (si->is_signed)
       fprintf(out, "  if (x <= -0x1p%dL) return %s;\n  if (x >= 0x1p%dL) return %s;\n", bits - 1,
               mn, bits - 1, mx);
     else
       fprintf(out, "  if (x <= -1.0L) return 0;\n  if (x >= 0x1p%dL) return %s;\n", bits, mx);
     fprintf(out, "  return (%s)x;\n}\n", si->c);
+    if (bits == 128) fprintf(out, "#endif\n");
   }
 }
 
@@ -117,6 +133,7 @@ typedef struct {
   af_error *err;
   af_status st;
   int extern_entry; /* af_emit_opts.extern_entry */
+  int ext_code;     /* af_emit_opts.ext_code */
 } emitter;
 
 static af_status eerr(emitter *E, af_status s, const char *msg, int fn, int inst) {
@@ -146,6 +163,49 @@ static int type_uses(const af_case *c, af_kind k) {
 
 int af_case_needs_avx(const af_case *c) { return type_uses(c, AF_T_M256); }
 int af_case_needs_f16(const af_case *c) { return type_uses(c, AF_T_F16); }
+
+unsigned af_emit_c_needs(const af_case *c) {
+  unsigned m = 0;
+  if (type_uses(c, AF_T_I128) || type_uses(c, AF_T_U128)) m |= AF_NEED_INT128;
+  if (type_uses(c, AF_T_F16)) m |= AF_NEED_F16;
+  if (type_uses(c, AF_T_M256)) m |= AF_NEED_M256 | AF_NEED_VECTOR;
+  if (type_uses(c, AF_T_M128)) m |= AF_NEED_VECTOR;
+  if (type_uses(c, AF_T_CF32) || type_uses(c, AF_T_CF64)) m |= AF_NEED_COMPLEX;
+  if (type_uses(c, AF_T_F80)) m |= AF_NEED_LONG_DOUBLE;
+  for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
+    const af_type *ty = &c->types[t];
+    if (ty->kind == AF_T_ARRAY) continue;
+    if (ty->kind == AF_T_UNION) m |= AF_NEED_UNION;
+    if (ty->packed) m |= AF_NEED_PACKED;
+    if (ty->align) m |= AF_NEED_OVERALIGNED;
+    if (ty->size == 0) m |= AF_NEED_EMPTY_STRUCT;
+    for (int i = 0; i < ty->nfields; i++) {
+      if (ty->fields[i].bits >= 0) m |= AF_NEED_BITFIELD;
+      if (ty->fields[i].align) m |= AF_NEED_OVERALIGNED;
+    }
+  }
+  for (int fi = 0; fi < c->nfuncs; fi++) {
+    const af_func *f = &c->funcs[fi];
+    if (f->sig.cc == AF_CC_WIN64) m |= AF_NEED_MS_ABI;
+    if (f->sig.variadic && !f->host) m |= AF_NEED_VA_CALLEE;
+    for (int i = 0; i < f->ninsts; i++)
+      if (f->insts[i].op == AF_OP_CALL && f->insts[i].imm > fi && f->insts[i].imm < c->nfuncs &&
+          c->funcs[f->insts[i].imm].sig.variadic)
+        m |= AF_NEED_VA_CALLER;
+  }
+  return m;
+}
+
+const char *af_emit_c_need_name(unsigned need) {
+  static const char *const names[AF_NEED_COUNT] = {
+      "__int128",       "_Float16",       "vector types",    "__m256",        "_Complex",
+      "long double",    "ms_abi",         "variadic callee", "variadic call", "bit-fields",
+      "packed structs", "over-alignment", "unions",          "empty structs",
+  };
+  for (int i = 0; i < AF_NEED_COUNT; i++)
+    if (need == 1u << i) return names[i];
+  return "?";
+}
 
 /* C spelling of a type id (composite: the prefixed typedef name). */
 static const char *ctype(const emitter *E, int t, char *buf, size_t n) {
@@ -431,7 +491,9 @@ static void emit_entry_ptr(emitter *E) {
 static void emit_sig(emitter *E, int fi, int proto) {
   const af_func *f = &E->c->funcs[fi];
   char b[64];
-  fprintf(E->out, "AF_FN __attribute__((%s)) %s %sf%d(",
+  /* ext_code: a host function is an import, declared only (the loader resolves it to the
+   * harness's stub), so every call of it is a real call through its convention */
+  fprintf(E->out, "%s __attribute__((%s)) %s %sf%d(", E->ext_code && f->host ? "extern" : "AF_FN",
           f->sig.cc == AF_CC_WIN64 ? "ms_abi" : "sysv_abi", ctype(E, f->sig.ret, b, sizeof b), E->p,
           fi);
   int named = f->sig.variadic ? f->sig.nfixed : f->sig.nparams;
@@ -665,12 +727,20 @@ static void emit_func(emitter *E, int fi) {
   fprintf(E->out, "}\n");
 }
 
-/* The objects, the ptr-id helper and the fold functions (used by bodies). */
+/* The objects, the ptr-id helper and the fold functions (used by bodies). ext_code: no
+ * objects, only the table of their addresses the harness fills (backend_internal.h). */
 static void emit_objects(emitter *E) {
   const af_case *c = E->c;
   const char *p = E->p;
   int no = c->nobjects;
-  if (no) {
+  const char *tab = E->ext_code ? "af_objects" : "obj";
+  /* weak: a position-independent compile then reaches the table through the GOT, wherever
+   * the loader's answer lies (gcc's -fpie default assumes a defined extern object is within
+   * 2 GB, a copy relocation, which an object loaded into a running process cannot have) */
+  if (E->ext_code)
+    fprintf(E->out, "extern unsigned char *%saf_objects[%d] __attribute__((weak));\n", p,
+            AF_MAX_OBJECTS);
+  else if (no) {
     fprintf(E->out, "static _Alignas(64) unsigned char %sobj[%d][AF_REGION_SIZE];\n", p, no);
     fprintf(E->out, "static const unsigned char %sobj_init[%d][AF_REGION_SIZE] = {\n", p, no);
     for (int k = 0; k < no; k++) {
@@ -686,8 +756,8 @@ static void emit_objects(emitter *E) {
   if (no)
     fprintf(E->out,
             "  for (int k = 0; k < %d; k++)\n"
-            "    if (p == (const void *)%sobj[k]) return (uint64_t)(k + 1) << 32;\n",
-            no, p);
+            "    if (p == (const void *)%s%s[k]) return (uint64_t)(k + 1) << 32;\n",
+            no, p, tab);
   else
     fprintf(E->out, "  (void)p;\n");
   fprintf(E->out, "  return 0xffffffff00000000ull;\n}\n");
@@ -772,7 +842,9 @@ af_status af_emit_c(const af_case *c, const af_emit_opts *o, FILE *out, af_error
     af_emit_opts_default(&def);
     o = &def;
   }
-  emitter E = {c, out, o->prefix ? o->prefix : "", err, AF_OK, o->extern_entry};
+  emitter E = {c, out, o->prefix ? o->prefix : "", err, AF_OK, o->extern_entry, o->ext_code};
+  if (o->ext_code && o->extern_entry)
+    return eerr(&E, AF_ERR_INVALID, "ext_code and extern_entry exclude each other", c->entry, -1);
   if (c->entry < 0 || c->entry >= c->nfuncs || c->ninputs != c->funcs[c->entry].sig.nparams)
     return eerr(&E, AF_ERR_INVALID, "bad entry or inputs", c->entry, -1);
   for (int fi = 0; fi < c->nfuncs; fi++)
@@ -780,7 +852,9 @@ af_status af_emit_c(const af_case *c, const af_emit_opts *o, FILE *out, af_error
       return eerr(&E, AF_ERR_INVALID, "function not finished (af_fn_finish)", fi, -1);
   fprintf(out, "/* abifuzz case: seed 0x%016" PRIx64 " index %" PRIu64 " abi %s gen %d */\n",
           c->seed, c->index, af_cc_name(c->cc), c->gen_version);
-  if (o->emit_main)
+  if (o->ext_code)
+    fprintf(out, "/* external code: host functions and %saf_objects are imports */\n", E.p);
+  else if (o->emit_main)
     fprintf(out, "/* build: cc %s%s%s case.c && ./a.out */\n", AF_CC_BASE_FLAGS,
             af_case_needs_avx(c) ? " -mavx" : "", " -ffp-contract=off");
   if (o->emit_prelude) af_emit_prelude(out);
@@ -803,8 +877,9 @@ af_status af_emit_c(const af_case *c, const af_emit_opts *o, FILE *out, af_error
     for (int fi = 0; fi < c->nfuncs; fi++)
       emit_sig(&E, fi, 1);
     for (int fi = c->nfuncs - 1; fi >= 0 && E.st == AF_OK; fi--)
-      emit_func(&E, fi);
+      if (!o->ext_code || !c->funcs[fi].host) emit_func(&E, fi);
   }
+  if (o->ext_code) return E.st == AF_OK && ferror(out) ? AF_ERR_IO : E.st;
   if (E.st == AF_OK) emit_run(&E);
   if (E.st == AF_OK && o->emit_main) {
     fprintf(out, "int main(void) {\n  printf(\"");

@@ -41,7 +41,8 @@ typedef struct {
   /* 1: external-code mode, what a backend compiles (backend/backend.h): the case's non-host
    * functions <prefix>f<k> with external linkage, each host function declared only (an
    * import the loader resolves: `extern` with its convention's attribute), pointer ids taken
-   * from `extern unsigned char *<prefix>af_objects[AF_MAX_OBJECTS]` (the harness fills it),
+   * from `extern unsigned char *<prefix>af_objects[AF_MAX_OBJECTS]` (the harness fills it;
+   * declared weak so that a PIC/PIE compile reads it through the GOT, never a copy reloc),
    * no objects, no run, no main. Accepted by every compiler a backend drives (gcc, clang,
    * tcc); what one of them cannot compile is af_emit_c_needs' business. Default 0. */
   int ext_code;
@@ -65,6 +66,29 @@ af_status af_emit_prelude(FILE *out);
 
 int af_case_needs_avx(const af_case *c); /* uses __m256: compile with -mavx */
 int af_case_needs_f16(const af_case *c); /* uses _Float16: clang >= 15, gcc >= 12 */
+
+/* What the C of a case uses that a C compiler might lack (a backend refuses such a case
+ * with a precise reason instead of a compile error). The bits describe the ext_code C (what
+ * a backend compiles): host functions are only declared there, so a variadic host function
+ * counts as AF_NEED_VA_CALLER (its callers pass variadic arguments), not as a callee. */
+#define AF_NEED_INT128       (1u << 0)  /* __int128 (i128/u128 anywhere) */
+#define AF_NEED_F16          (1u << 1)  /* _Float16 */
+#define AF_NEED_VECTOR       (1u << 2)  /* GNU vector types (__m128 or __m256) */
+#define AF_NEED_M256         (1u << 3)  /* __m256: -mavx on the whole file */
+#define AF_NEED_COMPLEX      (1u << 4)  /* _Complex float/double, __real__/__imag__ */
+#define AF_NEED_LONG_DOUBLE  (1u << 5)  /* long double values (x87) */
+#define AF_NEED_MS_ABI       (1u << 6)  /* a function of the Win64 convention */
+#define AF_NEED_VA_CALLEE    (1u << 7)  /* a non-host variadic function (va_start/va_arg) */
+#define AF_NEED_VA_CALLER    (1u << 8)  /* a call that passes variadic arguments */
+#define AF_NEED_BITFIELD     (1u << 9)  /* bit-fields (zero-width ones included) */
+#define AF_NEED_PACKED       (1u << 10) /* __attribute__((packed)) */
+#define AF_NEED_OVERALIGNED  (1u << 11) /* _Alignas on a field, aligned(N) on a type */
+#define AF_NEED_UNION        (1u << 12) /* a union */
+#define AF_NEED_EMPTY_STRUCT (1u << 13) /* a struct or union of size 0 (GNU C) */
+#define AF_NEED_COUNT        14
+unsigned af_emit_c_needs(const af_case *c);
+/* A short name of one AF_NEED_* bit ("__int128", "ms_abi" ...); "?" for anything else. */
+const char *af_emit_c_need_name(unsigned need);
 
 /* ------------------------------------------------------------------------- */
 /* Compile and run (cc_run.c)                                                 */
