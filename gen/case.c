@@ -11,7 +11,10 @@ struct af_arena {
   _Alignas(16) unsigned char data[];
 };
 
-void *af_case_alloc(af_case *c, size_t n) {
+/* n bytes of the case's arena, not cleared: for a block the caller fills before anything
+ * reads it (an instruction array grows by copying: its free tail is written before it is
+ * read; clearing it was a tenth of generating a case). */
+static void *case_alloc_raw(af_case *c, size_t n) {
   n = (n + 15) & ~(size_t)15;
   struct af_arena *a = c->arena;
   if (!a || a->cap - a->used < n) {
@@ -25,7 +28,12 @@ void *af_case_alloc(af_case *c, size_t n) {
   }
   void *p = a->data + a->used;
   a->used += n;
-  memset(p, 0, n);
+  return p;
+}
+
+void *af_case_alloc(af_case *c, size_t n) {
+  void *p = case_alloc_raw(c, n);
+  if (p) memset(p, 0, n);
   return p;
 }
 
@@ -224,7 +232,7 @@ int af_inst_add(af_case *c, int func, const af_inst *inst) {
   if (f->ninsts >= AF_MAX_INSTS) return -2;
   if (f->ninsts == f->cap_insts) { /* grow; the old block stays in the arena */
     int cap = f->cap_insts ? f->cap_insts * 2 : 32;
-    af_inst *n = af_case_alloc(c, sizeof(af_inst) * (size_t)cap);
+    af_inst *n = case_alloc_raw(c, sizeof(af_inst) * (size_t)cap);
     if (!n) return -2;
     if (f->ninsts) memcpy(n, f->insts, sizeof(af_inst) * (size_t)f->ninsts);
     f->insts = n;

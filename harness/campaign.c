@@ -89,7 +89,7 @@ static void list_backends(void) {
   int n;
   const af_backend_info *in = af_backend_kinds(&n);
   for (int i = 0; i < n; i++)
-    printf("%-16s %-13s %s\n", in[i].usage, in[i].available ? "" : "(not built)", in[i].desc);
+    printf("%-21s %-12s %s\n", in[i].usage, in[i].available ? "" : "(not built)", in[i].desc);
 }
 
 /* --backend: opened once here so that a bad spec or a missing compiler is a usage error now,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "emu.h"
 
@@ -640,6 +641,30 @@ static const char *prepare(af_emu *e, const af_job *j) {
   return load_code(e);
 }
 
+/* ---- the wall-clock limit ------------------------------------------------------------------ *
+ * Unicorn's own timeout (uc_emu_start's) starts a thread per run that wakes every few
+ * microseconds until the run ends: with a run taking milliseconds, that thread cost as much CPU
+ * as the emulation (doc/benchmarks.md). The instruction budget (cfg.max_insns) already bounds
+ * a run that loops; the wall-clock limit is kept for everything else by the hooks, which run at
+ * every stack access, call and host call: each 64th of them reads the clock and stops the run
+ * once its deadline has passed. With the instruction budget off or above EMU_TICK_MAX_INSNS
+ * (more than a couple of seconds of emulation), Unicorn's timer remains the limit: a loop
+ * touching neither the stack nor a call would otherwise outrun the deadline. */
+#define EMU_TICK_MAX_INSNS 50000000u
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void emu_deadline_tick(af_emu *e) {
+  if (!e->deadline_ns || (++e->ticks & 63)) return;
+  if (now_ns() >= e->deadline_ns && !e->timed_out) {
+    e->timed_out = 1;
+    uc_emu_stop(e->uc);
+  }
+}
+
 static void finish(af_emu *e) {
   if (e->have_h_entry) uc_hook_del(e->uc, e->h_entry);
   e->have_h_entry = 0;
@@ -712,14 +737,20 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   uint64_t entry = (uint64_t)(uintptr_t)af_jit_fn(e->jit, c->entry);
   uint64_t sentinel = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
   if (sink && sink->begin) sink->begin(sink->u, j, leg);
-  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel,
-                           e->cfg.timeout_us == AF_EMU_OFF ? 0 : e->cfg.timeout_us,
+  int limit = e->cfg.timeout_us != AF_EMU_OFF;
+  int uc_timer = limit && (e->cfg.max_insns == AF_EMU_OFF ||
+                           e->cfg.max_insns > EMU_TICK_MAX_INSNS); /* see emu_deadline_tick */
+  e->timed_out = 0;
+  e->ticks = 0;
+  e->deadline_ns = limit && !uc_timer ? now_ns() + e->cfg.timeout_us * 1000u : 0;
+  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel, uc_timer ? e->cfg.timeout_us : 0,
                            e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
+  e->deadline_ns = 0;
   e->stats.runs++;
   uint64_t rip = 0;
   uc_reg_read(e->uc, UC_X86_REG_RIP, &rip);
-  size_t timed_out = 0;
-  uc_query(e->uc, UC_QUERY_TIMEOUT, &timed_out);
+  size_t timed_out = (size_t)e->timed_out;
+  if (uc_timer) uc_query(e->uc, UC_QUERY_TIMEOUT, &timed_out);
   char w[48];
   if (e->stub_escape) {
     /* the stub called out of itself (the only thing a compiled caller does the engine does not

@@ -209,6 +209,7 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   (void)uc;
   emu_site *s = u;
   af_emu *e = s->e;
+  emu_deadline_tick(e);
   if (e->stopped) return;
   uint64_t rsp = reg64(e, UC_X86_REG_RSP), t = 0;
   char w[48];
@@ -587,6 +588,7 @@ static void host_call(af_emu *e, int k) {
 void emu_hooks_code_trap(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   (void)uc, (void)size;
   af_emu *e = u;
+  emu_deadline_tick(e);
   uint64_t off = addr - (uint64_t)(uintptr_t)e->trap;
   if (!e->c || e->stopped || off % EMU_TRAP_STRIDE || off >= AF_MAX_FUNCS * EMU_TRAP_STRIDE)
     return; /* the sentinel, or int3 filler: the run ends there */
@@ -633,6 +635,7 @@ static int is_push(uint64_t rip) {
 void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
   (void)uc, (void)t, (void)v;
   af_emu *e = u;
+  emu_deadline_tick(e);
   emu_mark(e, addr, (uint64_t)size, 1);
   if (!e->c || e->stopped || e->nframes < 1) return;
   uint64_t rsp = reg64(e, UC_X86_REG_RSP), rip = reg64(e, UC_X86_REG_RIP);
@@ -684,6 +687,7 @@ void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int6
 void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
   (void)uc, (void)t, (void)v;
   af_emu *e = u;
+  emu_deadline_tick(e);
   uint64_t lo = (uint64_t)(uintptr_t)e->stack;
   if (!e->c || e->stopped || addr >= e->rsp0 || addr < lo || e->shadow[addr - lo]) return;
   uint64_t rip = reg64(e, UC_X86_REG_RIP);

@@ -105,7 +105,12 @@ struct af_emu {
   uint64_t checked_ret; /* return address of the last call a call-site hook checked */
   int ncalls;           /* host calls so far */
   int stopped;          /* a hook stopped the run (a finding says why) */
-  uint64_t fault_addr;  /* the invalid access the hook saw */
+  /* cfg.timeout_us as a deadline the hooks check (emu_deadline_tick), 0: none; timed_out: a
+   * hook found it passed and stopped the run */
+  uint64_t deadline_ns;
+  uint32_t ticks;
+  int timed_out;
+  uint64_t fault_addr; /* the invalid access the hook saw */
   int fault_type;
   int nseen;
   uint64_t seen[EMU_MAX_SEEN];
@@ -138,6 +143,8 @@ uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg); /* a GPR's 8 or an XMM's 16 byt
 void emu_add(struct af_emu *e, const char *check, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 uint64_t emu_garbage(struct af_emu *e);
+/* Called by every hook: every 64th call, stops the run if its deadline has passed. */
+void emu_deadline_tick(struct af_emu *e);
 void emu_garbage_fill(struct af_emu *e, uint8_t *d, size_t n);
 uint32_t emu_type_size(const af_case *c, int t); /* ptr: 8 */
 int emu_in_stack(const struct af_emu *e, uint64_t a, uint64_t n);

@@ -1,5 +1,6 @@
 /* codemem.c - W^X executable memory: mmap RW batches, mprotect them R+X when sealed. */
 #define _DEFAULT_SOURCE
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@ typedef struct {
   uint8_t *base;
   size_t size; /* mapped bytes, a multiple of the page size */
   bool sealed;
-  int live; /* index in the process-wide table of sealed code (below), -1 if not in it */
+  int live;    /* index in the process-wide table of sealed code (below), -1 if not in it */
+  size_t high; /* bytes from base ever handed out (what holds something else than int3) */
 } batch;
 
 /* ---- every sealed batch of every codemem in the process: af_jit_addr_is_code ------------ */
@@ -91,6 +93,52 @@ int af_jit_addr_is_code(const void *addr) {
   return torn || atomic_load(&live_unlisted) > 0 ? -1 : 0;
 }
 
+/* ---- the process's pool of unused batches ------------------------------------------------ *
+ * A worker compiles a case per leg per case (thousands a second), each into a fresh batch:
+ * mmap, 16 page faults and a 64 KiB int3 fill, mprotect, munmap. Freed batches are kept
+ * instead, made read+write again (never executable while in the pool: a stale pointer into
+ * freed code still faults) with the bytes that were used refilled with int3, and handed to the
+ * next codemem that needs a batch of that size: a compile then costs two mprotect flips (RW
+ * while written, RX once sealed), never W and X at once. The pool holds at most POOL_MAX
+ * batches; beyond that they are unmapped. A mutex guards it (backends compile in threads);
+ * af_jit_addr_is_code never looks at it. */
+#define POOL_MAX 32
+static struct {
+  pthread_mutex_t lock;
+  int n;
+  struct {
+    uint8_t *base;
+    size_t size;
+  } b[POOL_MAX];
+} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0}}};
+
+/* A pooled batch of exactly `size` bytes (read+write, all int3), or NULL. */
+static uint8_t *pool_take(size_t size) {
+  uint8_t *p = NULL;
+  pthread_mutex_lock(&pool.lock);
+  for (int i = pool.n - 1; i >= 0 && !p; i--)
+    if (pool.b[i].size == size) {
+      p = pool.b[i].base;
+      pool.b[i] = pool.b[--pool.n];
+    }
+  pthread_mutex_unlock(&pool.lock);
+  return p;
+}
+
+/* Returns a batch no longer in the live table to the pool, or unmaps it. */
+static void pool_give(batch *b) {
+  if (b->sealed && mprotect(b->base, b->size, PROT_READ | PROT_WRITE) != 0) {
+    munmap(b->base, b->size);
+    return;
+  }
+  memset(b->base, 0xCC, b->high); /* what the next owner finds past its code: int3 */
+  pthread_mutex_lock(&pool.lock);
+  int kept = pool.n < POOL_MAX;
+  if (kept) pool.b[pool.n].base = b->base, pool.b[pool.n++].size = b->size;
+  pthread_mutex_unlock(&pool.lock);
+  if (!kept) munmap(b->base, b->size);
+}
+
 struct codemem {
   size_t batch_size, page;
   batch *batches;
@@ -123,10 +171,14 @@ static af_status new_batch(codemem *m, size_t need) {
   }
   size_t size = need > m->batch_size ? (need + m->page - 1) / m->page * m->page : m->batch_size;
   /* Read+write only: the code is written now and made executable by codemem_seal. */
-  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return AF_ERR_NOMEM;
-  memset(p, 0xCC, size); /* int3: a stray jump into the tail traps */
-  m->batches[m->nbatches++] = (batch){.base = p, .size = size, .sealed = false, .live = -1};
+  void *p = pool_take(size);
+  if (!p) {
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return AF_ERR_NOMEM;
+    memset(p, 0xCC, size); /* int3: a stray jump into the tail traps */
+  }
+  m->batches[m->nbatches++] =
+      (batch){.base = p, .size = size, .sealed = false, .live = -1, .high = 0};
   m->used = 0;
   return AF_OK;
 }
@@ -143,6 +195,7 @@ af_status codemem_alloc(codemem *m, size_t size, void **where) {
     at = 0;
   }
   m->used = at + size;
+  if (m->used > b->high) b->high = m->used;
   *where = b->base + at;
   return AF_OK;
 }
@@ -180,7 +233,7 @@ void codemem_free(codemem *m) {
   for (size_t i = 0; i < m->nbatches; i++) {
     /* out of the table before the pages go: the address may be reused at once */
     if (m->batches[i].sealed) live_remove(m->batches[i].live);
-    munmap(m->batches[i].base, m->batches[i].size);
+    pool_give(&m->batches[i]);
   }
   free(m->batches);
   free(m);

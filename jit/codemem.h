@@ -29,7 +29,8 @@ af_status codemem_seal(codemem *m);
 bool codemem_is_sealed(const codemem *m, const void *p);
 /* Number of mappings made so far (sealed ones and the open one). */
 size_t codemem_nbatches(const codemem *m);
-/* Unmaps everything; m may be NULL. Function pointers into m die with it. */
+/* Gives back every batch (to the process's pool of unused batches, read+write and int3-filled,
+ * or unmapped when the pool is full); m may be NULL. Function pointers into m die with it. */
 void codemem_free(codemem *m);
 
 #endif

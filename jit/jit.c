@@ -31,6 +31,7 @@ void af_jit_free(af_jit *j) {
   jit_debug_unregister(j->reg); /* before the code goes */
   codemem_free(j->mem);
   free(j->recs);
+  if (j->rt) free(j->rt->cls);
   free(j->rt);
   free(j->table);
   free(j);
@@ -124,6 +125,8 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     goto bad;
   }
   j->rt->c = c;
+  /* every function's classification, computed once for this compile (lower.h) */
+  if ((j->rt->cls = malloc(sizeof *j->rt->cls))) j->rt->cls->done = 0;
   if ((s = codemem_new(&j->mem, 0)) != AF_OK) {
     fail(err, s, "cannot map code memory");
     goto bad;
@@ -182,6 +185,8 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     if (s != AF_OK) goto bad;
     j->runner = (void (*)(const uint8_t *, uint8_t *))where;
   }
+  free(j->rt->cls); /* only the compile uses it */
+  j->rt->cls = NULL;
   if ((s = codemem_seal(j->mem)) != AF_OK) {
     fail(err, s, "cannot seal code memory");
     goto bad;

@@ -166,7 +166,7 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   L.mutant = o ? mutant_resolve(o->inject) : MUT_NONE;
   if (L.mutant < 0) return lw_fail(&L, AF_ERR_INVALID, "unknown mutant %s", o->inject);
   af_error e;
-  af_status s = af_classify(c, &L.f->sig, &L.ci, &e);
+  af_status s = lower_classify(&L, fn, &L.ci, &e);
   if (s != AF_OK) return lw_fail(&L, s, "af_classify: %s", e.msg);
   L.slot = calloc((size_t)L.f->nvalues + 1, sizeof *L.slot);
   L.local_area = calloc((size_t)L.f->ninsts + 1, sizeof *L.local_area);

@@ -46,7 +46,17 @@
 typedef struct jit_rt {
   const af_case *c;
   uint8_t *objects[AF_MAX_OBJECTS]; /* the run's object regions, for pointer ids */
+  /* Compile time only (the code never reads it): each function's af_classify result, computed
+   * once per compile instead of at every prologue, call site and frame layout (a classification
+   * costs thousands of instructions). NULL: no cache (lower_classify classifies each time). */
+  struct lower_cls *cls;
 } jit_rt;
+
+/* Function k's classification, kept once computed (bit k of done). */
+typedef struct lower_cls {
+  uint32_t done;
+  af_callinfo ci[AF_MAX_FUNCS];
+} lower_cls;
 
 typedef struct lower_ctx {
   const af_case *c;
@@ -178,6 +188,9 @@ typedef struct {
   uint64_t ra_saved;  /* saved registers the allocator gave values (subset of saved) */
 } lower_frame;
 
+/* lower_call.c: af_classify of function k's signature, through L->rt->cls when there is one.
+ * e may be NULL. */
+af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e);
 /* lower.c: a register-homed value (lower_ctx.vreg) from its register into its slot / back;
  * nothing for other values (or v < 0). */
 void lower_home_store(lower_ctx *L, int v);

@@ -71,12 +71,26 @@ static void vmovups_ymm(lower_ctx *L, int store, af_reg y, af_reg base, int32_t 
   x86_emit_bytes(L->b, code, n);
 }
 
-static af_status classify(lower_ctx *L, const af_sig *sig, af_callinfo *ci) {
+af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e) {
+  lower_cls *cache = L->rt && k >= 0 && k < AF_MAX_FUNCS ? L->rt->cls : NULL;
+  if (cache && (cache->done >> k & 1)) {
+    *ci = cache->ci[k];
+    return AF_OK;
+  }
+  af_status s = af_classify(L->c, &L->c->funcs[k].sig, ci, e);
+  if (s == AF_OK && cache) {
+    cache->ci[k] = *ci;
+    cache->done |= 1u << k;
+  }
+  return s;
+}
+
+static af_status classify(lower_ctx *L, int k, af_callinfo *ci) {
   af_error e;
   e.msg[0] = 0;
-  af_status s = af_classify(L->c, sig, ci, &e);
+  af_status s = lower_classify(L, k, ci, &e);
   if (s != AF_OK) return lw_fail(L, s, "af_classify: %s", e.msg);
-  return check_sig(L, sig, ci);
+  return check_sig(L, &L->c->funcs[k].sig, ci);
 }
 
 /* Stores register part p to [base+off] (off = the part's place in the value). */
@@ -310,7 +324,7 @@ af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
   af_callinfo ci;
   const af_sig *sig = &L->c->funcs[callee].sig;
   *out_bytes = *copy_bytes = 0;
-  af_status s = af_classify(L->c, sig, &ci, NULL);
+  af_status s = lower_classify(L, callee, &ci, NULL);
   if (s != AF_OK) return s;
   if (L->mutant) {
     int32_t split_hi[AF_MAX_PARAMS];
@@ -344,7 +358,7 @@ uint32_t lower_call_align(const lower_ctx *L, int callee) {
   if (callee < 0 || callee >= L->c->nfuncs) return 16;
   const af_sig *sig = &L->c->funcs[callee].sig;
   af_callinfo ci;
-  if (af_classify(L->c, sig, &ci, NULL) != AF_OK) return 16;
+  if (lower_classify(L, callee, &ci, NULL) != AF_OK) return 16;
   if (L->mutant) {
     int32_t split_hi[AF_MAX_PARAMS];
     mutant_adjust_callinfo(L->mutant, L->c, sig, &ci, split_hi);
@@ -359,7 +373,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   const af_sig *sig = &c->funcs[s->callee].sig;
   const af_abi *abi = af_abi_get(sig->cc);
   af_callinfo ci;
-  if (classify(L, sig, &ci) != AF_OK) return L->b->err;
+  if (classify(L, s->callee, &ci) != AF_OK) return L->b->err;
   int m = L->mutant;
   int32_t split_hi[AF_MAX_PARAMS];
   if (m) mutant_adjust_callinfo(m, c, sig, &ci, split_hi);

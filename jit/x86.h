@@ -69,21 +69,48 @@ typedef struct {
   x86_operand o[3]; /* Intel order: destination first */
 } x86_inst;
 
-/* Operand constructors. */
-x86_operand x86_gpr(af_reg r, int size); /* size 1, 2, 4 or 8 */
-x86_operand x86_xmm(af_reg r);           /* AF_XMM0..AF_XMM15 */
-x86_operand x86_mem(int size, af_reg base, af_reg index, int scale, int32_t disp);
-x86_operand x86_base(int size, af_reg base, int32_t disp); /* [base + disp] */
-x86_operand x86_rip(int size, int32_t disp);
-x86_operand x86_imm(int64_t v);
-x86_operand x86_rel(int size, int32_t disp);
-x86_operand x86_st(int i);
+/* Operand and instruction constructors (zero operands past nops). Inline: the lowering makes
+ * one per operand of every instruction it emits. */
+static inline x86_operand x86_gpr(af_reg r, int size) { /* size 1, 2, 4 or 8 */
+  return (x86_operand){.kind = X86_OPND_GPR, .size = (uint8_t)size, .reg = (int8_t)r};
+}
+static inline x86_operand x86_xmm(af_reg r) { /* AF_XMM0..AF_XMM15 */
+  return (x86_operand){.kind = X86_OPND_XMM, .size = 16, .reg = (int8_t)r};
+}
+static inline x86_operand x86_mem(int size, af_reg base, af_reg index, int scale, int32_t disp) {
+  return (x86_operand){.kind = X86_OPND_MEM,
+                       .size = (uint8_t)size,
+                       .base = (int8_t)base,
+                       .index = (int8_t)index,
+                       .scale = (uint8_t)scale,
+                       .disp = disp};
+}
+static inline x86_operand x86_base(int size, af_reg base, int32_t disp) { /* [base + disp] */
+  return x86_mem(size, base, AF_REG_NONE, 1, disp);
+}
+static inline x86_operand x86_rip(int size, int32_t disp) {
+  return x86_mem(size, (af_reg)X86_BASE_RIP, AF_REG_NONE, 1, disp);
+}
+static inline x86_operand x86_imm(int64_t v) {
+  return (x86_operand){.kind = X86_OPND_IMM, .imm = v};
+}
+static inline x86_operand x86_rel(int size, int32_t disp) {
+  return (x86_operand){.kind = X86_OPND_REL, .size = (uint8_t)size, .imm = disp};
+}
+static inline x86_operand x86_st(int i) {
+  return (x86_operand){.kind = X86_OPND_ST, .reg = (int8_t)i};
+}
 
-/* Instruction constructors (zero operands past nops). */
-x86_inst x86_inst0(x86_op op);
-x86_inst x86_inst1(x86_op op, x86_operand a);
-x86_inst x86_inst2(x86_op op, x86_operand a, x86_operand b);
-x86_inst x86_inst3(x86_op op, x86_operand a, x86_operand b, x86_operand c);
+static inline x86_inst x86_inst0(x86_op op) { return (x86_inst){.op = (uint16_t)op}; }
+static inline x86_inst x86_inst1(x86_op op, x86_operand a) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 1, .o = {a}};
+}
+static inline x86_inst x86_inst2(x86_op op, x86_operand a, x86_operand b) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 2, .o = {a, b}};
+}
+static inline x86_inst x86_inst3(x86_op op, x86_operand a, x86_operand b, x86_operand c) {
+  return (x86_inst){.op = (uint16_t)op, .nops = 3, .o = {a, b, c}};
+}
 
 /* ---- the table (x86_table.c) -------------------------------------------- */
 /* Operand classes of a row; see the block comment in x86_table.c. */

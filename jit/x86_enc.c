@@ -5,44 +5,6 @@
 
 #include "x86.h"
 
-/* ---- operand and instruction constructors -------------------------------- */
-x86_operand x86_gpr(af_reg r, int size) {
-  return (x86_operand){.kind = X86_OPND_GPR, .size = (uint8_t)size, .reg = (int8_t)r};
-}
-x86_operand x86_xmm(af_reg r) {
-  return (x86_operand){.kind = X86_OPND_XMM, .size = 16, .reg = (int8_t)r};
-}
-x86_operand x86_mem(int size, af_reg base, af_reg index, int scale, int32_t disp) {
-  return (x86_operand){.kind = X86_OPND_MEM,
-                       .size = (uint8_t)size,
-                       .base = (int8_t)base,
-                       .index = (int8_t)index,
-                       .scale = (uint8_t)scale,
-                       .disp = disp};
-}
-x86_operand x86_base(int size, af_reg base, int32_t disp) {
-  return x86_mem(size, base, AF_REG_NONE, 1, disp);
-}
-x86_operand x86_rip(int size, int32_t disp) {
-  return x86_mem(size, (af_reg)X86_BASE_RIP, AF_REG_NONE, 1, disp);
-}
-x86_operand x86_imm(int64_t v) { return (x86_operand){.kind = X86_OPND_IMM, .imm = v}; }
-x86_operand x86_rel(int size, int32_t disp) {
-  return (x86_operand){.kind = X86_OPND_REL, .size = (uint8_t)size, .imm = disp};
-}
-x86_operand x86_st(int i) { return (x86_operand){.kind = X86_OPND_ST, .reg = (int8_t)i}; }
-
-x86_inst x86_inst0(x86_op op) { return (x86_inst){.op = (uint16_t)op}; }
-x86_inst x86_inst1(x86_op op, x86_operand a) {
-  return (x86_inst){.op = (uint16_t)op, .nops = 1, .o = {a}};
-}
-x86_inst x86_inst2(x86_op op, x86_operand a, x86_operand b) {
-  return (x86_inst){.op = (uint16_t)op, .nops = 2, .o = {a, b}};
-}
-x86_inst x86_inst3(x86_op op, x86_operand a, x86_operand b, x86_operand c) {
-  return (x86_inst){.op = (uint16_t)op, .nops = 3, .o = {a, b, c}};
-}
-
 /* ---- matching -------------------------------------------------------------- */
 /* Bytes of a sized class (registers and memory); 0 for the others. */
 static int form_size(int f) {
@@ -73,88 +35,194 @@ static int form_size(int f) {
   }
 }
 
-static uint64_t mask_bits(int bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
-static uint64_t sext(uint64_t v, int bits) {
-  if (bits >= 64) return v;
-  uint64_t m = 1ull << (bits - 1);
-  v &= mask_bits(bits);
-  return (v ^ m) - m;
-}
-
-/* Does imm encode as a k-byte immediate sign-extended to a width-byte operation? The value is
- * taken modulo 2^(8*width), but must fit that width signed or unsigned. */
-static bool imm_fits(int64_t v, int k, int width) {
-  int m = 8 * width;
-  if (m < 64 && !(v >= -(int64_t)(1ull << (m - 1)) && v <= (int64_t)mask_bits(m))) return false;
-  uint64_t u = (uint64_t)v & mask_bits(m);
-  return (sext(u, 8 * k) & mask_bits(m)) == u;
-}
-
-static bool opnd_matches(int f, const x86_operand *o, int width) {
-  int sz = form_size(f);
-  switch (f) {
-  case XF_NONE: return o->kind == X86_OPND_NONE;
-  case XF_R8:
-  case XF_R16:
-  case XF_R32:
-  case XF_R64: return o->kind == X86_OPND_GPR && o->size == sz;
-  case XF_RM8:
-  case XF_RM16:
-  case XF_RM32:
-  case XF_RM64: return (o->kind == X86_OPND_GPR || o->kind == X86_OPND_MEM) && o->size == sz;
-  case XF_M: return o->kind == X86_OPND_MEM;
-  case XF_M8:
-  case XF_M16:
-  case XF_M32:
-  case XF_M64:
-  case XF_M80:
-  case XF_M128: return o->kind == X86_OPND_MEM && o->size == sz;
-  case XF_X: return o->kind == X86_OPND_XMM;
-  case XF_XM32:
-  case XF_XM64:
-  case XF_XM128: return o->kind == X86_OPND_XMM || (o->kind == X86_OPND_MEM && o->size == sz);
-  case XF_I8:
-  case XF_I16:
-  case XF_I32:
-  case XF_I64: return o->kind == X86_OPND_IMM && imm_fits(o->imm, sz, width ? width : sz);
-  case XF_U8: return o->kind == X86_OPND_IMM && o->imm >= -128 && o->imm <= 255;
-  case XF_CL: return o->kind == X86_OPND_GPR && o->size == 1 && o->reg == AF_RCX;
-  case XF_REL8: return o->kind == X86_OPND_REL && o->size == 1 && o->imm == (int8_t)o->imm;
-  case XF_REL32: return o->kind == X86_OPND_REL && o->size == 4 && o->imm == (int32_t)o->imm;
-  case XF_STI: return o->kind == X86_OPND_ST;
-  default: return false;
+/* Which operand classes (a bit per XF_) an operand belongs to, leaving out the immediate
+ * classes I8..I64, which depend on the operation's width (imm_mask). */
+#define XB(f)  (1u << (f))
+#define XB_IMM (XB(XF_I8) | XB(XF_I16) | XB(XF_I32) | XB(XF_I64))
+static uint32_t opnd_mask(const x86_operand *o) {
+  switch (o->kind) {
+  case X86_OPND_NONE: return XB(XF_NONE);
+  case X86_OPND_GPR:
+    switch (o->size) {
+    case 1: return XB(XF_R8) | XB(XF_RM8) | (o->reg == AF_RCX ? XB(XF_CL) : 0);
+    case 2: return XB(XF_R16) | XB(XF_RM16);
+    case 4: return XB(XF_R32) | XB(XF_RM32);
+    case 8: return XB(XF_R64) | XB(XF_RM64);
+    default: return 0;
+    }
+  case X86_OPND_MEM:
+    switch (o->size) {
+    case 1: return XB(XF_M) | XB(XF_RM8) | XB(XF_M8);
+    case 2: return XB(XF_M) | XB(XF_RM16) | XB(XF_M16);
+    case 4: return XB(XF_M) | XB(XF_RM32) | XB(XF_M32) | XB(XF_XM32);
+    case 8: return XB(XF_M) | XB(XF_RM64) | XB(XF_M64) | XB(XF_XM64);
+    case 10: return XB(XF_M) | XB(XF_M80);
+    case 16: return XB(XF_M) | XB(XF_M128) | XB(XF_XM128);
+    default: return XB(XF_M);
+    }
+  case X86_OPND_XMM: return XB(XF_X) | XB(XF_XM32) | XB(XF_XM64) | XB(XF_XM128);
+  case X86_OPND_IMM: return o->imm >= -128 && o->imm <= 255 ? XB(XF_U8) : 0;
+  case X86_OPND_REL:
+    if (o->size == 1 && o->imm == (int8_t)o->imm) return XB(XF_REL8);
+    if (o->size == 4 && o->imm == (int32_t)o->imm) return XB(XF_REL32);
+    return 0;
+  case X86_OPND_ST: return XB(XF_STI);
+  default: return 0;
   }
 }
 
-/* The rows of each mnemonic, in table order (the first matching form wins, so the order
- * matters): built once, so that a match scans a handful of rows, not all of them (the scan
- * was 15% of a campaign's time, measured with perf). */
-static uint16_t by_op[X86_OP_COUNT + 1];  /* rows of op k: idx[by_op[k] .. by_op[k + 1]) */
-static uint16_t idx[1024];
+/* The immediate classes I8..I64 an immediate v belongs to in an operation of `width` bytes
+ * (0: each class at its own width). The value is taken modulo 2^(8*width), but must fit that
+ * width signed or unsigned; read back as a signed width-byte number, it decides which k-byte
+ * immediates sign-extend to it (one wider than the operation always does). */
+static uint32_t imm_mask(int64_t v, int width) {
+  if (!width)
+    return (v >= -128 && v <= 255 ? XB(XF_I8) : 0) | (v >= -32768 && v <= 65535 ? XB(XF_I16) : 0) |
+           (v >= INT32_MIN && v <= (int64_t)UINT32_MAX ? XB(XF_I32) : 0) | XB(XF_I64);
+  int64_t s = v;
+  if (width < 8) {
+    int m = 8 * width;
+    if (v < -(INT64_C(1) << (m - 1)) || v > (INT64_C(1) << m) - 1) return 0;
+    s = (int64_t)((uint64_t)v << (64 - m)) >> (64 - m);
+  }
+  return (s == (int8_t)s ? XB(XF_I8) : 0) | (s == (int16_t)s ? XB(XF_I16) : 0) |
+         (s == (int32_t)s ? XB(XF_I32) : 0) | XB(XF_I64);
+}
+
+/* Operand 0 in one of a few kinds (the index below is per op and kind): GPR of each width (cl
+ * apart), memory of each size, xmm, immediate, branch, x87 register; -1: matches no row. */
+enum {
+  K0_NONE,
+  K0_R8,
+  K0_CL,
+  K0_R16,
+  K0_R32,
+  K0_R64,
+  K0_M1,
+  K0_M2,
+  K0_M4,
+  K0_M8,
+  K0_M10,
+  K0_M16,
+  K0_MANY,
+  K0_X,
+  K0_IMM,
+  K0_REL,
+  K0_ST,
+  K0_COUNT
+};
+
+static int kind0(const x86_operand *o) {
+  switch (o->kind) {
+  case X86_OPND_NONE: return K0_NONE;
+  case X86_OPND_GPR:
+    switch (o->size) {
+    case 1: return o->reg == AF_RCX ? K0_CL : K0_R8;
+    case 2: return K0_R16;
+    case 4: return K0_R32;
+    case 8: return K0_R64;
+    default: return -1;
+    }
+  case X86_OPND_MEM:
+    switch (o->size) {
+    case 1: return K0_M1;
+    case 2: return K0_M2;
+    case 4: return K0_M4;
+    case 8: return K0_M8;
+    case 10: return K0_M10;
+    case 16: return K0_M16;
+    default: return K0_MANY;
+    }
+  case X86_OPND_XMM: return K0_X;
+  case X86_OPND_IMM: return K0_IMM;
+  case X86_OPND_REL: return K0_REL;
+  case X86_OPND_ST: return K0_ST;
+  default: return -1;
+  }
+}
+
+/* The classes an operand of each kind may belong to (immediates and branches: all of theirs). */
+static uint32_t kind0_mask(int k) {
+  static const x86_operand probe[K0_COUNT] = {
+      [K0_R8] = {.kind = X86_OPND_GPR, .size = 1, .reg = AF_RAX},
+      [K0_CL] = {.kind = X86_OPND_GPR, .size = 1, .reg = AF_RCX},
+      [K0_R16] = {.kind = X86_OPND_GPR, .size = 2},
+      [K0_R32] = {.kind = X86_OPND_GPR, .size = 4},
+      [K0_R64] = {.kind = X86_OPND_GPR, .size = 8},
+      [K0_M1] = {.kind = X86_OPND_MEM, .size = 1},
+      [K0_M2] = {.kind = X86_OPND_MEM, .size = 2},
+      [K0_M4] = {.kind = X86_OPND_MEM, .size = 4},
+      [K0_M8] = {.kind = X86_OPND_MEM, .size = 8},
+      [K0_M10] = {.kind = X86_OPND_MEM, .size = 10},
+      [K0_M16] = {.kind = X86_OPND_MEM, .size = 16},
+      [K0_MANY] = {.kind = X86_OPND_MEM, .size = 0},
+      [K0_X] = {.kind = X86_OPND_XMM, .size = 16},
+      [K0_ST] = {.kind = X86_OPND_ST},
+  };
+  if (k == K0_IMM) return XB_IMM | XB(XF_U8);
+  if (k == K0_REL) return XB(XF_REL8) | XB(XF_REL32);
+  return opnd_mask(&probe[k]);
+}
+
+/* The rows of each mnemonic whose first form can take an operand 0 of each kind, in table
+ * order (the first matching form wins, so the order matters): built once, so that a match
+ * scans the two or three candidate rows, not the op's dozen (the scan was 15% of a campaign's
+ * time, measured with perf, then a third of the JIT's instructions with callgrind). Each row's
+ * operation width (the size of its first form, what immediates are matched modulo) is kept
+ * beside it. */
+#define IDX_MAX 8192
+static uint16_t by_opk[X86_OP_COUNT * K0_COUNT + 1]; /* (op, kind): idx[by_opk[i]..[i + 1]) */
+static uint16_t idx[IDX_MAX];
+static uint8_t row_width[IDX_MAX]; /* form_size(form[0]) of x86_rows[idx[j]], at j */
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 static void build_index(void) {
   size_t n = 0;
-  for (int op = 0; op < X86_OP_COUNT; op++) {
-    by_op[op] = (uint16_t)n;
-    for (size_t i = 0; i < x86_nrows && n < sizeof idx / sizeof idx[0]; i++)
-      if ((int)x86_rows[i].op == op) idx[n++] = (uint16_t)i;
-  }
-  by_op[X86_OP_COUNT] = (uint16_t)n;
+  for (int op = 0; op < X86_OP_COUNT; op++)
+    for (int k = 0; k < K0_COUNT; k++) {
+      uint32_t accept = kind0_mask(k);
+      by_opk[op * K0_COUNT + k] = (uint16_t)n;
+      for (size_t i = 0; i < x86_nrows && n < IDX_MAX; i++)
+        if ((int)x86_rows[i].op == op && (accept & XB(x86_rows[i].form[0]))) {
+          row_width[n] = (uint8_t)form_size(x86_rows[i].form[0]);
+          idx[n++] = (uint16_t)i;
+        }
+    }
+  by_opk[X86_OP_COUNT * K0_COUNT] = (uint16_t)n;
 }
 
+/* The first row of in->op whose forms accept the operands. Each operand's classes are
+ * computed once as a bit mask, so that a row costs three bit tests (immediates: once per
+ * width met). */
 const x86_row *x86_match(const x86_inst *in) {
   if (in->nops > 3 || (unsigned)in->op >= X86_OP_COUNT) return NULL;
   pthread_once(&index_once, build_index);
-  for (size_t j = by_op[in->op]; j < by_op[in->op + 1]; j++) {
+  static const x86_operand none;
+  const x86_operand *o[3];
+  uint32_t m[3], im[3] = {0, 0, 0};
+  int imw[3] = {-1, -1, -1}; /* the width im[k] was computed for */
+  for (int k = 0; k < 3; k++) {
+    o[k] = k < in->nops ? &in->o[k] : &none;
+    m[k] = opnd_mask(o[k]);
+  }
+  int k0 = kind0(o[0]);
+  if (k0 < 0) return NULL;
+  int at = in->op * K0_COUNT + k0;
+  for (size_t j = by_opk[at]; j < by_opk[at + 1]; j++) {
     const x86_row *r = &x86_rows[idx[j]];
-    int width = form_size(r->form[0]);
-    bool ok = true;
-    for (int k = 0; k < 3 && ok; k++) {
-      static const x86_operand none;
-      ok = opnd_matches(r->form[k], k < in->nops ? &in->o[k] : &none, width);
+    int k = 0;
+    for (; k < 3; k++) {
+      uint32_t bit = XB(r->form[k]);
+      if (bit & XB_IMM) {
+        if (o[k]->kind != X86_OPND_IMM) break;
+        if (imw[k] != row_width[j])
+          im[k] = imm_mask(o[k]->imm, row_width[j]), imw[k] = row_width[j];
+        if (!(im[k] & bit)) break;
+      } else if (!(m[k] & bit)) {
+        break;
+      }
     }
-    if (ok) return r;
+    if (k == 3) return r;
   }
   return NULL;
 }
@@ -185,10 +253,22 @@ static bool opnd_valid(const x86_operand *o) {
 /* Hardware number 0..15 of a GPR or XMM operand. */
 static int hw(const x86_operand *o) { return o->kind == X86_OPND_XMM ? o->reg - AF_XMM0 : o->reg; }
 
+/* v's low `bytes` bytes, little-endian (x86-64 only, CMakeLists.txt: the host's own byte
+ * order; fixed-size copies compile to one store). */
 static void put(uint8_t *out, size_t *n, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; i++)
-    out[(*n)++] = (uint8_t)(v >> (8 * i));
+  switch (bytes) {
+  case 1: out[*n] = (uint8_t)v; break;
+  case 2: memcpy(out + *n, &v, 2); break;
+  case 4: memcpy(out + *n, &v, 4); break;
+  case 8: memcpy(out + *n, &v, 8); break;
+  default: return;
+  }
+  *n += (size_t)bytes;
 }
+
+/* Bytes of the immediate or branch displacement a form puts after ModRM (0: none). */
+static const uint8_t imm_bytes[XF_COUNT] = {[XF_I8] = 1, [XF_I16] = 2,  [XF_I32] = 4,  [XF_I64] = 8,
+                                            [XF_U8] = 1, [XF_REL8] = 1, [XF_REL32] = 4};
 
 /* The one generic encoder: prefix, REX, opcode, ModRM, SIB, displacement, immediate. */
 static af_status encode_row(const x86_row *r, const x86_inst *in, uint8_t *out, size_t *len) {
@@ -218,8 +298,7 @@ static af_status encode_row(const x86_row *r, const x86_inst *in, uint8_t *out, 
   if (opreg && (hw(opreg) & 8)) rex |= 1;
   for (int k = 0; k < in->nops; k++) {
     const x86_operand *o = &in->o[k];
-    if (o->kind == X86_OPND_GPR && o->size == 1 && o->reg >= AF_RSP && o->reg <= AF_RDI)
-      need_rex = true;
+    need_rex |= o->kind == X86_OPND_GPR && o->size == 1 && o->reg >= AF_RSP && o->reg <= AF_RDI;
   }
 
   size_t n = 0;
@@ -255,13 +334,8 @@ static af_status encode_row(const x86_row *r, const x86_inst *in, uint8_t *out, 
     }
   }
 
-  for (int k = 0; k < 3; k++) {
-    int f = r->form[k];
-    if (f == XF_I8 || f == XF_I16 || f == XF_I32 || f == XF_I64 || f == XF_U8)
-      put(out, &n, (uint64_t)in->o[k].imm, form_size(f));
-    else if (f == XF_REL8 || f == XF_REL32)
-      put(out, &n, (uint64_t)in->o[k].imm, form_size(f == XF_REL8 ? XF_I8 : XF_I32));
-  }
+  for (int k = 0; k < 3; k++)
+    if (imm_bytes[r->form[k]]) put(out, &n, (uint64_t)in->o[k].imm, imm_bytes[r->form[k]]);
   *len = n;
   return AF_OK;
 }
@@ -319,6 +393,12 @@ af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n) {
 af_status x86_emit(x86_buf *b, const x86_inst *in) {
   uint8_t tmp[15];
   size_t n;
+  if (b->len + 15 <= b->cap) { /* room for the longest instruction: encode in place */
+    af_status s = x86_encode(in, b->data + b->len, &n);
+    if (s != AF_OK) return fail(b, s);
+    b->len += n;
+    return AF_OK;
+  }
   af_status s = x86_encode(in, tmp, &n);
   if (s != AF_OK) return fail(b, s);
   return x86_emit_bytes(b, tmp, n);
