@@ -418,6 +418,7 @@ typedef struct {
   int lo, hi; /* major versions, inclusive; 0 = unbounded */
   char shape[128], what[128], inject[64];
   char case_shape[128]; /* some argument or return of the case has this shape */
+  char backend[128];    /* a substring of the campaign's --backend spec ("builtin": ours) */
   char reason[320];
 } rule;
 
@@ -569,11 +570,13 @@ af_status camp_rules_parse(const char *name, const char *text, camp_rules **out,
       snprintf(cur->what, sizeof cur->what, "%s", v);
     else if (!strcmp(k, "inject"))
       snprintf(cur->inject, sizeof cur->inject, "%s", v);
+    else if (!strcmp(k, "backend"))
+      snprintf(cur->backend, sizeof cur->backend, "%s", v);
     else if (!strcmp(k, "reason"))
       snprintf(cur->reason, sizeof cur->reason, "%s", v);
     else
       FAIL("unknown key '%s' (legs, checks, compiler, divergence, shape, case-shape, what, inject, "
-           "reason)",
+           "backend, reason)",
            k);
   }
   if (cur && !cur->reason[0]) FAIL("rule '%s' has no reason", cur->id);
@@ -654,6 +657,7 @@ static int rule_matches(const rule *r, const camp_known_query *q) {
   if (r->shape[0] && (!q->shape || !strstr(q->shape, r->shape))) return 0;
   if (r->what[0] && (!q->what || !strstr(q->what, r->what))) return 0;
   if (r->inject[0] && (!q->inject || strcmp(q->inject, r->inject))) return 0;
+  if (r->backend[0] && !strstr(q->backend ? q->backend : "builtin", r->backend)) return 0;
   if (r->case_shape[0] && (!q->c || !case_has_shape(q->c, r->case_shape))) return 0;
   if (r->divs[0]) {
     int hit = 0;

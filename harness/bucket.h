@@ -75,7 +75,8 @@ typedef struct {
   unsigned cc_mask;        /* the compilers the finding involves (camp_compilers_named) */
   const char *const *divs; /* the case's divergence ids */
   int ndivs;
-  const af_case *c; /* for case-shape rules; NULL: they do not match */
+  const af_case *c;    /* for case-shape rules; NULL: they do not match */
+  const char *backend; /* the campaign's --backend spec; NULL: builtin */
 } camp_known_query;
 
 /* The first rule that matches q: 1 and its id and reason (pointers into r), or 0. */

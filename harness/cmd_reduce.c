@@ -15,14 +15,16 @@
 static const char help[] =
     "usage: abifuzz reduce FINDING_DIR|FILE.case [-o MIN.case] [--leg L] [--check C]\n"
     "                      [--inject M] [--legs LIST] [--oracle-cc CC,..] [--timeout MS]\n"
+    "                      [--backend SPEC]\n"
     "                      [--repro DIR] [-v]\n"
     "Shrinks a failing case while the same finding (same leg and check; a crash: the same\n"
     "signal) still fires: drops functions, instructions, call arguments, fields and array\n"
     "elements, unwraps one-field structs and zeroes values (delta debugging, each candidate\n"
     "verified and run through the leg in a crash-isolated worker). From a finding directory\n"
     "the leg, check and mutant come from report.json; from a .case file from --leg, --check\n"
-    "and --inject. Writes MIN.case (default: min.case next to the input) and prints what it\n"
-    "removed. --legs LIST: the legs every candidate runs (default: the finding's leg alone).\n"
+    "and --inject (--backend too: from report.json, else builtin). Writes MIN.case (default:\n"
+    "min.case next to the input) and prints what it removed. --legs LIST: the legs every\n"
+    "candidate runs (default: the finding's leg alone).\n"
     "--repro DIR also writes a self-contained reproducer (doc/triage.md).\n"
     "Exit 0 reduced, 2 usage error or a case that does not fire to begin with, 3 error.\n";
 
@@ -103,6 +105,7 @@ int cmd_reduce(int argc, char **argv) {
   cfg.quiet_runs = 1;
   const char *input = NULL, *out = NULL, *repro = NULL, *leg = NULL, *check = NULL;
   char inject[64] = "", ccs[256] = "";
+  static char backend[512];
   int verbose = 0;
   uint64_t v;
   for (int i = 1; i < argc; i++) {
@@ -135,6 +138,8 @@ int cmd_reduce(int argc, char **argv) {
       snprintf(inject, sizeof inject, "%s", val);
     } else if (!strcmp(a, "--oracle-cc"))
       snprintf(ccs, sizeof ccs, "%s", val);
+    else if (!strcmp(a, "--backend"))
+      snprintf(backend, sizeof backend, "%s", val);
     else if (!strcmp(a, "--legs"))
       snprintf(cfg.legs, sizeof cfg.legs, "%s", val);
     else if (!strcmp(a, "--repro"))
@@ -164,6 +169,7 @@ int cmd_reduce(int argc, char **argv) {
     json_get(json, "check", cfg.check, sizeof cfg.check);
     json_get(json, "what", cfg.what, sizeof cfg.what);
     if (!inject[0]) json_get(json, "inject", inject, sizeof inject);
+    if (!backend[0]) json_get(json, "backend", backend, sizeof backend);
     free(json);
   } else {
     snprintf(casepath, sizeof casepath, "%s", input);
@@ -198,6 +204,16 @@ int cmd_reduce(int argc, char **argv) {
   if (inject[0] && af_jit_mutant_find(inject) < 0)
     return cli_error("reduce: unknown mutant '%s'", inject), CLI_USAGE;
   cfg.legs_cfg.inject = inject[0] ? inject : NULL;
+  if (backend[0] && strcmp(backend, "builtin")) { /* the campaign's workers open it */
+    af_backend *b = NULL;
+    af_error be = {{0}};
+    if (af_backend_open(backend, &b, &be) != AF_OK)
+      return cli_error("reduce: --backend: %s", be.msg), CLI_USAGE;
+    af_backend_close(b);
+    if (cfg.legs_cfg.inject)
+      return cli_error("reduce: --inject needs the builtin backend, not %s", backend), CLI_USAGE;
+    cfg.legs_cfg.backend_spec = backend;
+  }
   for (char *tok = strtok(ccs, ","); tok; tok = strtok(NULL, ","))
     if (cfg.legs_cfg.ncc < AF_MAX_ORACLE_CC) cfg.legs_cfg.cc[cfg.legs_cfg.ncc++] = tok;
   default_cc(&cfg);

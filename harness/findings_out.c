@@ -329,7 +329,8 @@ void camp_record_finding(const camp_cfg *cfg, camp_stats *st, uint64_t index, in
                           camp_compilers_named(t->ccs, t->ncc, f->what),
                           c ? t->divs : NULL,
                           c ? t->ndivs : 0,
-                          c};
+                          c,
+                          cfg->legs_cfg.backend_spec};
     if (camp_rules_match(cfg->known, &q, &ti.known_id, &ti.known_reason)) st->known++;
   }
   camp_bucket *b = bucket_for(st, f, cc, key, shape);

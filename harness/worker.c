@@ -177,7 +177,11 @@ static int backend_step(worker *w, af_job *j) {
     return 0;
   }
   af_finding f;
-  af_finding_set(&f, "backend", "backend-compile", af_backend_kind(b), "%s: %s", af_backend_spec(b),
+  /* `what` names the kind of failure, so that a rule (corpus/known-divergences.rules) can
+   * label a known compiler crash */
+  const char *what =
+      strstr(err.msg, "internal compiler error") ? "internal compiler error" : af_backend_kind(b);
+  af_finding_set(&f, "backend", "backend-compile", what, "%s: %s", af_backend_spec(b),
                  err.msg[0] ? err.msg : af_strerror(s));
   sink_end(w, j, "backend", AF_LEG_FAIL, NULL, &f, 1);
   return 0;

@@ -143,7 +143,8 @@ static void test_rules(const af_case *c) {
   CHECKF(has, "the hand case hits sysv-i128-last-gpr (%d ids)", nd);
   const char *id = NULL, *reason = NULL;
   camp_known_query q = {
-      "cc-callee", "arg", "arg 6 of call 0 to f1 (clang-14)", "x", NULL, ccs, 3, 0, divs, nd, c};
+      "cc-callee", "arg", "arg 6 of call 0 to f1 (clang-14)", "x", NULL, ccs, 3, 0, divs, nd,
+      c,           NULL};
   q.cc_mask = camp_compilers_named(ccs, 3, q.what);
   CHECK(q.cc_mask == 1u);
   CHECK(camp_rules_match(r, &q, &id, &reason) && !strcmp(id, "old-clang"));
@@ -173,10 +174,25 @@ static void test_rules(const af_case *c) {
                         0,
                         NULL,
                         0,
+                        NULL,
                         NULL};
   CHECK(camp_rules_match(r, &m, &id, &reason) && !strcmp(id, "mutant"));
   m.inject = NULL;
   CHECK(!camp_rules_match(r, &m, &id, &reason));
+  camp_rules_free(r);
+
+  /* backend: a substring of the campaign's --backend spec; no --backend is "builtin" */
+  af_error be = {{0}};
+  CHECK(camp_rules_parse("b.rules",
+                         "[tcc-bug]\nbackend = tcc\nchecks = result\nreason = r1\n"
+                         "[ours]\nbackend = builtin\nreason = r2\n",
+                         &r, &be) == AF_OK);
+  camp_known_query b = {"native", "result", "", "x", NULL, ccs, 0, 0, NULL, 0, NULL, NULL};
+  CHECK(camp_rules_match(r, &b, &id, &reason) && !strcmp(id, "ours"));
+  b.backend = "cc:tcc -c {src} -o {obj}";
+  CHECK(camp_rules_match(r, &b, &id, &reason) && !strcmp(id, "tcc-bug"));
+  b.backend = "llvm";
+  CHECK(!camp_rules_match(r, &b, &id, &reason));
   camp_rules_free(r);
 
   static const struct {
