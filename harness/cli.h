@@ -37,5 +37,6 @@ int cmd_mutants(int argc, char **argv); /* cmd_mutants.c: the mutant score */
 int cmd_replay(int argc, char **argv);  /* cmd_replay.c: one case in the foreground */
 int cmd_reduce(int argc, char **argv);  /* cmd_reduce.c: shrink a failing case */
 int cmd_report(int argc, char **argv);  /* cmd_report.c: md, html, junit, sarif */
+int cmd_bench(int argc, char **argv);   /* cmd_bench.c: stage and leg throughput vs a baseline */
 
 #endif

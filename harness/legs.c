@@ -40,6 +40,8 @@ af_job *af_job_ref(af_job *j) {
 
 void af_job_unref(af_job *j) {
   if (!j || --j->refs > 0) return;
+  for (int i = 0; i < j->njits; i++) /* before the case and the code they refer to */
+    af_jit_free(j->jits[i].jit);
   af_backend_code_free(j->code);
   af_interp_result_free(&j->want);
   af_case_free(&j->c);
@@ -156,11 +158,35 @@ int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
   return diff_leaf(&d, want->type, want->bytes, got, 0, "");
 }
 
-af_status af_leg_compile_opts(const af_job *j, const af_jit_opts *o, af_jit **out, af_error *err) {
+/* One compile per job and code-changing options (jit.h af_jit_set_fns: host_fns only sets
+ * the table), shared by the legs: the compile was ~75% of a case, done 2.6 times per case
+ * (doc/benchmarks.md). The cache is the job's own mutable state, hence the cast. */
+af_status af_leg_compile_opts(const af_job *cj, const af_jit_opts *o, af_jit **out, af_error *err) {
+  af_job *j = (af_job *)cj;
   af_jit_opts jo = {0};
   if (o) jo = *o;
   jo.inject = j->cfg ? j->cfg->inject : NULL;
-  return af_backend_link(j->code, &j->c, &jo, out, err);
+  *out = NULL;
+  for (int i = 0; i < j->njits; i++) {
+    if (j->jits[i].rt_probe != jo.rt_probe || j->jits[i].check_stack != jo.check_stack ||
+        j->jits[i].no_regalloc != jo.no_regalloc)
+      continue;
+    af_jit *jit = j->jits[i].jit;
+    af_jit_set_fns(jit, jo.host_fns);
+    /* external code's imports go where this call's table goes (as af_backend_link does) */
+    for (int k = 0; j->code && k < j->c.nfuncs; k++)
+      af_backend_bind(j->code, k, af_jit_fn(jit, k));
+    *out = af_jit_retain(jit);
+    return AF_OK;
+  }
+  af_status s = af_backend_link(j->code, &j->c, &jo, out, err);
+  if (s == AF_OK && j->njits < (int)(sizeof j->jits / sizeof j->jits[0])) {
+    j->jits[j->njits].rt_probe = jo.rt_probe;
+    j->jits[j->njits].check_stack = jo.check_stack;
+    j->jits[j->njits].no_regalloc = jo.no_regalloc;
+    j->jits[j->njits++].jit = af_jit_retain(*out);
+  }
+  return s;
 }
 
 af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **out,

@@ -81,6 +81,15 @@ typedef struct af_job {
   /* The code under test from cfg->backend (NULL: our JIT's own), compiled once per case by
    * the worker before the legs run (the "backend" step); freed with the job. */
   af_backend_code *code;
+  /* The JIT compiles legs share (af_leg_compile_opts), one per set of code-changing options
+   * (rt_probe, check_stack, no_regalloc; inject and code are the job's): dropped with the
+   * job. */
+  struct {
+    const void *rt_probe;
+    int check_stack, no_regalloc;
+    struct af_jit *jit;
+  } jits[4];
+  int njits;
 } af_job;
 
 af_job *af_job_ref(af_job *j);
@@ -153,7 +162,11 @@ int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
  * under test (af_backend_link: the JIT supplies the runner and the host functions, and the
  * external code's imports are bound to this compile's entries, probes included). */
 af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **out, af_error *err);
-/* The same with every option given (o->inject is ignored: cfg->inject rules). */
+/* The same with every option given (o->inject is ignored: cfg->inject rules). Both share one
+ * compile per job and code-changing options: the af_jit handed out is a reference (free it
+ * with af_jit_free as usual) whose table is set for this call's host_fns (af_jit_set_fns) and
+ * objects reset; it stays valid only until the next af_leg_compile* of the same job (which
+ * rewrites the shared table): a leg runs what it got before another leg compiles. */
 af_status af_leg_compile_opts(const af_job *j, const af_jit_opts *o, af_jit **out, af_error *err);
 
 #endif

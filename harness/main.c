@@ -88,8 +88,6 @@ af_weights *cli_weights(const char *path) {
   return w;
 }
 
-int cmd_bench(int argc, char **argv); /* cmd_bench.c: abifuzz bench (harness/bench.h) */
-
 static const struct {
   const char *name;
   int (*fn)(int, char **);

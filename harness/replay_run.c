@@ -476,6 +476,8 @@ int replay_run_legs(replay *r) {
     arm(0);
     g_leg = "";
   }
+  for (int i = 0; i < job.njits; i++) /* the legs' shared compiles (legs.c); the case and */
+    af_jit_free(job.jits[i].jit);     /* the trace stay the replay's */
   free(objmem);
   if (r->r_leg[0])
     printf("\nthe report's finding (%s %s%s%s): %s\n", r->r_leg, r->r_check,

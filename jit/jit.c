@@ -7,6 +7,7 @@
 #include "mutants.h"
 
 struct af_jit {
+  int refs; /* af_jit_retain / af_jit_free */
   const af_case *c;
   af_jit_opts o;
   codemem *mem;
@@ -27,7 +28,7 @@ static af_status fail(af_error *err, af_status s, const char *msg) {
 }
 
 void af_jit_free(af_jit *j) {
-  if (!j) return;
+  if (!j || --j->refs > 0) return;
   jit_debug_unregister(j->reg); /* before the code goes */
   codemem_free(j->mem);
   free(j->recs);
@@ -100,6 +101,31 @@ void af_jit_ra_info_get(const af_jit *j, af_jit_ra_info *out) {
   }
 }
 
+af_jit *af_jit_retain(af_jit *j) {
+  if (j) j->refs++;
+  return j;
+}
+
+/* The table as af_jit_compile leaves it: each function's own code, then another backend's
+ * code (af_jit_ext), then host code (host_fns). The lowering never reads host_fns (calls and
+ * the runner load their target from the table when they run: lower_call.c), so the code is
+ * the same whatever host_fns is. */
+void af_jit_set_fns(af_jit *j, const void *const *host_fns) {
+  const af_case *c = j->c;
+  j->o.host_fns = host_fns;
+  for (int k = 0; k < c->nfuncs; k++) {
+    jit_fn_record *r = &j->recs[1 + k];
+    j->table[k] = r->addr;
+    if (j->o.ext && j->o.ext->fn[k] && !c->funcs[k].host) /* code under test from a backend */
+      j->table[k] = (uint64_t)(uintptr_t)j->o.ext->fn[k];
+    if (host_fns && host_fns[k]) /* test instrumentation: host code replaces the function */
+      j->table[k] = (uint64_t)(uintptr_t)host_fns[k];
+    r->host = host_fns && host_fns[k];
+  }
+  for (int k = 0; k < AF_MAX_OBJECTS; k++) /* a fresh compile's: none yet (not ext's) */
+    j->rt->objects[k] = NULL;
+}
+
 static af_status place(af_jit *j, x86_buf *b, void **where) {
   return codemem_add(j->mem, b->data, b->len, where);
 }
@@ -114,6 +140,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
   }
   af_jit *j = calloc(1, sizeof *j);
   if (!j) return fail(err, AF_ERR_NOMEM, "out of memory");
+  j->refs = 1;
   j->c = c;
   if (o) j->o = *o;
   j->rt = calloc(1, sizeof *j->rt);
@@ -146,12 +173,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     x86_buf_free(&b);
   }
   if (s != AF_OK) goto bad;
-  if (j->o.ext) /* code under test from another backend */
-    for (int k = 0; k < c->nfuncs; k++)
-      if (j->o.ext->fn[k] && !c->funcs[k].host) j->table[k] = (uint64_t)(uintptr_t)j->o.ext->fn[k];
-  if (j->o.host_fns) /* test instrumentation: host code replaces some functions */
-    for (int k = 0; k < c->nfuncs; k++)
-      if (j->o.host_fns[k]) j->table[k] = (uint64_t)(uintptr_t)j->o.host_fns[k];
+  af_jit_set_fns(j, j->o.host_fns);
   /* the runner: input i at a 16-aligned offset, 16-rounded (parts may be read as words) */
   const af_sig *sig = &c->funcs[c->entry].sig;
   size_t off = 0;

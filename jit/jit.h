@@ -66,7 +66,18 @@ typedef struct af_jit af_jit;
 /* Compiles every function of c. AF_ERR_UNSUPPORTED (err says why) for what the baseline
  * lowering cannot do yet; *out is NULL on any error. o may be NULL (defaults). */
 af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err);
+/* Drops one reference (af_jit_compile returns the first, af_jit_retain adds one): the last
+ * frees the code. */
 void af_jit_free(af_jit *j);
+/* Another reference to j (NULL stays NULL), for sharing one compile among users (the harness's
+ * legs of one case: harness/legs.c). Returns j. */
+af_jit *af_jit_retain(af_jit *j);
+/* Rewrites j's call table as af_jit_compile would have left it had o->host_fns been host_fns
+ * (NULL: none), ext code included, and forgets the objects (af_jit_set_objects) as a fresh
+ * compile has none. The code itself does not depend on host_fns (only rt_probe, check_stack,
+ * no_regalloc, inject and ext change it), so the same code serves every host_fns; a user of a
+ * shared af_jit sets its host_fns right before it runs it, and host_fns must outlive that use. */
+void af_jit_set_fns(af_jit *j, const void *const *host_fns);
 /* Entry address of function k (NULL out of range), for the harness: with af_jit_opts.host_fns,
  * the host code that replaces it; else with af_jit_opts.ext, the external code. */
 const void *af_jit_fn(const af_jit *j, int k);
