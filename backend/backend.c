@@ -30,15 +30,14 @@ static const be_kind *const kinds[] = {
 #endif
     NULL};
 
-/* What --list-backends shows: every kind, built in or not. */
+/* What --list-backends shows: every kind, built in or not. A built-in kind's usage and
+ * description are its be_kind's; these say what a missing one needs. */
 static af_backend_info infos[] = {
     {"builtin", "builtin", "abifuzz's own JIT (the default)", 1},
-    {"cc", "cc:'COMMAND'",
-     "any C compiler: COMMAND with {src} and {obj} compiles the case's C, abifuzz loads the object",
-     0},
-    {"llvm", "llvm", "LLVM ORC (LLJIT) through the LLVM C API (llvm-19-dev)", 0},
-    {"tcc", "tcc", "libtcc compiling the case's C in memory (libtcc-dev; SysV only)", 0},
-    {"gccjit", "gccjit", "libgccjit (libgccjit-12-dev; SysV only)", 0},
+    {"cc", "cc:'COMMAND'", "any C compiler and abifuzz's own ELF loader", 0},
+    {"llvm", "llvm", "LLVM ORC through the LLVM C API (needs llvm-19-dev)", 0},
+    {"tcc", "tcc", "libtcc (needs libtcc-dev)", 0},
+    {"gccjit", "gccjit", "libgccjit (needs libgccjit-12-dev)", 0},
     {"plugin", "plugin:PATH.so[:ARG]", "a shared object implementing include/abifuzz/plugin.h", 0},
 };
 
@@ -50,8 +49,11 @@ static const be_kind *find_kind(const char *name, size_t len) {
 
 const af_backend_info *af_backend_kinds(int *n) {
   int m = (int)(sizeof infos / sizeof infos[0]);
-  for (int i = 1; i < m; i++)
-    infos[i].available = find_kind(infos[i].kind, strlen(infos[i].kind)) != NULL;
+  for (int i = 1; i < m; i++) {
+    const be_kind *k = find_kind(infos[i].kind, strlen(infos[i].kind));
+    infos[i].available = k != NULL;
+    if (k) infos[i].usage = k->usage, infos[i].desc = k->desc;
+  }
   *n = m;
   return infos;
 }

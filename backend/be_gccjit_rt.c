@@ -4,9 +4,8 @@
 
 #include "be_gccjit_internal.h"
 
-/* MIX folds every operand with af_fold_value, seeded by the instruction's imm; a pointer is
- * matched against the object table (pointers always point at a region's start, gen.h), any
- * other pointer (a LOCAL) folds as the local id. The folding itself is not under test: the
+/* MIX folds every operand with af_fold_operand (gen.h), seeded by the instruction's imm,
+ * pointers against the object table. The folding itself is not under test: the
  * compiled code only hands over the address of each operand's value. Pointer parameters keep
  * this a plain SysV call with register arguments. */
 uint64_t be_gj_mix(void *cv, void *objects, void *func, void *inst, void *addrs) {
@@ -16,23 +15,8 @@ uint64_t be_gj_mix(void *cv, void *objects, void *func, void *inst, void *addrs)
   const af_inst *in = inst;
   void *const *a = addrs;
   uint64_t h = (uint64_t)in->imm;
-  for (int k = 0; k < in->nargs; k++) {
-    int type = f->value_type[in->args[k]];
-    af_value v;
-    memset(&v, 0, sizeof v);
-    v.type = type;
-    v.obj = -1;
-    if (type == AF_T_PTR) {
-      uint8_t *p;
-      memcpy(&p, a[k], sizeof p);
-      for (int o = 0; o < c->nobjects && o < AF_MAX_OBJECTS; o++)
-        if (obj && obj[o] && obj[o] == p) v.obj = o;
-    } else {
-      v.size = c->types[type].size;
-      v.bytes = a[k];
-    }
-    h = af_fold_value(c, h, &v);
-  }
+  for (int k = 0; k < in->nargs; k++)
+    h = af_fold_operand(c, obj, h, a[k], f->value_type[in->args[k]]);
   return h;
 }
 

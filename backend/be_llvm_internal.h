@@ -51,7 +51,7 @@ typedef struct {
       t_v8f, t_v2i64, t_void, t_cf32, t_cf64;
   bl_sig sig[AF_MAX_FUNCS];
   LLVMValueRef fn[AF_MAX_FUNCS]; /* definitions of the non-host functions */
-  LLVMTypeRef fold_ty;           /* be_llvm_rt_fold, called at its address */
+  LLVMTypeRef fold_ty;           /* af_fold_operand (gen.h), called at its address */
   LLVMValueRef fold_fn;
   /* the function being lowered */
   int fi;
@@ -96,10 +96,5 @@ af_status bl_inst(bl_mod *m, const af_func *f, const af_inst *in);
 /* Builds c's module in ctx (every non-host function `<prefix>f<k>`), verified. */
 af_status bl_build(bl_mod *m, const af_case *c, af_backend_code *code, LLVMContextRef ctx,
                    const char *prefix, LLVMModuleRef *out);
-
-/* ---- be_llvm_rt.c: what the generated code calls -------------------------------------- */
-/* MIX: h folded with the value (of `type`) at p; a pointer is matched against objects. */
-uint64_t be_llvm_rt_fold(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
-                         int type);
 
 #endif

@@ -117,7 +117,7 @@ static void init_types(bl_mod *m) {
   m->t_cf64 = LLVMStructTypeInContext(x, d2, 2, 0);
   LLVMTypeRef fa[5] = {m->t_ptr, m->t_ptr, m->t_i64, m->t_ptr, m->t_i32};
   m->fold_ty = LLVMFunctionType(m->t_i64, fa, 5, 0);
-  m->fold_fn = bl_const_ptr(m, (const void *)(uintptr_t)be_llvm_rt_fold);
+  m->fold_fn = bl_const_ptr(m, (const void *)(uintptr_t)af_fold_operand);
 }
 
 /* 1 if any signature or value of the case involves __m256 (it needs AVX: YMM registers). */

@@ -15,7 +15,7 @@ if(AF_LLVM_CONFIG)
      AND EXISTS ${_af_llvm_inc}/llvm-c/LLJIT.h)
     list(APPEND AF_BACKEND_SRC ${CMAKE_SOURCE_DIR}/backend/be_llvm.c
          ${CMAKE_SOURCE_DIR}/backend/be_llvm_abi.c ${CMAKE_SOURCE_DIR}/backend/be_llvm_lower.c
-         ${CMAKE_SOURCE_DIR}/backend/be_llvm_ops.c ${CMAKE_SOURCE_DIR}/backend/be_llvm_rt.c
+         ${CMAKE_SOURCE_DIR}/backend/be_llvm_ops.c
          ${CMAKE_SOURCE_DIR}/backend/be_llvm_va.c)
     list(APPEND AF_BACKEND_LIBS ${AF_LIBLLVM})
     list(APPEND AF_BACKEND_INCS ${_af_llvm_inc})

@@ -121,6 +121,21 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
   return h;
 }
 
+uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
+                         int type) {
+  af_value v = {.type = type, .obj = -1};
+  if (type == AF_T_PTR) {
+    uint8_t *q;
+    memcpy(&q, p, sizeof q);
+    for (int k = 0; objects && k < c->nobjects && k < AF_MAX_OBJECTS; k++)
+      if (objects[k] && objects[k] == q) v.obj = k;
+  } else {
+    v.size = c->types[type].size;
+    v.bytes = (uint8_t *)(uintptr_t)p;
+  }
+  return af_fold_value(c, h, &v);
+}
+
 uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v) {
   if (v->type == AF_T_PTR) {
     uint64_t id = v->obj >= 0 ? ((uint64_t)(v->obj + 1) << 32) : 0xffffffff00000000ull;

@@ -619,6 +619,12 @@ uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v);
 /* The same walk over the bytes p of a value of `type` (a ptr leaf folds as ptr_id): what the
  * harness uses to compare one leaf of a value it read back from registers or memory. */
 uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id);
+/* MIX's fold of one operand as compiled code holds it in memory (p: its bytes; a ptr: the
+ * pointer itself): a pointer folds as the id of the object among objects[0..nobjects) it equals
+ * (pointers always point at a region's start), any other (a LOCAL) as the "no object" id. The
+ * one runtime helper every code generator (our JIT, the llvm and gccjit backends) calls. */
+uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
+                         int type);
 
 /* ------------------------------------------------------------------------- */
 /* The host CPU state code under test may leave broken (cpustate.c)           */

@@ -10,20 +10,7 @@
 /* MIX: folds one operand (its slot bytes) with af_fold_value; a pointer is matched against
  * the run's objects (pointers always point at a region's start, gen.h). */
 uint64_t jit_rt_fold(const jit_rt *rt, uint64_t h, const void *value, int type) {
-  af_value v;
-  memset(&v, 0, sizeof v);
-  v.type = type;
-  v.obj = -1;
-  if (type == AF_T_PTR) {
-    uint8_t *p;
-    memcpy(&p, value, sizeof p);
-    for (int k = 0; k < rt->c->nobjects && k < AF_MAX_OBJECTS; k++)
-      if (rt->objects[k] && rt->objects[k] == p) v.obj = k;
-    return af_fold_value(rt->c, h, &v);
-  }
-  v.size = rt->c->types[type].size;
-  v.bytes = (uint8_t *)(uintptr_t)value;
-  return af_fold_value(rt->c, h, &v);
+  return af_fold_operand(rt->c, rt->objects, h, value, type);
 }
 
 /* FCONV / ITOF / FTOI for the pairs the lowering does not inline (f16, 128-bit, u64,
