@@ -339,7 +339,7 @@ static void run_caller(leg_state *s, pend *p, const af_leg_sink *sink) {
   sink->begin(sink->u, j, s->name);
   af_jit *jit = NULL;
   af_error err = {{0}};
-  if (af_leg_compile(j, NULL, &jit, &err) != AF_OK) skip = "the JIT refused the case";
+  if (af_leg_compile_native(j, NULL, &jit, &err) != AF_OK) skip = "the JIT refused the case";
   for (int k = 0; k < s->npools && jit; k++) {
     const char *why = NULL;
     af_stub_syms sy;
@@ -447,7 +447,7 @@ static void run_callee(leg_state *s, pend *p, const af_leg_sink *sink) {
       *sy[i].ctx = &ctx;
     af_jit *jit = NULL;
     af_error err = {{0}};
-    if (af_leg_compile(j, host, &jit, &err) != AF_OK) {
+    if (af_leg_compile_native(j, host, &jit, &err) != AF_OK) {
       skip = "the JIT refused the case";
       continue;
     }

@@ -111,7 +111,7 @@ static void caller_submit(void *state, af_job *j, const af_leg_sink *sink) {
   }
   af_jit *jit = NULL;
   af_error err = {{0}};
-  if ((s = af_leg_compile(j, NULL, &jit, &err)) != AF_OK) {
+  if ((s = af_leg_compile_native(j, NULL, &jit, &err)) != AF_OK) {
     compile_failed(sink, j, LEG_CALLER, s, &err);
     af_ffi_free(&fs);
     return;
@@ -216,7 +216,7 @@ static void callee_run_case(af_job *j, const af_leg_sink *sink, callee_run *run,
   af_error err = {{0}};
   /* the reference: no mutant, no replacement (host functions contain no CALL) */
   af_status s = af_jit_compile(c, NULL, &run->ref, &err);
-  if (s == AF_OK) s = af_leg_compile(j, host_fns, &run->jit, &err);
+  if (s == AF_OK) s = af_leg_compile_native(j, host_fns, &run->jit, &err);
   if (s != AF_OK) {
     compile_failed(sink, j, LEG_CALLEE, s, &err);
     return;

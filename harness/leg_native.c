@@ -64,10 +64,9 @@ static const char *compile(const af_job *j, compiled *cp) {
   /* (external code calls its own functions directly: only its host calls are probed, and the
    * probe compares them with the trace's host calls) */
   af_error err = {{0}};
-  af_jit_opts jo = {0};
-  jo.host_fns = host_fns;
-  jo.rt_probe = (const void *)af_rt_probe; /* runtime helper calls are checked too */
-  if (af_leg_compile_opts(j, &jo, &cp->jit, &err) != AF_OK) return "jit: the case does not compile";
+  /* runtime helper calls are checked too (af_rt_probe) */
+  if (af_leg_compile_native(j, host_fns, &cp->jit, &err) != AF_OK)
+    return "jit: the case does not compile";
   if (j->cfg && j->cfg->inject) {
     af_jit_opts o = {0};
     if (af_jit_compile(c, &o, &cp->ref, &err) != AF_OK) {

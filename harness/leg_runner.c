@@ -56,7 +56,7 @@ static void runner_submit(void *state, af_job *j, const af_leg_sink *sink) {
   /* the compile is JIT code too: a crash or a hang in it is this leg's */
   sink->begin(sink->u, j, "runner");
   af_jit *jit = NULL;
-  af_status s = af_leg_compile(j, NULL, &jit, &err);
+  af_status s = af_leg_compile_native(j, NULL, &jit, &err);
   if (s == AF_ERR_UNSUPPORTED) {
     sink->end(sink->u, j, "runner", AF_LEG_SKIP, "the JIT does not support the case", NULL, 0);
     return;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "legs.h"
+#include "probe.h"
 
 /* The legs, each defined in its own file (leg_*.c), in the order they run on a case: the
  * native probe first, as it has the most precise checks (when a leg crashes, the restarted
@@ -193,5 +194,13 @@ af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **
                          af_error *err) {
   af_jit_opts o = {0};
   o.host_fns = host_fns;
+  return af_leg_compile_opts(j, &o, out, err);
+}
+
+af_status af_leg_compile_native(const af_job *j, const void *const *host_fns, af_jit **out,
+                                af_error *err) {
+  af_jit_opts o = {0};
+  o.host_fns = host_fns;
+  o.rt_probe = (const void *)af_rt_probe;
   return af_leg_compile_opts(j, &o, out, err);
 }

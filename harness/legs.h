@@ -168,5 +168,13 @@ af_status af_leg_compile(const af_job *j, const void *const *host_fns, af_jit **
  * objects reset; it stays valid only until the next af_leg_compile* of the same job (which
  * rewrites the shared table): a leg runs what it got before another leg compiles. */
 af_status af_leg_compile_opts(const af_job *j, const af_jit_opts *o, af_jit **out, af_error *err);
+/* The compile of the legs that run the JIT's code natively (native, garbage, runner, the ffi
+ * and compiled-stub legs): af_leg_compile with every runtime-helper call going through
+ * af_rt_probe (jit.h rt_probe). The native leg checks what the probe counts; for the others it
+ * is one frame more around a helper call, and it lets them all share the native leg's compile:
+ * one compile per case instead of two (doc/benchmarks.md). The emulator takes af_leg_compile:
+ * it runs the helpers itself. */
+af_status af_leg_compile_native(const af_job *j, const void *const *host_fns, af_jit **out,
+                                af_error *err);
 
 #endif
