@@ -68,7 +68,6 @@ static int read_arg(const af_probe *p, const af_loc *l, int t, const af_probe_re
   return 1;
 }
 
-
 const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *check) {
   const af_interp_result *w = p->o->want;
   const af_host_call *hc = NULL;
@@ -86,6 +85,19 @@ const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *c
   return hc;
 }
 
+/* "call M to fK" or "arg I of call M to fK" into buf, once: the checks below name their
+ * finding so, but formatting it for every call and argument that passes cost more than the
+ * checks themselves (doc/benchmarks.md). */
+static const char *call_what(char *buf, size_t n, int i, int m, int k) {
+  if (!buf[0]) {
+    if (i < 0)
+      snprintf(buf, n, "call %d to f%d", m, k);
+    else
+      snprintf(buf, n, "arg %d of call %d to f%d", i, m, k);
+  }
+  return buf;
+}
+
 void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   const af_case *c = p->o->c;
   int k = pc->k, m = pc->m;
@@ -98,33 +110,37 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   pc->sret_fix = 0;
   pc->bad = 0;
   probe_observe(p, AF_PROBE_EV_CALL, pc, -1, e, NULL, NULL, 0, NULL);
-  char what[64];
-  snprintf(what, sizeof what, "call %d to f%d", m, k);
+  char what[64] = "", awhat[64]; /* formatted when a finding needs them (call_what) */
   /* psABI 3.2.2 / MS-SU: RSP at the call aligned (more for over-aligned stack slots) */
   uint64_t align = probe_call_align(ci, abi);
   uint64_t at_call = e->gpr[AF_RSP] + 8;
   if (at_call % align)
-    probe_add(p, "stack-align", what, "RSP at the call is 0x%llx: %llu mod %llu",
-              (unsigned long long)at_call, (unsigned long long)(at_call % align),
-              (unsigned long long)align);
-  if (e->rflags & 0x400) probe_add(p, "df", what, "DF set at the call (psABI 3.2.1)");
+    probe_add(p, "stack-align", call_what(what, sizeof what, -1, m, k),
+              "RSP at the call is 0x%llx: %llu mod %llu", (unsigned long long)at_call,
+              (unsigned long long)(at_call % align), (unsigned long long)align);
+  if (e->rflags & 0x400)
+    probe_add(p, "df", call_what(what, sizeof what, -1, m, k), "DF set at the call (psABI 3.2.1)");
   if ((e->mxcsr ^ PROBE_MXCSR) & 0xffc0u)
-    probe_add(p, "mxcsr", what, "control bits 0x%04x at the call, expected 0x%04x",
-              e->mxcsr & 0xffc0u, PROBE_MXCSR & 0xffc0u);
+    probe_add(p, "mxcsr", call_what(what, sizeof what, -1, m, k),
+              "control bits 0x%04x at the call, expected 0x%04x", e->mxcsr & 0xffc0u,
+              PROBE_MXCSR & 0xffc0u);
   if ((e->fcw ^ PROBE_FCW) & 0x1f3fu)
-    probe_add(p, "x87cw", what, "0x%04x at the call, expected 0x%04x", e->fcw, PROBE_FCW);
+    probe_add(p, "x87cw", call_what(what, sizeof what, -1, m, k),
+              "0x%04x at the call, expected 0x%04x", e->fcw, PROBE_FCW);
   if (abi->vararg_al && sig->variadic) { /* psABI 3.5.7 */
     unsigned al = (unsigned)(e->gpr[AF_RAX] & 0xff);
     if (al < (unsigned)ci->sse_used || al > 8)
-      probe_add(p, "vararg-al", what, "AL = %u, %d vector register(s) used (AL must be in %d..8)",
-                al, ci->sse_used, ci->sse_used);
+      probe_add(p, "vararg-al", call_what(what, sizeof what, -1, m, k),
+                "AL = %u, %d vector register(s) used (AL must be in %d..8)", al, ci->sse_used,
+                ci->sse_used);
   }
   /* the sret buffer: in the caller's frame, so in the probe stack (MS-CC, psABI 3.2.3) */
   if (ci->sret) {
     uint64_t a = e->gpr[abi->sret_in];
     if (!probe_in_stack(p, a, c->types[sig->ret].size)) {
-      probe_add(p, "sret-ptr", what, "%s = 0x%016llx: not a buffer in the caller's stack",
-                af_reg_name(abi->sret_in), (unsigned long long)a);
+      probe_add(p, "sret-ptr", call_what(what, sizeof what, -1, m, k),
+                "%s = 0x%016llx: not a buffer in the caller's stack", af_reg_name(abi->sret_in),
+                (unsigned long long)a);
       pc->sret_fix = 1;
     }
   }
@@ -134,13 +150,13 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
     int t = sig->params[i];
     uint8_t *ref;
     memset(buf, 0, probe_type_size(c, t) + 8);
-    char awhat[64];
-    snprintf(awhat, sizeof awhat, "arg %d of call %d to f%d", i, m, k);
+    awhat[0] = 0;
     int readable = read_arg(p, l, t, e, buf, &ref);
     probe_observe(p, AF_PROBE_EV_ARG, pc, i, e, NULL, readable ? buf : NULL, probe_type_size(c, t),
                   hc && i < hc->nargs ? &hc->args[i] : NULL);
     if (!readable) {
-      probe_add(p, "arg", awhat, "by-reference pointer outside the caller's stack");
+      probe_add(p, "arg", call_what(awhat, sizeof awhat, i, m, k),
+                "by-reference pointer outside the caller's stack");
       if (hc && i < hc->nargs)
         pc->bad |= 1u << i; /* repaired: a fresh copy */
       else
@@ -151,10 +167,12 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
       char where[128], detail[300];
       if (af_value_diff(c, &hc->args[i], buf, p->o->objects, where, sizeof where, detail,
                         sizeof detail)) {
-        probe_add(p, "arg", awhat, "%s%s%s", where, *where ? ": " : "", detail);
+        probe_add(p, "arg", call_what(awhat, sizeof awhat, i, m, k), "%s%s%s", where,
+                  *where ? ": " : "", detail);
         pc->bad |= 1u << i;
       } else if (probe_wild_local(p, &hc->args[i], buf)) {
-        probe_add(p, "arg", awhat, "ptr: 0x%016llx, expected a local region in the caller's stack",
+        probe_add(p, "arg", call_what(awhat, sizeof awhat, i, m, k),
+                  "ptr: 0x%016llx, expected a local region in the caller's stack",
                   (unsigned long long)probe_u64(buf));
         pc->bad |= 1u << i;
       }
@@ -171,8 +189,9 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
       memcpy(&x, probe_reg_bytes((af_probe_regs *)e, l->parts[0].reg), l->parts[0].size);
       if (l->parts[0].size < 8) g &= (1ull << (8 * l->parts[0].size)) - 1;
       if (g != x)
-        probe_add(p, "vararg-dup", awhat, "%s holds 0x%016llx, %s 0x%016llx", af_reg_name(l->dup),
-                  (unsigned long long)g, af_reg_name(l->parts[0].reg), (unsigned long long)x);
+        probe_add(p, "vararg-dup", call_what(awhat, sizeof awhat, i, m, k),
+                  "%s holds 0x%016llx, %s 0x%016llx", af_reg_name(l->dup), (unsigned long long)g,
+                  af_reg_name(l->parts[0].reg), (unsigned long long)x);
     }
     /* SysV: narrow integers extended to 32 bits by the caller (abi.c narrow_ext) */
     if (abi->narrow_ext == AF_EXT_TO_32 && probe_is_narrow(t) &&
@@ -184,8 +203,8 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
         memcpy(&x, (uint8_t *)(uintptr_t)at_call + l->stack_offset, 4);
       if (!af_ext_holds(AF_EXT_TO_32, t, (const uint8_t *)&x)) {
         char tn[16];
-        probe_add(p, "arg-ext", awhat, "%s in %s: low 32 bits 0x%08x, not extended",
-                  af_type_name(c, t, tn, sizeof tn),
+        probe_add(p, "arg-ext", call_what(awhat, sizeof awhat, i, m, k),
+                  "%s in %s: low 32 bits 0x%08x, not extended", af_type_name(c, t, tn, sizeof tn),
                   l->kind == AF_LOC_REG ? af_reg_name(l->parts[0].reg) : "its stack slot", x);
       }
     }
@@ -195,7 +214,6 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
    * findings */
   if (pc->wild) pc->nrefs = 0;
 }
-
 
 /* Argument i of pc as the trace has it (see probe_repair_call). */
 static void repair_arg(af_probe *p, const probe_call *pc, int i, af_probe_regs *x,
