@@ -49,6 +49,7 @@ static void sk_end(void *u, const af_job *j, const char *leg, af_leg_verdict v, 
 }
 
 int main(int argc, char **argv) {
+  af_legs_process_init(); /* as a campaign worker */
   int n = argc > 1 ? atoi(argv[1]) : 1000;
   char legs_arg[256];
   snprintf(legs_arg, sizeof legs_arg, "%s",

@@ -55,6 +55,7 @@ void bench_forked(bench_ctx *b, bench_fn fn, const void *arg, double limit_s, be
   if (pid == 0) {
     close(fd[0]);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* bench killed: its stage goes too */
+    af_legs_process_init();           /* as a campaign worker does */
     bench_row out = *r;
     /* Test hook (tests/test_bench.sh): this stage dies, to prove a crash is a row, not the end */
     const char *die = getenv("ABIFUZZ_TEST_BENCH_CRASH");

@@ -157,6 +157,11 @@ int af_value_diff(const af_case *c, const af_value *want, const uint8_t *got,
                   uint8_t *const *objects, char *where, size_t nwhere, char *detail,
                   size_t ndetail);
 
+/* Process-wide settings for a process that runs cases (a campaign worker, a bench stage):
+ * malloc keeps the top of its heap instead of giving it back after every case (glibc trims
+ * past 128 KiB: a brk pair and fresh zeroed pages per case, measured in doc/benchmarks.md). */
+void af_legs_process_init(void);
+
 /* The JIT compile every leg needs: the case with cfg->inject, host functions replaced by
  * host_fns (may be NULL). With another backend than ours, j->code's functions are the code
  * under test (af_backend_link: the JIT supplies the runner and the host functions, and the

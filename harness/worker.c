@@ -301,6 +301,7 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
   crash_pid = getpid();
   crash_fd = rep_fd;
   install_crash_handlers();
+  af_legs_process_init();
 
   af_leg_sink sink = {&w, sink_begin, sink_end};
   w.lcfg = cfg->legs_cfg;
