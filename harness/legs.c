@@ -40,10 +40,15 @@ af_job *af_job_ref(af_job *j) {
   return j;
 }
 
+void af_job_drop_compiles(af_job *j) {
+  for (int i = 0; i < j->njits; i++)
+    af_jit_free(j->jits[i].jit);
+  j->njits = 0;
+}
+
 void af_job_unref(af_job *j) {
   if (!j || --j->refs > 0) return;
-  for (int i = 0; i < j->njits; i++) /* before the case and the code they refer to */
-    af_jit_free(j->jits[i].jit);
+  af_job_drop_compiles(j); /* before the case and the code they refer to */
   af_backend_code_free(j->code);
   af_interp_result_free(&j->want);
   af_case_free(&j->c);

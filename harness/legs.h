@@ -93,6 +93,10 @@ typedef struct af_job {
 } af_job;
 
 af_job *af_job_ref(af_job *j);
+/* Forgets the job's shared compiles (the legs holding one keep theirs): the next leg compiles
+ * the case afresh. For `abifuzz bench`, whose single-leg rows cost a leg alone, compile
+ * included; a campaign never needs it. */
+void af_job_drop_compiles(af_job *j);
 void af_job_unref(af_job *j);
 
 /* ---- what a leg reports to the worker -------------------------------------------------- */
