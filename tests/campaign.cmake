@@ -6,3 +6,6 @@ set_tests_properties(campaign PROPERTIES LABELS "unit;cli" TIMEOUT 400)
 # The runner and c-oracle legs in-process through a recording sink (c-oracle needs clang; it is
 # skipped without one).
 af_test(test_leg_runner SOURCES test_leg_runner.c LABELS unit LIBS afharness)
+
+# The native-running legs share one compile per case (legs.c af_leg_compile_native).
+af_test(test_leg_share SOURCES test_leg_share.c LABELS unit LIBS afharness)
