@@ -67,16 +67,50 @@ typedef struct {
   int on[CAMP_MAX_LEGS];
   pregen *pre; /* [CAMP_BLOCK] when the backend batches */
   int npre;
+  pthread_t main_thread;
+  int in_legs; /* 1 while run_case hands the case to the legs: clean verdicts may wait */
+  size_t nout; /* records not yet written (see put_msg) */
+  uint8_t out[32 * 1024];
 } worker;
 
-/* Sends one record; the supervisor gone means there is nobody to work for. */
-static void send_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb) {
+/* Writes the records held back; the supervisor gone means there is nobody to work for.
+ * Called with w->lock held. */
+static void flush_out(worker *w) {
+  if (w->nout && write_all(w->rep_fd, w->out, w->nout)) _exit(4);
+  w->nout = 0;
+}
+
+/* Queues one record and writes it, with any held back before it, in one write(2). A record
+ * that may wait (defer: a leg's clean verdict, from the main thread while run_case submits the
+ * case) is held back until the next one: the next leg's BEGIN or the case's CASE_DONE, which
+ * the worker writes before it runs anything else, so it never waits while the worker blocks
+ * (a batched leg's poll waits for its compiler with the supervisor's timeout running). A BEGIN is never held back, so a crash or hang of the code under test is
+ * still blamed on its (case, leg); a held-back clean verdict lost to such a crash is replaced
+ * by the crash's finding for that same leg. Two to five writes a case instead of ~20 (header
+ * and body apart, a record per leg event): the writes and the supervisor's wake-ups were 15%
+ * of a worker's time (doc/benchmarks.md). */
+static void put_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb,
+                    int defer) {
   camp_msg_hdr h = {type, (uint32_t)(na + nb)};
+  size_t need = sizeof h + na + nb;
   pthread_mutex_lock(&w->lock);
-  if (write_all(w->rep_fd, &h, sizeof h) || (na && write_all(w->rep_fd, a, na)) ||
-      (nb && write_all(w->rep_fd, b, nb)))
-    _exit(4);
+  if (w->nout + need > sizeof w->out) flush_out(w);
+  if (need > sizeof w->out) { /* larger than the buffer: as it comes */
+    if (write_all(w->rep_fd, &h, sizeof h) || (na && write_all(w->rep_fd, a, na)) ||
+        (nb && write_all(w->rep_fd, b, nb)))
+      _exit(4);
+  } else {
+    memcpy(w->out + w->nout, &h, sizeof h);
+    if (na) memcpy(w->out + w->nout + sizeof h, a, na);
+    if (nb) memcpy(w->out + w->nout + sizeof h + na, b, nb);
+    w->nout += need;
+    if (!defer || !w->in_legs || !pthread_equal(pthread_self(), w->main_thread)) flush_out(w);
+  }
   pthread_mutex_unlock(&w->lock);
+}
+
+static void send_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb) {
+  put_msg(w, type, a, na, b, nb, 0);
 }
 
 static void send_internal(worker *w, int has_index, uint64_t index, const char *msg) {
@@ -151,7 +185,7 @@ static void sink_end(void *u, const af_job *j, const char *leg, af_leg_verdict v
   if (nf > AF_FINDINGS_MAX) m.dropped = nf - AF_FINDINGS_MAX, nf = AF_FINDINGS_MAX;
   m.nf = nf;
   if (reason) strncpy(m.reason, reason, sizeof m.reason - 1);
-  send_msg(u, MSG_END, &m, sizeof m, f, (size_t)nf * sizeof *f);
+  put_msg(u, MSG_END, &m, sizeof m, f, (size_t)nf * sizeof *f, v != AF_LEG_FAIL && nf == 0);
 }
 
 /* ---- the backend step -------------------------------------------------------------------- */
@@ -265,8 +299,10 @@ static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int fir
                    err.msg[0] ? err.msg : af_strerror(s));
     sink_end(w, j, "interp", AF_LEG_FAIL, NULL, &f, 1);
   } else if (backend_step(w, j)) {
+    w->in_legs = 1;
     for (int l = first_leg; l < cfg->nlegs; l++)
       if (w->on[l]) cfg->legs[l]->submit(w->state[l], j, sink);
+    w->in_legs = 0;
     done.submitted = 1;
     done.first_leg = first_leg;
   }
@@ -287,6 +323,7 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
   memset(&w, 0, sizeof w);
   w.cfg = cfg, w.cmd_fd = cmd_fd, w.rep_fd = rep_fd;
   pthread_mutex_init(&w.lock, NULL);
+  w.main_thread = pthread_self();
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
   if (getppid() == 1) _exit(4);
   struct rlimit rl = {0, 0};
