@@ -110,5 +110,20 @@ rc=$?
 grep -qE '^runner +- .*crashed: SIGSEGV' "$tmp/out" && ok || bad "no crashed row for runner: $(grep '^runner' "$tmp/out")"
 grep -qE '^pipeline +[0-9]+ ' "$tmp/out" && ok || bad "the stages after a crash did not run"
 
+# ci/bench.sh: the history grows a line a run, the second run compares with the first, and a
+# threshold every stage exceeds is a regression (exit 1 with FAIL_ON_REGRESSION=1)
+src=$(cd "$(dirname "$0")/.." && pwd)
+cb() { ABIFUZZ="$af" OUT_DIR="$tmp/cb" TIME=0.05 EXTRA="--no-baseline --no-e2e --legs native --pool 32" "$src/ci/bench.sh" "$@"; }
+cb >"$tmp/out" 2>&1 && ok || bad "ci/bench.sh: exit $?"
+cb >"$tmp/out" 2>&1 && ok || bad "ci/bench.sh (2nd): exit $?"
+[ "$(wc -l <"$tmp/cb/history.jsonl")" = 2 ] && ok || bad "ci/bench.sh: history has not 2 lines"
+grep -q 'over 1 earlier runs' "$tmp/out" && ok || bad "ci/bench.sh: the 2nd run compared with no earlier run"
+THRESHOLD=-100 FAIL_ON_REGRESSION=1 cb >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q 'REGRESSION' "$tmp/out" && ok || bad "ci/bench.sh: a regression: exit $rc, want 1"
+ABIFUZZ=/nonexistent "$src/ci/bench.sh" >/dev/null 2>&1
+rc=$?
+[ "$rc" = 2 ] && ok || bad "ci/bench.sh without abifuzz: exit $rc, want 2"
+
 echo "test_bench: $pass passed, $fail failed"
 [ "$fail" = 0 ]
