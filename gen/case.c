@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gen.h"
+#include "case_internal.h"
 
 /* ---- arena: every variable-sized part of a case lives here ---- */
 struct af_arena {
@@ -78,7 +78,7 @@ int af_cc_parse(const char *s, af_cc *out) {
 /* Sizes and alignments are those of the x86-64 psABI, Figure 3.1 "Scalar
  * Types"; they hold for ms_abi functions on Linux too (the attribute changes
  * the calling convention, never the layout). */
-static const af_scalar_info scalars[AF_T_NSCALAR] = {
+const af_scalar_info case_scalars[AF_T_NSCALAR] = {
     [AF_T_VOID] = {"void", "void", 0, 1, 0, 0, 0},
     [AF_T_BOOL] = {"bool", "_Bool", 1, 1, 0, 0, 0},
     [AF_T_I8] = {"i8", "int8_t", 1, 1, 1, 1, 0},
@@ -103,7 +103,7 @@ static const af_scalar_info scalars[AF_T_NSCALAR] = {
 };
 
 const af_scalar_info *af_scalar(af_kind k) {
-  return (unsigned)k < AF_T_NSCALAR ? &scalars[k] : NULL;
+  return (unsigned)k < AF_T_NSCALAR ? &case_scalars[k] : NULL;
 }
 
 static const char *const op_names[AF_OP_COUNT] = {
@@ -136,8 +136,8 @@ af_status af_case_init(af_case *c) {
   c->entry = -1;
   for (int k = 0; k < AF_T_NSCALAR; k++) {
     c->types[k].kind = (af_kind)k;
-    c->types[k].size = scalars[k].size;
-    c->types[k].alignment = scalars[k].align;
+    c->types[k].size = case_scalars[k].size;
+    c->types[k].alignment = case_scalars[k].align;
   }
   c->ntypes = AF_T_NSCALAR;
   return AF_OK;
@@ -173,7 +173,7 @@ int af_type_add_array(af_case *c, int elem, uint32_t count) {
 }
 
 const char *af_type_name(const af_case *c, int type, char *buf, size_t n) {
-  if (type >= 0 && type < AF_T_NSCALAR) return scalars[type].name;
+  if (type >= 0 && type < AF_T_NSCALAR) return case_scalars[type].name;
   (void)c;
   snprintf(buf, n, "t%d", type);
   return buf;
@@ -226,6 +226,19 @@ static int inst_defines(const af_inst *in) {
   }
 }
 
+af_status case_reserve_insts(af_case *c, int func, int cap) {
+  if (func < 0 || func >= c->nfuncs) return AF_ERR_INVALID;
+  af_func *f = &c->funcs[func];
+  if (cap > AF_MAX_INSTS) cap = AF_MAX_INSTS;
+  if (cap <= f->cap_insts) return AF_OK;
+  af_inst *n = case_alloc_raw(c, sizeof(af_inst) * (size_t)cap);
+  if (!n) return AF_ERR_NOMEM;
+  if (f->ninsts) memcpy(n, f->insts, sizeof(af_inst) * (size_t)f->ninsts);
+  f->insts = n;
+  f->cap_insts = cap;
+  return AF_OK;
+}
+
 int af_inst_add(af_case *c, int func, const af_inst *inst) {
   if (func < 0 || func >= c->nfuncs) return -2;
   af_func *f = &c->funcs[func];
@@ -241,7 +254,7 @@ int af_inst_add(af_case *c, int func, const af_inst *inst) {
   af_inst *in = &f->insts[f->ninsts];
   *in = *inst;
   if (inst->op == AF_OP_CONST && inst->cst.size) {
-    in->cst.bytes = af_case_alloc(c, inst->cst.size);
+    in->cst.bytes = case_alloc_raw(c, inst->cst.size); /* every byte copied below */
     if (!in->cst.bytes) return -2;
     memcpy(in->cst.bytes, inst->cst.bytes, inst->cst.size);
   }

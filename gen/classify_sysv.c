@@ -306,13 +306,31 @@ af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, a
   return AF_OK;
 }
 
+/* 0 if `quirks` cannot change how sysv_walk walks type t: CLASSIFY_GCC_ARRAY acts only on
+ * arrays whose elements are not scalars (a scalar element ignores CLASSIFY_NO_ALIGN),
+ * CLASSIFY_GCC_UNION_ZW only on a union's zero-width bit-field. A walk without merging, far
+ * cheaper than the two classifications it spares for the usual type. */
+static int sysv_quirks_reach(const af_case *c, int t, unsigned quirks) {
+  if (t < AF_T_NSCALAR) return 0;
+  const af_type *ty = &c->types[t];
+  if (ty->kind == AF_T_ARRAY)
+    return ty->elem >= AF_T_NSCALAR &&
+           ((quirks & CLASSIFY_GCC_ARRAY) || sysv_quirks_reach(c, ty->elem, quirks));
+  for (int i = 0; i < ty->nfields; i++) {
+    const af_field *f = &ty->fields[i];
+    if (f->bits == 0 && ty->kind == AF_T_UNION && (quirks & CLASSIFY_GCC_UNION_ZW)) return 1;
+    if (f->bits < 0 && sysv_quirks_reach(c, f->type, quirks)) return 1;
+  }
+  return 0;
+}
+
 /* 1 if classifying with `quirks` (gcc's ways, see sysv_walk) gives another
  * eightbyte class to the return value or an argument than the model. */
 int classify_sysv_quirk_differs(const af_case *c, const af_sig *sig, unsigned quirks) {
   for (int i = -1; i < sig->nparams; i++) {
     int t = i < 0 ? sig->ret : sig->params[i];
     /* the quirks change how arrays and unions are walked: a scalar classifies the same */
-    if (t < AF_T_NSCALAR) continue;
+    if (t < AF_T_NSCALAR || !sysv_quirks_reach(c, t, quirks)) continue;
     af_class a[SYSV_MAX_EB], b[SYSV_MAX_EB];
     int na, nb;
     sysv_classify_type(c, t, a, &na, 0);

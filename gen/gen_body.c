@@ -1,6 +1,7 @@
 /* gen_body.c - generator bodies: random IR, calls under pressure, a MIX of every parameter. */
 #include <string.h>
 
+#include "case_internal.h"
 #include "gen_private.h"
 
 #define BODY_MAX_VALUES (AF_MAX_PARAMS + AF_MAX_INSTS)
@@ -16,6 +17,11 @@ typedef struct {
   int fn, host;
   int vt[BODY_MAX_VALUES]; /* type of every value id so far */
   int nv;
+  /* The values of each type, in id order, as linked lists (find draws among them without
+   * scanning every value): head/tail per type id, -1 = none; same_next[v] = the next value
+   * of v's type. */
+  int type_head[AF_MAX_TYPES], type_tail[AF_MAX_TYPES];
+  int same_next[BODY_MAX_VALUES];
   int live[BODY_MAX_LIVE]; /* values folded by the final MIX (besides the params) */
   int nlive;
   int locals[8]; /* LOCAL results, re-read after calls */
@@ -23,6 +29,19 @@ typedef struct {
   int local_align; /* alignment of the first LOCAL (local_align axis), 0 = none yet */
   int seed_mix;    /* an early MIX of a few parameters, source of derived values */
 } body;
+
+/* Records value id (the next one) of `type`. */
+static void add_value(body *b, int id, int type) {
+  b->vt[id] = type;
+  b->nv = id + 1;
+  if ((unsigned)type >= AF_MAX_TYPES) return; /* find's fallback scan covers it */
+  b->same_next[id] = -1;
+  if (b->type_head[type] < 0)
+    b->type_head[type] = id;
+  else
+    b->same_next[b->type_tail[type]] = id;
+  b->type_tail[type] = id;
+}
 
 static int emit(body *b, af_inst *in) {
   if (b->g->st) return -1;
@@ -36,8 +55,7 @@ static int emit(body *b, af_inst *in) {
       gen_fail(b->g, AF_ERR_LIMIT, "f%d: too many values", b->fn);
       return -1;
     }
-    b->vt[id] = in->type;
-    b->nv = id + 1;
+    add_value(b, id, in->type);
   }
   return id;
 }
@@ -108,6 +126,16 @@ static int emit_const_u(body *b, int type, uint64_t v) {
 /* A random existing value of `type`, -1 if none. */
 static int find(body *b, int type) {
   int cand[64], n = 0;
+  if ((unsigned)type < AF_MAX_TYPES) {
+    /* the values of this type in id order: the candidates (and draws) of the scan below */
+    for (int v = b->type_head[type]; v >= 0; v = b->same_next[v]) {
+      if (n < 64)
+        cand[n++] = v;
+      else
+        cand[gen_below(b->g, 64)] = v;
+    }
+    return n ? cand[gen_below(b->g, (uint64_t)n)] : -1;
+  }
   for (int v = 0; v < b->nv; v++)
     if (b->vt[v] == type) {
       if (n < 64)
@@ -461,7 +489,7 @@ static int final_mix(body *b) {
   while (at < n) {
     af_inst in;
     inst_init(&in, AF_OP_MIX, AF_T_U64);
-    in.imm = (int64_t)(af_rng_next(b->g->rng) & 0x7fffffff);
+    in.imm = (int64_t)(rng_next_fast(b->g->rng) & 0x7fffffff);
     if (acc >= 0) in.args[in.nargs++] = acc;
     while (at < n && in.nargs < AF_MAX_OPERANDS)
       in.args[in.nargs++] = ops[at++];
@@ -522,16 +550,17 @@ static void emit_ret(body *b, int m) {
 }
 
 af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
-  body b;
-  memset(&b, 0, sizeof b);
+  body b; /* vt, live and locals are read only below nv, nlive, nlocals: not cleared */
+  b.nv = b.nlive = b.nlocals = b.local_align = 0;
   b.g = g;
   b.c = g->c;
   b.fn = fn;
   const af_func *f = &g->c->funcs[fn];
   b.host = f->host;
   b.seed_mix = -1;
+  memset(b.type_head, 0xff, sizeof b.type_head); /* -1: no value of any type yet */
   for (int i = 0; i < f->sig.nparams; i++)
-    b.vt[i] = f->sig.params[i];
+    add_value(&b, i, f->sig.params[i]);
   b.nv = f->sig.nparams;
   if (b.host) {
     /* Host bodies: MIX of all arguments, the return built from it. */
@@ -540,10 +569,13 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
     if (m >= 0) emit_ret(&b, m);
     return g->st;
   }
+  /* JIT bodies end near BODY_BUDGET, rarely past twice it: one array, no growth. */
+  if (case_reserve_insts(g->c, fn, 2 * BODY_BUDGET + 8) != AF_OK)
+    return gen_fail(g, AF_ERR_NOMEM, "f%d: instruction array", fn);
   /* A few parameters mixed early: the source of derived values and arguments. */
   af_inst in;
   inst_init(&in, AF_OP_MIX, AF_T_U64);
-  in.imm = (int64_t)(af_rng_next(g->rng) & 0x7fffffff);
+  in.imm = (int64_t)(rng_next_fast(g->rng) & 0x7fffffff);
   for (int k = 0; k < 3 && f->sig.nparams; k++)
     in.args[in.nargs++] = (int)gen_below(g, (uint64_t)f->sig.nparams);
   if (!in.nargs) in.args[in.nargs++] = emit_const(&b, AF_T_U64);

@@ -3,6 +3,7 @@
 #define ABIFUZZ_GEN_PRIVATE_H
 
 #include "gen.h"
+#include "rng_internal.h"
 
 /* THE weights table, as one X-macro list of rows W(axis, value, "value text",
  * default weight), so the row enum below and the static const array in
@@ -112,6 +113,15 @@ enum gen_axis {
       GEN_NAXES
 };
 
+/* The axis of a row (what gen_weight_rows()[row].axis_id says), without the call: gen_note
+ * and gen_bit look it up on every draw. */
+#define GEN_ROW_AXIS(a, v, s, w) GA_##a,
+static inline int gen_row_axis(int row) {
+  static const unsigned char axis_of[GEN_NROWS] = {GEN_WEIGHTS(GEN_ROW_AXIS)};
+  return axis_of[row];
+}
+#undef GEN_ROW_AXIS
+
 /* One row of the table. */
 typedef struct {
   const char *axis, *value;
@@ -143,6 +153,19 @@ enum {
 /* Input / constant value modes (rows of the input axis, as offsets). */
 enum { GV_EDGE, GV_RANDOM, GV_GRAFFITI };
 
+/* A scalar draw precomputed for one context (gen_types.c, gen_scalar): the rows the
+ * context allows, in axis order, with running sums of their weights. Computed on first use
+ * per af_gen_case; a draw is then one gen_below and a short scan, as gen_pick would do. */
+typedef struct {
+  int n;                       /* allowed rows */
+  uint32_t kinds;              /* bit k: scalar kind k is allowed */
+  uint64_t total;              /* sum of their weights */
+  uint8_t row[AF_T_NSCALAR];   /* value index on the scalar axis */
+  uint64_t cum[AF_T_NSCALAR];  /* cum[i] = weights of row[0..i] */
+} gen_scalar_draw;
+
+#define GEN_NCTX 32 /* every combination of the GS_* flags */
+
 typedef struct {
   af_case *c;
   af_rng *rng;
@@ -152,11 +175,18 @@ typedef struct {
   af_status st;        /* first internal failure (a generator bug) */
   int axes[GEN_NAXES]; /* value index recorded per axis, -1 = not exercised */
   int input_mode;      /* GV_* for the entry's inputs and the objects */
+  uint32_t scalar_ready; /* bit ctx: scalar_draw[ctx] is computed */
+  gen_scalar_draw *scalar_draw; /* [GEN_NCTX], caller storage, not cleared */
+  uint32_t pick_ready;   /* bit axis: pick_total[axis] and its pick_cum rows are computed */
+  uint64_t *pick_total;  /* [GEN_NAXES] sum of the axis's weights (caller storage) */
+  uint64_t *pick_cum;    /* [GEN_NROWS] running sum of the weights within each axis */
 } gen_state;
 
 /* generate.c */
-uint64_t gen_below(gen_state *g, uint64_t n);
-int gen_chance(gen_state *g, int percent);
+static inline uint64_t gen_below(gen_state *g, uint64_t n) { return rng_below_fast(g->rng, n); }
+static inline int gen_chance(gen_state *g, int percent) {
+  return (int)rng_below_fast(g->rng, 100) < percent;
+}
 /* Draws a row of `axis` among the values whose bit is set in `mask` (bit i =
  * value i of the axis); returns the row (GR_*). Does not record it. */
 int gen_pick(gen_state *g, int axis, uint64_t mask);

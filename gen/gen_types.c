@@ -1,7 +1,9 @@
 /* gen_types.c - generator types and signatures: scalars, aggregates, returns, backfill. */
 #include <string.h>
 
+#include "case_internal.h"
 #include "gen_private.h"
+#include "layout_internal.h"
 
 /* Row offset of a scalar kind on the scalar axis: the axis lists the kinds
  * in af_kind order starting at bool. */
@@ -19,20 +21,53 @@ static int scalar_allowed(const gen_state *g, int k, int ctx) {
   return 1;
 }
 
-int gen_scalar(gen_state *g, int ctx) {
-  uint64_t mask = 0;
+/* The draw table of a context: the allowed kinds and their running weights, in the order
+ * gen_pick scans them, so that a draw consumes the same random number and lands on the same
+ * row as gen_pick(g, GA_scalar, mask) would. */
+static const gen_scalar_draw *scalar_draw(gen_state *g, int ctx) {
+  gen_scalar_draw *d = &g->scalar_draw[ctx];
+  if (g->scalar_ready & (1u << ctx)) return d;
+  const long *w = &g->w->w[g->w->first[GA_scalar]];
+  d->n = 0;
+  d->total = 0;
+  d->kinds = 0;
   for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++)
-    if (scalar_allowed(g, k, ctx)) mask |= (uint64_t)1 << SCALAR_VALUE(k);
-  int row = gen_pick(g, GA_scalar, mask);
+    if (scalar_allowed(g, k, ctx)) {
+      d->kinds |= 1u << k;
+      d->total += (uint64_t)w[SCALAR_VALUE(k)];
+      d->row[d->n] = (uint8_t)SCALAR_VALUE(k);
+      d->cum[d->n++] = d->total;
+    }
+  g->scalar_ready |= 1u << ctx;
+  return d;
+}
+
+int gen_scalar(gen_state *g, int ctx) {
+  const gen_scalar_draw *d = scalar_draw(g, ctx & (GEN_NCTX - 1));
+  int row;
+  if (d->total == 0) {
+    /* all weights 0 (or nothing allowed): gen_pick's own fallbacks */
+    uint64_t mask = 0;
+    for (int i = 0; i < d->n; i++)
+      mask |= (uint64_t)1 << d->row[i];
+    row = gen_pick(g, GA_scalar, mask);
+  } else {
+    uint64_t x = gen_below(g, d->total);
+    int i = 0;
+    while (x >= d->cum[i])
+      i++;
+    row = GR_scalar_bool + d->row[i];
+  }
   gen_note(g, row);
   return row - GR_scalar_bool + AF_T_BOOL;
 }
 
 /* Picks uniformly among the kinds of `list` allowed in ctx whose size fits. */
 static int pick_kind(gen_state *g, const int *list, int n, int ctx, uint32_t room) {
+  const gen_scalar_draw *d = scalar_draw(g, ctx & (GEN_NCTX - 1)); /* its allowed kinds */
   int ok[24], m = 0;
   for (int i = 0; i < n; i++)
-    if (scalar_allowed(g, list[i], ctx) && af_scalar((af_kind)list[i])->size <= room)
+    if ((d->kinds >> list[i] & 1) && case_scalar(list[i])->size <= room)
       ok[m++] = list[i];
   return m ? ok[gen_below(g, (uint64_t)m)] : -1;
 }
@@ -46,13 +81,19 @@ typedef struct {
   int packed;
 } fbuild;
 
+/* Only the header: a field is written whole before anything reads it (the 1.3 KB
+ * field array was cleared per aggregate drawn). */
+static void fb_init(fbuild *b) {
+  b->n = 0;
+  b->bits = 0;
+  b->packed = 0;
+}
+
 static uint32_t fb_bytes(const fbuild *b) { return (uint32_t)((b->bits + 7) / 8); }
 
 static void fb_add(gen_state *g, fbuild *b, int type, int align, int union_kind) {
   af_field *f = &b->f[b->n++];
-  f->type = type;
-  f->bits = -1;
-  f->align = align;
+  *f = (af_field){.type = type, .bits = -1, .align = align};
   uint64_t sz = 8ull * g->c->types[type].size;
   if (union_kind) {
     if (sz > b->bits) b->bits = sz;
@@ -65,9 +106,7 @@ static void fb_add(gen_state *g, fbuild *b, int type, int align, int union_kind)
 
 static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_kind) {
   af_field *f = &b->f[b->n++];
-  f->type = type;
-  f->bits = width;
-  f->align = 0;
+  *f = (af_field){.type = type, .bits = width};
   uint64_t unit = 8ull * g->c->types[type].size;
   if (union_kind) {
     if ((uint64_t)width > b->bits) b->bits = (uint64_t)width;
@@ -103,7 +142,7 @@ static int field_scalar(gen_state *g, int shape, int ctx, uint32_t room) {
   }
   for (int tries = 0; tries < 4; tries++) {
     int k = gen_scalar(g, fctx);
-    if (af_scalar((af_kind)k)->size <= room) return k;
+    if (case_scalar(k)->size <= room) return k;
   }
   return pick_kind(g, int_kinds, 9, fctx, room);
 }
@@ -120,10 +159,9 @@ static int agg_commit(gen_state *g, af_kind kind, fbuild *b, int packed, int ali
   af_case *c = g->c;
   int id = af_type_add_struct(c, kind, b->n, b->f, packed, align);
   if (id < 0) return -1;
-  af_status st = af_layout(c);
-  if (st != AF_OK) {
+  /* Every earlier type is laid out: only the new one needs it (layout_internal.h). */
+  if (layout_types_from(c, id) != AF_OK) {
     c->ntypes--;
-    if (af_layout(c) != AF_OK) gen_fail(g, st, "af_layout fails after dropping a type");
     return -1;
   }
   return id;
@@ -139,7 +177,7 @@ static int talign_field(gen_state *g, int bucket) {
 static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
   af_case *c = g->c;
   fbuild b;
-  memset(&b, 0, sizeof b);
+  fb_init(&b);
   af_kind kind = AF_T_STRUCT;
   int talign = 0;
   if (shape == GR_agg_shape_empty) {
@@ -199,7 +237,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
       if (b.n == 0 || gen_chance(g, 50)) {
         uint32_t cnt = b.n == 0 ? target : 1 + (uint32_t)gen_below(g, target);
         int arr = af_type_add_array(c, gen_chance(g, 50) ? AF_T_U8 : AF_T_I8, cnt);
-        if (arr < 0 || af_layout(c) != AF_OK) {
+        if (arr < 0 || layout_types_from(c, arr) != AF_OK) {
           if (arr >= 0) c->ntypes--;
           break;
         }
@@ -231,7 +269,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
       if (cnt > 16) cnt = 16;
       cnt = 1 + (uint32_t)gen_below(g, cnt);
       int arr = af_type_add_array(c, elem, cnt);
-      if (arr < 0 || af_layout(c) != AF_OK) {
+      if (arr < 0 || layout_types_from(c, arr) != AF_OK) {
         if (arr >= 0) c->ntypes--;
         break;
       }
@@ -254,11 +292,13 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
     int fal = 0;
     if (fa_index == b.n) fal = talign_field(g, bucket);
     if (fal && fal < (int)c->types[k].alignment) fal = 0;
-    fbuild save = b;
+    int save_n = b.n; /* fb_add changes only n, bits and f[n] */
+    uint64_t save_bits = b.bits;
     fb_add(g, &b, k, fal, kind == AF_T_UNION);
     if (kind != AF_T_UNION && fb_bytes(&b) > target && !fal) {
       /* alignment padding overshot: a byte-sized field fits instead */
-      b = save;
+      b.n = save_n;
+      b.bits = save_bits;
       fb_add(g, &b, (ctx & GS_UNION) ? AF_T_U8 : AF_T_I8, 0, 0);
     }
   }
@@ -300,7 +340,7 @@ int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
   gen_note(g, shape);
   if (shape == GR_agg_shape_empty) {
     fbuild b;
-    memset(&b, 0, sizeof b);
+    fb_init(&b);
     int id = agg_commit(g, AF_T_STRUCT, &b, 0, 0);
     return id < 0 ? AF_T_I32 : id;
   }
@@ -326,8 +366,8 @@ int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
                                              : 24;
   int arr = af_type_add_array(c, AF_T_U8, n);
   fbuild b;
-  memset(&b, 0, sizeof b);
-  if (arr < 0 || af_layout(c) != AF_OK) return AF_T_I32;
+  fb_init(&b);
+  if (arr < 0 || layout_types_from(c, arr) != AF_OK) return AF_T_I32;
   fb_add(g, &b, arr, 0, 0);
   int id = agg_commit(g, AF_T_STRUCT, &b, 0, 0);
   if (id < 0) return g->st ? -1 : AF_T_I32;
@@ -347,7 +387,7 @@ int gen_param_type(gen_state *g, int ctx) {
 static int two_field(gen_state *g, int a, int b) {
   af_field f[2] = {{a, -1, 0, 0, 0}, {b, -1, 0, 0, 0}};
   int id = af_type_add_struct(g->c, AF_T_STRUCT, 2, f, 0, 0);
-  if (id < 0 || af_layout(g->c) != AF_OK) return -1;
+  if (id < 0 || layout_types_from(g->c, id) != AF_OK) return -1;
   return id;
 }
 
@@ -445,7 +485,7 @@ static int ret_type(gen_state *g, af_cc cc, int sctx, int *row) {
     if (cc == AF_CC_SYSV && gen_chance(g, 25)) { /* struct { long double }: X87, X87UP */
       af_field f = {AF_T_F80, -1, 0, 0, 0};
       int id = af_type_add_struct(g->c, AF_T_STRUCT, 1, &f, 0, 0);
-      if (id >= 0 && af_layout(g->c) == AF_OK) return id;
+      if (id >= 0 && layout_types_from(g->c, id) == AF_OK) return id;
       if (id >= 0) g->c->ntypes--;
     }
     return AF_T_F80;
@@ -559,8 +599,10 @@ af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
     int big_at, ret_row;
     af_status st = sig_attempt(g, cc, role, out, &big_at, &ret_row);
     if (st != AF_OK) return st;
-    if (!g->o->allow_divergent && af_abi_divergences(g->c, out, NULL) > 0) continue;
+    /* One classification: af_classify sets ci.divergent exactly when
+     * af_abi_divergences would count an entry (and both fail alike). */
     if (af_classify(g->c, out, &ci, NULL) != AF_OK) continue;
+    if (!g->o->allow_divergent && ci.divergent) continue;
     /* The return must land where the draw asked (a weight of 0 removes the
      * category, e.g. an odd-sized Win64 "small" aggregate would be sret). */
     if (ret_category(g, out, &ci) != ret_row) continue;

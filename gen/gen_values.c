@@ -1,6 +1,7 @@
 /* gen_values.c - the generator's concrete values (edge, random, graffiti) and its GET/SET paths. */
 #include <string.h>
 
+#include "case_internal.h"
 #include "gen_private.h"
 
 /* Graffiti: byte j of leaf k reads (k << 4 | j) ^ 0xa5, so a value that
@@ -39,7 +40,7 @@ static void edge_int(gen_state *g, uint8_t *p, int n) {
 static void edge_ieee(gen_state *g, uint8_t *p, int ebits, int mbits) {
   uint64_t emax = ((uint64_t)1 << ebits) - 1, mmask = ((uint64_t)1 << mbits) - 1;
   uint64_t quiet = (uint64_t)1 << (mbits - 1), e = 0, m = 0;
-  uint64_t payload = af_rng_next(g->rng) & (quiet - 1);
+  uint64_t payload = rng_next_fast(g->rng) & (quiet - 1);
   switch (gen_below(g, 9)) {
   case 0: break;                                      /* zero */
   case 1: e = emax; break;                            /* infinity */
@@ -67,7 +68,7 @@ static void f80_canonical(uint8_t *p) {
 }
 
 static void edge_f80(gen_state *g, uint8_t *p) {
-  uint64_t m = 0, payload = af_rng_next(g->rng) & 0x3fffffffffffffffull;
+  uint64_t m = 0, payload = rng_next_fast(g->rng) & 0x3fffffffffffffffull;
   unsigned e = 0;
   switch (gen_below(g, 8)) {
   case 0: break;
@@ -87,19 +88,28 @@ static void edge_f80(gen_state *g, uint8_t *p) {
 
 static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
   uint64_t r = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (mode != GV_GRAFFITI) { /* the loop below, 8 bytes (one draw) at a time */
+    for (int j = 0; j < n; j += 8) {
+      r = rng_next_fast(g->rng);
+      memcpy(p + j, &r, n - j < 8 ? (size_t)(n - j) : 8);
+    }
+    return;
+  }
+#endif
   for (int j = 0; j < n; j++) {
     if (mode == GV_GRAFFITI) {
       p[j] = graffiti(leaf, j);
       continue;
     }
-    if ((j & 7) == 0) r = af_rng_next(g->rng); /* one draw per 8 bytes */
+    if ((j & 7) == 0) r = rng_next_fast(g->rng); /* one draw per 8 bytes */
     p[j] = (uint8_t)(r >> (8 * (j & 7)));
   }
 }
 
 /* One scalar leaf (complex and vectors count one leaf per part / lane). */
 static void fill_scalar(gen_state *g, int k, uint8_t *p, int mode, int *leaf) {
-  int n = af_scalar((af_kind)k)->size;
+  int n = case_scalar(k)->size;
   switch (k) {
   case AF_T_BOOL:
     p[0] = mode == GV_GRAFFITI ? (uint8_t)(*leaf & 1) : (uint8_t)gen_below(g, 2);
@@ -175,7 +185,7 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
     if (f->bits > 0) {
       uint64_t v;
       if (mode == GV_RANDOM)
-        v = af_rng_next(g->rng);
+        v = rng_next_fast(g->rng);
       else if (mode == GV_GRAFFITI)
         v = 0x0101010101010101ull * graffiti(*leaf, 0);
       else {

@@ -18,18 +18,33 @@ void af_gen_opts_default(af_gen_opts *o) {
 
 /* ---- drawing ---- */
 
-uint64_t gen_below(gen_state *g, uint64_t n) { return af_rng_below(g->rng, n); }
-
-int gen_chance(gen_state *g, int percent) { return (int)af_rng_below(g->rng, 100) < percent; }
-
 uint64_t gen_bit(const gen_state *g, int row) {
-  int a = gen_weight_rows()[row].axis_id;
+  int a = gen_row_axis(row);
   return (uint64_t)1 << (row - g->w->first[a]);
 }
 
 int gen_pick(gen_state *g, int axis, uint64_t mask) {
   const struct af_weights *w = g->w;
   int first = w->first[axis], n = w->count[axis];
+  uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+  if ((mask & all) == all) {
+    /* Every value allowed (most draws): running sums computed once per case. The same
+     * random number lands on the same row as the scan below. */
+    if (!(g->pick_ready & (1u << axis))) {
+      uint64_t t = 0;
+      for (int i = 0; i < n; i++)
+        g->pick_cum[first + i] = t += (uint64_t)w->w[first + i];
+      g->pick_total[axis] = t;
+      g->pick_ready |= 1u << axis;
+    }
+    if (g->pick_total[axis]) {
+      uint64_t x = gen_below(g, g->pick_total[axis]);
+      int i = first;
+      while (x >= g->pick_cum[i])
+        i++;
+      return i;
+    }
+  }
   uint64_t total = 0;
   int allowed = 0;
   for (int i = 0; i < n; i++)
@@ -55,7 +70,7 @@ int gen_pick(gen_state *g, int axis, uint64_t mask) {
 }
 
 void gen_note(gen_state *g, int row) {
-  int a = gen_weight_rows()[row].axis_id;
+  int a = gen_row_axis(row);
   if (g->axes[a] < 0) g->axes[a] = row - g->w->first[a];
 }
 
@@ -79,7 +94,7 @@ af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...) {
 static void fill_object(gen_state *g, int k, uint8_t *p) {
   for (int j = 0; j < AF_REGION_SIZE; j++) {
     switch (g->input_mode) {
-    case GV_RANDOM: p[j] = (uint8_t)af_rng_next(g->rng); break;
+    case GV_RANDOM: p[j] = (uint8_t)rng_next_fast(g->rng); break;
     /* graffiti: the low 7 bits name the byte, the top bit the object's parity */
     case GV_GRAFFITI: p[j] = (uint8_t)(((j & 0x7f) | ((k & 1) << 7)) ^ 0xa5); break;
     default: p[j] = (j / 16) & 1 ? 0xff : 0; break; /* edge: runs of 0 and 0xff */
@@ -198,7 +213,12 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
   struct af_weights wdef;
   if (!o->weights) gen_weights_init(&wdef);
   gen_state g;
+  gen_scalar_draw draws[GEN_NCTX]; /* filled on demand (scalar_ready) */
+  uint64_t pick_total[GEN_NAXES], pick_cum[GEN_NROWS]; /* filled on demand (pick_ready) */
   memset(&g, 0, sizeof g);
+  g.scalar_draw = draws;
+  g.pick_total = pick_total;
+  g.pick_cum = pick_cum;
   g.c = out;
   g.rng = rng;
   g.w = o->weights ? o->weights : &wdef;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "case_internal.h"
 #include "gen.h"
 #include "fold_internal.h"
 
@@ -38,14 +39,58 @@ static af_status fail(interp *I, af_status s, const char *what, int fn, int inst
 }
 
 /* ---- scalar access ---- */
-static int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * af_scalar((af_kind)type)->size; }
+static int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * case_scalar(type)->size; }
 
 static int is_signed_int(int type) {
-  return type >= AF_T_I8 && type <= AF_T_U128 && af_scalar((af_kind)type)->is_signed;
+  return type >= AF_T_I8 && type <= AF_T_U128 && case_scalar(type)->is_signed;
 }
 
-/* Reads an integer (or bool) value, sign- or zero-extended per its type. */
+/* Reads an integer (or bool) value, sign- or zero-extended per its type. The integer kinds
+ * are fixed-size little-endian loads (the interpreter's hottest read); any other kind takes
+ * the byte loop. */
 static u128 rd_int(const uint8_t *p, int type) {
+  switch (type) {
+  case AF_T_BOOL:
+  case AF_T_U8: return p[0];
+  case AF_T_I8: return (u128)(i128)(int8_t)p[0];
+  case AF_T_U16: {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+  }
+  case AF_T_I16: {
+    int16_t v;
+    memcpy(&v, p, 2);
+    return (u128)(i128)v;
+  }
+  case AF_T_U32: {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  case AF_T_I32: {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return (u128)(i128)v;
+  }
+  case AF_T_U64: {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  case AF_T_I64: {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return (u128)(i128)v;
+  }
+  case AF_T_I128:
+  case AF_T_U128: {
+    u128 v;
+    memcpy(&v, p, 16);
+    return v;
+  }
+  default: break;
+  }
   int n = int_bits(type) / 8;
   u128 x = 0;
   for (int i = 0; i < n; i++)
@@ -58,6 +103,31 @@ static void wr_int(uint8_t *p, int type, u128 x) {
   if (type == AF_T_BOOL) {
     p[0] = (uint8_t)(x & 1);
     return;
+  }
+  switch (type) { /* little-endian stores of the integer kinds, as the loop below does */
+  case AF_T_I8:
+  case AF_T_U8: p[0] = (uint8_t)x; return;
+  case AF_T_I16:
+  case AF_T_U16: {
+    uint16_t v = (uint16_t)x;
+    memcpy(p, &v, 2);
+    return;
+  }
+  case AF_T_I32:
+  case AF_T_U32: {
+    uint32_t v = (uint32_t)x;
+    memcpy(p, &v, 4);
+    return;
+  }
+  case AF_T_I64:
+  case AF_T_U64: {
+    uint64_t v = (uint64_t)x;
+    memcpy(p, &v, 8);
+    return;
+  }
+  case AF_T_I128:
+  case AF_T_U128: memcpy(p, &x, 16); return;
+  default: break;
   }
   int n = int_bits(type) / 8;
   for (int i = 0; i < n; i++)
@@ -643,13 +713,17 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
     return fail(&I, AF_ERR_UNSUPPORTED, "_Float16 is not supported by this build", c->entry, -1);
   af_status s = AF_OK;
   const af_func *e = &c->funcs[c->entry];
-  uint8_t *inbuf = calloc((size_t)(c->ninputs + 1) * (AF_MAX_TYPE_SIZE + 16), 1);
-  uint8_t *retbuf = calloc(AF_MAX_TYPE_SIZE + 16, 1);
+  /* Not cleared: an argument slot is read (run_func) only over the bytes its input wrote;
+   * retbuf is cleared below up to the return type's size, all any reader takes from it. */
+  uint8_t *inbuf = malloc((size_t)(c->ninputs + 1) * (AF_MAX_TYPE_SIZE + 16));
+  uint8_t *retbuf = malloc(AF_MAX_TYPE_SIZE + 16);
   uint8_t *args[AF_MAX_PARAMS];
   if (!inbuf || !retbuf) {
     s = AF_ERR_NOMEM;
     goto out;
   }
+  unsigned rt_size = (unsigned)e->sig.ret < (unsigned)c->ntypes ? c->types[e->sig.ret].size : 0;
+  memset(retbuf, 0, 16 + rt_size);
   for (int k = 0; k < c->nobjects; k++) {
     int64_t r;
     if ((s = push_region(&I, &r)) != AF_OK) goto out;

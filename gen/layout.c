@@ -1,5 +1,5 @@
 /* layout.c - sizes, alignments and field offsets of composite types (gcc/clang x86-64 layout). */
-#include "gen.h"
+#include "layout_internal.h"
 
 /* The layout rules are those of the x86-64 psABI, 3.1.2 "Data Representation"
  * (Figure 3.1 scalar sizes, "Aggregates and Unions", "Bit-Fields"), plus the
@@ -107,9 +107,12 @@ static af_status layout_struct(af_case *c, int id) {
   return AF_OK;
 }
 
-af_status af_layout(af_case *c) {
+af_status af_layout(af_case *c) { return layout_types_from(c, AF_T_NSCALAR); }
+
+af_status layout_types_from(af_case *c, int first) {
   if (c->ntypes < AF_T_NSCALAR || c->ntypes > AF_MAX_TYPES) return AF_ERR_INVALID;
-  for (int id = AF_T_NSCALAR; id < c->ntypes; id++) {
+  if (first < AF_T_NSCALAR) first = AF_T_NSCALAR;
+  for (int id = first; id < c->ntypes; id++) {
     af_type *t = &c->types[id];
     if (t->kind == AF_T_ARRAY) {
       if (t->elem <= AF_T_VOID || t->elem >= id || t->count < 1) return AF_ERR_INVALID;

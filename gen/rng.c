@@ -1,7 +1,7 @@
 /* rng.c - the replayable random source: xoshiro256** per (seed, index), or libFuzzer bytes. */
 #include <string.h>
 
-#include "gen.h"
+#include "rng_internal.h"
 
 /* splitmix64 (Steele, Lea, Flood 2014): the recommended seeder for the
  * xoshiro family; it turns any 64-bit input, even 0, into a well-mixed word. */
@@ -47,22 +47,6 @@ void af_rng_bytes(af_rng *r, const uint8_t *data, size_t n) {
   r->pos = 0;
 }
 
-static inline uint64_t rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-/* xoshiro256** 1.0 (Blackman, Vigna). */
-static uint64_t rng_xoshiro(af_rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rng_rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rng_rotl(s[3], 45);
-  return result;
-}
-
 /* Takes up to `want` bytes (little-endian) from the buffer; the missing high
  * bytes come from the xoshiro tail. */
 static uint64_t rng_take(af_rng *r, int want) {
@@ -96,7 +80,8 @@ uint64_t af_rng_below(af_rng *r, uint64_t n) {
     return rng_take(r, want) % n;
   }
   /* Rejection sampling (unbiased): draw until below the largest multiple
-   * of n that fits in 2^64. */
+   * of n that fits in 2^64. rng_internal.h's rng_below_fast repeats this loop inline:
+   * change both or neither. */
   uint64_t limit = -n % n; /* == 2^64 mod n */
   for (;;) {
     uint64_t x = rng_xoshiro(r);

@@ -21,9 +21,10 @@ af_status vfy_fail(af_error *err, const char *prefix, const char *fmt, ...) {
 }
 
 /* buf = a, x in decimal, then b and y when b is not NULL: "type t12 field 3". What
- * snprintf(buf, n, "%s%d%s%d", ...) makes, without its cost: every check names its place up
- * front, and the verifier runs on every generated case (a tenth of generating one went to
- * formatting prefixes no message used). buf holds at least 48 bytes; a and b are short. */
+ * snprintf(buf, n, "%s%d%s%d", ...) makes, without its cost: the verifier runs on every
+ * generated case (a tenth of generating one went to formatting prefixes no message used).
+ * The per-type and per-field checks call it only in the failing vfy_fail's arguments.
+ * buf holds at least 48 bytes; a and b are short. */
 static const char *pfx(char buf[48], const char *a, int x, const char *b, int y) {
   char *p = buf;
   for (int part = 0; part < 2; part++) {
@@ -45,6 +46,10 @@ static const char *pfx(char buf[48], const char *a, int x, const char *b, int y)
   *p = 0;
   return buf;
 }
+
+/* The place names of the type checks, made only for the message of a failing check. */
+static const char *tp(char buf[48], int id) { return pfx(buf, "type t", id, NULL, 0); }
+static const char *tfp(char buf[48], int id, int i) { return pfx(buf, "type t", id, " field ", i); }
 
 const char *vfy_tname(const af_case *c, int type, char *buf, size_t n) {
   if (type < 0 || type >= c->ntypes) {
@@ -85,27 +90,28 @@ static int union_member_ok(const af_case *c, int type) {
 
 static af_status shape_field(const af_case *c, int id, int i, const af_field *f, af_error *err) {
   char p[48], b[32];
-  pfx(p, "type t", id, " field ", i);
   const af_type *t = &c->types[id];
   if (f->type <= AF_T_VOID || f->type >= id)
-    return vfy_fail(err, p, "field type %s is not an earlier non-void type",
+    return vfy_fail(err, tfp(p, id, i), "field type %s is not an earlier non-void type",
                     vfy_tname(c, f->type, b, sizeof b));
-  if (f->type == AF_T_PTR) return vfy_fail(err, p, "pointers are never fields");
-  if (f->bits < -1) return vfy_fail(err, p, "bad bit-field width %d", f->bits);
+  if (f->type == AF_T_PTR) return vfy_fail(err, tfp(p, id, i), "pointers are never fields");
+  if (f->bits < -1) return vfy_fail(err, tfp(p, id, i), "bad bit-field width %d", f->bits);
   if (f->bits >= 0) {
     if (!is_bitfield_type(f->type))
-      return vfy_fail(err, p, "bit-field of type %s (only bool and i8..u64)",
+      return vfy_fail(err, tfp(p, id, i), "bit-field of type %s (only bool and i8..u64)",
                       vfy_tname(c, f->type, b, sizeof b));
     int w = f->type == AF_T_BOOL ? 1 : 8 * af_scalar((af_kind)f->type)->size;
     if (f->bits > w)
-      return vfy_fail(err, p, "bit-field width %d exceeds %d bits of %s", f->bits, w,
+      return vfy_fail(err, tfp(p, id, i), "bit-field width %d exceeds %d bits of %s", f->bits, w,
                       vfy_tname(c, f->type, b, sizeof b));
-    if (f->align != 0) return vfy_fail(err, p, "a bit-field cannot have an alignment");
+    if (f->align != 0) return vfy_fail(err, tfp(p, id, i), "a bit-field cannot have an alignment");
   } else if (f->align != 0 && !pow2_upto64(f->align)) {
-    return vfy_fail(err, p, "field alignment %d is not a power of two in 1..64", f->align);
+    return vfy_fail(err, tfp(p, id, i), "field alignment %d is not a power of two in 1..64",
+                    f->align);
   }
   if (t->kind == AF_T_UNION && f->bits < 0 && !union_member_ok(c, f->type))
-    return vfy_fail(err, p, "union member %s does not admit every bit pattern (bool, f80 inside)",
+    return vfy_fail(err, tfp(p, id, i),
+                    "union member %s does not admit every bit pattern (bool, f80 inside)",
                     vfy_tname(c, f->type, b, sizeof b));
   return AF_OK;
 }
@@ -123,24 +129,24 @@ af_status af_verify_types_shape(const af_case *c, af_error *err) {
   for (int id = AF_T_NSCALAR; id < c->ntypes; id++) {
     const af_type *t = &c->types[id];
     char p[48], b[32];
-    pfx(p, "type t", id, NULL, 0);
     if (t->kind == AF_T_ARRAY) {
       if (t->elem <= AF_T_VOID || t->elem >= id)
-        return vfy_fail(err, p, "array element %s is not an earlier non-void type",
+        return vfy_fail(err, tp(p, id), "array element %s is not an earlier non-void type",
                         vfy_tname(c, t->elem, b, sizeof b));
-      if (t->elem == AF_T_PTR) return vfy_fail(err, p, "arrays of pointers are not allowed");
+      if (t->elem == AF_T_PTR)
+        return vfy_fail(err, tp(p, id), "arrays of pointers are not allowed");
       if (t->count < 1 || t->count > AF_MAX_TYPE_SIZE)
-        return vfy_fail(err, p, "array count %u out of 1..%d", t->count, AF_MAX_TYPE_SIZE);
+        return vfy_fail(err, tp(p, id), "array count %u out of 1..%d", t->count, AF_MAX_TYPE_SIZE);
       continue;
     }
     if (t->kind != AF_T_STRUCT && t->kind != AF_T_UNION)
-      return vfy_fail(err, p, "kind %d is not struct, union or array", (int)t->kind);
+      return vfy_fail(err, tp(p, id), "kind %d is not struct, union or array", (int)t->kind);
     if (t->nfields < 0 || t->nfields > AF_MAX_FIELDS)
-      return vfy_fail(err, p, "%d fields (max %d)", t->nfields, AF_MAX_FIELDS);
-    if (t->nfields && !t->fields) return vfy_fail(err, p, "fields missing");
-    if (t->packed != 0 && t->packed != 1) return vfy_fail(err, p, "packed must be 0 or 1");
+      return vfy_fail(err, tp(p, id), "%d fields (max %d)", t->nfields, AF_MAX_FIELDS);
+    if (t->nfields && !t->fields) return vfy_fail(err, tp(p, id), "fields missing");
+    if (t->packed != 0 && t->packed != 1) return vfy_fail(err, tp(p, id), "packed must be 0 or 1");
     if (t->align != 0 && !pow2_upto64(t->align))
-      return vfy_fail(err, p, "alignment %d is not a power of two in 1..64", t->align);
+      return vfy_fail(err, tp(p, id), "alignment %d is not a power of two in 1..64", t->align);
     for (int i = 0; i < t->nfields; i++) {
       af_status s = shape_field(c, id, i, &t->fields[i], err);
       if (s != AF_OK) return s;
@@ -155,38 +161,39 @@ static af_status check_layout(const af_case *c, af_error *err) {
   for (int id = AF_T_NSCALAR; id < c->ntypes; id++) {
     const af_type *t = &c->types[id];
     char p[48];
-    pfx(p, "type t", id, NULL, 0);
     if (!pow2_upto64((int)(t->alignment > 64 ? 0 : t->alignment)))
-      return vfy_fail(err, p, "alignment %u: layout not computed?", t->alignment);
+      return vfy_fail(err, tp(p, id), "alignment %u: layout not computed?", t->alignment);
     if (t->size > AF_MAX_TYPE_SIZE)
-      return vfy_fail(err, p, "size %u exceeds %d bytes", t->size, AF_MAX_TYPE_SIZE);
+      return vfy_fail(err, tp(p, id), "size %u exceeds %d bytes", t->size, AF_MAX_TYPE_SIZE);
     if (t->size % t->alignment)
-      return vfy_fail(err, p, "size %u is not a multiple of alignment %u", t->size, t->alignment);
+      return vfy_fail(err, tp(p, id), "size %u is not a multiple of alignment %u", t->size,
+                      t->alignment);
     if (t->kind == AF_T_ARRAY) {
       const af_type *e = &c->types[t->elem];
       if ((uint64_t)t->size != (uint64_t)e->size * t->count || t->alignment != e->alignment)
-        return vfy_fail(err, p, "array layout is not count x element: layout not computed?");
+        return vfy_fail(err, tp(p, id),
+                        "array layout is not count x element: layout not computed?");
       continue;
     }
     for (int i = 0; i < t->nfields; i++) {
       const af_field *f = &t->fields[i];
       const af_type *ft = &c->types[f->type];
       if (f->offset != f->bit_offset / 8)
-        return vfy_fail(err, p, "field %d: offset %u does not match bit offset %u", i, f->offset,
-                        f->bit_offset);
+        return vfy_fail(err, tp(p, id), "field %d: offset %u does not match bit offset %u", i,
+                        f->offset, f->bit_offset);
       if (t->kind == AF_T_UNION && f->bit_offset != 0)
-        return vfy_fail(err, p, "union member %d not at offset 0", i);
+        return vfy_fail(err, tp(p, id), "union member %d not at offset 0", i);
       if (f->bits < 0) {
         if (f->bit_offset % 8 || (uint64_t)f->offset + ft->size > t->size)
-          return vfy_fail(err, p, "field %d at %u (size %u) outside the %u bytes", i, f->offset,
-                          ft->size, t->size);
+          return vfy_fail(err, tp(p, id), "field %d at %u (size %u) outside the %u bytes", i,
+                          f->offset, ft->size, t->size);
         /* C11 6.7.5p5: _Alignas cannot make a member less aligned than its type. */
         if (f->align != 0 && (uint32_t)f->align < ft->alignment)
-          return vfy_fail(err, p, "field %d: alignment %d is less than its type's %u", i, f->align,
-                          ft->alignment);
+          return vfy_fail(err, tp(p, id), "field %d: alignment %d is less than its type's %u", i,
+                          f->align, ft->alignment);
       } else if ((uint64_t)f->bit_offset + (uint64_t)f->bits > 8ull * t->size) {
-        return vfy_fail(err, p, "bit-field %d at bit %u outside the %u bytes", i, f->bit_offset,
-                        t->size);
+        return vfy_fail(err, tp(p, id), "bit-field %d at bit %u outside the %u bytes", i,
+                        f->bit_offset, t->size);
       }
     }
   }
@@ -209,7 +216,8 @@ static af_status check_layout_fresh(const af_case *c, af_error *err) {
     st = AF_ERR_NOMEM;
     goto done;
   }
-  memset(s, 0, sizeof *s);
+  /* af_layout reads only ntypes and types[0, ntypes): the rest of the scratch case
+   * (20 KB) is never read, so it is not cleared. */
   s->ntypes = c->ntypes;
   memcpy(s->types, c->types, sizeof(af_type) * (size_t)c->ntypes);
   size_t k = 0;
@@ -228,9 +236,8 @@ static af_status check_layout_fresh(const af_case *c, af_error *err) {
   for (int id = AF_T_NSCALAR; id < c->ntypes && st == AF_OK; id++) {
     const af_type *a = &c->types[id], *b = &s->types[id];
     char p[48];
-    pfx(p, "type t", id, NULL, 0);
     if (a->size != b->size || a->alignment != b->alignment) {
-      st = vfy_fail(err, p,
+      st = vfy_fail(err, tp(p, id),
                     "size %u align %u, but af_layout computes size %u align %u (stale layout?)",
                     a->size, a->alignment, b->size, b->alignment);
       break;
@@ -238,8 +245,9 @@ static af_status check_layout_fresh(const af_case *c, af_error *err) {
     for (int i = 0; a->kind != AF_T_ARRAY && i < a->nfields; i++)
       if (a->fields[i].offset != b->fields[i].offset ||
           a->fields[i].bit_offset != b->fields[i].bit_offset) {
-        st = vfy_fail(err, p, "field %d at bit %u, but af_layout puts it at bit %u (stale layout?)",
-                      i, a->fields[i].bit_offset, b->fields[i].bit_offset);
+        st = vfy_fail(err, tp(p, id),
+                      "field %d at bit %u, but af_layout puts it at bit %u (stale layout?)", i,
+                      a->fields[i].bit_offset, b->fields[i].bit_offset);
         break;
       }
   }

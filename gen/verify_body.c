@@ -198,6 +198,8 @@ static af_status check_ops(bctx *x) {
     if (in->cst.type != T)
       return bfail(x, "constant of type %s in a %s instruction", tn(x, in->cst.type, b1),
                    tn(x, T, b2));
+    /* Checked without a message first: the place is named only for a bad constant. */
+    if (vfy_value(c, &in->cst, 0, "", NULL) == AF_OK) return AF_OK;
     {
       char p[64];
       return vfy_value(c, &in->cst, 0, const_where(x, p), x->err);
@@ -389,7 +391,11 @@ af_status vfy_bodies(const af_case *c, af_error *err) {
   }
   af_status s = AF_OK;
   for (int i = 0; i < c->nfuncs && s == AF_OK; i++) {
-    memset(x, 0, sizeof *x);
+    /* vt and local are written (parameters, then each defined value) before they are read:
+     * only the scalars are set, not the 6 KB of arrays. */
+    x->idx = 0;
+    x->in = NULL;
+    x->next = 0;
     x->c = c;
     x->err = err;
     x->fn = i;
