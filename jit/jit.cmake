@@ -2,4 +2,4 @@
 file(GLOB AF_JIT_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/jit/*.c)
 add_library(afjit STATIC ${AF_JIT_SRC})
 target_include_directories(afjit PUBLIC ${CMAKE_SOURCE_DIR}/jit)
-target_link_libraries(afjit PUBLIC afgen Threads::Threads) # pthread_once (x86_enc.c)
+target_link_libraries(afjit PUBLIC afgen Threads::Threads) # pthread_once (x86_fast_build.c)

@@ -180,13 +180,35 @@ void x86_buf_free(x86_buf *b);
 af_status x86_encode(const x86_inst *in, uint8_t out[15], size_t *len);
 /* The row x86_encode would use, or NULL. */
 const x86_row *x86_match(const x86_inst *in);
-/* Encodes and appends; errors are also kept in b->err (the first one sticks). */
+/* Encodes and appends; errors are also kept in b->err (the first one sticks). The bytes of
+ * data between len and cap are scratch: an emit may write there (whole fields are stored). */
 af_status x86_emit(x86_buf *b, const x86_inst *in);
-af_status x86_emit0(x86_buf *b, x86_op op);
-af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a);
-af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c);
-af_status x86_emit3(x86_buf *b, x86_op op, x86_operand a, x86_operand c, x86_operand d);
-af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops, x86_operand a, x86_operand c);
+/* x86_emit of an instruction built from the arguments. Inline: the lowering calls them for
+ * nearly every instruction, and inlined the operands are built in place in the x86_inst
+ * (out of line, each 24-byte operand was passed on the stack and copied again). */
+static inline af_status x86_emit0(x86_buf *b, x86_op op) {
+  x86_inst i = x86_inst0(op);
+  return x86_emit(b, &i);
+}
+static inline af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a) {
+  x86_inst i = x86_inst1(op, a);
+  return x86_emit(b, &i);
+}
+static inline af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
+  x86_inst i = x86_inst2(op, a, c);
+  return x86_emit(b, &i);
+}
+static inline af_status x86_emit3(x86_buf *b, x86_op op, x86_operand a, x86_operand c,
+                                  x86_operand d) {
+  x86_inst i = x86_inst3(op, a, c, d);
+  return x86_emit(b, &i);
+}
+static inline af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops, x86_operand a,
+                                   x86_operand c) {
+  x86_inst i = nops == 1 ? x86_inst1(op, a) : x86_inst2(op, a, c);
+  i.cond = (uint8_t)cc;
+  return x86_emit(b, &i);
+}
 af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n);
 /* mov reg, v in the shortest form: mov r32, imm32 when v is a zero-extended 32-bit value (for
  * size 8 too: writing r32 clears the upper half), C7 /0 when it sign-extends from 32 bits,

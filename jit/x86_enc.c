@@ -1,9 +1,8 @@
-/* x86_enc.c - the one generic x86-64 encode routine, operand matching, the code buffer. */
-#include <pthread.h>
+/* x86_enc.c - the reference x86-64 matcher and encoder (x86_fast.c's fallback), the code buffer. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "x86.h"
+#include "x86_enc_internal.h"
 
 /* ---- matching -------------------------------------------------------------- */
 /* Bytes of a sized class (registers and memory); 0 for the others. */
@@ -36,10 +35,8 @@ static int form_size(int f) {
 }
 
 /* Which operand classes (a bit per XF_) an operand belongs to, leaving out the immediate
- * classes I8..I64, which depend on the operation's width (imm_mask). */
-#define XB(f)  (1u << (f))
-#define XB_IMM (XB(XF_I8) | XB(XF_I16) | XB(XF_I32) | XB(XF_I64))
-static uint32_t opnd_mask(const x86_operand *o) {
+ * classes I8..I64, which depend on the operation's width (x86_imm_mask). */
+uint32_t x86_opnd_mask_ref(const x86_operand *o) {
   switch (o->kind) {
   case X86_OPND_NONE: return XB(XF_NONE);
   case X86_OPND_GPR:
@@ -69,24 +66,6 @@ static uint32_t opnd_mask(const x86_operand *o) {
   case X86_OPND_ST: return XB(XF_STI);
   default: return 0;
   }
-}
-
-/* The immediate classes I8..I64 an immediate v belongs to in an operation of `width` bytes
- * (0: each class at its own width). The value is taken modulo 2^(8*width), but must fit that
- * width signed or unsigned; read back as a signed width-byte number, it decides which k-byte
- * immediates sign-extend to it (one wider than the operation always does). */
-static uint32_t imm_mask(int64_t v, int width) {
-  if (!width)
-    return (v >= -128 && v <= 255 ? XB(XF_I8) : 0) | (v >= -32768 && v <= 65535 ? XB(XF_I16) : 0) |
-           (v >= INT32_MIN && v <= (int64_t)UINT32_MAX ? XB(XF_I32) : 0) | XB(XF_I64);
-  int64_t s = v;
-  if (width < 8) {
-    int m = 8 * width;
-    if (v < -(INT64_C(1) << (m - 1)) || v > (INT64_C(1) << m) - 1) return 0;
-    s = (int64_t)((uint64_t)v << (64 - m)) >> (64 - m);
-  }
-  return (s == (int8_t)s ? XB(XF_I8) : 0) | (s == (int16_t)s ? XB(XF_I16) : 0) |
-         (s == (int32_t)s ? XB(XF_I32) : 0) | XB(XF_I64);
 }
 
 /* Operand 0 in one of a few kinds (the index below is per op and kind): GPR of each width (cl
@@ -161,7 +140,7 @@ static uint32_t kind0_mask(int k) {
   };
   if (k == K0_IMM) return XB_IMM | XB(XF_U8);
   if (k == K0_REL) return XB(XF_REL8) | XB(XF_REL32);
-  return opnd_mask(&probe[k]);
+  return x86_opnd_mask_ref(&probe[k]);
 }
 
 /* The rows of each mnemonic whose first form can take an operand 0 of each kind, in table
@@ -174,36 +153,49 @@ static uint32_t kind0_mask(int k) {
 static uint16_t by_opk[X86_OP_COUNT * K0_COUNT + 1]; /* (op, kind): idx[by_opk[i]..[i + 1]) */
 static uint16_t idx[IDX_MAX];
 static uint8_t row_width[IDX_MAX]; /* form_size(form[0]) of x86_rows[idx[j]], at j */
-static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void build_index(void) {
+/* A counting sort of the rows by (op, kind): two passes over the table per kind, table order
+ * kept inside a bucket (a scan of the whole table per (op, kind) was 5 M instructions, as much
+ * as 25 compiles). Called once, by x86_enc_init. */
+void x86_ref_build_index(void) {
+  static uint16_t fill[X86_OP_COUNT * K0_COUNT];
+  uint32_t accept[K0_COUNT];
+  for (int k = 0; k < K0_COUNT; k++)
+    accept[k] = kind0_mask(k);
+  memset(fill, 0, sizeof fill);
+  for (size_t i = 0; i < x86_nrows; i++)
+    for (int k = 0; k < K0_COUNT; k++)
+      if (accept[k] & XB(x86_rows[i].form[0])) fill[x86_rows[i].op * K0_COUNT + k]++;
   size_t n = 0;
-  for (int op = 0; op < X86_OP_COUNT; op++)
+  for (int j = 0; j < X86_OP_COUNT * K0_COUNT; j++) {
+    size_t c = fill[j];
+    by_opk[j] = (uint16_t)(n < IDX_MAX ? n : IDX_MAX);
+    fill[j] = by_opk[j]; /* now the next free place of bucket j */
+    n += c;
+  }
+  by_opk[X86_OP_COUNT * K0_COUNT] = (uint16_t)(n < IDX_MAX ? n : IDX_MAX);
+  for (size_t i = 0; i < x86_nrows; i++)
     for (int k = 0; k < K0_COUNT; k++) {
-      uint32_t accept = kind0_mask(k);
-      by_opk[op * K0_COUNT + k] = (uint16_t)n;
-      for (size_t i = 0; i < x86_nrows && n < IDX_MAX; i++)
-        if ((int)x86_rows[i].op == op && (accept & XB(x86_rows[i].form[0]))) {
-          row_width[n] = (uint8_t)form_size(x86_rows[i].form[0]);
-          idx[n++] = (uint16_t)i;
-        }
+      int at = x86_rows[i].op * K0_COUNT + k;
+      if (!(accept[k] & XB(x86_rows[i].form[0])) || fill[at] >= by_opk[at + 1]) continue;
+      row_width[fill[at]] = (uint8_t)form_size(x86_rows[i].form[0]);
+      idx[fill[at]++] = (uint16_t)i;
     }
-  by_opk[X86_OP_COUNT * K0_COUNT] = (uint16_t)n;
 }
 
 /* The first row of in->op whose forms accept the operands. Each operand's classes are
  * computed once as a bit mask, so that a row costs three bit tests (immediates: once per
  * width met). */
-const x86_row *x86_match(const x86_inst *in) {
+const x86_row *x86_match_ref(const x86_inst *in) {
   if (in->nops > 3 || (unsigned)in->op >= X86_OP_COUNT) return NULL;
-  pthread_once(&index_once, build_index);
+  x86_enc_init();
   static const x86_operand none;
   const x86_operand *o[3];
   uint32_t m[3], im[3] = {0, 0, 0};
   int imw[3] = {-1, -1, -1}; /* the width im[k] was computed for */
   for (int k = 0; k < 3; k++) {
     o[k] = k < in->nops ? &in->o[k] : &none;
-    m[k] = opnd_mask(o[k]);
+    m[k] = x86_opnd_mask_ref(o[k]);
   }
   int k0 = kind0(o[0]);
   if (k0 < 0) return NULL;
@@ -216,7 +208,7 @@ const x86_row *x86_match(const x86_inst *in) {
       if (bit & XB_IMM) {
         if (o[k]->kind != X86_OPND_IMM) break;
         if (imw[k] != row_width[j])
-          im[k] = imm_mask(o[k]->imm, row_width[j]), imw[k] = row_width[j];
+          im[k] = x86_imm_mask(o[k]->imm, row_width[j]), imw[k] = row_width[j];
         if (!(im[k] & bit)) break;
       } else if (!(m[k] & bit)) {
         break;
@@ -225,29 +217,6 @@ const x86_row *x86_match(const x86_inst *in) {
     if (k == 3) return r;
   }
   return NULL;
-}
-
-/* Registers in range, no rsp index, scales 1/2/4/8, no index with RIP. */
-static bool opnd_valid(const x86_operand *o) {
-  switch (o->kind) {
-  case X86_OPND_NONE:
-  case X86_OPND_IMM:
-  case X86_OPND_REL: return true;
-  case X86_OPND_GPR:
-    return o->reg >= AF_RAX && o->reg <= AF_R15 &&
-           (o->size == 1 || o->size == 2 || o->size == 4 || o->size == 8);
-  case X86_OPND_XMM: return o->reg >= AF_XMM0 && o->reg <= AF_XMM15;
-  case X86_OPND_ST: return o->reg >= 0 && o->reg <= 7;
-  case X86_OPND_MEM:
-    if (!(o->base == AF_REG_NONE || o->base == X86_BASE_RIP ||
-          (o->base >= AF_RAX && o->base <= AF_R15)))
-      return false;
-    if (o->index == AF_REG_NONE) return true;
-    if (o->index < AF_RAX || o->index > AF_R15 || o->index == AF_RSP) return false;
-    if (o->base == X86_BASE_RIP) return false;
-    return o->scale == 1 || o->scale == 2 || o->scale == 4 || o->scale == 8;
-  default: return false;
-  }
 }
 
 /* Hardware number 0..15 of a GPR or XMM operand. */
@@ -340,12 +309,12 @@ static af_status encode_row(const x86_row *r, const x86_inst *in, uint8_t *out, 
   return AF_OK;
 }
 
-af_status x86_encode(const x86_inst *in, uint8_t out[15], size_t *len) {
+af_status x86_encode_ref(const x86_inst *in, uint8_t out[15], size_t *len) {
   *len = 0;
   if (in->nops > 3 || in->op >= X86_OP_COUNT) return AF_ERR_INVALID;
   for (int k = 0; k < in->nops; k++)
-    if (!opnd_valid(&in->o[k])) return AF_ERR_INVALID;
-  const x86_row *r = x86_match(in);
+    if (!x86_opnd_valid(&in->o[k])) return AF_ERR_INVALID;
+  const x86_row *r = x86_match_ref(in);
   if (!r) return AF_ERR_UNSUPPORTED;
   return encode_row(r, in, out, len);
 }
@@ -373,7 +342,7 @@ static af_status fail(x86_buf *b, af_status s) {
 static af_status reserve(x86_buf *b, size_t n) {
   if (b->len + n <= b->cap) return AF_OK;
   if (b->fixed) return fail(b, AF_ERR_LIMIT);
-  size_t cap = b->cap ? b->cap : 256;
+  size_t cap = b->cap ? b->cap : 4096; /* most functions' code: growing was 3% of emits */
   while (cap < b->len + n)
     cap *= 2;
   uint8_t *p = realloc(b->data, cap);
@@ -388,47 +357,6 @@ af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n) {
   memcpy(b->data + b->len, p, n);
   b->len += n;
   return AF_OK;
-}
-
-af_status x86_emit(x86_buf *b, const x86_inst *in) {
-  uint8_t tmp[15];
-  size_t n;
-  if (b->len + 15 <= b->cap) { /* room for the longest instruction: encode in place */
-    af_status s = x86_encode(in, b->data + b->len, &n);
-    if (s != AF_OK) return fail(b, s);
-    b->len += n;
-    return AF_OK;
-  }
-  af_status s = x86_encode(in, tmp, &n);
-  if (s != AF_OK) return fail(b, s);
-  return x86_emit_bytes(b, tmp, n);
-}
-
-af_status x86_emit0(x86_buf *b, x86_op op) {
-  x86_inst i = x86_inst0(op);
-  return x86_emit(b, &i);
-}
-af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a) {
-  x86_inst i = x86_inst1(op, a);
-  return x86_emit(b, &i);
-}
-af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
-  x86_inst i = x86_inst2(op, a, c);
-  return x86_emit(b, &i);
-}
-af_status x86_emit3(x86_buf *b, x86_op op, x86_operand a, x86_operand c, x86_operand d) {
-  x86_inst i = x86_inst3(op, a, c, d);
-  return x86_emit(b, &i);
-}
-af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops, x86_operand a, x86_operand c) {
-  x86_inst i = nops == 1 ? x86_inst1(op, a) : x86_inst2(op, a, c);
-  i.cond = (uint8_t)cc;
-  return x86_emit(b, &i);
-}
-
-af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v) {
-  if (size == 8 && v >= 0 && v <= (int64_t)UINT32_MAX) size = 4;
-  return x86_emit2(b, X86_MOV, x86_gpr(r, size), x86_imm(v));
 }
 
 af_status x86_align(x86_buf *b, size_t align) {

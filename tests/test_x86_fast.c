@@ -1,0 +1,283 @@
+/* test_x86_fast.c - the encoder's fast path (x86_fast.c) against its reference, byte for byte. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "gen.h"
+#include "x86.h"
+#include "x86_enc_internal.h"
+
+/* x86_encode, x86_emit and x86_match take a memoised fast path (x86_fast.c); the reference
+ * (x86_enc.c: x86_encode_ref, x86_match_ref) is the generic matcher and encoder it replaced.
+ * For every instruction both must give the same status, the same bytes and the same row, or
+ * the JIT's code changes: random instructions steered to every table row, with registers
+ * 0..15 and some out of range, addresses of every shape (index, no base, RIP, rsp/r12 and
+ * rbp/r13 bases, disp 0 / 8 / 32 bits), immediates at every class boundary, bad operands. The
+ * first emits run from several threads at once (the lazy one-time build). */
+
+static uint64_t rs = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void) {
+  rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+  return rs;
+}
+
+static int64_t rnd_imm(void) {
+  static const int64_t edge[] = {0,
+                                 1,
+                                 -1,
+                                 127,
+                                 128,
+                                 -128,
+                                 -129,
+                                 255,
+                                 256,
+                                 32767,
+                                 32768,
+                                 -32768,
+                                 -32769,
+                                 65535,
+                                 65536,
+                                 65408,
+                                 0x7fffffff,
+                                 0x80000000ll,
+                                 -0x80000000ll,
+                                 -0x80000001ll,
+                                 0xffffffffll,
+                                 0xffffff80ll,
+                                 0x100000000ll,
+                                 INT64_MAX,
+                                 INT64_MIN};
+  switch (rnd() % 3) {
+  case 0: return edge[rnd() % (sizeof edge / sizeof edge[0])];
+  case 1: {
+    int64_t v = (int64_t)rnd();
+    return v >> (rnd() % 64);
+  }
+  default: return (int64_t)(rnd() % 512) - 256;
+  }
+}
+
+/* A register number: mostly valid, sometimes not (the fast path must leave those alone). */
+static int rnd_reg(int lo, int n) {
+  if (rnd() % 64 == 0) return (int)(int8_t)rnd();
+  return lo + (int)(rnd() % (unsigned)n);
+}
+
+static int32_t rnd_disp(void) {
+  switch (rnd() % 5) {
+  case 0: return 0;
+  case 1: return (int32_t)(rnd() % 256) - 128;
+  case 2: return rnd() % 2 ? 127 : -128;
+  case 3: return rnd() % 2 ? 128 : -129;
+  default: return (int32_t)rnd();
+  }
+}
+
+static x86_operand rnd_mem(int size) {
+  static const int scales[] = {1, 2, 4, 8, 3};
+  int base = rnd() % 8 == 0 ? AF_REG_NONE : rnd() % 8 == 0 ? X86_BASE_RIP : rnd_reg(0, 16);
+  int index = rnd() % 3 == 0 ? rnd_reg(0, 16) : AF_REG_NONE;
+  int nscales = rnd() % 16 ? 4 : 5;
+  int scale = scales[rnd() % (unsigned)nscales];
+  int32_t disp = rnd_disp(); /* calls in sequence: the same instructions with every compiler */
+  return x86_mem(size, (af_reg)base, (af_reg)index, scale, disp);
+}
+
+static x86_operand rnd_opnd(void) {
+  static const int sizes[] = {0, 1, 2, 4, 8, 10, 16, 3, 200};
+  int size = sizes[rnd() % 9];
+  switch (rnd() % 9) {
+  case 0: {
+    int r = rnd_reg(0, 16);
+    return x86_gpr((af_reg)r, sizes[1 + rnd() % 4]);
+  }
+  case 1: return x86_xmm((af_reg)rnd_reg(AF_XMM0, 16));
+  case 2: return rnd_mem(size);
+  case 3: return x86_imm(rnd_imm());
+  case 4: {
+    int sz = rnd() & 1 ? 1 : rnd() % 8 ? 4 : 2;
+    return x86_rel(sz, (int32_t)rnd_imm());
+  }
+  case 5: return x86_st(rnd() % 16 ? (int)(rnd() % 8) : 9);
+  case 6: return x86_gpr(AF_RCX, sizes[1 + rnd() % 4]);
+  case 7: {
+    x86_operand o = x86_gpr(AF_RAX, 8);
+    o.size = (uint8_t)size; /* odd sizes */
+    return o;
+  }
+  default: {
+    x86_operand o = x86_imm(rnd_imm());
+    o.kind = (uint8_t)(rnd() % 10); /* unknown kinds too */
+    return o;
+  }
+  }
+}
+
+static int fsize(int f) {
+  static const int8_t s[XF_COUNT] = {
+      [XF_R8] = 1,   [XF_RM8] = 1,  [XF_M8] = 1,    [XF_I8] = 1,    [XF_U8] = 1,   [XF_R16] = 2,
+      [XF_RM16] = 2, [XF_M16] = 2,  [XF_I16] = 2,   [XF_R32] = 4,   [XF_RM32] = 4, [XF_M32] = 4,
+      [XF_XM32] = 4, [XF_I32] = 4,  [XF_R64] = 8,   [XF_RM64] = 8,  [XF_M64] = 8,  [XF_XM64] = 8,
+      [XF_I64] = 8,  [XF_M80] = 10, [XF_M128] = 16, [XF_XM128] = 16};
+  return s[f];
+}
+
+/* An instruction fitted to a random row's forms (most), or random operands. */
+static void rnd_inst(x86_inst *in) {
+  memset(in, 0, sizeof *in);
+  in->op = (uint16_t)(rnd() % X86_OP_COUNT);
+  in->nops = (uint8_t)(rnd() % 4);
+  in->cond = (uint8_t)(rnd() % 16);
+  for (int k = 0; k < in->nops; k++)
+    in->o[k] = rnd_opnd();
+  if (rnd() % 8 == 0) return;
+  const x86_row *r = &x86_rows[rnd() % x86_nrows];
+  in->op = r->op;
+  in->nops = 0;
+  for (int k = 0; k < 3; k++) {
+    int f = r->form[k], sz = fsize(f);
+    if (f == XF_NONE) break;
+    in->nops = (uint8_t)(k + 1);
+    if (rnd() % 32 == 0)
+      in->o[k] = rnd_opnd();
+    else if (f >= XF_R8 && f <= XF_R64)
+      in->o[k] = x86_gpr((af_reg)rnd_reg(0, 16), sz);
+    else if (f >= XF_RM8 && f <= XF_RM64)
+      in->o[k] = rnd() % 2 ? rnd_mem(sz) : x86_gpr((af_reg)rnd_reg(0, 16), sz);
+    else if (f == XF_M || (f >= XF_M8 && f <= XF_M128))
+      in->o[k] = rnd_mem(f == XF_M ? (int)(rnd() % 3) * 4 : sz);
+    else if (f == XF_X)
+      in->o[k] = x86_xmm((af_reg)rnd_reg(AF_XMM0, 16));
+    else if (f >= XF_XM32 && f <= XF_XM128)
+      in->o[k] = rnd() % 2 ? rnd_mem(sz) : x86_xmm((af_reg)rnd_reg(AF_XMM0, 16));
+    else if (f >= XF_I8 && f <= XF_U8)
+      in->o[k] = x86_imm(rnd_imm());
+    else if (f == XF_CL)
+      in->o[k] = x86_gpr(rnd() % 4 ? AF_RCX : AF_RDX, 1);
+    else if (f == XF_REL8 || f == XF_REL32) {
+      int sz1 = rnd() % 2 ? 1 : 4;
+      in->o[k] = x86_rel(sz1, (int32_t)rnd_imm());
+    } else if (f == XF_STI)
+      in->o[k] = x86_st(rnd() % 16 ? (int)(rnd() % 8) : 8);
+  }
+  if (rnd() % 16 == 0 && in->nops < 3) in->o[in->nops] = rnd_opnd(); /* junk past nops */
+}
+
+static long compare(long rounds, long *encoded) {
+  long bad = 0;
+  for (long i = 0; i < rounds && bad < 5; i++) {
+    x86_inst in;
+    rnd_inst(&in);
+    uint8_t a[15], b[15];
+    size_t na = 99, nb = 99;
+    af_status sa = x86_encode(&in, a, &na), sb = x86_encode_ref(&in, b, &nb);
+    const x86_row *ma = x86_match(&in), *mb = x86_match_ref(&in);
+    bool same = sa == sb && na == nb && (sa != AF_OK || memcmp(a, b, na) == 0) && ma == mb;
+    /* x86_emit into a buffer with room, then into one that grows */
+    x86_buf buf;
+    x86_buf_init(&buf);
+    af_status se = x86_emit(&buf, &in);
+    same = same && se == sb && buf.len == (sb == AF_OK ? nb : 0) && buf.err == se &&
+           (se != AF_OK || memcmp(buf.data, b, nb) == 0);
+    x86_buf_free(&buf);
+    if (!same) {
+      bad++;
+      fprintf(stderr, "op %d nops %d cond %d: fast %d/%zu row %ld, reference %d/%zu row %ld\n",
+              in.op, in.nops, in.cond, sa, na, ma ? (long)(ma - x86_rows) : -1L, sb, nb,
+              mb ? (long)(mb - x86_rows) : -1L);
+      for (size_t k = 0; k < 15; k++)
+        fprintf(stderr, "%s%02x%s", k ? " " : "  fast ", k < na ? a[k] : 0,
+                k + 1 == 15 ? "\n" : "");
+      for (size_t k = 0; k < 15; k++)
+        fprintf(stderr, "%s%02x%s", k ? " " : "  ref  ", k < nb ? b[k] : 0,
+                k + 1 == 15 ? "\n" : "");
+      for (int k = 0; k < in.nops; k++)
+        fprintf(stderr, "  o%d kind %d size %d reg %d base %d index %d scale %d disp %d imm %lld\n",
+                k, in.o[k].kind, in.o[k].size, in.o[k].reg, in.o[k].base, in.o[k].index,
+                in.o[k].scale, in.o[k].disp, (long long)in.o[k].imm);
+    }
+    *encoded += sb == AF_OK;
+  }
+  return bad;
+}
+
+static void *first_emits(void *arg) {
+  long *ok = arg;
+  for (int i = 0; i < 2000; i++) {
+    x86_buf b;
+    x86_buf_init(&b);
+    x86_emit2(&b, X86_MOV, x86_gpr(AF_RAX, 8), x86_base(8, AF_RBP, -16));
+    *ok += b.len == 4 && b.data[0] == 0x48 && b.data[1] == 0x8B && b.data[2] == 0x45 &&
+           b.data[3] == 0xF0;
+    x86_buf_free(&b);
+  }
+  return NULL;
+}
+
+/* x86_emit_movimm's own encoder against the reference's row for every register (and some out
+ * of range), size and edge value. */
+static long compare_movimm(void) {
+  static const int sizes[] = {0, 1, 2, 3, 4, 5, 8, 16};
+  long bad = 0;
+  for (int r = -2; r < 18; r++)
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+      for (int j = 0; j < 400; j++) {
+        int size = sizes[si];
+        int64_t v = rnd_imm();
+        if (j >= 200) v = (int64_t)rnd() >> (v & 63);
+        int sz = size == 8 && v >= 0 && v <= (int64_t)UINT32_MAX ? 4 : size;
+        x86_inst in = x86_inst2(X86_MOV, x86_gpr((af_reg)r, sz), x86_imm(v));
+        uint8_t want[15];
+        size_t nw = 0;
+        af_status sw = x86_encode_ref(&in, want, &nw);
+        x86_buf b;
+        x86_buf_init(&b);
+        if (j % 2) x86_emit0(&b, X86_NOP); /* not at offset 0 */
+        size_t at = b.len;
+        af_status s = x86_emit_movimm(&b, (af_reg)r, size, v);
+        bool same = s == sw && b.err == sw && b.len - at == (sw == AF_OK ? nw : 0) &&
+                    (sw != AF_OK || memcmp(b.data + at, want, nw) == 0);
+        x86_buf_free(&b);
+        if (!same && bad++ < 5)
+          fprintf(stderr, "movimm r %d size %d v %lld: status %d, reference %d\n", r, size,
+                  (long long)v, s, sw);
+      }
+  return bad;
+}
+
+int main(void) {
+  /* the one-time build raced from four threads */
+  pthread_t th[4];
+  long ok[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 4; i++)
+    CHECK(pthread_create(&th[i], NULL, first_emits, &ok[i]) == 0);
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    CHECKF(ok[i] == 2000, "thread %d: %ld of 2000 emits right", i, ok[i]);
+  }
+
+  long encoded = 0, rounds = 600000;
+  long bad = compare(rounds, &encoded);
+  CHECKF(bad == 0, "%ld instructions differ (first ones above)", bad);
+  printf("%ld instructions, %ld encoded\n", rounds, encoded);
+  CHECK(encoded > rounds / 3); /* the steering reaches real rows */
+
+  CHECK(compare_movimm() == 0);
+
+  /* x86_emit near the end of a fixed buffer: exact room for the instruction, then none */
+  uint8_t mem[20];
+  x86_buf fb;
+  x86_buf_init_fixed(&fb, mem, 4);
+  CHECK(x86_emit2(&fb, X86_MOV, x86_gpr(AF_RAX, 8), x86_base(8, AF_RBP, -16)) == AF_OK);
+  CHECK(fb.len == 4 && memcmp(mem, "\x48\x8B\x45\xF0", 4) == 0);
+  CHECK(x86_emit0(&fb, X86_RET) == AF_ERR_LIMIT && fb.err == AF_ERR_LIMIT && fb.len == 4);
+  /* errors stick in b->err: the first one */
+  x86_buf b;
+  x86_buf_init(&b);
+  CHECK(x86_emit2(&b, X86_MOV, x86_gpr(AF_RAX, 8), x86_gpr(AF_RBX, 4)) == AF_ERR_UNSUPPORTED);
+  CHECK(x86_emit2(&b, X86_MOV, x86_gpr((af_reg)40, 8), x86_gpr(AF_RBX, 8)) == AF_ERR_INVALID);
+  CHECK(b.err == AF_ERR_UNSUPPORTED && b.len == 0);
+  x86_buf_free(&b);
+  return check_done();
+}
