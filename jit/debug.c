@@ -30,15 +30,33 @@ static int32_t prologue_frame(const uint8_t *p, uint64_t size) {
   return -1;
 }
 
+/* Writes "abifuzz_f<k>" (k >= 0) or "abifuzz_runner" and a NUL into name[32] (jit_debug_fn):
+ * snprintf did the same at several hundred instructions a name, and every compile names every
+ * function for gdb. */
+static void put_name(char name[32], int k) {
+  static const char runner[] = "abifuzz_runner", prefix[] = "abifuzz_f";
+  if (k < 0) {
+    memcpy(name, runner, sizeof runner);
+    return;
+  }
+  char digits[12];
+  size_t nd = 0, len = sizeof prefix - 1;
+  unsigned v = (unsigned)k;
+  do
+    digits[nd++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  memcpy(name, prefix, len);
+  while (nd)
+    name[len++] = digits[--nd];
+  name[len] = 0;
+}
+
 /* Copies function k's record (jit.c) into *out: the code's extent as placed, the frame as
  * lower.c laid it out, and what the prologue really reserves. */
 static void from_record(const jit_fn_record *r, int k, jit_debug_fn *out) {
   memset(out, 0, sizeof *out);
   out->index = k;
-  if (k < 0)
-    snprintf(out->name, sizeof out->name, "abifuzz_runner");
-  else
-    snprintf(out->name, sizeof out->name, "abifuzz_f%d", k);
+  put_name(out->name, k);
   out->addr = r->addr;
   out->size = r->size;
   if (k < 0) return; /* the runner: no frame fields */
@@ -145,7 +163,10 @@ af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t 
   for (int k = 0; k < n; k++) {
     Elf64_Shdr *t = &sh[1 + k];
     t->sh_name = (Elf64_Word)shp;
-    shp += (size_t)sprintf(shstr + shp, ".text.%s", fns[k].name) + 1;
+    size_t len = strlen(fns[k].name);
+    memcpy(shstr + shp, ".text.", 6);
+    memcpy(shstr + shp + 6, fns[k].name, len + 1);
+    shp += 6 + len + 1;
     t->sh_type = SHT_NOBITS;
     t->sh_flags = SHF_ALLOC | SHF_EXECINSTR;
     t->sh_addr = fns[k].addr;
@@ -153,7 +174,8 @@ af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t 
     t->sh_addralign = 16;
     Elf64_Sym *s = &sym[1 + k];
     s->st_name = (Elf64_Word)sp;
-    sp += (size_t)sprintf(str + sp, "%s", fns[k].name) + 1;
+    memcpy(str + sp, fns[k].name, len + 1);
+    sp += len + 1;
     s->st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
     s->st_shndx = (Elf64_Half)(1 + k);
     s->st_value = 0;
@@ -163,7 +185,9 @@ af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t 
   Elf64_Word extra_name[3];
   for (int i = 0; i < 3; i++) {
     extra_name[i] = (Elf64_Word)shp;
-    shp += (size_t)sprintf(shstr + shp, "%s", extra[i]) + 1;
+    size_t len = strlen(extra[i]);
+    memcpy(shstr + shp, extra[i], len + 1);
+    shp += len + 1;
   }
   Elf64_Shdr *st = &sh[n + 1];
   st->sh_name = extra_name[0];

@@ -46,7 +46,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
     }
   }
   fr->locals_end = (int32_t)off;
-  if (L->ci.sret) {
+  if (L->ci->sret) {
     off -= 16;
     L->sret_save = (int32_t)off;
   }
@@ -84,14 +84,12 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
  * lower_rt.c helper, loses RSI, RDI and XMM6-XMM15 there). Save-dropping mutants then act on
  * this exact set: they use the registers (mutant_prologue_tail) and drop, or shorten, the
  * saves. */
-static uint64_t save_set(const lower_ctx *L, const ra_result *ra) {
+static uint64_t save_set(const lower_ctx *L, const ra_result *ra, const ra_clobber *clob) {
   const af_func *f = L->f;
   uint64_t own = af_abi_get(f->sig.cc)->callee_saved & ~(uint64_t)RA_RESERVED;
   uint64_t set = ra ? ra->callee_saved_used & own : 0;
-  for (int i = 0; i < f->ninsts; i++) {
-    ra_clobber cl = ra_default_clobber(NULL, L->c, f, &f->insts[i]);
-    if (cl.kind != RA_CLOB_NONE) set |= own & ~cl.preserved;
-  }
+  for (int i = 0; i < f->ninsts; i++)
+    if (clob[i].kind != RA_CLOB_NONE) set |= own & ~clob[i].preserved;
   const uint64_t xmm_hi = 0x3ffull << AF_XMM6, rsi_rdi = RA_BIT(AF_RSI) | RA_BIT(AF_RDI);
   const uint64_t r12_15 = RA_BIT(AF_R12) | RA_BIT(AF_R13) | RA_BIT(AF_R14) | RA_BIT(AF_R15);
   int w64 = f->sig.cc == AF_CC_WIN64;
@@ -110,14 +108,13 @@ static uint64_t save_set(const lower_ctx *L, const ra_result *ra) {
   return set;
 }
 
-/* Runs the allocator for L's function (o->no_regalloc off) and fills vreg[]; *in_reg and
- * *crossing_cs count the register-homed values and those crossing a call in an own
- * callee-saved register. On any allocator failure the function simply keeps every value in
- * its slot (ra stays unused: returns NULL). */
-static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg) {
+/* Runs the allocator for L's function (o->no_regalloc off) and fills vreg[]. On any allocator
+ * failure the function simply keeps every value in its slot (ra stays unused: returns NULL). */
+static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg, ra_clobber *clob) {
   if (!ra || !vreg || (L->o && L->o->no_regalloc)) return NULL;
   ra_opts ro;
   ra_opts_default(&ro);
+  ro.clobbers = clob; /* ra_default_clobber of every instruction, as save_set sees them */
   if (ra_allocate(L->c, L->fn, &ro, ra, NULL) != AF_OK) return NULL;
   for (int v = 0; v < L->f->nvalues; v++)
     vreg[v] = ra->loc[v].kind == RA_REG ? ra->loc[v].reg : (int8_t)AF_REG_NONE;
@@ -127,9 +124,7 @@ static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg) {
 
 /* Stores a register-homed value from its register into its slot (whole GPR: the slot is 16
  * bytes and a narrow integer is kept extended, as lw_load_int leaves it), or loads it back. */
-static void home_move(lower_ctx *L, int v, int store) {
-  if (!L->vreg || v < 0 || v >= L->f->nvalues || L->vreg[v] == AF_REG_NONE) return;
-  af_reg r = (af_reg)L->vreg[v];
+static void home_move_reg(lower_ctx *L, int v, int store, af_reg r) {
   int t = L->f->value_type[v];
   if (r >= AF_XMM0 && r <= AF_XMM15) {
     int size = t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
@@ -144,8 +139,20 @@ static void home_move(lower_ctx *L, int v, int store) {
   }
 }
 
-void lower_home_store(lower_ctx *L, int v) { home_move(L, v, 1); }
-void lower_home_load(lower_ctx *L, int v) { home_move(L, v, 0); }
+/* Whether value v is register-homed: its register, else AF_REG_NONE. */
+static inline af_reg home_reg(const lower_ctx *L, int v) {
+  if (!L->vreg || v < 0 || v >= L->f->nvalues) return AF_REG_NONE;
+  return (af_reg)L->vreg[v];
+}
+
+void lower_home_store(lower_ctx *L, int v) {
+  af_reg r = home_reg(L, v);
+  if (r != AF_REG_NONE) home_move_reg(L, v, 1, r);
+}
+void lower_home_load(lower_ctx *L, int v) {
+  af_reg r = home_reg(L, v);
+  if (r != AF_REG_NONE) home_move_reg(L, v, 0, r);
+}
 
 af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt *rt,
                          const uint64_t *fn_table, x86_buf *b, lower_frame *fr, af_error *err) {
@@ -153,6 +160,15 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   lower_frame dummy;
   ra_result *ra = NULL;
   int8_t *vreg = NULL;
+  /* Work arrays on the stack when the function is within the IR's limits (it always is once
+   * verified), else on the heap: a compile lowers every function, and four allocations per
+   * function were a measurable part of it. */
+  int32_t slot_st[RA_MAX_VALUES + 1], local_st[AF_MAX_INSTS + 1];
+  int8_t vreg_st[RA_MAX_VALUES + 1];
+  ra_result ra_st;
+  ra_clobber clob_st[AF_MAX_INSTS];
+  ra_clobber *clob = NULL;
+  int heap = 0;
   if (!fr) fr = &dummy;
   memset(fr, 0, sizeof *fr);
   L.c = c;
@@ -166,26 +182,46 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   L.mutant = o ? mutant_resolve(o->inject) : MUT_NONE;
   if (L.mutant < 0) return lw_fail(&L, AF_ERR_INVALID, "unknown mutant %s", o->inject);
   af_error e;
-  af_status s = lower_classify(&L, fn, &L.ci, &e);
-  if (s != AF_OK) return lw_fail(&L, s, "af_classify: %s", e.msg);
-  L.slot = calloc((size_t)L.f->nvalues + 1, sizeof *L.slot);
-  L.local_area = calloc((size_t)L.f->ninsts + 1, sizeof *L.local_area);
-  if (!L.slot || !L.local_area) {
-    s = lw_fail(&L, AF_ERR_NOMEM, "out of memory");
-    goto out;
+  af_callinfo own_ci; /* used only without the compile's cache */
+  af_status s;
+  if (!(L.ci = lower_classify_ref(&L, fn, &own_ci, &s, &e)))
+    return lw_fail(&L, s, "af_classify: %s", e.msg);
+  heap = L.f->nvalues < 0 || L.f->nvalues > RA_MAX_VALUES || L.f->ninsts < 0 ||
+         L.f->ninsts > AF_MAX_INSTS;
+  if (!heap) {
+    L.slot = slot_st;
+    L.local_area = local_st;
+    clob = clob_st;
+  } else {
+    L.slot = calloc((size_t)L.f->nvalues + 1, sizeof *L.slot);
+    L.local_area = calloc((size_t)L.f->ninsts + 1, sizeof *L.local_area);
+    clob = calloc((size_t)L.f->ninsts + 1, sizeof *clob);
+    if (!L.slot || !L.local_area || !clob) {
+      s = lw_fail(&L, AF_ERR_NOMEM, "out of memory");
+      goto out;
+    }
   }
+  /* every instruction's clobber, once: the allocator and save_set both need it */
+  for (int i = 0; i < L.f->ninsts; i++)
+    clob[i] = ra_default_clobber(NULL, c, L.f, &L.f->insts[i]);
   if (!(o && o->no_regalloc)) {
-    ra = malloc(sizeof *ra);
-    vreg = malloc((size_t)L.f->nvalues + 1);
+    if (!heap) {
+      ra = &ra_st;
+      vreg = vreg_st;
+    } else {
+      ra = malloc(sizeof *ra);
+      vreg = malloc((size_t)L.f->nvalues + 1);
+    }
   }
-  const ra_result *used = allocate(&L, ra, vreg);
-  L.save_regs = save_set(&L, used);
+  const ra_result *used = allocate(&L, ra, vreg, clob);
+  L.save_regs = save_set(&L, used, clob);
   if ((s = layout_frame(&L, fr)) != AF_OK) goto out;
   if (used) {
     fr->ra_saved = L.save_regs & used->callee_saved_used;
     /* mutant: a value moved into the outgoing home space must really live there */
-    for (int v = 0; v < L.f->nvalues; v++)
-      if (L.mutant == MUT_W64_LOCALS_IN_HOME && L.slot[v] < -L.frame + 32) vreg[v] = AF_REG_NONE;
+    if (L.mutant == MUT_W64_LOCALS_IN_HOME)
+      for (int v = 0; v < L.f->nvalues; v++)
+        if (L.slot[v] < -L.frame + 32) vreg[v] = AF_REG_NONE;
     for (int v = 0; v < L.f->nvalues; v++) {
       fr->ra_in_reg += vreg[v] != AF_REG_NONE;
       fr->ra_crossing_cs += vreg[v] != AF_REG_NONE && used->loc[v].crosses &&
@@ -197,15 +233,19 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   for (int i = 0; i < L.f->ninsts && s == AF_OK; i++) {
     const af_inst *in = &L.f->insts[i];
     /* register-homed operands into their slots, where the instruction reads them */
-    for (int k = 0; k < in->nargs; k++)
-      lower_home_store(&L, in->args[k]);
+    /* (with vreg set, ra_allocate has checked every operand and result index) */
+    if (L.vreg)
+      for (int k = 0; k < in->nargs; k++)
+        if (L.vreg[in->args[k]] != AF_REG_NONE)
+          home_move_reg(&L, in->args[k], 1, (af_reg)L.vreg[in->args[k]]);
     if (in->op == AF_OP_CALL)
       s = lower_call(&L, in);
     else if (in->op == AF_OP_RET)
       s = lower_ret(&L, in);
     else
       s = lower_inst(&L, in, i);
-    if (in->op != AF_OP_RET) lower_home_load(&L, in->dst); /* the result into its register */
+    if (in->op != AF_OP_RET && L.vreg && in->dst >= 0 && L.vreg[in->dst] != AF_REG_NONE)
+      home_move_reg(&L, in->dst, 0, (af_reg)L.vreg[in->dst]); /* the result into its register */
     if (s == AF_OK && b->err != AF_OK) s = b->err;
     if (s != AF_OK) lw_fail(&L, s, "instruction %d (%s)", i, af_op_name(in->op));
   }
@@ -221,9 +261,12 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   fr->out_size = L.out_size;
   fr->rsp_save = L.rsp_save;
 out:
-  free(ra);
-  free(vreg);
-  free(L.slot);
-  free(L.local_area);
+  if (heap) {
+    free(ra);
+    free(vreg);
+    free(L.slot);
+    free(L.local_area);
+    free(clob);
+  }
   return s;
 }

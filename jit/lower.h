@@ -62,7 +62,8 @@ typedef struct lower_ctx {
   const af_case *c;
   int fn; /* function index */
   const af_func *f;
-  af_callinfo ci;           /* the function's own classification */
+  const af_callinfo *ci;    /* the function's own classification (lower_function: the
+                               compile's cache, or a copy of its own) */
   x86_buf *b;               /* where the code goes */
   const af_jit_opts *o;     /* options (mutants) */
   jit_rt *rt;               /* runtime context, passed to helpers */
@@ -191,6 +192,10 @@ typedef struct {
 /* lower_call.c: af_classify of function k's signature, through L->rt->cls when there is one.
  * e may be NULL. */
 af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e);
+/* The same without a copy: a pointer into L->rt->cls (classified into it on a miss), or, with
+ * no cache, to *tmp classified there. NULL on failure, with *st the af_classify status. */
+const af_callinfo *lower_classify_ref(const lower_ctx *L, int k, af_callinfo *tmp, af_status *st,
+                                      af_error *e);
 /* lower.c: a register-homed value (lower_ctx.vreg) from its register into its slot / back;
  * nothing for other values (or v < 0). */
 void lower_home_store(lower_ctx *L, int v);

@@ -71,18 +71,26 @@ static void vmovups_ymm(lower_ctx *L, int store, af_reg y, af_reg base, int32_t 
   x86_emit_bytes(L->b, code, n);
 }
 
-af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e) {
+/* Function k's classification without a copy: the cached one (L->rt->cls, filled on a miss),
+ * else af_classify into *tmp. NULL on failure (*st says why; e may be NULL). Callers that let
+ * a mutant adjust the locations copy it first. */
+const af_callinfo *lower_classify_ref(const lower_ctx *L, int k, af_callinfo *tmp, af_status *st,
+                                      af_error *e) {
   lower_cls *cache = L->rt && k >= 0 && k < AF_MAX_FUNCS ? L->rt->cls : NULL;
-  if (cache && (cache->done >> k & 1)) {
-    *ci = cache->ci[k];
-    return AF_OK;
-  }
-  af_status s = af_classify(L->c, &L->c->funcs[k].sig, ci, e);
-  if (s == AF_OK && cache) {
-    cache->ci[k] = *ci;
-    cache->done |= 1u << k;
-  }
-  return s;
+  *st = AF_OK;
+  if (cache && (cache->done >> k & 1)) return &cache->ci[k];
+  af_callinfo *ci = cache ? &cache->ci[k] : tmp;
+  if ((*st = af_classify(L->c, &L->c->funcs[k].sig, ci, e)) != AF_OK) return NULL;
+  if (cache) cache->done |= 1u << k;
+  return ci;
+}
+
+af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e) {
+  af_status s;
+  const af_callinfo *p = lower_classify_ref(L, k, ci, &s, e);
+  if (!p) return s;
+  if (p != ci) *ci = *p;
+  return AF_OK;
 }
 
 static af_status classify(lower_ctx *L, int k, af_callinfo *ci) {
@@ -168,6 +176,19 @@ int32_t lower_save_disp(uint64_t set, af_reg r) {
   return 0;
 }
 
+/* lower_save_disp of every register of set at once (d[r] for r in set; others untouched):
+ * the prologue and the epilogue walk the whole set. */
+static void save_disps(uint64_t set, int32_t d[AF_REG_COUNT]) {
+  int32_t n = 0;
+  for (size_t i = 0; i < sizeof save_gpr_order / sizeof *save_gpr_order; i++)
+    if ((set >> save_gpr_order[i]) & 1) d[save_gpr_order[i]] = -8 * ++n;
+  int32_t at = (int32_t)round16((uint32_t)(8 * n));
+  for (uint64_t x = (set >> AF_XMM0) & 0xffff; x; x &= x - 1) {
+    at += 16;
+    d[AF_XMM0 + __builtin_ctzll(x)] = -at;
+  }
+}
+
 /* ---- prologue and incoming arguments -------------------------------------------------- */
 
 /* Callee-side mutants at the end of the prologue: the "scratch use" of registers the function
@@ -229,7 +250,7 @@ static void mutant_prologue_tail(lower_ctx *L) {
 af_status lower_prologue(lower_ctx *L) {
   const af_abi *abi = af_abi_get(L->f->sig.cc);
   const af_sig *sig = &L->f->sig;
-  const af_callinfo *ci = &L->ci;
+  const af_callinfo *ci = L->ci;
   if (check_sig(L, sig, ci) != AF_OK) return L->b->err;
   int m = L->mutant;
   if (L->o && L->o->check_stack) {
@@ -256,9 +277,11 @@ af_status lower_prologue(lower_ctx *L) {
   /* The callee-saved registers this function uses or loses to SysV code (lower.c's
    * save_set; a save-dropping mutant already left them out), XMMs in full: Microsoft "x64
    * calling convention", Callee/caller saved registers, requires their low 128 bits. */
+  int32_t disp[AF_REG_COUNT] = {0};
+  save_disps(L->save_regs, disp);
   for (int r = 0; r < 32; r++)
     if (L->save_regs & (1ull << r)) {
-      int32_t d = lower_save_disp(L->save_regs, (af_reg)r);
+      int32_t d = disp[r];
       if (is_xmm((af_reg)r))
         lw_store_xmm(L, AF_RBP, d, (af_reg)r, m == MUT_W64_XMM_LOW64 ? 8 : 16);
       else
@@ -321,24 +344,29 @@ af_status lower_prologue(lower_ctx *L) {
 
 af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
                           uint32_t *copy_bytes) {
-  af_callinfo ci;
+  af_callinfo tmp;
   const af_sig *sig = &L->c->funcs[callee].sig;
   *out_bytes = *copy_bytes = 0;
-  af_status s = lower_classify(L, callee, &ci, NULL);
-  if (s != AF_OK) return s;
+  af_status s;
+  const af_callinfo *ci = lower_classify_ref(L, callee, &tmp, &s, NULL);
+  if (!ci) return s;
+  uint32_t stack_bytes = ci->stack_bytes;
   if (L->mutant) {
     int32_t split_hi[AF_MAX_PARAMS];
-    uint32_t full = ci.stack_bytes;
-    mutant_adjust_callinfo(L->mutant, L->c, sig, &ci, split_hi);
-    if (ci.stack_bytes < full) ci.stack_bytes = full;
+    uint32_t full = ci->stack_bytes;
+    if (ci != &tmp) tmp = *ci;
+    ci = &tmp;
+    mutant_adjust_callinfo(L->mutant, L->c, sig, &tmp, split_hi);
+    if (tmp.stack_bytes < full) tmp.stack_bytes = full;
     if (L->mutant == MUT_W64_NO_HOME && sig->cc == AF_CC_WIN64)
-      ci.stack_bytes = full >= 32 ? full - 32 : 0; /* no home space reserved */
+      tmp.stack_bytes = full >= 32 ? full - 32 : 0; /* no home space reserved */
+    stack_bytes = tmp.stack_bytes;
   }
-  *out_bytes = ci.stack_bytes;
+  *out_bytes = stack_bytes;
   for (int i = 0; i < sig->nparams; i++)
-    if (ci.args[i].kind == AF_LOC_REF) *copy_bytes += copy_room(L->c, sig->params[i]);
+    if (ci->args[i].kind == AF_LOC_REF) *copy_bytes += copy_room(L->c, sig->params[i]);
   /* an over-aligned sret buffer: built aligned in the copy area, then copied to the slot */
-  if (ci.sret && type_align(L->c, sig->ret) > 16) *copy_bytes += copy_room(L->c, sig->ret);
+  if (ci->sret && type_align(L->c, sig->ret) > 16) *copy_bytes += copy_room(L->c, sig->ret);
   return AF_OK;
 }
 
@@ -357,13 +385,17 @@ static uint32_t call_align(const af_callinfo *ci) {
 uint32_t lower_call_align(const lower_ctx *L, int callee) {
   if (callee < 0 || callee >= L->c->nfuncs) return 16;
   const af_sig *sig = &L->c->funcs[callee].sig;
-  af_callinfo ci;
-  if (lower_classify(L, callee, &ci, NULL) != AF_OK) return 16;
+  af_callinfo tmp;
+  af_status s;
+  const af_callinfo *ci = lower_classify_ref(L, callee, &tmp, &s, NULL);
+  if (!ci) return 16;
   if (L->mutant) {
     int32_t split_hi[AF_MAX_PARAMS];
-    mutant_adjust_callinfo(L->mutant, L->c, sig, &ci, split_hi);
+    if (ci != &tmp) tmp = *ci;
+    ci = &tmp;
+    mutant_adjust_callinfo(L->mutant, L->c, sig, &tmp, split_hi);
   }
-  return call_align(&ci);
+  return call_align(ci);
 }
 
 af_status lower_call_site(lower_ctx *L, const lower_site *s) {
@@ -372,22 +404,33 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     return lw_fail(L, AF_ERR_INVALID, "call of function %d", s->callee);
   const af_sig *sig = &c->funcs[s->callee].sig;
   const af_abi *abi = af_abi_get(sig->cc);
-  af_callinfo ci;
-  if (classify(L, s->callee, &ci) != AF_OK) return L->b->err;
   int m = L->mutant;
+  af_callinfo tmp; /* a mutant adjusts a copy; else the cached classification is read */
+  const af_callinfo *cp = &tmp;
+  if (m) {
+    if (classify(L, s->callee, &tmp) != AF_OK) return L->b->err;
+  } else {
+    af_error e;
+    af_status st;
+    e.msg[0] = 0;
+    if (!(cp = lower_classify_ref(L, s->callee, &tmp, &st, &e)))
+      return lw_fail(L, st, "af_classify: %s", e.msg);
+    if (check_sig(L, sig, cp) != AF_OK) return L->b->err;
+  }
   int32_t split_hi[AF_MAX_PARAMS];
-  if (m) mutant_adjust_callinfo(m, c, sig, &ci, split_hi);
-  if ((int32_t)ci.stack_bytes > L->out_size)
-    return lw_fail(L, AF_ERR_INVALID, "outgoing area %d < %u", L->out_size, ci.stack_bytes);
+  if (m) mutant_adjust_callinfo(m, c, sig, &tmp, split_hi);
+  const af_callinfo *ci = cp;
+  if ((int32_t)ci->stack_bytes > L->out_size)
+    return lw_fail(L, AF_ERR_INVALID, "outgoing area %d < %u", L->out_size, ci->stack_bytes);
   /* A 32- or 64-aligned stack argument: the frame keeps RSP only 16-aligned, so this call
    * saves RSP, aligns it down to A and builds its argument area below it (RSP stays A-aligned:
    * the area is rounded up to A), so that [rsp + stack_offset] has the slot's alignment, as a
    * compiled callee's aligned loads (vmovaps, movaps) require. The stack arguments are read
    * through abase (RBP or R10), never RSP. */
-  uint32_t align = call_align(&ci);
+  uint32_t align = call_align(ci);
   if (align > 16) {
     if (!L->rsp_save) return lw_fail(L, AF_ERR_INVALID, "no RSP save slot for a realigned call");
-    uint32_t area = (ci.stack_bytes + align - 1) & ~(align - 1);
+    uint32_t area = (ci->stack_bytes + align - 1) & ~(align - 1);
     lw_store_int(L, AF_RBP, L->rsp_save, AF_RSP, 8);
     x86_emit2(L->b, X86_AND, x86_gpr(AF_RSP, 8), x86_imm(-(int64_t)align));
     if (m == MUT_MISALIGNED_CALLS) area += 8; /* the mutant's RSP = 8 mod 16, here too */
@@ -399,7 +442,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   int32_t ref_at[AF_MAX_PARAMS];
   int32_t acc = 0;
   for (int i = 0; i < sig->nparams; i++) {
-    const af_loc *l = &ci.args[i];
+    const af_loc *l = &ci->args[i];
     int t = sig->params[i];
     uint32_t size = type_size(c, t);
     int32_t src = s->adisp[i];
@@ -437,7 +480,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   }
   /* 3. Register arguments last: each load writes only its own register. */
   for (int i = 0; i < sig->nparams; i++) {
-    const af_loc *l = &ci.args[i];
+    const af_loc *l = &ci->args[i];
     if (l->kind == AF_LOC_REG) {
       for (int k = 0; k < l->nparts; k++) {
         const af_part *p = &l->parts[k];
@@ -467,7 +510,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     }
   }
   /* sret: the result slot, or for an over-aligned type an aligned buffer in the copy area */
-  uint32_t ret_align = ci.sret ? type_align(c, sig->ret) : 0;
+  uint32_t ret_align = ci->sret ? type_align(c, sig->ret) : 0;
   int32_t sret_at = s->rdisp;
   if (ret_align > 16) {
     sret_at = L->copy_area + acc;
@@ -475,10 +518,10 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     if (acc > L->copy_size)
       return lw_fail(L, AF_ERR_INVALID, "copy area %d too small", L->copy_size);
   }
-  if (ci.sret) lea_aligned(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, sret_at, ret_align);
+  if (ci->sret) lea_aligned(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, sret_at, ret_align);
   /* SysV variadic: AL bounds the vector registers used (psABI 3.5.7) */
   if (sig->variadic && abi->vararg_al && m != MUT_SYSV_NO_AL)
-    x86_emit_movimm(L->b, AF_RAX, 4, ci.sse_used);
+    x86_emit_movimm(L->b, AF_RAX, 4, ci->sse_used);
   af_reg rbase = AF_RBP; /* where the result goes: [rbase + rd] */
   int32_t rd = s->rdisp;
   if (m == MUT_VOLATILE_ACROSS_CALL) {
@@ -496,7 +539,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   if (align > 16) x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_base(8, AF_RBP, L->rsp_save));
 
   /* The result into its slot. */
-  const af_loc *r = &ci.ret;
+  const af_loc *r = &ci->ret;
   switch (r->kind) {
   case AF_LOC_NONE: break;
   case AF_LOC_SRET: /* the callee wrote the slot, or the aligned buffer: copied to the slot */
@@ -538,7 +581,7 @@ af_status lower_call(lower_ctx *L, const af_inst *in) {
 /* ---- returns and the epilogue ----------------------------------------------------------- */
 
 af_status lower_ret(lower_ctx *L, const af_inst *in) {
-  const af_loc *r = &L->ci.ret;
+  const af_loc *r = &L->ci->ret;
   int t = L->f->sig.ret;
   if (r->kind != AF_LOC_NONE) {
     if (in->nargs < 1) return lw_fail(L, AF_ERR_INVALID, "ret without a value");
@@ -573,9 +616,11 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
 af_status lower_epilogue(lower_ctx *L) {
   x86_bind(L->b, L->epilogue);
   int m = L->mutant;
+  int32_t disp[AF_REG_COUNT] = {0};
+  save_disps(L->save_regs, disp);
   for (int r = 0; r < 32; r++)
     if (L->save_regs & (1ull << r)) {
-      int32_t d = lower_save_disp(L->save_regs, (af_reg)r);
+      int32_t d = disp[r];
       if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
         x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
       else if (is_xmm((af_reg)r))

@@ -238,7 +238,7 @@ static af_status lower_ext(lower_ctx *L, const af_inst *in) {
                                     : A;
     lw_load_int(L, AF_RAX, AF_RBP, L->slot[a], ta);
     if (L->mutant == MUT_CALLEE_READS_64 && a < L->f->sig.nparams &&
-        (A == AF_T_I32 || A == AF_T_U32) && L->ci.args[a].kind == AF_LOC_REG)
+        (A == AF_T_I32 || A == AF_T_U32) && L->ci->args[a].kind == AF_LOC_REG)
       /* mutant: the parameter's whole 64-bit register (the prologue kept it) */
       x86_emit2(B, X86_MOV, x86_gpr(AF_RAX, 8), x86_base(8, AF_RBP, L->slot[a]));
     if (is_int128(T)) {

@@ -52,14 +52,21 @@ ra_class ra_value_class(const af_case *c, int type) {
   }
 }
 
+/* Every register of a class's canonical order (GPRs but RSP and RBP; XMM0-XMM15). */
+#define RA_GPR_ORDER_SET (0xffffull & ~(RA_BIT(AF_RSP) | RA_BIT(AF_RBP)))
+#define RA_XMM_ORDER_SET (0xffffull << AF_XMM0)
+
 uint64_t ra_allocatable(const ra_opts *o, ra_class cls) {
+  if (cls == RA_CLASS_NONE) return 0;
+  int cap = cls == RA_CLASS_GPR ? o->max_gpr : o->max_xmm;
+  if (cap <= 0) /* no cap: the order's set minus scratch and reserved, without the walk */
+    return (cls == RA_CLASS_GPR ? RA_GPR_ORDER_SET : RA_XMM_ORDER_SET) &
+           ~(o->scratch | RA_RESERVED);
   const af_reg *order = cls == RA_CLASS_GPR ? gpr_order : xmm_order;
   int n = cls == RA_CLASS_GPR ? NGPR_ORDER : NXMM_ORDER;
-  int cap = cls == RA_CLASS_GPR ? o->max_gpr : o->max_xmm;
-  if (cls == RA_CLASS_NONE) return 0;
   uint64_t m = 0;
   int taken = 0;
-  for (int i = 0; i < n && (cap <= 0 || taken < cap); i++) {
+  for (int i = 0; i < n && taken < cap; i++) {
     uint64_t b = RA_BIT(order[i]);
     if ((o->scratch | RA_RESERVED) & b) continue;
     m |= b;
@@ -97,12 +104,8 @@ static int leaf_is_bitfield(const af_case *c, int type, const af_inst *in) {
 ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, const af_inst *in) {
   (void)user;
   ra_clobber r = {RA_CLOB_NONE, 0};
-  const uint64_t sysv = af_abi_get(AF_CC_SYSV)->callee_saved; /* lower.h: helpers are SysV */
-  af_kind t = kind_of(c, in->type);
-  af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
-                  ? kind_of(c, f->value_type[in->args[0]])
-                  : AF_T_NSCALAR;
-  int wide_t = t == AF_T_I128 || t == AF_T_U128;
+  /* the operation first: most instructions never call anything, and the type lookups below
+   * only matter for the few that may */
   switch (in->op) {
   case AF_OP_CALL:
     if (in->imm >= 0 && in->imm < c->nfuncs) {
@@ -110,6 +113,25 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
       r.preserved = af_abi_get(c->funcs[in->imm].sig.cc)->callee_saved;
     }
     return r;
+  case AF_OP_MIX:
+  case AF_OP_FCONV:
+  case AF_OP_ITOF:
+  case AF_OP_FTOI:
+  case AF_OP_MUL:
+  case AF_OP_SHL:
+  case AF_OP_LSHR:
+  case AF_OP_ASHR:
+  case AF_OP_CMP:
+  case AF_OP_GET:
+  case AF_OP_SET: break;
+  default: return r;
+  }
+  af_kind t = kind_of(c, in->type);
+  af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
+                  ? kind_of(c, f->value_type[in->args[0]])
+                  : AF_T_NSCALAR;
+  int wide_t = t == AF_T_I128 || t == AF_T_U128;
+  switch (in->op) {
   case AF_OP_MIX: r.kind = RA_CLOB_SURVIVE; break; /* one jit_rt_fold call per operand */
   case AF_OP_FCONV:
     if (t == AF_T_F16 || a == AF_T_F16) r.kind = RA_CLOB_CALL;
@@ -137,8 +159,10 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
   default: break;
   }
   /* lower_ops*.c loads the helper's arguments (RDI = &result, RSI = &operand ...) before it
-   * has read every operand: the operands must survive those writes, hence SURVIVE */
-  if (r.kind != RA_CLOB_NONE) r.kind = RA_CLOB_SURVIVE, r.preserved = sysv;
+   * has read every operand: the operands must survive those writes, hence SURVIVE; the
+   * helpers are SysV (lower.h) */
+  if (r.kind != RA_CLOB_NONE)
+    r.kind = RA_CLOB_SURVIVE, r.preserved = af_abi_get(AF_CC_SYSV)->callee_saved;
   return r;
 }
 
@@ -146,8 +170,10 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
 typedef struct {
   int nkinds;
   ra_clobber kinds[RA_MAX_CLOBBER_KINDS];
-  int16_t pre[RA_MAX_CLOBBER_KINDS][AF_MAX_INSTS + 1]; /* clobbers of kind k before inst i */
-  int16_t active[64]; /* value ids holding a register, by ascending end */
+  uint64_t all_and;                    /* AND of every kind's preserved mask */
+  int8_t kind_at[AF_MAX_INSTS];        /* instruction i's clobber kind index, -1 if none */
+  int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none */
+  int16_t active[64];                  /* value ids holding a register, by ascending end */
   int nactive;
 } ra_work;
 
@@ -162,35 +188,53 @@ static uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, int *cr
   int hi_surv = e / 2 + 1; /* SURVIVE at i: its operand read <= e */
   if (hi_call > ninsts) hi_call = ninsts;
   if (hi_surv > ninsts) hi_surv = ninsts;
-  for (int k = 0; k < w->nkinds; k++) {
-    int hi = w->kinds[k].kind == RA_CLOB_SURVIVE ? hi_surv : hi_call;
-    if (hi > lo && w->pre[k][hi] - w->pre[k][lo] > 0) {
-      m &= w->kinds[k].preserved;
-      *crosses = 1;
-    }
+  /* walk the clobbering instructions in [lo, hi_surv) (CALL kinds only below hi_call); stop
+   * once the mask is as small as any set of kinds can make it */
+  for (int j = w->next_clob[lo]; j < hi_surv; j = w->next_clob[j + 1]) {
+    const ra_clobber *k = &w->kinds[w->kind_at[j]];
+    if (k->kind != RA_CLOB_SURVIVE && j >= hi_call) continue;
+    m &= k->preserved;
+    *crosses = 1;
+    if (m == w->all_and) break;
   }
   return m;
 }
 
-/* Rank of register r for a value (lower is better; see regalloc.h, Algorithm). */
-static int reg_rank(af_reg r, uint64_t own_saved, uint64_t used, uint64_t call_preserved,
-                    int crosses) {
-  uint64_t b = RA_BIT(r);
-  int rank = !(own_saved & b) ? 0 : (used & b) ? 1 : 2;
-  return rank * 2 + (!crosses && (call_preserved & b) ? 1 : 0);
+/* The first register of m in the class's canonical order (regalloc.h), AF_REG_NONE if none.
+ * The order as bit groups: GPR RSI, RDI, RBX, R12-R15, R8-R11, RAX RCX RDX (ascending bits
+ * within each group); XMM XMM6-XMM15, XMM0-XMM5. */
+static int first_in_order(ra_class cls, uint64_t m) {
+  if (cls == RA_CLASS_GPR) {
+    if (m & RA_BIT(AF_RSI)) return AF_RSI;
+    if (m & RA_BIT(AF_RDI)) return AF_RDI;
+    if (m & RA_BIT(AF_RBX)) return AF_RBX;
+    uint64_t g = m & (0xfull << AF_R12);
+    if (g) return __builtin_ctzll(g);
+    g = m & (0xfull << AF_R8);
+    if (g) return __builtin_ctzll(g);
+    g = m & (RA_BIT(AF_RAX) | RA_BIT(AF_RCX) | RA_BIT(AF_RDX));
+    return g ? __builtin_ctzll(g) : AF_REG_NONE;
+  }
+  uint64_t x = m & (0x3ffull << AF_XMM6);
+  if (x) return __builtin_ctzll(x);
+  x = m & (0x3full << AF_XMM0);
+  return x ? __builtin_ctzll(x) : AF_REG_NONE;
 }
 
+/* The best free register for a value (lower rank wins, ties by canonical order), rank being
+ *   2 * (0 not own-callee-saved, 1 own-callee-saved and used, 2 own-callee-saved and new)
+ *   + (1 if the value crosses no clobber and a call preserves the register)
+ * (regalloc.h, Algorithm): the six rank classes as masks, the first non-empty one wins. */
 static int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t used,
                     uint64_t call_preserved, int crosses) {
-  const af_reg *order = cls == RA_CLASS_GPR ? gpr_order : xmm_order;
-  int n = cls == RA_CLASS_GPR ? NGPR_ORDER : NXMM_ORDER;
-  int best = AF_REG_NONE, best_rank = 1 << 20;
-  for (int i = 0; i < n; i++) {
-    if (!(cands & RA_BIT(order[i]))) continue;
-    int rk = reg_rank(order[i], own_saved, used, call_preserved, crosses);
-    if (rk < best_rank) best = order[i], best_rank = rk;
+  uint64_t late = crosses ? 0 : call_preserved; /* the +1 of the rank */
+  uint64_t tier[3] = {cands & ~own_saved, cands & own_saved & used, cands & own_saved & ~used};
+  for (int k = 0; k < 3; k++) {
+    if (!tier[k]) continue;
+    uint64_t early = tier[k] & ~late;
+    return first_in_order(cls, early ? early : tier[k]);
   }
-  return best;
+  return AF_REG_NONE;
 }
 
 static void active_insert(ra_work *w, const ra_loc *loc, int v) {
@@ -224,6 +268,7 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
     l->allowed = l->cls == RA_CLASS_GPR ? alloc_gpr : l->cls == RA_CLASS_XMM ? alloc_xmm : 0;
   }
   w->nkinds = 0;
+  w->all_and = ~0ull;
   for (int i = 0; i < f->ninsts; i++) {
     const af_inst *in = &f->insts[i];
     int16_t def = (int16_t)(2 * i + 1), use = (int16_t)(o->reuse_operand ? 2 * i : 2 * i + 1);
@@ -244,7 +289,7 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
       out->loc[in->dst].start = out->loc[in->dst].end = def;
     }
     /* clobber kinds and their prefix counts */
-    ra_clobber cl = clob(o->clobber_user, c, f, in);
+    ra_clobber cl = o->clobbers ? o->clobbers[i] : clob(o->clobber_user, c, f, in);
     if (in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && o->call_args_survive)
       cl.kind = RA_CLOB_SURVIVE;
     int kk = -1;
@@ -257,17 +302,21 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
                          RA_MAX_CLOBBER_KINDS);
         kk = w->nkinds++;
         w->kinds[kk] = cl;
-        memset(w->pre[kk], 0, sizeof w->pre[kk][0] * (size_t)(i + 1));
+        w->all_and &= cl.preserved;
       }
     }
-    for (int k = 0; k < w->nkinds; k++)
-      w->pre[k][i + 1] = (int16_t)(w->pre[k][i] + (k == kk));
+    w->kind_at[i] = (int8_t)kk;
+  }
+  if (w->nkinds) {
+    w->next_clob[f->ninsts] = (int16_t)f->ninsts;
+    for (int i = f->ninsts - 1; i >= 0; i--)
+      w->next_clob[i] = w->kind_at[i] >= 0 ? (int16_t)i : w->next_clob[i + 1];
   }
   for (int v = 0; v < f->nvalues; v++) {
     ra_loc *l = &out->loc[v];
     if (l->start == INT16_MAX)
       return ra_fail(err, AF_ERR_INVALID, "function %d: v%d is never defined", out->fn, v);
-    if (l->cls == RA_CLASS_NONE) continue;
+    if (l->cls == RA_CLASS_NONE || !w->nkinds) continue; /* no clobber: nothing crossed */
     int crosses;
     l->allowed &= crossed_mask(w, f->ninsts, l->start, l->end, &crosses);
     l->crosses = (uint8_t)crosses;
@@ -347,23 +396,30 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   for (int k = 0; k < w.nkinds; k++)
     call_preserved |= w.kinds[k].preserved;
   scan(f, &w, out, own_saved, call_preserved, o->hint);
-  for (int v = 0; v < f->nvalues; v++)
-    if (out->loc[v].kind == RA_REG) out->regs_used |= RA_BIT(out->loc[v].reg);
-  out->callee_saved_used = out->regs_used & own_saved;
   ra_stats *st = &out->stats;
   for (int v = 0; v < f->nvalues; v++) {
     const ra_loc *l = &out->loc[v];
+    /* a value keeps RA_NONE exactly when its class has no register (scan gives every other
+     * one RA_REG or RA_SPILL), and only those others may cross */
+    if (l->cls == RA_CLASS_NONE) {
+      st->slot_class++;
+      continue;
+    }
     st->values_gpr += l->cls == RA_CLASS_GPR;
     st->values_xmm += l->cls == RA_CLASS_XMM;
-    st->slot_class += l->kind == RA_NONE;
-    st->in_reg += l->kind == RA_REG;
-    st->spilled += l->kind == RA_SPILL;
+    if (l->kind == RA_REG) {
+      out->regs_used |= RA_BIT(l->reg);
+      st->in_reg++;
+    } else {
+      st->spilled++;
+    }
     if (l->crosses) {
       st->crossing++;
       st->crossing_in_reg += l->kind == RA_REG;
       st->crossing_callee_saved += l->kind == RA_REG && (own_saved & RA_BIT(l->reg));
     }
   }
+  out->callee_saved_used = out->regs_used & own_saved;
   return AF_OK;
 }
 

@@ -83,9 +83,13 @@
  * in tests/test_regalloc.c checks this on every function.
  *
  * Cost: O(V * R) for the scan (R <= 30 registers, the active list is <= R long) and
- * O(I * K) for the clobber prefix counts (K <= RA_MAX_CLOBBER_KINDS distinct
- * kind/preserved pairs; 3 with the default rule). No heap allocation: the work arrays
- * live on the stack (~17 KB) and the result (~17 KB) is the caller's, fixed-size.
+ * O(I) to index the clobbering instructions (each one's kind among K <=
+ * RA_MAX_CLOBBER_KINDS distinct kind/preserved pairs, 3 with the default rule, and the next
+ * clobbering instruction from each position); a value's crossed mask walks the clobbers in
+ * its interval, stopping once the mask is the AND of all K (nothing when the function has
+ * no clobber: the common case). The pick in the canonical order is a few mask tests. No heap
+ * allocation: the work arrays live on the stack (~3 KB) and the result (~17 KB) is the
+ * caller's, fixed-size.
  *
  * What the lowering must respect:
  * - parameters arrive in argument registers that may be allocated to other values (a
@@ -136,6 +140,9 @@ typedef struct {
   uint32_t mutants;      /* reserved for injectable allocator bugs (doc/mutants.md) */
   ra_clobber_fn clobber; /* NULL: ra_default_clobber */
   void *clobber_user;
+  /* NULL, or [ninsts] every instruction's clobber, already computed (the lowering computes
+   * them once for itself too): used instead of calling `clobber` */
+  const ra_clobber *clobbers;
 } ra_opts;
 
 typedef struct {
