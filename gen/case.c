@@ -130,17 +130,39 @@ static const char *const reg_names[AF_REG_COUNT] = {
 const char *af_reg_name(af_reg r) { return (unsigned)r < AF_REG_COUNT ? reg_names[r] : "none"; }
 
 /* ---- case and types ---- */
+/* The scalar row k of every type table. */
+static af_type scalar_type(int k) {
+  af_type t;
+  memset(&t, 0, sizeof t);
+  t.kind = (af_kind)k;
+  t.size = case_scalars[k].size;
+  t.alignment = case_scalars[k].align;
+  return t;
+}
+
 af_status af_case_init(af_case *c) {
   memset(c, 0, sizeof *c);
   c->gen_version = AF_GEN_VERSION;
   c->entry = -1;
-  for (int k = 0; k < AF_T_NSCALAR; k++) {
-    c->types[k].kind = (af_kind)k;
-    c->types[k].size = case_scalars[k].size;
-    c->types[k].alignment = case_scalars[k].align;
-  }
+  for (int k = 0; k < AF_T_NSCALAR; k++)
+    c->types[k] = scalar_type(k);
   c->ntypes = AF_T_NSCALAR;
   return AF_OK;
+}
+
+void case_init_lean(af_case *c) {
+  c->seed = 0;
+  c->index = 0;
+  c->gen_version = AF_GEN_VERSION;
+  c->cc = AF_CC_SYSV;
+  c->nobjects = 0;
+  c->nfuncs = 0;
+  c->entry = -1;
+  c->ninputs = 0;
+  c->arena = NULL;
+  for (int k = 0; k < AF_T_NSCALAR; k++)
+    c->types[k] = scalar_type(k);
+  c->ntypes = AF_T_NSCALAR;
 }
 
 int af_type_add_struct(af_case *c, af_kind kind, int nfields, const af_field *fields, int packed,
@@ -226,11 +248,10 @@ static int inst_defines(const af_inst *in) {
   }
 }
 
-af_status case_reserve_insts(af_case *c, int func, int cap) {
-  if (func < 0 || func >= c->nfuncs) return AF_ERR_INVALID;
-  af_func *f = &c->funcs[func];
-  if (cap > AF_MAX_INSTS) cap = AF_MAX_INSTS;
-  if (cap <= f->cap_insts) return AF_OK;
+/* Moves f's instructions to a block of cap slots, not cleared: a slot is written in full
+ * before anything reads it (af_inst_add copies a whole instruction into it). The old block
+ * stays in the arena. */
+static af_status insts_grow(af_case *c, af_func *f, int cap) {
   af_inst *n = case_alloc_raw(c, sizeof(af_inst) * (size_t)cap);
   if (!n) return AF_ERR_NOMEM;
   if (f->ninsts) memcpy(n, f->insts, sizeof(af_inst) * (size_t)f->ninsts);
@@ -239,18 +260,20 @@ af_status case_reserve_insts(af_case *c, int func, int cap) {
   return AF_OK;
 }
 
+af_status case_reserve_insts(af_case *c, int func, int cap) {
+  if (func < 0 || func >= c->nfuncs) return AF_ERR_INVALID;
+  af_func *f = &c->funcs[func];
+  if (cap > AF_MAX_INSTS) cap = AF_MAX_INSTS;
+  if (cap <= f->cap_insts) return AF_OK;
+  return insts_grow(c, f, cap);
+}
+
 int af_inst_add(af_case *c, int func, const af_inst *inst) {
   if (func < 0 || func >= c->nfuncs) return -2;
   af_func *f = &c->funcs[func];
   if (f->ninsts >= AF_MAX_INSTS) return -2;
-  if (f->ninsts == f->cap_insts) { /* grow; the old block stays in the arena */
-    int cap = f->cap_insts ? f->cap_insts * 2 : 32;
-    af_inst *n = case_alloc_raw(c, sizeof(af_inst) * (size_t)cap);
-    if (!n) return -2;
-    if (f->ninsts) memcpy(n, f->insts, sizeof(af_inst) * (size_t)f->ninsts);
-    f->insts = n;
-    f->cap_insts = cap;
-  }
+  if (f->ninsts == f->cap_insts && insts_grow(c, f, f->cap_insts ? f->cap_insts * 2 : 32) != AF_OK)
+    return -2;
   af_inst *in = &f->insts[f->ninsts];
   *in = *inst;
   if (inst->op == AF_OP_CONST && inst->cst.size) {

@@ -10,6 +10,12 @@
  * AF_OK, AF_ERR_INVALID (bad func) or AF_ERR_NOMEM; nothing changes if cap is not larger. */
 af_status case_reserve_insts(af_case *c, int func, int cap);
 
+/* af_case_init without clearing the arrays beyond their counts (types past ntypes, funcs past
+ * nfuncs, objects, inputs: 16 KB, a tenth of generating a case). For the generator only: it
+ * writes every entry it counts (af_type_add_*, af_func_add, gen_inputs clear or fill theirs),
+ * and nothing reads an entry past its count. */
+void case_init_lean(af_case *c);
+
 /* The scalar table af_scalar returns entries of (case.c), for hot paths that index it
  * directly: case_scalar(k) is af_scalar(k) for a scalar kind k (never a composite one). */
 extern const af_scalar_info case_scalars[AF_T_NSCALAR];

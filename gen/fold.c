@@ -64,30 +64,41 @@ uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p) {
 }
 
 /* The value of a bit-field of `bits` bits starting `bit_offset` bits into p,
- * converted to its declared type (signed types sign-extend). */
+ * converted to its declared type (signed types sign-extend). Read a byte at a time (at most
+ * 9 bytes hold a 64-bit field), never past the field's last byte: MIX and the checksum fold
+ * every bit-field of every operand through here. */
 uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is_signed) {
-  uint64_t x = 0;
-  for (int i = 0; i < bits; i++) {
-    uint32_t b = bit_offset + (uint32_t)i;
-    x |= (uint64_t)((p[b / 8] >> (b % 8)) & 1) << i;
-  }
-  if (is_signed && bits > 0 && bits < 64 && (x >> (bits - 1)) & 1) x |= ~0ull << bits;
+  if (bits <= 0) return 0;
+  if (bits > 64) bits = 64; /* fields are at most 64 bits (gen.h) */
+  const uint8_t *q = p + bit_offset / 8;
+  unsigned sh = bit_offset % 8, n = (sh + (unsigned)bits + 7) / 8;
+  unsigned __int128 w = 0;
+  for (unsigned i = 0; i < n; i++)
+    w |= (unsigned __int128)q[i] << (8 * i);
+  uint64_t x = (uint64_t)(w >> sh);
+  if (bits < 64) x &= (1ull << bits) - 1;
+  if (is_signed && bits < 64 && (x >> (bits - 1)) & 1) x |= ~0ull << bits;
   return x;
 }
 
 void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x) {
-  for (int i = 0; i < bits; i++) {
-    uint32_t b = bit_offset + (uint32_t)i;
-    uint8_t m = (uint8_t)(1u << (b % 8));
-    if ((x >> i) & 1)
-      p[b / 8] |= m;
-    else
-      p[b / 8] &= (uint8_t)~m;
+  if (bits <= 0) return;
+  if (bits > 64) bits = 64; /* fields are at most 64 bits (gen.h) */
+  uint8_t *q = p + bit_offset / 8;
+  unsigned sh = bit_offset % 8, n = (sh + (unsigned)bits + 7) / 8;
+  unsigned __int128 m =
+      bits >= 64 ? (unsigned __int128)~0ull : (((unsigned __int128)1 << bits) - 1);
+  unsigned __int128 v = ((unsigned __int128)x & m) << sh;
+  m <<= sh;
+  for (unsigned i = 0; i < n; i++) {
+    uint8_t bm = (uint8_t)(m >> (8 * i));
+    q[i] = (uint8_t)((q[i] & (uint8_t)~bm) | ((uint8_t)(v >> (8 * i)) & bm));
   }
 }
 
-uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
-  const af_type *t = &c->types[type];
+/* One scalar leaf (type < AF_T_NSCALAR), inline in the aggregate walk below: most leaves of
+ * most operands are scalars, and a call per leaf was a third of folding. */
+static inline uint64_t fold_scalar(uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
   switch (type) {
   case AF_T_VOID: return h;
   case AF_T_BOOL:
@@ -114,13 +125,23 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
   case AF_T_PTR: return af_fold_u64(h, ptr_id);
   case AF_T_M128:
   case AF_T_M256:
-    for (unsigned i = 0; i < t->size; i += 8)
+    for (unsigned i = 0; i < (type == AF_T_M128 ? 16u : 32u); i += 8)
       h = af_fold_u64(h, fold_le(p + i, 8));
     return h;
-  default: break;
+  default: return h;
   }
+}
+
+uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
+  if (type < AF_T_NSCALAR) return fold_scalar(h, type, p, ptr_id);
+  const af_type *t = &c->types[type];
   if (t->kind == AF_T_ARRAY) {
     uint32_t es = c->types[t->elem].size;
+    if (t->elem < AF_T_NSCALAR) {
+      for (uint32_t i = 0; i < t->count; i++)
+        h = fold_scalar(h, t->elem, p + i * es, ptr_id);
+      return h;
+    }
     for (uint32_t i = 0; i < t->count; i++)
       h = af_fold_bytes(c, h, t->elem, p + i * es, ptr_id);
     return h;
@@ -136,7 +157,10 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
       h = af_fold_u64(h, x);
       continue;
     }
-    h = af_fold_bytes(c, h, f->type, p + f->offset, ptr_id);
+    if (f->type < AF_T_NSCALAR)
+      h = fold_scalar(h, f->type, p + f->offset, ptr_id);
+    else
+      h = af_fold_bytes(c, h, f->type, p + f->offset, ptr_id);
   }
   return h;
 }

@@ -61,7 +61,9 @@ static int emit(body *b, af_inst *in) {
 }
 
 static void inst_init(af_inst *in, af_op op, int type) {
-  memset(in, 0, sizeof *in);
+  /* a copy of a cleared instruction: vector stores, where memset became `rep stos` */
+  static const af_inst zero;
+  *in = zero;
   in->op = op;
   in->type = type;
 }

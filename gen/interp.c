@@ -23,8 +23,19 @@ typedef struct {
   int n, cap;
 } call_list;
 
+/* A function's frame: the byte offset of every value id in buf. A function is never on the
+ * call stack twice (calls go to greater indices), so each keeps one frame for the whole run,
+ * laid out on its first call and reused by later ones. buf is never cleared: every value is
+ * written in full (all size(T) bytes) before it is read (SSA, operands are earlier values),
+ * so neither what an earlier call left nor the allocation's first contents is ever seen. */
+typedef struct {
+  uint32_t *off; /* NULL until the first call; one allocation with buf */
+  uint8_t *buf;
+} frame_cache;
+
 typedef struct {
   const af_case *c;
+  frame_cache frames[AF_MAX_FUNCS];
   uint64_t steps, max_steps;
   uint8_t (*regions)[AF_REGION_SIZE];
   int nregions, cap_regions;
@@ -39,6 +50,10 @@ static af_status fail(interp *I, af_status s, const char *what, int fn, int inst
 }
 
 /* ---- scalar access ---- */
+/* af_type_is_int / af_type_is_float without the call (the checks run on every instruction). */
+static inline int is_int(int type) { return type >= AF_T_I8 && type <= AF_T_U128; }
+static inline int is_float(int type) { return type >= AF_T_F16 && type <= AF_T_F80; }
+
 static int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * case_scalar(type)->size; }
 
 static int is_signed_int(int type) {
@@ -281,8 +296,8 @@ typedef struct {
 } frame;
 
 af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d) {
-  int ff = af_type_is_float(NULL, from), tf = af_type_is_float(NULL, to);
-  int fi = af_type_is_int(NULL, from) || from == AF_T_BOOL, ti = af_type_is_int(NULL, to);
+  int ff = is_float(from), tf = is_float(to);
+  int fi = is_int(from) || from == AF_T_BOOL, ti = is_int(to);
   if (op == AF_OP_FCONV  ? !(ff && tf)
       : op == AF_OP_FTOI ? !(ff && ti)
       : op == AF_OP_ITOF ? !(fi && tf)
@@ -351,6 +366,16 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
   hc->ret.type = g->sig.ret;
   hc->ret.obj = -1;
   hc->ret_arg = -1;
+  /* The argument bytes of one record share one allocation, owned by the first non-ptr
+   * argument (free_calls frees that one only): a malloc per argument was most of recording. */
+  size_t total = 0;
+  for (int i = 0; i < g->sig.nparams; i++)
+    if (g->sig.params[i] != AF_T_PTR) {
+      uint32_t n = I->c->types[g->sig.params[i]].size;
+      total += ((n ? n : 1) + 15) & ~(size_t)15;
+    }
+  uint8_t *blk = NULL;
+  if (total && !(blk = malloc(total))) return AF_ERR_NOMEM;
   for (int i = 0; i < g->sig.nparams; i++) {
     af_value *v = &hc->args[i];
     v->type = g->sig.params[i];
@@ -361,8 +386,8 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
       continue;
     }
     v->size = I->c->types[v->type].size;
-    v->bytes = malloc(v->size ? v->size : 1);
-    if (!v->bytes) return AF_ERR_NOMEM;
+    v->bytes = blk;
+    blk += ((v->size ? v->size : 1) + 15) & ~(size_t)15;
     memcpy(v->bytes, args[i], v->size);
   }
   return AF_OK;
@@ -402,17 +427,14 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
 
 static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret);
 
-static int valid_id(const frame *F, int id, int before) {
-  return id >= 0 && id < F->f->nvalues && id < before;
-}
-
 /* One instruction. *done is set by RET. */
 static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *done) {
   const af_case *c = I->c;
   const af_inst *in = &F->f->insts[ii];
-  int limit = in->dst >= 0 ? in->dst : F->f->nvalues;
-  for (int k = 0; k < in->nargs; k++)
-    if (!valid_id(F, in->args[k], limit)) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
+  int limit = in->dst >= 0 && in->dst < F->f->nvalues ? in->dst : F->f->nvalues;
+  for (int k = 0; k < in->nargs; k++) /* 0 <= id < limit: what valid_id said, one compare */
+    if ((unsigned)in->args[k] >= (unsigned)limit)
+      return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
   if (in->type < 0 || in->type >= c->ntypes) return fail(I, AF_ERR_INVALID, "bad type", fi, ii);
   uint8_t *d = in->dst >= 0 ? F->buf + F->off[in->dst] : NULL;
 #define ARG(k)   (F->buf + F->off[in->args[k]])
@@ -438,8 +460,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   case AF_OP_SHL:
   case AF_OP_LSHR:
   case AF_OP_ASHR: {
-    if (!af_type_is_int(c, T) || in->nargs != 2)
-      return fail(I, AF_ERR_INVALID, "bad integer op", fi, ii);
+    if (!is_int(T) || in->nargs != 2) return fail(I, AF_ERR_INVALID, "bad integer op", fi, ii);
     u128 a = rd_int(ARG(0), T), b = rd_int(ARG(1), T), r = 0;
     int w = int_bits(T);
     unsigned s = (unsigned)(b & (u128)(w - 1));
@@ -463,7 +484,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   }
   case AF_OP_CMP: {
     int A = ATYPE(0);
-    if (in->nargs != 2 || !(af_type_is_int(c, A) || A == AF_T_BOOL) || T != AF_T_BOOL)
+    if (in->nargs != 2 || !(is_int(A) || A == AF_T_BOOL) || T != AF_T_BOOL)
       return fail(I, AF_ERR_INVALID, "bad cmp", fi, ii);
     u128 a = rd_int(ARG(0), A), b = rd_int(ARG(1), A);
     int r;
@@ -486,8 +507,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   case AF_OP_ZEXT:
   case AF_OP_TRUNC: {
     int A = ATYPE(0);
-    if (in->nargs != 1 || !(af_type_is_int(c, A) || A == AF_T_BOOL) ||
-        !(af_type_is_int(c, T) || T == AF_T_BOOL))
+    if (in->nargs != 1 || !(is_int(A) || A == AF_T_BOOL) || !(is_int(T) || T == AF_T_BOOL))
       return fail(I, AF_ERR_INVALID, "bad extension", fi, ii);
     u128 a = rd_int(ARG(0), A);
     int aw = int_bits(A);
@@ -628,33 +648,56 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   return fail(I, AF_ERR_INVALID, "unknown op", fi, ii);
 }
 
-static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret) {
+/* Lays out function fi's frame on its first call (one allocation: offsets, then values). */
+static af_status frame_get(interp *I, int fi, frame *F) {
   const af_case *c = I->c;
   const af_func *f = &c->funcs[fi];
+  frame_cache *fc = &I->frames[fi];
+  F->f = f;
+  if (fc->off) {
+    F->off = fc->off;
+    F->buf = fc->buf;
+    return AF_OK;
+  }
   if (!f->value_type || f->nvalues < f->sig.nparams)
     return fail(I, AF_ERR_INVALID, "function not finished (af_fn_finish)", fi, -1);
-  frame F = {f, NULL, NULL};
+  size_t head = (sizeof(uint32_t) * (size_t)(f->nvalues + 1) + 15) & ~(size_t)15;
   size_t total = 0;
-  F.off = malloc(sizeof(uint32_t) * (size_t)(f->nvalues + 1));
-  if (!F.off) return AF_ERR_NOMEM;
+  uint32_t offs_small[256];
+  uint32_t *offs = f->nvalues < 256 ? offs_small : malloc(sizeof(uint32_t) * (size_t)f->nvalues);
+  if (!offs) return AF_ERR_NOMEM;
   for (int v = 0; v < f->nvalues; v++) {
     int t = f->value_type[v];
     if (t < 0 || t >= c->ntypes || t == AF_T_VOID) {
-      free(F.off);
+      if (offs != offs_small) free(offs);
       return fail(I, AF_ERR_INVALID, "bad value type", fi, -1);
     }
-    F.off[v] = (uint32_t)total;
+    offs[v] = (uint32_t)total;
     total += (val_size(c, t) + 15) & ~(size_t)15;
   }
-  F.buf = calloc(total ? total : 1, 1);
-  if (!F.buf) {
-    free(F.off);
+  uint8_t *blk = malloc(head + (total ? total : 1)); /* not cleared: see frame_cache */
+  if (!blk) {
+    if (offs != offs_small) free(offs);
     return AF_ERR_NOMEM;
   }
+  fc->off = (uint32_t *)blk;
+  fc->buf = blk + head;
+  if (f->nvalues) memcpy(fc->off, offs, sizeof(uint32_t) * (size_t)f->nvalues);
+  if (offs != offs_small) free(offs);
+  F->off = fc->off;
+  F->buf = fc->buf;
+  return AF_OK;
+}
+
+static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret) {
+  const af_case *c = I->c;
+  const af_func *f = &c->funcs[fi];
+  frame F;
+  af_status s = frame_get(I, fi, &F);
+  if (s != AF_OK) return s;
   for (int p = 0; p < f->sig.nparams; p++)
     memcpy(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
   int base = I->nregions, done = 0;
-  af_status s = AF_OK;
   for (int ii = 0; ii < f->ninsts && !done && s == AF_OK; ii++) {
     if (++I->steps > I->max_steps) {
       s = fail(I, AF_ERR_RUNTIME, "step budget exhausted", fi, ii);
@@ -664,8 +707,6 @@ static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret)
   }
   if (s == AF_OK && !done) s = fail(I, AF_ERR_INVALID, "no ret", fi, f->ninsts);
   I->nregions = base; /* this call's LOCAL regions die */
-  free(F.buf);
-  free(F.off);
   return s;
 }
 
@@ -682,8 +723,11 @@ static int case_uses_f16(const af_case *c) {
 
 static void free_calls(af_host_call *v, int n) {
   for (int i = 0; i < n && v; i++) {
-    for (int k = 0; k < v[i].nargs; k++)
-      free(v[i].args[k].bytes);
+    for (int k = 0; k < v[i].nargs; k++) /* one block for all: the first one holds it */
+      if (v[i].args[k].type != AF_T_PTR) {
+        free(v[i].args[k].bytes);
+        break;
+      }
     free(v[i].ret.bytes);
     free(v[i].after);
   }
@@ -787,6 +831,8 @@ out:
   res->nhost_calls = I.host.n;
   res->calls = I.all.v;
   res->ncalls = I.all.n;
+  for (int k = 0; k < AF_MAX_FUNCS; k++)
+    free(I.frames[k].off);
   free(I.regions);
   free(inbuf);
   free(retbuf);
