@@ -149,9 +149,12 @@ static void *map_pages(size_t n) {
   return p == MAP_FAILED ? NULL : p;
 }
 
+static void emu_hooks_block(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+
 /* The Unicorn side: an engine with the stack, object area and trap page mapped, the hooks
  * that never change, and the context every run starts from. */
 static void engine_close(af_emu *e) {
+  e->nkept = 0; /* uc_close drops every mapping */
   if (e->ctx0) uc_context_free(e->ctx0);
   if (e->uc) uc_close(e->uc);
   e->ctx0 = NULL;
@@ -174,7 +177,8 @@ static const char *engine_open(af_emu *e) {
                   st + EMU_STACK - 1) ||
       uc_hook_add(e->uc, &e->h_read, UC_HOOK_MEM_READ, (void *)emu_hooks_read, e, st,
                   st + EMU_STACK - 1) ||
-      uc_hook_add(e->uc, &e->h_bad, UC_HOOK_MEM_INVALID, (void *)emu_hooks_bad, e, 1, 0)) {
+      uc_hook_add(e->uc, &e->h_bad, UC_HOOK_MEM_INVALID, (void *)emu_hooks_bad, e, 1, 0) ||
+      uc_hook_add(e->uc, &e->h_block, UC_HOOK_BLOCK, (void *)emu_hooks_block, e, 1, 0)) {
     engine_close(e);
     return "unicorn: cannot map the engine's memory";
   }
@@ -238,6 +242,7 @@ void af_emu_free(af_emu *e) {
   if (e->objmem) munmap(e->objmem, EMU_PAGE);
   if (e->trap) munmap(e->trap, EMU_PAGE);
   free(e->shadow);
+  free(e->starts);
   free(e);
 }
 
@@ -256,23 +261,76 @@ static int code_add(af_emu *e, uint64_t addr, uint64_t size) {
     if (hi > e->code[i].hi) return code_add(e, e->code[i].hi, hi - e->code[i].hi);
     return 0;
   }
+  return emu_map(e, lo, hi, UC_PROT_READ | UC_PROT_EXEC);
+}
+
+static void kept_drop(af_emu *e, int i) {
+  uc_mem_unmap(e->uc, e->kept[i].lo, e->kept[i].hi - e->kept[i].lo);
+  e->kept[i] = e->kept[--e->nkept];
+  e->kept_prot[i] = e->kept_prot[e->nkept];
+}
+
+int emu_map(af_emu *e, uint64_t lo, uint64_t hi, uint32_t prot) {
   if (e->ncode >= EMU_MAX_CODE) return -1;
-  if (uc_mem_map_ptr(e->uc, lo, hi - lo, UC_PROT_READ | UC_PROT_EXEC, (void *)(uintptr_t)lo))
-    return -1;
+  int reuse = 0;
+  for (int i = 0; i < e->nkept; i++) {
+    if (lo >= e->kept[i].hi || hi <= e->kept[i].lo) continue;
+    if (lo == e->kept[i].lo && hi == e->kept[i].hi && prot == e->kept_prot[i]) {
+      e->kept[i] = e->kept[--e->nkept];
+      e->kept_prot[i] = e->kept_prot[e->nkept];
+      reuse = 1;
+      break;
+    }
+    kept_drop(e, i--); /* overlaps: in the way */
+  }
+  if (!reuse && uc_mem_map_ptr(e->uc, lo, hi - lo, prot, (void *)(uintptr_t)lo)) return -1;
   e->code[e->ncode].lo = lo;
+  e->code_prot[e->ncode] = prot;
   e->code[e->ncode++].hi = hi;
   return 0;
 }
 
+/* Unmaps what the run did not reuse of the previous run's mappings. */
+static void emu_drop_kept(af_emu *e) {
+  while (e->nkept)
+    kept_drop(e, e->nkept - 1);
+}
+
 static void code_unmap(af_emu *e) {
-  for (int i = 0; i < e->ncode; i++) {
+  emu_drop_kept(e);
+  for (int i = 0; i < e->ncode; i++) { /* kept mapped for the next run (emu_map) */
     uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
-    uc_mem_unmap(e->uc, e->code[i].lo, e->code[i].hi - e->code[i].lo);
+    e->kept[i] = e->code[i];
+    e->kept_prot[i] = e->code_prot[i];
   }
+  e->nkept = e->ncode;
   e->ncode = 0;
   for (int i = 0; i < e->nsites; i++)
     uc_hook_del(e->uc, e->sites[i].h);
   e->nsites = 0;
+  if (e->starts_used) memset(e->starts, 0, (size_t)(e->starts_used / 64) * 8);
+  e->starts_used = 0;
+  e->nscan = 0;
+}
+
+/* A range of bits in e->starts for the instruction starts of [addr, addr+size); NULL when out
+ * of memory or ranges (the budget then counts that code's blocks as one instruction each). */
+static uint64_t *starts_range(af_emu *e, uint64_t addr, uint64_t size) {
+  if (e->nscan >= EMU_MAX_SCAN) return NULL;
+  uint64_t words = (size + 63) / 64, first = e->starts_used / 64;
+  if (first + words > e->starts_words) {
+    size_t n = (size_t)(first + words) * 2;
+    uint64_t *p = realloc(e->starts, n * 8);
+    if (!p) return NULL;
+    memset(p + e->starts_words, 0, (n - e->starts_words) * 8);
+    e->starts = p;
+    e->starts_words = n;
+  }
+  e->scan[e->nscan].lo = addr;
+  e->scan[e->nscan].hi = addr + size;
+  e->scan[e->nscan++].bit = first * 64;
+  e->starts_used = (first + words) * 64;
+  return e->starts + first;
 }
 
 /* Capstone's register -> Unicorn's, for the 64-bit GPRs a call operand may use; -1: RIP. */
@@ -320,13 +378,24 @@ const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
   const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
   size_t n = (size_t)size;
   uint64_t a = addr;
+  uint64_t *starts = starts_range(e, addr, size);
   while (n) {
+    /* most instructions: measured here, without Capstone (emu_decode.c) */
+    size_t len = emu_insn_len(p, n);
+    if (len) {
+      if (starts) starts[(a - addr) / 64] |= 1ull << ((a - addr) % 64);
+      p += len;
+      n -= len;
+      a += len;
+      continue;
+    }
     if (!cs_disasm_iter(e->cs, &p, &n, &a, in)) { /* undecodable byte: step over it */
       p++;
       n--;
       a++;
       continue;
     }
+    if (starts) starts[(in->address - addr) / 64] |= 1ull << ((in->address - addr) % 64);
     if (is_vex(in)) return "not emulable (AVX)";
     if (in->id == X86_INS_RET) { /* a JIT callee's obligations are checked at its return */
       if (e->nsites >= EMU_MAX_SITES) return "emu: too many call sites";
@@ -430,7 +499,6 @@ void emu_allow(emu_frame *f, uint64_t lo, uint64_t n) {
     f->allowed[f->nallowed++].hi = lo + n;
   }
 }
-
 
 uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg) {
   if (reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
@@ -665,6 +733,46 @@ void emu_deadline_tick(af_emu *e) {
   }
 }
 
+/* The instruction budget. uc_emu_start's own (its `count`) is a UC_HOOK_CODE hook on every
+ * address: Unicorn then calls helper_uc_tracecode before every instruction, which walks the
+ * whole code-hook list (one hook per call site here), and translates every instruction with
+ * that call, an EFLAGS sync and an exit check around it (Unicorn 2.0.1, target/i386/
+ * translate.c, uc.c hook_count_cb): measured, most of a run. Instead one block hook counts
+ * each translation block's instructions as it starts, from the instruction starts the scan
+ * found (code it did not scan, the trap page's `ret`: one a block), and stops the run once the
+ * count passes the budget; it also checks the deadline, so a loop that touches no stack is
+ * bounded in time too. A run may so stop up to a block later than an exact count would. */
+static void emu_hooks_block(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
+  (void)uc;
+  af_emu *e = u;
+  emu_deadline_tick(e);
+  if (e->cfg.max_insns == AF_EMU_OFF) return;
+  uint64_t n = 1;
+  for (int i = 0; i < e->nscan; i++) {
+    if (addr < e->scan[i].lo || addr >= e->scan[i].hi) continue;
+    uint64_t b = e->scan[i].bit + (addr - e->scan[i].lo), end = e->scan[i].hi - e->scan[i].lo;
+    end = e->scan[i].bit + (addr - e->scan[i].lo + size < end ? addr - e->scan[i].lo + size : end);
+    n = 0;
+    while (b < end) {
+      uint64_t w = e->starts[b / 64] >> (b % 64);
+      uint64_t k = 64 - b % 64;
+      if (k > end - b) {
+        k = end - b;
+        w &= (1ull << k) - 1;
+      }
+      n += (uint64_t)__builtin_popcountll(w);
+      b += k;
+    }
+    if (!n) n = 1;
+    break;
+  }
+  e->insns += n;
+  if (e->insns > e->cfg.max_insns && !e->budget_hit) {
+    e->budget_hit = 1;
+    uc_emu_stop(e->uc);
+  }
+}
+
 static void finish(af_emu *e) {
   if (e->have_h_entry) uc_hook_del(e->uc, e->h_entry);
   e->have_h_entry = 0;
@@ -714,6 +822,7 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
     finish(e);
     return AF_ERR_UNSUPPORTED;
   }
+  emu_drop_kept(e); /* only this run's code is mapped while it runs */
   const af_case *c = e->c;
   for (int k = 0; k < c->nobjects; k++)
     memcpy(e->objects[k], c->objects[k].init, AF_REGION_SIZE);
@@ -742,9 +851,11 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
                            e->cfg.max_insns > EMU_TICK_MAX_INSNS); /* see emu_deadline_tick */
   e->timed_out = 0;
   e->ticks = 0;
+  e->insns = 0;
+  e->budget_hit = 0;
   e->deadline_ns = limit && !uc_timer ? now_ns() + e->cfg.timeout_us * 1000u : 0;
   uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel, uc_timer ? e->cfg.timeout_us : 0,
-                           e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
+                           0 /* the budget: emu_hooks_block */);
   e->deadline_ns = 0;
   e->stats.runs++;
   uint64_t rip = 0;

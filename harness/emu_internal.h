@@ -16,12 +16,13 @@
 #define EMU_CALLER       256u /* the caller's frame between the argument area and scratch */
 #define EMU_MXCSR        0x1f80u
 #define EMU_FCW          0x037fu
-#define EMU_SENTINEL_OFF 0x800u /* the entry's return address: trap page + this */
-#define EMU_TRAP_STRIDE  16u    /* host function k traps at trap page + 16 k */
-#define EMU_MAX_SITES    512    /* call sites hooked per case */
-#define EMU_MAX_FRAMES   64     /* active JIT functions */
-#define EMU_MAX_ALLOWED  34     /* regions a frame may write outside itself */
-#define EMU_MAX_CODE     32     /* code mappings per case */
+#define EMU_SENTINEL_OFF 0x800u             /* the entry's return address: trap page + this */
+#define EMU_TRAP_STRIDE  16u                /* host function k traps at trap page + 16 k */
+#define EMU_MAX_SITES    512                /* call sites hooked per case */
+#define EMU_MAX_FRAMES   64                 /* active JIT functions */
+#define EMU_MAX_ALLOWED  34                 /* regions a frame may write outside itself */
+#define EMU_MAX_CODE     32                 /* code mappings per case */
+#define EMU_MAX_SCAN     (AF_MAX_FUNCS + 1) /* scanned code ranges: the functions, the stub */
 
 /* The register image marshalling and the checks work on. */
 typedef struct {
@@ -80,7 +81,7 @@ struct af_emu {
   uc_engine *uc;
   csh cs;
   uc_context *ctx0;
-  uc_hook h_trap, h_write, h_read, h_bad;
+  uc_hook h_trap, h_write, h_read, h_bad, h_block;
   uint8_t *stack, *objmem, *trap; /* mmap'd, page-aligned */
   uint8_t *objects[AF_MAX_OBJECTS];
   uint8_t *shadow; /* [EMU_STACK]: 1 = written in this run */
@@ -96,8 +97,28 @@ struct af_emu {
   af_rng rng;
   int ncode;
   emu_range code[EMU_MAX_CODE]; /* mapped code pages */
+  uint32_t code_prot[EMU_MAX_CODE];
+  /* the previous run's code mappings, still mapped: the JIT's code pool hands out the same
+   * pages case after case, and a map + unmap pair is two rebuilds of Unicorn's flat view
+   * (measured: 5% of a case). Reused when a run maps the very same range, else unmapped
+   * before the run starts (emu_map, emu_drop_kept). */
+  int nkept;
+  emu_range kept[EMU_MAX_CODE];
+  uint32_t kept_prot[EMU_MAX_CODE];
   int nsites;
   emu_site sites[EMU_MAX_SITES];
+  /* Instruction starts of the scanned code (one bit a byte), for the instruction budget: the
+   * block hook (emu_hooks_block) counts a block's instructions from them. scan[i] covers
+   * [lo, hi) with its bits from bit `bit` of starts. */
+  int nscan;
+  struct {
+    uint64_t lo, hi, bit;
+  } scan[EMU_MAX_SCAN];
+  uint64_t *starts;
+  size_t starts_words;  /* allocated */
+  uint64_t starts_used; /* bits handed out this case */
+  uint64_t insns;       /* instructions counted this run */
+  int budget_hit;       /* the block hook stopped the run: over cfg.max_insns */
   int nframes;
   emu_frame frames[EMU_MAX_FRAMES];
   uint64_t rsp0;        /* RSP at the entry's call */
@@ -162,6 +183,14 @@ uint8_t *emu_scratch_alloc(struct af_emu *e, emu_scratch *s, uint32_t size, uint
 void emu_allow(emu_frame *f, uint64_t lo, uint64_t n); /* f may write [lo, lo+n) */
 /* Bytes of a value of `type` that hold some leaf (1 at mask[base..]); padding stays 0. */
 void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
+
+/* emu_decode.c: the length of the plain instruction at p (none of a call, return, x87
+ * access, VEX/EVEX/XOP; Capstone's length), or 0: ask Capstone. */
+size_t emu_insn_len(const uint8_t *p, size_t n);
+
+/* Maps [lo, hi) (host memory at the same address) for this run: a kept mapping of the same
+ * range and permissions is reused; 0 or -1. */
+int emu_map(struct af_emu *e, uint64_t lo, uint64_t hi, uint32_t prot);
 
 /* emu_stub.c: emu-cc */
 const char *emu_load_stub(struct af_emu *e); /* maps e->stub's shared object, scans S_call */

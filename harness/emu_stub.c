@@ -17,10 +17,7 @@ static const char *map_range(af_emu *e, uint64_t lo, uint64_t hi, uint32_t prot)
     if (lo < e->code[i].hi && hi > e->code[i].lo)
       return "emu-cc: the stub's pages overlap the JIT's";
   if (e->ncode >= EMU_MAX_CODE) return "emu-cc: too many mappings";
-  if (uc_mem_map_ptr(e->uc, lo, hi - lo, prot, (void *)(uintptr_t)lo))
-    return "emu-cc: cannot map the stub's shared object";
-  e->code[e->ncode].lo = lo;
-  e->code[e->ncode++].hi = hi;
+  if (emu_map(e, lo, hi, prot)) return "emu-cc: cannot map the stub's shared object";
   return NULL;
 }
 
