@@ -188,9 +188,14 @@ void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
  * access, VEX/EVEX/XOP; Capstone's length), or 0: ask Capstone. */
 size_t emu_insn_len(const uint8_t *p, size_t n);
 
-/* Maps [lo, hi) (host memory at the same address) for this run: a kept mapping of the same
- * range and permissions is reused; 0 or -1. */
+/* emu_code.c: the case's code in the engine. Maps [lo, hi) (host memory at the same
+ * address) for this run: a kept mapping of the same range and permissions is reused; 0 or -1. */
 int emu_map(struct af_emu *e, uint64_t lo, uint64_t hi, uint32_t prot);
+/* Maps and scans every non-host function of e->c (hooks its call sites, returns, x87
+ * accesses) and drops stale translations; NULL or why the case cannot be emulated. */
+const char *emu_load_code(struct af_emu *e);
+void emu_drop_kept(struct af_emu *e);  /* unmaps kept mappings this run does not use */
+void emu_code_unmap(struct af_emu *e); /* after a run: its code out of the engine */
 
 /* emu_stub.c: emu-cc */
 const char *emu_load_stub(struct af_emu *e); /* maps e->stub's shared object, scans S_call */
