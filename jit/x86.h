@@ -194,7 +194,13 @@ static inline af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a) {
   x86_inst i = x86_inst1(op, a);
   return x86_emit(b, &i);
 }
+/* mov between a GPR and [base + disp] (either way) without building an x86_inst or a table
+ * lookup (x86_fast.c); the same bytes and statuses as x86_emit. */
+af_status x86_emit_mov_mem(x86_buf *b, const x86_operand *dst, const x86_operand *src);
 static inline af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
+  if (op == X86_MOV && ((a.kind == X86_OPND_GPR && c.kind == X86_OPND_MEM) ||
+                        (a.kind == X86_OPND_MEM && c.kind == X86_OPND_GPR)))
+    return x86_emit_mov_mem(b, &a, &c);
   x86_inst i = x86_inst2(op, a, c);
   return x86_emit(b, &i);
 }
