@@ -5,8 +5,8 @@
 #include "x86_enc_internal.h"
 
 /* ---- matching -------------------------------------------------------------- */
-/* Bytes of a sized class (registers and memory); 0 for the others. */
-static int form_size(int f) {
+/* x86_enc_internal.h */
+int x86_form_size(int f) {
   switch (f) {
   case XF_R8:
   case XF_RM8:
@@ -152,7 +152,7 @@ static uint32_t kind0_mask(int k) {
 #define IDX_MAX 8192
 static uint16_t by_opk[X86_OP_COUNT * K0_COUNT + 1]; /* (op, kind): idx[by_opk[i]..[i + 1]) */
 static uint16_t idx[IDX_MAX];
-static uint8_t row_width[IDX_MAX]; /* form_size(form[0]) of x86_rows[idx[j]], at j */
+static uint8_t row_width[IDX_MAX]; /* x86_form_size(form[0]) of x86_rows[idx[j]], at j */
 
 /* A counting sort of the rows by (op, kind): two passes over the table per kind, table order
  * kept inside a bucket (a scan of the whole table per (op, kind) was 5 M instructions, as much
@@ -178,7 +178,7 @@ void x86_ref_build_index(void) {
     for (int k = 0; k < K0_COUNT; k++) {
       int at = x86_rows[i].op * K0_COUNT + k;
       if (!(accept[k] & XB(x86_rows[i].form[0])) || fill[at] >= by_opk[at + 1]) continue;
-      row_width[fill[at]] = (uint8_t)form_size(x86_rows[i].form[0]);
+      row_width[fill[at]] = (uint8_t)x86_form_size(x86_rows[i].form[0]);
       idx[fill[at]++] = (uint16_t)i;
     }
 }

@@ -31,6 +31,10 @@ void x86_enc_init(void);
 /* The reference's row index (x86_enc.c), called by x86_enc_init's one-time work. */
 void x86_ref_build_index(void);
 
+/* Bytes of a sized class (registers, memory, immediates); 0 for the others. A row's
+ * operation width is its first form's. */
+int x86_form_size(int f);
+
 /* The XF_ bit of a class. */
 #define XB(f)  (1u << (f))
 #define XB_IMM (XB(XF_I8) | XB(XF_I16) | XB(XF_I32) | XB(XF_I64))

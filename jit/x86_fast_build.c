@@ -46,35 +46,6 @@ static int form_bytes(int f) {
   }
 }
 
-/* The operation width of a row: the size of its first form (x86_enc.c's form_size). */
-static int form_width(int f) {
-  switch (f) {
-  case XF_R8:
-  case XF_RM8:
-  case XF_M8:
-  case XF_I8:
-  case XF_U8: return 1;
-  case XF_R16:
-  case XF_RM16:
-  case XF_M16:
-  case XF_I16: return 2;
-  case XF_R32:
-  case XF_RM32:
-  case XF_M32:
-  case XF_XM32:
-  case XF_I32: return 4;
-  case XF_R64:
-  case XF_RM64:
-  case XF_M64:
-  case XF_XM64:
-  case XF_I64: return 8;
-  case XF_M80: return 10;
-  case XF_M128:
-  case XF_XM128: return 16;
-  default: return 0;
-  }
-}
-
 /* The value check of form f at operation width w (x86_imm_mask, x86_opnd_mask_ref): a value v
  * fits when (uint64)(v - lo) <= span and sext(v from 64 - sh bits) fits 64 - fsh bits. */
 static void value_check(row_plan *p, int f, int w) {
@@ -147,7 +118,7 @@ static bool make_plan(const x86_row *r, row_plan *p) {
   default: return false;
   }
   if (r->opc[r->nopc - 1] + add > 0xFF) return false; /* the reference wraps the byte */
-  p->width = (uint8_t)form_width(r->form[0]);
+  p->width = (uint8_t)x86_form_size(r->form[0]);      /* a row's operation width */
   for (int k = 0; k < 3; k++) {
     int f = r->form[k];
     if (is_reg_form(f) && !used[k]) return false; /* a register the encoding would not check */
