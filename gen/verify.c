@@ -20,6 +20,19 @@ af_status vfy_fail(af_error *err, const char *prefix, const char *fmt, ...) {
   return AF_ERR_INVALID;
 }
 
+char *vfy_put_int(char *p, int v) {
+  char d[12];
+  int n = 0;
+  unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+  do
+    d[n++] = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *p++ = '-';
+  while (n)
+    *p++ = d[--n];
+  return p;
+}
+
 /* buf = a, x in decimal, then b and y when b is not NULL: "type t12 field 3". What
  * snprintf(buf, n, "%s%d%s%d", ...) makes, without its cost: the verifier runs on every
  * generated case (a tenth of generating one went to formatting prefixes no message used).
@@ -33,15 +46,7 @@ static const char *pfx(char buf[48], const char *a, int x, const char *b, int y)
     if (!w) break;
     while (*w)
       *p++ = *w++;
-    char d[12];
-    int n = 0;
-    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-    do
-      d[n++] = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) *p++ = '-';
-    while (n)
-      *p++ = d[--n];
+    p = vfy_put_int(p, v);
   }
   *p = 0;
   return buf;

@@ -38,30 +38,16 @@ __attribute__((format(printf, 2, 3))) static af_status bfail(bctx *x, const char
 
 static const char *tn(bctx *x, int t, char *b) { return vfy_tname(x->c, t, b, 32); }
 
-/* Appends v in decimal at p; returns the end. */
-static char *put_int(char *p, int v) {
-  char d[12];
-  int n = 0;
-  unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-  do
-    d[n++] = (char)('0' + u % 10);
-  while (u /= 10);
-  if (v < 0) *p++ = '-';
-  while (n)
-    *p++ = d[--n];
-  return p;
-}
-
 /* "f<fn> inst <idx> (v<next> = const)", what snprintf made, at a tenth of its cost: every
  * constant of every generated case is verified under this name (doc/benchmarks.md). */
 static const char *const_where(const bctx *x, char p[64]) {
   char *q = p;
   *q++ = 'f';
-  q = put_int(q, x->fn);
+  q = vfy_put_int(q, x->fn);
   memcpy(q, " inst ", 6), q += 6;
-  q = put_int(q, x->idx);
+  q = vfy_put_int(q, x->idx);
   memcpy(q, " (v", 3), q += 3;
-  q = put_int(q, x->next);
+  q = vfy_put_int(q, x->next);
   memcpy(q, " = const)", 10); /* with the NUL */
   return p;
 }
@@ -361,7 +347,7 @@ static af_status check_inst(bctx *x) {
 static af_status check_func(bctx *x) {
   const af_func *f = x->f;
   char p[16], b1[32], b2[32];
-  *put_int(p + 1, x->fn) = 0, p[0] = 'f';
+  *vfy_put_int(p + 1, x->fn) = 0, p[0] = 'f';
   if (f->ninsts < 1 || f->ninsts > AF_MAX_INSTS || !f->insts)
     return vfy_fail(x->err, p, "%d instructions (must be 1..%d)", f->ninsts, AF_MAX_INSTS);
   x->next = f->sig.nparams;

@@ -21,6 +21,10 @@ af_status vfy_case(const af_case *c, af_error *err, int check_fresh);
 af_status vfy_fail(af_error *err, const char *prefix, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Appends v in decimal at p (no terminator); returns the end. The place names of failing
+ * checks are built with it instead of snprintf, which cost more than the checks. */
+char *vfy_put_int(char *p, int v);
+
 /* A type name that is safe for any id ("i32", "t21", "type#-3"). */
 const char *vfy_tname(const af_case *c, int type, char *buf, size_t n);
 

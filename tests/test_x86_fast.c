@@ -114,15 +114,6 @@ static x86_operand rnd_opnd(void) {
   }
 }
 
-static int fsize(int f) {
-  static const int8_t s[XF_COUNT] = {
-      [XF_R8] = 1,   [XF_RM8] = 1,  [XF_M8] = 1,    [XF_I8] = 1,    [XF_U8] = 1,   [XF_R16] = 2,
-      [XF_RM16] = 2, [XF_M16] = 2,  [XF_I16] = 2,   [XF_R32] = 4,   [XF_RM32] = 4, [XF_M32] = 4,
-      [XF_XM32] = 4, [XF_I32] = 4,  [XF_R64] = 8,   [XF_RM64] = 8,  [XF_M64] = 8,  [XF_XM64] = 8,
-      [XF_I64] = 8,  [XF_M80] = 10, [XF_M128] = 16, [XF_XM128] = 16};
-  return s[f];
-}
-
 /* An instruction fitted to a random row's forms (most), or random operands. */
 static void rnd_inst(x86_inst *in) {
   memset(in, 0, sizeof *in);
@@ -136,7 +127,7 @@ static void rnd_inst(x86_inst *in) {
   in->op = r->op;
   in->nops = 0;
   for (int k = 0; k < 3; k++) {
-    int f = r->form[k], sz = fsize(f);
+    int f = r->form[k], sz = x86_form_size(f);
     if (f == XF_NONE) break;
     in->nops = (uint8_t)(k + 1);
     if (rnd() % 32 == 0)
