@@ -477,13 +477,10 @@ static const char *prepare(af_emu *e, const af_job *j) {
 /* ---- the wall-clock limit ------------------------------------------------------------------ *
  * Unicorn's own timeout (uc_emu_start's) starts a thread per run that wakes every few
  * microseconds until the run ends: with a run taking milliseconds, that thread cost as much CPU
- * as the emulation (doc/benchmarks.md). The instruction budget (cfg.max_insns) already bounds
- * a run that loops; the wall-clock limit is kept for everything else by the hooks, which run at
- * every stack access, call and host call: each 64th of them reads the clock and stops the run
- * once its deadline has passed. With the instruction budget off or above EMU_TICK_MAX_INSNS
- * (more than a couple of seconds of emulation), Unicorn's timer remains the limit: a loop
- * touching neither the stack nor a call would otherwise outrun the deadline. */
-#define EMU_TICK_MAX_INSNS 50000000u
+ * as the emulation (doc/benchmarks.md). The hooks check the deadline instead: the block hook
+ * at every translation block that runs (emu_hooks_block, so a loop touching neither the stack
+ * nor a call is bounded too), and the stack, call-site and host-call hooks; each 64th of them
+ * reads the clock and stops the run once its deadline has passed. */
 static uint64_t now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -612,21 +609,18 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   uint64_t sentinel = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
   if (sink && sink->begin) sink->begin(sink->u, j, leg);
   int limit = e->cfg.timeout_us != AF_EMU_OFF;
-  int uc_timer = limit && (e->cfg.max_insns == AF_EMU_OFF ||
-                           e->cfg.max_insns > EMU_TICK_MAX_INSNS); /* see emu_deadline_tick */
   e->timed_out = 0;
   e->ticks = 0;
   e->insns = 0;
   e->budget_hit = 0;
-  e->deadline_ns = limit && !uc_timer ? now_ns() + e->cfg.timeout_us * 1000u : 0;
-  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel, uc_timer ? e->cfg.timeout_us : 0,
+  e->deadline_ns = limit ? now_ns() + e->cfg.timeout_us * 1000u : 0;
+  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel, 0 /* the hooks' deadline */,
                            0 /* the budget: emu_hooks_block */);
   e->deadline_ns = 0;
   e->stats.runs++;
   uint64_t rip = 0;
   uc_reg_read(e->uc, UC_X86_REG_RIP, &rip);
   size_t timed_out = (size_t)e->timed_out;
-  if (uc_timer) uc_query(e->uc, UC_QUERY_TIMEOUT, &timed_out);
   char w[48];
   if (e->stub_escape) {
     /* the stub called out of itself (the only thing a compiled caller does the engine does not

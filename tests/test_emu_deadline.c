@@ -7,9 +7,9 @@
 #include "leg_testlib.h"
 
 /* The emulator no longer gives uc_emu_start a timeout (a thread per run, as costly as the run):
- * its hooks check the deadline instead. With a deadline of 1 us every case that touches the
- * stack more than a few dozen times must end as a "timeout" finding, and with the default
- * (2 s) none may; with the instruction budget off Unicorn's own timer still applies. */
+ * its hooks check the deadline instead. With a deadline of 1 us every case that runs more than
+ * a few dozen blocks or stack accesses must end as a "timeout" finding, and with the default
+ * (2 s) none may; with the instruction budget off the block hook still bounds the run. */
 
 /* Runs cases 0..n-1 of seed 3 through e: how many ended with a "timeout" finding, how many
  * passed. */
@@ -59,13 +59,12 @@ int main(void) {
   CHECKF(to == 0 && ok >= 30, "%d timeouts, %d passes with the default deadline", to, ok);
   af_emu_free(e);
 
-  /* no instruction budget: Unicorn's timer is the limit, and it still fires */
+  /* no instruction budget: the deadline still holds */
   af_emu_cfg untimed = {.timeout_us = 1, .max_insns = AF_EMU_OFF};
   CHECK(af_emu_new(&untimed, &e, &err) == AF_OK);
-  /* (its thread sleeps before it first looks at the clock: only the longer runs see it) */
   run_cases(e, 40, &to, &ok);
-  printf("Unicorn's timer, 1 us: %d of 40 timed out\n", to);
-  CHECKF(to >= 1, "none of 40 cases hit Unicorn's 1 us timer");
+  printf("no instruction budget, 1 us: %d of 40 timed out\n", to);
+  CHECKF(to >= 1, "none of 40 cases hit a 1 us deadline without an instruction budget");
   af_emu_free(e);
   return check_done();
 }
