@@ -86,9 +86,8 @@ int main(int argc, char **argv) {
   double t_gen = 0, t_interp = 0, t_all = now();
   int bad = 0;
   for (uint64_t i = start; i < start + (uint64_t)n; i++) {
-    af_job *j = calloc(1, sizeof *j);
+    af_job *j = af_job_new(&cfg, seed, i);
     if (!j) return 2;
-    j->refs = 1, j->seed = seed, j->index = i, j->cfg = &cfg;
     af_error err = {{0}};
     go.cc = (i & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
     double t0 = now();

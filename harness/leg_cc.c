@@ -325,7 +325,8 @@ static void run_caller(leg_state *s, pend *p, const af_leg_sink *sink) {
   af_job *j = p->j;
   const af_case *c = &j->c;
   const af_sig *sig = &c->funcs[c->entry].sig;
-  af_findings fs = {0};
+  af_findings fs;
+  af_findings_clear(&fs);
   const char *skip = NULL;
   int ran = 0;
   regions r = {0};
@@ -388,7 +389,8 @@ static void run_callee(leg_state *s, pend *p, const af_leg_sink *sink) {
   af_job *j = p->j;
   const af_case *c = &j->c;
   const af_interp_result *w = &j->want;
-  af_findings fs = {0};
+  af_findings fs;
+  af_findings_clear(&fs);
   const char *skip = NULL;
   int ran = 0;
   int ncalls = w->nhost_calls + 4;
@@ -591,7 +593,8 @@ static void cross_one(leg_state *s, pend *p, int i, int a, int b, af_findings *f
 
 static void run_cross(leg_state *s, pend *p, const af_leg_sink *sink) {
   af_job *j = p->j;
-  af_findings fs = {0};
+  af_findings fs;
+  af_findings_clear(&fs);
   const char *skip = NULL;
   int ran = 0;
   regions r = {0};

@@ -127,7 +127,8 @@ static void caller_submit(void *state, af_job *j, const af_leg_sink *sink) {
     void *entry = (void *)(uintptr_t)af_jit_fn(jit, c->entry);
     sink->begin(sink->u, j, LEG_CALLER);
     s = af_ffi_call(&fs, entry, c->inputs, c, (void **)op, rb);
-    af_findings f = {0};
+    af_findings f;
+    af_findings_clear(&f);
     if (s != AF_OK) {
       /* the inputs do not match the cif: ours, not the JIT's */
       sink->end(sink->u, j, LEG_CALLER, AF_LEG_SKIP, WHY_FFI, NULL, 0);
@@ -256,13 +257,14 @@ static void callee_run_case(af_job *j, const af_leg_sink *sink, callee_run *run,
 static void callee_submit(void *state, af_job *j, const af_leg_sink *sink) {
   (void)state;
   const af_case *c = &j->c;
-  host_closure *hs = calloc(AF_MAX_FUNCS, sizeof *hs);
+  host_closure *hs = calloc(c->nfuncs > 0 ? (size_t)c->nfuncs : 1, sizeof *hs);
   if (!hs) {
     skip(sink, j, LEG_CALLEE, WHY_NOMEM);
     return;
   }
   const void *host_fns[AF_MAX_FUNCS] = {0};
-  af_findings f = {0};
+  af_findings f;
+  af_findings_clear(&f);
   callee_run run = {j, NULL, NULL, 0, &f};
   const char *why = NULL;
   int nhost = 0;

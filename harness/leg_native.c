@@ -121,7 +121,7 @@ static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {
   reset_objects(st, &j->c, &cp);
   af_probe_opts o;
   opts_for(st, j, &cp, leg, NATIVE_GARBAGE, &o);
-  memset(&st->fs, 0, sizeof st->fs);
+  af_findings_clear(&st->fs);
   af_probe_outcome out;
   af_error err = {{0}};
   sink->begin(sink->u, j, leg);
@@ -158,18 +158,18 @@ static void garbage_submit(void *state, af_job *j, const af_leg_sink *sink) {
   /* the native leg's run, then the same with another pattern: only the outcome may count */
   reset_objects(st, &j->c, &cp);
   opts_for(st, j, &cp, leg, NATIVE_GARBAGE, &o);
-  memset(&ignored, 0, sizeof ignored);
+  af_findings_clear(&ignored);
   af_status s = af_probe_run(st->p, &o, &ignored, &a, &err);
   if (s == AF_OK) {
     reset_objects(st, &j->c, &cp);
     o.garbage = garbage_seed(j);
-    memset(&ignored, 0, sizeof ignored);
+    af_findings_clear(&ignored);
     s = af_probe_run(st->p, &o, &ignored, &b, &err);
   }
   if (s != AF_OK) {
     sink->end(sink->u, j, leg, AF_LEG_SKIP, "probe: cannot marshal this case", NULL, 0);
   } else {
-    memset(&st->fs, 0, sizeof st->fs);
+    af_findings_clear(&st->fs);
     if (a.checksum != b.checksum || a.nhost_calls != b.nhost_calls)
       af_findings_add(&st->fs, leg, "garbage", "outcome",
                       "checksum 0x%016llx (%d host calls) with the native pattern, 0x%016llx "

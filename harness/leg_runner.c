@@ -52,7 +52,7 @@ static void runner_submit(void *state, af_job *j, const af_leg_sink *sink) {
   (void)state;
   af_error err = {{0}};
   af_findings fs;
-  memset(&fs, 0, sizeof fs);
+  af_findings_clear(&fs);
   /* the compile is JIT code too: a crash or a hang in it is this leg's */
   sink->begin(sink->u, j, "runner");
   af_jit *jit = NULL;

@@ -1,6 +1,7 @@
 /* legs.c - the leg registry, jobs, findings, and the leaf-by-leaf value comparison legs share. */
 #include <malloc.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,15 @@ const af_leg *af_leg_find(const char *name) {
   return NULL;
 }
 
+af_job *af_job_new(const af_legs_cfg *cfg, uint64_t seed, uint64_t index) {
+  af_job *j = malloc(sizeof *j);
+  if (!j) return NULL;
+  memset(j, 0, offsetof(af_job, c));
+  memset(&j->want, 0, sizeof *j - offsetof(af_job, want));
+  j->refs = 1, j->seed = seed, j->index = index, j->cfg = cfg;
+  return j;
+}
+
 af_job *af_job_ref(af_job *j) {
   j->refs++;
   return j;
@@ -57,6 +67,7 @@ void af_job_unref(af_job *j) {
 
 static void vset(af_finding *f, const char *leg, const char *check, const char *what,
                  const char *fmt, va_list ap) {
+  memset(f, 0, sizeof *f); /* whole: findings go to the supervisor as bytes */
   snprintf(f->leg, sizeof f->leg, "%s", leg);
   snprintf(f->check, sizeof f->check, "%s", check);
   snprintf(f->what, sizeof f->what, "%s", what ? what : "");

@@ -92,6 +92,11 @@ typedef struct af_job {
   int njits;
 } af_job;
 
+/* A job for case (seed, index) under cfg, refs 1, nothing compiled; its case and reference
+ * outcome are left for the caller to fill (the generator, the parser and af_interp initialise
+ * them, so the 16 KB case is not zeroed first: calloc's memset was ~20 k instructions a case).
+ * NULL: out of memory. Freed by af_job_unref (or, before the case is filled, by free). */
+af_job *af_job_new(const af_legs_cfg *cfg, uint64_t seed, uint64_t index);
 af_job *af_job_ref(af_job *j);
 /* Forgets the job's shared compiles (the legs holding one keep theirs): the next leg compiles
  * the case afresh. For `abifuzz bench`, whose single-leg rows cost a leg alone, compile
@@ -150,6 +155,8 @@ typedef struct {
   int n, dropped;
   af_finding f[AF_FINDINGS_MAX];
 } af_findings;
+/* Empties fs for the next run (the findings' bytes stay: af_findings_add sets one whole). */
+static inline void af_findings_clear(af_findings *fs) { fs->n = fs->dropped = 0; }
 void af_findings_add(af_findings *fs, const char *leg, const char *check, const char *what,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

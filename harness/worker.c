@@ -251,16 +251,12 @@ static void run_case(worker *w, const af_leg_sink *sink, uint64_t index, int fir
   done.index = index;
   int axes[CAMP_AXES_MAX + 1];
   int naxes = af_weights_naxes(cfg->gen.weights);
-  af_job *j = calloc(1, sizeof *j);
+  af_job *j = af_job_new(&w->lcfg, cfg->seed, index);
   if (!j) {
     send_internal(w, 1, index, "out of memory");
     send_msg(w, MSG_CASE_DONE, &done, sizeof done, NULL, 0);
     return;
   }
-  j->refs = 1;
-  j->seed = cfg->seed;
-  j->index = index;
-  j->cfg = &w->lcfg;
   af_error err = {{0}};
   double t0 = camp_now();
   int *ax = naxes <= CAMP_AXES_MAX ? axes : NULL;

@@ -1,5 +1,6 @@
 /* ffi.c - libffi as an independent caller and callee of code under test: signatures as cifs. */
 #include <ffi.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ static void *st_alloc(ffi_state *st, size_t n) {
     st->blocks = b;
     st->capblocks = cap;
   }
-  void *p = calloc(1, n ? n : 1);
+  void *p = malloc(n ? n : 1); /* not zeroed: the callers set what libffi reads */
   if (p) st->blocks[st->nblocks++] = p;
   return p;
 }
@@ -139,7 +140,8 @@ static af_status map_struct(ffi_state *st, const af_case *c, int t, ffi_type **o
       *why = "bit-field";
       return AF_ERR_UNSUPPORTED;
     }
-  int cap = AF_MAX_TYPE_SIZE + 1; /* every element has size >= 1 */
+  /* every element has size >= 1 and elements do not overlap (no unions, no bit-fields) */
+  int cap = (int)ty->size + 1;
   elem_list l = {NULL, NULL, 0, cap};
   l.elems = st_alloc(st, (size_t)(cap + 1) * sizeof *l.elems); /* NULL-terminated */
   l.offs = malloc((size_t)cap * sizeof *l.offs);
@@ -161,6 +163,7 @@ static af_status map_struct(ffi_state *st, const af_case *c, int t, ffi_type **o
   }
   if (s != AF_OK) goto out;
   l.elems[l.n] = NULL;
+  *ft = (ffi_type){0}; /* size and alignment 0: libffi computes them */
   ft->type = FFI_TYPE_STRUCT;
   ft->elements = l.elems;
   if (ffi_get_struct_offsets(st->abi, ft, got) != FFI_OK) {
@@ -235,8 +238,13 @@ af_status af_ffi_prepare(const af_case *c, const af_sig *sig, af_ffi_sig *out,
   memset(out, 0, sizeof *out);
   if (skip_reason) *skip_reason = NULL;
   if (sig->nparams < 0 || sig->nparams > AF_MAX_PARAMS) return AF_ERR_INVALID;
-  ffi_state *st = calloc(1, sizeof *st);
+  if (c->ntypes < 0 || c->ntypes > AF_MAX_TYPES) return AF_ERR_INVALID;
+  /* zeroed up to the case's own types: the memo has AF_MAX_TYPES entries, a case uses a few */
+  ffi_state *st = malloc(sizeof *st);
   if (!st) return AF_ERR_NOMEM;
+  memset(st, 0, offsetof(ffi_state, built) + (size_t)c->ntypes * sizeof st->built[0]);
+  st->blocks = NULL;
+  st->nblocks = st->capblocks = 0;
   /* FFI_WIN64 and FFI_GNUW64 differ only in a long double return: ST0 vs a
    * hidden pointer. af_classify follows clang (ST0, "win64-f80-ret"), and
    * libffi 3.4's FFI_WIN64 aborts in ffi_call on that return type. */
