@@ -63,6 +63,9 @@ typedef struct {
  * supervisor writes as a finding's case.case. */
 af_status camp_gen(const camp_cfg *cfg, uint64_t index, af_case *out, int *axes, af_error *err);
 const char *camp_abi_name(camp_abi a);
+/* The path of the case file run as case `index` (abifuzz FILE.case...), NULL for a generated
+ * case. */
+const char *camp_case_file(const camp_cfg *cfg, uint64_t index);
 /* --legs LIST (comma-separated, modified by strtok) or, list NULL, the default legs into
  * cfg->legs; -1 after a one-line error. */
 int camp_select_legs(camp_cfg *cfg, char *list);

@@ -190,8 +190,13 @@ static void report_json(FILE *f, const camp_cfg *cfg, uint64_t index, int cc, co
   fputs(",\n  \"check\": ", f), camp_json_str(f, fd->check);
   fputs(",\n  \"what\": ", f), camp_json_str(f, fd->what);
   fputs(",\n  \"detail\": ", f), camp_json_str(f, fd->detail);
-  fprintf(f, ",\n  \"seed\": %llu,\n  \"index\": %llu,\n  \"abi\": \"%s\",\n  \"inject\": ",
-          (unsigned long long)cfg->seed, (unsigned long long)index, af_cc_name((af_cc)cc));
+  /* seed and index are the run's (the garbage patterns derive from them, so replay needs
+   * them); a case read from a file is named by its path too */
+  fprintf(f, ",\n  \"seed\": %llu,\n  \"index\": %llu,", (unsigned long long)cfg->seed,
+          (unsigned long long)index);
+  if (camp_case_file(cfg, index))
+    fputs("\n  \"case_file\": ", f), camp_json_str(f, camp_case_file(cfg, index)), fputc(',', f);
+  fprintf(f, "\n  \"abi\": \"%s\",\n  \"inject\": ", af_cc_name((af_cc)cc));
   if (cfg->legs_cfg.inject)
     camp_json_str(f, cfg->legs_cfg.inject);
   else
@@ -356,8 +361,12 @@ void camp_record_finding(const camp_cfg *cfg, camp_stats *st, uint64_t index, in
   }
   if (!cfg->outdir) {
     if (cfg->silent) return;
-    printf("finding: seed %llu index %llu (%s) %s %s %s: %s%s%s%s\n", (unsigned long long)cfg->seed,
-           (unsigned long long)index, af_cc_name((af_cc)cc), f->leg, f->check, f->what, f->detail,
+    char where[64];
+    const char *file = camp_case_file(cfg, index);
+    snprintf(where, sizeof where, "seed %llu index %llu", (unsigned long long)cfg->seed,
+             (unsigned long long)index);
+    printf("finding: %s%s (%s) %s %s %s: %s%s%s%s\n", file ? "case file " : "", file ? file : where,
+           af_cc_name((af_cc)cc), f->leg, f->check, f->what, f->detail,
            ti.known_id ? "  [known: " : "", ti.known_id ? ti.known_id : "", ti.known_id ? "]" : "");
     fflush(stdout);
     return;

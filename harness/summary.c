@@ -22,6 +22,10 @@ const char *camp_abi_name(camp_abi a) {
   return "?";
 }
 
+const char *camp_case_file(const camp_cfg *cfg, uint64_t index) {
+  return cfg->ncase_files && index < (uint64_t)cfg->ncase_files ? cfg->case_files[index] : NULL;
+}
+
 af_status camp_gen(const camp_cfg *cfg, uint64_t index, af_case *out, int *axes, af_error *err) {
   if (cfg->ncase_files) { /* abifuzz [options] FILE.case...: the files, in order */
     if (axes)

@@ -84,10 +84,15 @@ int rp_bucket_facts(const rp_report *r, const rp_bucket *b, rp_fact *out) {
       add(out, &n, "this finding", 0, fmt("%s %s: %s", f->leg, f->check, f->what));
     const struct rj *cr = rj_get(f->json, "crash");
     if (cr) add(out, &n, "crash", 0, crash_text(cr));
-    add(out, &n, "case", 0,
-        fmt("seed %llu index %llu (%s)%s%s: %s/case.case (%ld bytes)", (unsigned long long)f->seed,
-            (unsigned long long)f->index, f->abi, f->inject[0] ? ", mutant " : "", f->inject,
-            f->dir, f->case_size));
+    if (f->case_file)
+      add(out, &n, "case", 0,
+          fmt("case file %s (%s)%s%s: %s/case.case (%ld bytes)", f->case_file, f->abi,
+              f->inject[0] ? ", mutant " : "", f->inject, f->dir, f->case_size));
+    else
+      add(out, &n, "case", 0,
+          fmt("seed %llu index %llu (%s)%s%s: %s/case.case (%ld bytes)",
+              (unsigned long long)f->seed, (unsigned long long)f->index, f->abi,
+              f->inject[0] ? ", mutant " : "", f->inject, f->dir, f->case_size));
     if (f->has_min) add(out, &n, "reduced", 0, fmt("%s/min.case", f->dir));
     if (b->repro) add(out, &n, "reproducer", 1, fmt("cd %s && sh build.sh", b->repro));
     const char *rp = rj_str(f->json, "replay");

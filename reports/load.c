@@ -247,6 +247,7 @@ static int load_finding(rp_report *r, int d, const char *fdir, const char *name)
   f->key = rj_str(j, "bucket");
   if (rj_u64(j, "seed", &f->seed)) f->seed = 0;
   if (rj_u64(j, "index", &f->index)) f->index = 0;
+  f->case_file = rj_str(j, "case_file");
   if (snprintf(path, sizeof path, "%s/case.case", fdir) >= (int)sizeof path ||
       path_size(path, &f->case_size)) {
     f->case_size = -1;

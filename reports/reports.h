@@ -27,6 +27,7 @@ typedef struct {
   const char *leg, *check, *what, *detail, *abi, *inject; /* from report.json ("" if absent) */
   const char *key; /* report.json "bucket" (a key string), NULL if absent */
   uint64_t seed, index;
+  const char *case_file; /* report.json "case_file": the case came from this file; NULL */
   long case_size;  /* bytes of case.case, -1 when missing */
   int has_min;     /* a min.case (abifuzz reduce) lies next to it */
   struct rj *json; /* the whole report.json */

@@ -222,5 +222,17 @@ rc=$?
 [ "$rc" = 0 ] && ok || bad "nightly without new buckets: exit $rc, want 0: $(cat "$tmp/n2.out")"
 grep -q ', 0 new, [1-9][0-9]* gone' "$tmp/n2.out" && ok || bad "nightly: gone buckets not listed: $(cat "$tmp/n2.out")"
 
+# a case read from a file is named by its path (report.json "case_file", the stdout line),
+# while seed and index stay the run's (replay derives the garbage patterns from them)
+"$af" gen --seed 5 --index 2 --abi sysv >"$tmp/file5.case" 2>/dev/null || bad "gen for the case file"
+"$af" --arch x64 --legs native --inject rbx-clobbered --quiet --out "$tmp/cf" "$tmp/file5.case" \
+  >/dev/null 2>&1
+d=$(ls -d "$tmp"/cf/findings/*/ 2>/dev/null | head -n 1)
+if [ -n "$d" ]; then json "$d/report.json" "d.get('case_file') == '$tmp/file5.case' and d['index'] == 0"
+else bad "case file: no finding directory"; fi
+"$af" --arch x64 --legs native --inject rbx-clobbered "$tmp/file5.case" >"$tmp/cf.out" 2>&1
+grep -q "^finding: case file $tmp/file5.case (sysv) native callee-saved" "$tmp/cf.out" && ok ||
+  bad "case file: the finding line does not name the file: $(grep -m1 '^finding' "$tmp/cf.out")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
