@@ -143,6 +143,7 @@ typedef struct {
   uint64_t gregs[23]; /* the ucontext's gregs, glibc's REG_* order */
   int have_regs;      /* 0: no crash record arrived (SIGKILL, rlimit, ...) */
   int rip_in_jit, addr_in_jit;
+  char rip_where[96]; /* RIP outside JIT code: the mapped file and offset ("libc.so.6+0x8c753") */
 } camp_crash;
 
 /* Counts the finding in its bucket; writes OUT/findings/<id>/ (at most CAMP_KEEP per bucket)

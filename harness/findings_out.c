@@ -236,9 +236,11 @@ static void report_json(FILE *f, const camp_cfg *cfg, uint64_t index, int cc, co
     if (cr->have_regs) {
       fprintf(f,
               ", \"si_code\": %d, \"fault_addr\": \"0x%llx\", \"rip\": \"0x%llx\", "
-              "\"rip_in_jit\": %d, \"addr_in_jit\": %d,\n    \"regs\": {",
+              "\"rip_in_jit\": %d, \"addr_in_jit\": %d",
               cr->code, (unsigned long long)cr->addr, (unsigned long long)cr->rip, cr->rip_in_jit,
               cr->addr_in_jit);
+      if (cr->rip_where[0]) fputs(", \"rip_module\": ", f), camp_json_str(f, cr->rip_where);
+      fputs(",\n    \"regs\": {", f);
       for (int r = 0; r < 23; r++)
         fprintf(f, "%s\"%s\": \"0x%llx\"", r ? ", " : "", reg_names[r],
                 (unsigned long long)cr->gregs[r]);

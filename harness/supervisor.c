@@ -350,11 +350,14 @@ static void on_death(supervisor *sv, int k) {
         cr.sig = m->sig, cr.code = m->code, cr.addr = m->addr, cr.rip = m->rip;
         memcpy(cr.gregs, m->gregs, sizeof cr.gregs);
         cr.have_regs = 1, cr.rip_in_jit = m->rip_in_jit, cr.addr_in_jit = m->addr_in_jit;
+        memcpy(cr.rip_where, m->rip_where, sizeof cr.rip_where);
+        cr.rip_where[sizeof cr.rip_where - 1] = 0;
         af_finding_set(&f, s->fl_leg, "timeout", "",
-                       "no end after %d ms (worker killed); rip 0x%llx (in JIT code: %s), "
+                       "no end after %d ms (worker killed); rip 0x%llx (in JIT code: %s%s%s), "
                        "rsp 0x%llx",
                        sv->cfg->timeout_ms, (unsigned long long)m->rip,
-                       m->rip_in_jit ? "yes" : "no", (unsigned long long)m->gregs[15]);
+                       m->rip_in_jit ? "yes" : "no", cr.rip_where[0] ? ", in " : "", cr.rip_where,
+                       (unsigned long long)m->gregs[15]);
       } else {
         af_finding_set(&f, s->fl_leg, "timeout", "", "no end after %d ms (worker killed)",
                        sv->cfg->timeout_ms);
@@ -366,12 +369,15 @@ static void on_death(supervisor *sv, int k) {
       cr.sig = m->sig, cr.code = m->code, cr.addr = m->addr, cr.rip = m->rip;
       memcpy(cr.gregs, m->gregs, sizeof cr.gregs);
       cr.have_regs = 1, cr.rip_in_jit = m->rip_in_jit, cr.addr_in_jit = m->addr_in_jit;
+      memcpy(cr.rip_where, m->rip_where, sizeof cr.rip_where);
+      cr.rip_where[sizeof cr.rip_where - 1] = 0;
       af_finding_set(&f, s->fl_leg, "crash", camp_signame(m->sig),
-                     "%s si_code %d at address 0x%llx, rip 0x%llx (rip in JIT code: %s, "
+                     "%s si_code %d at address 0x%llx, rip 0x%llx (rip in JIT code: %s%s%s, "
                      "address in JIT code: %s), rsp 0x%llx",
                      camp_signame(m->sig), m->code, (unsigned long long)m->addr,
                      (unsigned long long)m->rip, m->rip_in_jit ? "yes" : "no",
-                     m->addr_in_jit ? "yes" : "no", (unsigned long long)m->gregs[15]);
+                     cr.rip_where[0] ? ", in " : "", cr.rip_where, m->addr_in_jit ? "yes" : "no",
+                     (unsigned long long)m->gregs[15]);
       st->crashes++;
       if (l) l->crash++;
     } else {

@@ -84,11 +84,11 @@ static void flush_out(worker *w) {
  * that may wait (defer: a leg's clean verdict, from the main thread while run_case submits the
  * case) is held back until the next one: the next leg's BEGIN or the case's CASE_DONE, which
  * the worker writes before it runs anything else, so it never waits while the worker blocks
- * (a batched leg's poll waits for its compiler with the supervisor's timeout running). A BEGIN is never held back, so a crash or hang of the code under test is
- * still blamed on its (case, leg); a held-back clean verdict lost to such a crash is replaced
- * by the crash's finding for that same leg. Two to five writes a case instead of ~20 (header
- * and body apart, a record per leg event): the writes and the supervisor's wake-ups were 15%
- * of a worker's time (doc/benchmarks.md). */
+ * (a batched leg's poll waits for its compiler with the supervisor's timeout running). A BEGIN is
+ * never held back, so a crash or hang of the code under test is still blamed on its (case, leg); a
+ * held-back clean verdict lost to such a crash is replaced by the crash's finding for that same
+ * leg. Two to five writes a case instead of ~20 (header and body apart, a record per leg event):
+ * the writes and the supervisor's wake-ups were 15% of a worker's time (doc/benchmarks.md). */
 static void put_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb,
                     int defer) {
   camp_msg_hdr h = {type, (uint32_t)(na + nb)};
@@ -120,6 +120,81 @@ static void send_internal(worker *w, int has_index, uint64_t index, const char *
 }
 
 /* ---- the crash handler --------------------------------------------------------------- */
+/* Where addr lies among the process's file mappings: "NAME+0xOFF" (the file's base name, the
+ * offset in the file) into out, from /proc/self/maps, with nothing but open/read/close and
+ * plain loops (async-signal-safe). out stays "" for an address in no file mapping. A crash
+ * outside the JIT's code (a compiled stub, libffi, libc called with a bad pointer) is then
+ * named by its module instead of "outside JIT code". */
+static uint64_t hexnum(const char *s, int *i, int n) {
+  uint64_t v = 0;
+  for (; *i < n; (*i)++) {
+    char ch = s[*i];
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0) break;
+    v = v * 16 + (uint64_t)d;
+  }
+  return v;
+}
+
+static void where_line(const char *s, int n, uint64_t addr, char *out, size_t cap) {
+  int i = 0;
+  uint64_t lo = hexnum(s, &i, n);
+  if (i >= n || s[i++] != '-') return;
+  uint64_t hi = hexnum(s, &i, n);
+  if (addr < lo || addr >= hi) return;
+  for (int f = 0; f < 2; f++) { /* past the permissions to the file offset */
+    while (i < n && s[i] != ' ')
+      i++;
+    while (i < n && s[i] == ' ')
+      i++;
+  }
+  uint64_t off = hexnum(s, &i, n) + (addr - lo);
+  for (int f = 0; f < 3; f++) { /* past the offset's end, the device and the inode */
+    while (i < n && s[i] != ' ')
+      i++;
+    while (i < n && s[i] == ' ')
+      i++;
+  }
+  if (i >= n || s[i] != '/') return; /* anonymous, [heap], [stack]: no module */
+  int base = i;
+  for (int k = i; k < n; k++)
+    if (s[k] == '/') base = k + 1;
+  size_t o = 0;
+  for (int k = base; k < n && o + 1 < cap; k++)
+    out[o++] = s[k];
+  const char *hexd = "0123456789abcdef";
+  char num[20];
+  int nd = 0;
+  do
+    num[nd++] = hexd[off & 15], off >>= 4;
+  while (off && nd < 16);
+  if (o + 3 + (size_t)nd < cap) {
+    out[o++] = '+', out[o++] = '0', out[o++] = 'x';
+    while (nd)
+      out[o++] = num[--nd];
+  }
+  out[o] = 0;
+}
+
+void camp_crash_where(uint64_t addr, char *out, size_t cap) {
+  out[0] = 0;
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[4096], line[512];
+  int nl = 0;
+  ssize_t r;
+  while (!out[0] && (r = read(fd, buf, sizeof buf)) > 0)
+    for (ssize_t k = 0; k < r && !out[0]; k++) {
+      if (buf[k] != '\n') {
+        if (nl < (int)sizeof line) line[nl++] = buf[k];
+        continue;
+      }
+      where_line(line, nl, addr, out, cap);
+      nl = 0;
+    }
+  close(fd);
+}
+
 /* Async-signal-safe: fills a record from siginfo and the ucontext, write(2)s it, then lets the
  * default action (SA_RESETHAND) kill the process when the signal is raised again. */
 static void on_crash(int sig, siginfo_t *si, void *ctx) {
@@ -138,6 +213,7 @@ static void on_crash(int sig, siginfo_t *si, void *ctx) {
     m.rip_in_jit = af_jit_addr_is_code((const void *)(uintptr_t)m.rip);
     m.addr_in_jit = m.addr ? af_jit_addr_is_code((const void *)(uintptr_t)m.addr) : 0;
   }
+  if (!m.rip_in_jit) camp_crash_where(m.rip, m.rip_where, sizeof m.rip_where);
   char buf[sizeof h + sizeof m];
   memcpy(buf, &h, sizeof h);
   memcpy(buf + sizeof h, &m, sizeof m);

@@ -68,6 +68,7 @@ typedef struct {
   uint64_t addr, rip;
   uint64_t gregs[23];
   int32_t rip_in_jit, addr_in_jit;
+  char rip_where[96]; /* RIP outside JIT code: "libc.so.6+0x8c753" (/proc/self/maps), or "" */
 } msg_crash;
 
 typedef struct {
@@ -84,5 +85,10 @@ typedef struct {
 /* The worker process: runs until FINISH or until its command pipe closes; never returns
  * (_exit). cmd_fd is read, rep_fd written. */
 void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) __attribute__((noreturn));
+
+/* Which file mapping addr lies in: "NAME+0xOFF" (base name, offset in the file) into out,
+ * "" when none (anonymous memory, the stack, unmapped). Async-signal-safe (the crash handler
+ * calls it): /proc/self/maps read with open/read/close, no allocation, no stdio. */
+void camp_crash_where(uint64_t addr, char *out, size_t cap);
 
 #endif

@@ -59,9 +59,11 @@ static char *members_text(const struct rj *o) {
 static char *crash_text(const struct rj *cr) {
   const char *sig = rj_str(cr, "signal"), *fa = rj_str(cr, "fault_addr"), *rip = rj_str(cr, "rip");
   const struct rj *ri = rj_get(cr, "rip_in_jit"), *ai = rj_get(cr, "addr_in_jit");
-  return fmt("%s%s%s%s%s%s%s%s", sig ? sig : "killed (no signal record)",
+  const char *mod = rj_str(cr, "rip_module");
+  return fmt("%s%s%s%s%s%s%s%s%s%s", sig ? sig : "killed (no signal record)",
              fa ? ", fault address " : "", fa ? fa : "", rip ? ", RIP " : "", rip ? rip : "",
              ri ? (rj_truthy(ri) ? " (in JIT code)" : " (outside JIT code)") : "",
+             mod ? ", in " : "", mod ? mod : "",
              ai && rj_truthy(ai) ? ", the address is JIT code" : "",
              rj_get(cr, "regs") ? "; every register in report.json" : "");
 }

@@ -8,3 +8,5 @@ af_test(test_bucket SOURCES test_bucket.c LABELS unit LIBS afharness)
 add_test(NAME known_divergences
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/known_test.sh $<TARGET_FILE:abifuzz>)
 set_tests_properties(known_divergences PROPERTIES LABELS "oracle;cli" TIMEOUT 300)
+# the crash handler's module lookup (harness/worker.c camp_crash_where)
+af_test(test_crash_where SOURCES test_crash_where.c LABELS unit LIBS afharness)
