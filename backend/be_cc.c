@@ -37,7 +37,7 @@ typedef struct {
 
 typedef struct {
   char *cmd;  /* the command template, {src} and {obj} in it */
-  char *prog; /* its first word */
+  char *prog; /* its first word (must exist; the compiler is identified by a probe) */
   be_cc_id id;
   char dir[256]; /* private temporary directory */
   char src[300], obj[300], log[300];
@@ -229,9 +229,50 @@ static int on_path(const char *prog) {
   return 0;
 }
 
-/* Which compiler: `PROG --version` says "tcc version", "clang version N" or gcc's banner. */
+/* Which compiler, asked through the command itself: a probe compiled with it leaves its
+ * predefined macros' verdict as a string in the object. The command's first word need not be
+ * the compiler (`ccache gcc ...`, `env CFLAGS=.. clang ...`, a wrapper script), and even when
+ * it is, its --version may name a driver rather than what compiles. 1 when the object said. */
+static int identify_by_probe(cc_state *s) {
+  static const char probe[] =
+      "/* abifuzz: which compiler is this? (backend/be_cc.c) */\n"
+      "#define AF_S2(x) #x\n#define AF_S(x) AF_S2(x)\n"
+      "#if defined(__TINYC__)\n#define AF_ID \"tcc 0\"\n"
+      "#elif defined(__clang__)\n#define AF_ID \"clang \" AF_S(__clang_major__)\n"
+      "#elif defined(__GNUC__)\n#define AF_ID \"gcc \" AF_S(__GNUC__)\n"
+      "#else\n#define AF_ID \"cc 0\"\n#endif\n"
+      "const char abifuzz_cc_id[] = \"<ABIFUZZ-CC-ID \" AF_ID \">\";\n";
+  FILE *f = fopen(s->src, "w");
+  if (!f) return 0;
+  int bad = fputs(probe, f) < 0;
+  if (fclose(f) || bad) return 0;
+  char *line = expand(s);
+  af_error e = {{0}};
+  int rc = line ? run_line(s, line, &e) : RUN_CRASHED;
+  free(line);
+  size_t n = 0;
+  char *t = rc == RUN_OK ? read_file(s->obj, &n) : NULL;
+  static const char mark[] = "<ABIFUZZ-CC-ID ";
+  const char *m = t ? memmem(t, n, mark, sizeof mark - 1) : NULL;
+  char fam[8] = "";
+  int major = 0;
+  int ok = m && sscanf(m + sizeof mark - 1, "%7[a-z] %d>", fam, &major) == 2;
+  free(t);
+  unlink(s->obj);
+  if (!ok) return 0;
+  s->id.family = !strcmp(fam, "tcc")     ? BE_CC_TCC
+                 : !strcmp(fam, "clang") ? BE_CC_CLANG
+                 : !strcmp(fam, "gcc")   ? BE_CC_GCC
+                                         : BE_CC_OTHER;
+  s->id.major = s->id.family == BE_CC_TCC ? 0 : major;
+  return 1;
+}
+
+/* Which compiler: the probe, else `PROG --version` ("tcc version", "clang version N" or gcc's
+ * banner) for a command that cannot compile the probe. */
 static void identify(cc_state *s) {
   s->id.family = BE_CC_OTHER;
+  if (identify_by_probe(s)) return;
   size_t cap = strlen(s->prog) + 32;
   char *line = malloc(cap);
   af_error e = {{0}};
