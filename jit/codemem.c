@@ -16,7 +16,8 @@ typedef struct {
   size_t size; /* mapped bytes, a multiple of the page size */
   bool sealed;
   int live;    /* index in the process-wide table of sealed code (below), -1 if not in it */
-  size_t high; /* bytes from base ever handed out (what holds something else than int3) */
+  size_t high; /* bytes from base that may hold something else than int3 (past it: int3) */
+  size_t used; /* bytes from base handed out (the end of its last allocation) */
 } batch;
 
 /* ---- every sealed batch of every codemem in the process: af_jit_addr_is_code ------------ */
@@ -97,28 +98,32 @@ int af_jit_addr_is_code(const void *addr) {
  * A worker compiles a case per leg per case (thousands a second), each into a fresh batch:
  * mmap, 16 page faults and a 64 KiB int3 fill, mprotect, munmap. Freed batches are kept
  * instead, made read+write again (never executable while in the pool: a stale pointer into
- * freed code still faults) with the bytes that were used refilled with int3, and handed to the
- * next codemem that needs a batch of that size: a compile then costs two mprotect flips (RW
- * while written, RX once sealed), never W and X at once. The pool holds at most POOL_MAX
- * batches; beyond that they are unmapped. A mutex guards it (backends compile in threads);
- * af_jit_addr_is_code never looks at it. */
+ * freed code still faults), and handed to the next codemem that needs a batch of that size: a
+ * compile then costs two mprotect flips (RW while written, RX once sealed), never W and X at
+ * once. A pooled batch keeps the old code below its `high` mark: the next owner overwrites most
+ * of it with its own, and int3-fills the rest (alignment gaps as it allocates, the stale tail
+ * when it seals), so that a sealed batch holds, as a fresh one, int3 wherever no code was put
+ * (refilling the whole used part at every free was ~10 k instructions a compile). The pool
+ * holds at most POOL_MAX batches; beyond that they are unmapped. A mutex guards it (backends
+ * compile in threads); af_jit_addr_is_code never looks at it. */
 #define POOL_MAX 32
 static struct {
   pthread_mutex_t lock;
   int n;
   struct {
     uint8_t *base;
-    size_t size;
+    size_t size, high;
   } b[POOL_MAX];
-} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0}}};
+} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0, 0}}};
 
-/* A pooled batch of exactly `size` bytes (read+write, all int3), or NULL. */
-static uint8_t *pool_take(size_t size) {
+/* A pooled batch of exactly `size` bytes (read+write, int3 from *high on), or NULL. */
+static uint8_t *pool_take(size_t size, size_t *high) {
   uint8_t *p = NULL;
   pthread_mutex_lock(&pool.lock);
   for (int i = pool.n - 1; i >= 0 && !p; i--)
     if (pool.b[i].size == size) {
       p = pool.b[i].base;
+      *high = pool.b[i].high;
       pool.b[i] = pool.b[--pool.n];
     }
   pthread_mutex_unlock(&pool.lock);
@@ -131,10 +136,10 @@ static void pool_give(batch *b) {
     munmap(b->base, b->size);
     return;
   }
-  memset(b->base, 0xCC, b->high); /* what the next owner finds past its code: int3 */
   pthread_mutex_lock(&pool.lock);
   int kept = pool.n < POOL_MAX;
-  if (kept) pool.b[pool.n].base = b->base, pool.b[pool.n++].size = b->size;
+  if (kept)
+    pool.b[pool.n].base = b->base, pool.b[pool.n].high = b->high, pool.b[pool.n++].size = b->size;
   pthread_mutex_unlock(&pool.lock);
   if (!kept) munmap(b->base, b->size);
 }
@@ -171,19 +176,23 @@ static af_status new_batch(codemem *m, size_t need) {
   }
   size_t size = need > m->batch_size ? (need + m->page - 1) / m->page * m->page : m->batch_size;
   /* Read+write only: the code is written now and made executable by codemem_seal. */
-  void *p = pool_take(size);
+  size_t high = 0;
+  void *p = pool_take(size, &high);
   if (!p) {
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return AF_ERR_NOMEM;
     memset(p, 0xCC, size); /* int3: a stray jump into the tail traps */
   }
   m->batches[m->nbatches++] =
-      (batch){.base = p, .size = size, .sealed = false, .live = -1, .high = 0};
+      (batch){.base = p, .size = size, .sealed = false, .live = -1, .high = high, .used = 0};
   m->used = 0;
   return AF_OK;
 }
 
-af_status codemem_alloc(codemem *m, size_t size, void **where) {
+/* size bytes at a 16-byte boundary of the open batch (a new one if needed); the alignment gap
+ * before them int3 (a pooled batch may hold old code there), and the bytes themselves too when
+ * `fill` (codemem_alloc: its caller may write fewer; codemem_add writes them all). */
+static af_status alloc_at(codemem *m, size_t size, void **where, int fill) {
   *where = NULL;
   if (size > SIZE_MAX / 2) return AF_ERR_LIMIT;
   batch *b = open_batch(m);
@@ -194,25 +203,39 @@ af_status codemem_alloc(codemem *m, size_t size, void **where) {
     b = open_batch(m);
     at = 0;
   }
-  m->used = at + size;
+  if (at > m->used && m->used < b->high) memset(b->base + m->used, 0xCC, at - m->used);
+  if (fill && at < b->high)
+    memset(b->base + at, 0xCC, (b->high < at + size ? b->high : at + size) - at);
+  b->used = m->used = at + size;
   if (m->used > b->high) b->high = m->used;
   *where = b->base + at;
   return AF_OK;
 }
 
+af_status codemem_alloc(codemem *m, size_t size, void **where) {
+  return alloc_at(m, size, where, 1);
+}
+
 af_status codemem_add(codemem *m, const void *code, size_t size, void **where) {
-  af_status s = codemem_alloc(m, size, where);
+  af_status s = alloc_at(m, size, where, 0);
   if (s == AF_OK) memcpy(*where, code, size);
   return s;
 }
 
 af_status codemem_seal(codemem *m) {
-  batch *b = open_batch(m);
-  if (!b) return AF_OK;
-  /* One mprotect per batch: RW -> RX. The batch is never made writable again. */
-  if (mprotect(b->base, b->size, PROT_READ | PROT_EXEC) != 0) return AF_ERR_RUNTIME;
-  b->sealed = true;
-  b->live = live_add((uintptr_t)b->base, (uintptr_t)b->base + b->size);
+  /* Every batch not sealed yet: the open one, and any an allocation left behind when it did
+   * not fit (only sealing the last one left those read+write, their code never executable). */
+  for (size_t i = 0; i < m->nbatches; i++) {
+    batch *b = &m->batches[i];
+    if (b->sealed) continue;
+    /* a pooled batch's old code past ours: int3, as in a fresh batch */
+    if (b->high > b->used) memset(b->base + b->used, 0xCC, b->high - b->used);
+    b->high = b->used;
+    /* One mprotect per batch: RW -> RX. The batch is never made writable again. */
+    if (mprotect(b->base, b->size, PROT_READ | PROT_EXEC) != 0) return AF_ERR_RUNTIME;
+    b->sealed = true;
+    b->live = live_add((uintptr_t)b->base, (uintptr_t)b->base + b->size);
+  }
   m->used = 0;
   return AF_OK;
 }

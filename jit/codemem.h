@@ -22,15 +22,17 @@ af_status codemem_new(codemem **out, size_t batch_size);
 af_status codemem_alloc(codemem *m, size_t size, void **where);
 /* codemem_alloc + memcpy. */
 af_status codemem_add(codemem *m, const void *code, size_t size, void **where);
-/* Flips the open batch to read+execute (mprotect). No-op when nothing is open.
+/* Flips every batch not sealed yet to read+execute (mprotect): the open one, and any an
+ * allocation that did not fit in it left behind. No-op when nothing is open.
  * AF_ERR_RUNTIME if mprotect fails. */
 af_status codemem_seal(codemem *m);
 /* Whether p lies in a sealed (executable) batch of m. */
 bool codemem_is_sealed(const codemem *m, const void *p);
 /* Number of mappings made so far (sealed ones and the open one). */
 size_t codemem_nbatches(const codemem *m);
-/* Gives back every batch (to the process's pool of unused batches, read+write and int3-filled,
- * or unmapped when the pool is full); m may be NULL. Function pointers into m die with it. */
+/* Gives back every batch (to the process's pool of unused batches, read+write, their old code
+ * int3-filled by the next owner where its own does not cover it, by the time it seals; or
+ * unmapped when the pool is full); m may be NULL. Function pointers into m die with it. */
 void codemem_free(codemem *m);
 
 #endif

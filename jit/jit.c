@@ -158,11 +158,14 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     fail(err, s, "cannot map code memory");
     goto bad;
   }
+  /* one buffer for every function and the runner (each is copied out once lowered) */
+  x86_buf b;
+  x86_buf_init(&b);
+  if ((b.data = malloc(16384))) b.cap = 16384; /* a case's largest function, mostly: no regrowth */
   for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
-    x86_buf b;
-    x86_buf_init(&b);
     void *where = NULL;
     jit_fn_record *r = &j->recs[1 + k];
+    x86_buf_reset(&b);
     s = lower_function(c, k, &j->o, j->rt, j->table, &b, &r->fr, err);
     if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
     if (s == AF_OK) {
@@ -170,9 +173,11 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
       r->size = b.len;
       r->host = j->o.host_fns && j->o.host_fns[k];
     }
-    x86_buf_free(&b);
   }
-  if (s != AF_OK) goto bad;
+  if (s != AF_OK) {
+    x86_buf_free(&b);
+    goto bad;
+  }
   af_jit_set_fns(j, j->o.host_fns);
   /* the runner: input i at a 16-aligned offset, 16-rounded (parts may be read as words) */
   const af_sig *sig = &c->funcs[c->entry].sig;
@@ -186,8 +191,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
   }
   j->in_size = off + 16;
   {
-    x86_buf b;
-    x86_buf_init(&b);
+    x86_buf_reset(&b);
     lower_ctx L = {0};
     L.c = c;
     L.fn = -1;

@@ -123,20 +123,29 @@ static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg, ra_c
 }
 
 /* Stores a register-homed value from its register into its slot (whole GPR: the slot is 16
- * bytes and a narrow integer is kept extended, as lw_load_int leaves it), or loads it back. */
-static void home_move_reg(lower_ctx *L, int v, int store, af_reg r) {
+ * bytes and a narrow integer is kept extended, as lw_load_int leaves it), or loads it back.
+ * Inline: the lowering does this around most instructions. */
+static inline int home_xmm_size(int t) {
+  return t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
+}
+static inline __attribute__((always_inline)) void home_store(lower_ctx *L, int v, af_reg r) {
+  if (r >= AF_XMM0 && r <= AF_XMM15)
+    lw_store_xmm(L, AF_RBP, L->slot[v], r, home_xmm_size(L->f->value_type[v]));
+  else
+    xd_store(L->b, AF_RBP, L->slot[v], r, 8);
+}
+static inline __attribute__((always_inline)) void home_load(lower_ctx *L, int v, af_reg r) {
   int t = L->f->value_type[v];
-  if (r >= AF_XMM0 && r <= AF_XMM15) {
-    int size = t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
-    if (store)
-      lw_store_xmm(L, AF_RBP, L->slot[v], r, size);
-    else
-      lw_load_xmm(L, r, AF_RBP, L->slot[v], size);
-  } else if (store) {
-    lw_store_int(L, AF_RBP, L->slot[v], r, 8);
-  } else {
+  if (r >= AF_XMM0 && r <= AF_XMM15)
+    lw_load_xmm(L, r, AF_RBP, L->slot[v], home_xmm_size(t));
+  else
     lw_load_int(L, r, AF_RBP, L->slot[v], t);
-  }
+}
+static void home_move_reg(lower_ctx *L, int v, int store, af_reg r) {
+  if (store)
+    home_store(L, v, r);
+  else
+    home_load(L, v, r);
 }
 
 /* Whether value v is register-homed: its register, else AF_REG_NONE. */
@@ -203,7 +212,8 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   }
   /* every instruction's clobber, once: the allocator and save_set both need it */
   for (int i = 0; i < L.f->ninsts; i++)
-    clob[i] = ra_default_clobber(NULL, c, L.f, &L.f->insts[i]);
+    clob[i] = ra_op_may_clobber(L.f->insts[i].op) ? ra_default_clobber(NULL, c, L.f, &L.f->insts[i])
+                                                  : (ra_clobber){RA_CLOB_NONE, 0};
   if (!(o && o->no_regalloc)) {
     if (!heap) {
       ra = &ra_st;
@@ -230,22 +240,24 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   }
   L.epilogue = x86_label(b);
   if ((s = lower_prologue(&L)) != AF_OK) goto out;
-  for (int i = 0; i < L.f->ninsts && s == AF_OK; i++) {
-    const af_inst *in = &L.f->insts[i];
+  /* (locals: L's address escapes into every call, so its fields would be read again each time) */
+  const int8_t *vr = L.vreg;
+  const af_inst *insts = L.f->insts;
+  for (int i = 0, n = L.f->ninsts; i < n && s == AF_OK; i++) {
+    const af_inst *in = &insts[i];
     /* register-homed operands into their slots, where the instruction reads them */
     /* (with vreg set, ra_allocate has checked every operand and result index) */
-    if (L.vreg)
+    if (vr)
       for (int k = 0; k < in->nargs; k++)
-        if (L.vreg[in->args[k]] != AF_REG_NONE)
-          home_move_reg(&L, in->args[k], 1, (af_reg)L.vreg[in->args[k]]);
+        if (vr[in->args[k]] != AF_REG_NONE) home_store(&L, in->args[k], (af_reg)vr[in->args[k]]);
     if (in->op == AF_OP_CALL)
       s = lower_call(&L, in);
     else if (in->op == AF_OP_RET)
       s = lower_ret(&L, in);
     else
       s = lower_inst(&L, in, i);
-    if (in->op != AF_OP_RET && L.vreg && in->dst >= 0 && L.vreg[in->dst] != AF_REG_NONE)
-      home_move_reg(&L, in->dst, 0, (af_reg)L.vreg[in->dst]); /* the result into its register */
+    if (in->op != AF_OP_RET && vr && in->dst >= 0 && vr[in->dst] != AF_REG_NONE)
+      home_load(&L, in->dst, (af_reg)vr[in->dst]); /* the result into its register */
     if (s == AF_OK && b->err != AF_OK) s = b->err;
     if (s != AF_OK) lw_fail(&L, s, "instruction %d (%s)", i, af_op_name(in->op));
   }

@@ -93,24 +93,79 @@ typedef struct lower_ctx {
 } lower_ctx;
 
 /* ---- lower_util.c: operands and moves every part uses ---- */
+/* Records the first error (sticky) and returns it. */
+af_status lw_fail(lower_ctx *L, af_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* [rbp + slot(v) + off], an operand of `size` bytes (0 for lea). */
-x86_operand lw_slot(const lower_ctx *L, int value, int32_t off, int size);
+static inline x86_operand lw_slot(const lower_ctx *L, int value, int32_t off, int size) {
+  return x86_base(size, AF_RBP, L->slot[value] + off);
+}
 /* Loads an integer-like scalar (bool, i8..u64, ptr) of `type` from [base+off]
- * into r, extended to 64 bits by the type's signedness (bool zero-extends). */
-void lw_load_int(lower_ctx *L, af_reg r, af_reg base, int32_t off, int type);
+ * into r, extended to 64 bits by the type's signedness (bool zero-extends). Inline, as the
+ * stores and loads below: with the base, size or type known at the call site, the encoding
+ * (x86_direct.h) folds to a few instructions. */
+static inline void lw_load_int(lower_ctx *L, af_reg r, af_reg base, int32_t off, int type) {
+  /* bool and i8..u64 (gen.h's order: bool, then signed / unsigned pairs of 1, 2, 4, 8 bytes)
+   * without a call: af_scalar's size and is_signed for them */
+  int size, sign;
+  if (type >= AF_T_BOOL && type <= AF_T_U64) {
+    size = type == AF_T_BOOL ? 1 : 1 << ((type - AF_T_I8) >> 1);
+    sign = type != AF_T_BOOL && !((type - AF_T_I8) & 1);
+  } else {
+    const af_scalar_info *si = af_scalar((af_kind)type);
+    size = si ? si->size : 8;
+    sign = si && si->is_signed;
+  }
+  if (size == 8) {
+    xd_load(L->b, r, 8, base, off);
+  } else if (size == 4) {
+    if (sign)
+      xd_load_ext(L->b, X86_MOVSXD, r, 8, base, off, 4);
+    else
+      xd_load(L->b, r, 4, base, off);  /* zero-extends */
+  } else if (size == 1 || size == 2) { /* four calls: each emitter's op and size constants */
+    if (sign && size == 1)
+      xd_load_ext(L->b, X86_MOVSX, r, 8, base, off, 1);
+    else if (sign)
+      xd_load_ext(L->b, X86_MOVSX, r, 8, base, off, 2);
+    else if (size == 1)
+      xd_load_ext(L->b, X86_MOVZX, r, 8, base, off, 1);
+    else
+      xd_load_ext(L->b, X86_MOVZX, r, 8, base, off, 2);
+  } else {
+    lw_fail(L, AF_ERR_UNSUPPORTED, "lw_load_int: a %d-byte integer", size);
+  }
+}
 /* Stores the low `size` bytes (1, 2, 4, 8) of r to [base+off]. */
-void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r, int size);
+static inline void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r, int size) {
+  switch (size) { /* a constant size for the emitter (folds away when the caller's is one) */
+  case 8: xd_store(L->b, base, off, r, 8); break;
+  case 4: xd_store(L->b, base, off, r, 4); break;
+  case 2: xd_store(L->b, base, off, r, 2); break;
+  case 1: xd_store(L->b, base, off, r, 1); break;
+  default: xd_store(L->b, base, off, r, size); break; /* the table's error */
+  }
+}
 /* Copies n bytes [sbase+soff] -> [dbase+doff] through R11 (8/4/2/1 chunks).
  * The areas may not overlap; neither base may be R11. */
 void lw_copy(lower_ctx *L, af_reg dbase, int32_t doff, af_reg sbase, int32_t soff, uint32_t n);
 /* Loads / stores the `size` (4, 8 or 16) low bytes of an XMM register. */
-void lw_load_xmm(lower_ctx *L, af_reg x, af_reg base, int32_t off, int size);
-void lw_store_xmm(lower_ctx *L, af_reg base, int32_t off, af_reg x, int size);
+static inline void lw_load_xmm(lower_ctx *L, af_reg x, af_reg base, int32_t off, int size) {
+  switch (size) { /* constants for the emitter, as lw_store_int */
+  case 4: xd_xmm_mem(L->b, X86_MOVSS, 0, x, base, off, 4); break;
+  case 8: xd_xmm_mem(L->b, X86_MOVSD, 0, x, base, off, 8); break;
+  default: xd_xmm_mem(L->b, X86_MOVUPS, 0, x, base, off, size); break;
+  }
+}
+static inline void lw_store_xmm(lower_ctx *L, af_reg base, int32_t off, af_reg x, int size) {
+  switch (size) {
+  case 4: xd_xmm_mem(L->b, X86_MOVSS, 1, x, base, off, 4); break;
+  case 8: xd_xmm_mem(L->b, X86_MOVSD, 1, x, base, off, 8); break;
+  default: xd_xmm_mem(L->b, X86_MOVUPS, 1, x, base, off, size); break;
+  }
+}
 /* Calls a sysv_abi C function at `fn` through R11 (RSP is 16-aligned in a body). */
 void lw_call_abs(lower_ctx *L, const void *fn);
-/* Records the first error (sticky) and returns it. */
-af_status lw_fail(lower_ctx *L, af_status s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* ---- lower_ops.c: every instruction but CALL and RET ---- */
 /* Bytes of frame an instruction needs besides its value slot (LOCAL: its

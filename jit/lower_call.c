@@ -202,15 +202,15 @@ static void mutant_prologue_tail(lower_ctx *L) {
     for (int k = 6; k < 16 && w64; k++)
       x86_emit2(b, X86_PXOR, x86_xmm((af_reg)(AF_XMM0 + k)), x86_xmm((af_reg)(AF_XMM0 + k)));
     break;
-  case MUT_RBX_CLOBBERED: x86_emit_movimm(b, AF_RBX, 8, (int64_t)0x5a5a5a5a5a5a5a01ll); break;
+  case MUT_RBX_CLOBBERED: xd_movimm(b, AF_RBX, 8, (int64_t)0x5a5a5a5a5a5a5a01ll); break;
   case MUT_R12_R15_CLOBBERED:
     for (int r = AF_R12; r <= AF_R15; r++)
-      x86_emit_movimm(b, (af_reg)r, 8, (int64_t)0x5a5a5a5a5a5a5a00ll + r);
+      xd_movimm(b, (af_reg)r, 8, (int64_t)0x5a5a5a5a5a5a5a00ll + r);
     break;
   case MUT_W64_RSI_RDI_VOLATILE:
     if (!w64) break;
-    x86_emit_movimm(b, AF_RSI, 8, (int64_t)0x5a5a5a5a5a5a5a06ll);
-    x86_emit_movimm(b, AF_RDI, 8, (int64_t)0x5a5a5a5a5a5a5a07ll);
+    xd_movimm(b, AF_RSI, 8, (int64_t)0x5a5a5a5a5a5a5a06ll);
+    xd_movimm(b, AF_RDI, 8, (int64_t)0x5a5a5a5a5a5a5a07ll);
     break;
   case MUT_DF_SET: {
     static const uint8_t std_insn = 0xFD; /* std: the encoder has no row for it */
@@ -233,7 +233,7 @@ static void mutant_prologue_tail(lower_ctx *L) {
   }
   case MUT_JIT_WILD_JUMP: /* a call through an absolute address never relocated */
     if (L->fn != L->c->entry) break;
-    x86_emit_movimm(b, AF_R11, 8, (int64_t)0x5a5a5a5a5a40ll);
+    xd_movimm(b, AF_R11, 8, (int64_t)0x5a5a5a5a5a40ll);
     x86_emit1(b, X86_CALL, x86_gpr(AF_R11, 8));
     break;
   case MUT_MXCSR_ROUNDING: /* RC (bits 13-14) = 11: toward zero */
@@ -262,7 +262,7 @@ af_status lower_prologue(lower_ctx *L) {
     x86_emit0(L->b, X86_UD2);
     x86_bind(L->b, ok);
   }
-  x86_emit1(L->b, X86_PUSH, x86_gpr(AF_RBP, 8));
+  xd_push_pop(L->b, X86_PUSH, AF_RBP);
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RBP, 8), x86_gpr(AF_RSP, 8));
   /* Win64 variadic: spill the four register slots to their home slots, where va_arg finds
    * them ("x64 calling convention", Varargs). */
@@ -490,7 +490,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
             (t == AF_T_BOOL || t == AF_T_I8 || t == AF_T_U8 || t == AF_T_I16 || t == AF_T_U16)) {
           /* only the declared bits written into a dirty register */
           int n = t == AF_T_I16 || t == AF_T_U16 ? 2 : 1;
-          x86_emit_movimm(L->b, p->reg, 8, (int64_t)0xa5a5a5a5a5a5a5a5ull);
+          xd_movimm(L->b, p->reg, 8, (int64_t)0xa5a5a5a5a5a5a5a5ull);
           x86_emit2(L->b, X86_MOV, x86_gpr(p->reg, n), x86_base(n, s->abase, at));
           continue;
         }
@@ -521,19 +521,19 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
   if (ci->sret) lea_aligned(L, m == MUT_SRET_IN_RAX ? AF_RAX : abi->sret_in, sret_at, ret_align);
   /* SysV variadic: AL bounds the vector registers used (psABI 3.5.7) */
   if (sig->variadic && abi->vararg_al && m != MUT_SYSV_NO_AL)
-    x86_emit_movimm(L->b, AF_RAX, 4, ci->sse_used);
+    xd_movimm(L->b, AF_RAX, 4, ci->sse_used);
   af_reg rbase = AF_RBP; /* where the result goes: [rbase + rd] */
   int32_t rd = s->rdisp;
   if (m == MUT_VOLATILE_ACROSS_CALL) {
     /* the result address computed before the call, kept in volatile R11 across it */
     lea(L, AF_R11, AF_RBP, s->rdisp);
-    x86_emit_movimm(L->b, AF_R10, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
-    x86_emit1(L->b, X86_CALL, x86_base(8, AF_R10, 0));
+    xd_movimm(L->b, AF_R10, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
+    xd_call_mem(L->b, AF_R10, 0);
     rbase = AF_R11;
     rd = 0;
   } else {
-    x86_emit_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
-    x86_emit1(L->b, X86_CALL, x86_base(8, AF_R11, 0));
+    xd_movimm(L->b, AF_R11, 8, (int64_t)(uintptr_t)&L->fn_table[s->callee]);
+    xd_call_mem(L->b, AF_R11, 0);
   }
   /* the frame's RSP back (a load: RAX, RDX, XMM0/1 and ST0 keep the result) */
   if (align > 16) x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_base(8, AF_RBP, L->rsp_save));
@@ -630,12 +630,12 @@ af_status lower_epilogue(lower_ctx *L) {
     }
   if (m == MUT_RBP_NOT_RESTORED) { /* the saved rbp is skipped, not popped */
     x86_emit2(L->b, X86_LEA, x86_gpr(AF_RSP, 8), x86_base(0, AF_RBP, 8));
-    x86_emit0(L->b, X86_RET);
+    xd_ret(L->b);
     return L->b->err;
   }
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_gpr(AF_RBP, 8));
-  x86_emit1(L->b, X86_POP, x86_gpr(AF_RBP, 8));
-  x86_emit0(L->b, X86_RET);
+  xd_push_pop(L->b, X86_POP, AF_RBP);
+  xd_ret(L->b);
   return L->b->err;
 }
 
@@ -658,7 +658,7 @@ af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off) {
   L->copy_area = rdisp - (int32_t)copy;
   L->out_size = (int32_t)round16(out);
   L->frame = -L->copy_area + L->out_size;
-  x86_emit1(L->b, X86_PUSH, x86_gpr(AF_RBP, 8));
+  xd_push_pop(L->b, X86_PUSH, AF_RBP);
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RBP, 8), x86_gpr(AF_RSP, 8));
   x86_emit2(L->b, X86_SUB, x86_gpr(AF_RSP, 8), x86_imm(L->frame));
   lw_store_int(L, AF_RBP, -8, AF_RDI, 8);
@@ -671,7 +671,7 @@ af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off) {
     lw_copy(L, AF_R10, 0, AF_RBP, rdisp, rsize);
   }
   x86_emit2(L->b, X86_MOV, x86_gpr(AF_RSP, 8), x86_gpr(AF_RBP, 8));
-  x86_emit1(L->b, X86_POP, x86_gpr(AF_RBP, 8));
-  x86_emit0(L->b, X86_RET);
+  xd_push_pop(L->b, X86_POP, AF_RBP);
+  xd_ret(L->b);
   return L->b->err;
 }

@@ -36,17 +36,23 @@ uint32_t lower_inst_frame_need(const lower_ctx *L, const af_inst *in) {
 static void call_rt(lower_ctx *L, const void *fn) { lw_call_abs(L, fn); }
 
 /* ---- CONST: the constant's bytes, 8/4/2/1 at a time through RAX ---- */
+/* Bytes [i, i + c) of the constant into its slot (mov eax/rax, imm; mov [slot + i], al..rax). */
+static inline __attribute__((always_inline)) void const_chunk(lower_ctx *L, const af_inst *in,
+                                                              uint32_t i, int c) {
+  uint64_t v = 0;
+  memcpy(&v, in->cst.bytes + i, (size_t)c);
+  xd_movimm(L->b, AF_RAX, c < 4 ? 4 : c, (int64_t)v);
+  xd_store(L->b, AF_RBP, L->slot[in->dst] + (int32_t)i, AF_RAX, c);
+}
+
 static void lower_const(lower_ctx *L, const af_inst *in) {
+  /* 8-byte chunks, then at most one of 4, 2 and 1 (each size a constant for the emitters) */
   uint32_t n = in->cst.size, i = 0;
-  static const int chunks[] = {8, 4, 2, 1};
-  for (int k = 0; k < 4; k++)
-    for (; n - i >= (uint32_t)chunks[k]; i += (uint32_t)chunks[k]) {
-      int c = chunks[k];
-      uint64_t v = 0;
-      memcpy(&v, in->cst.bytes + i, (size_t)c);
-      x86_emit_movimm(L->b, AF_RAX, c < 4 ? 4 : c, (int64_t)v);
-      lw_store_int(L, AF_RBP, L->slot[in->dst] + (int32_t)i, AF_RAX, c);
-    }
+  for (; n - i >= 8; i += 8)
+    const_chunk(L, in, i, 8);
+  if (n - i >= 4) const_chunk(L, in, i, 4), i += 4;
+  if (n - i >= 2) const_chunk(L, in, i, 2), i += 2;
+  if (n - i >= 1) const_chunk(L, in, i, 1);
 }
 
 /* ---- integer binary ops ---- */
@@ -298,7 +304,7 @@ static void bf_set_inline(lower_ctx *L, const af_leaf *lf, int v, int d) {
   lw_load_int(L, AF_RAX, AF_RBP, off, window_type[w]);
   lw_load_int(L, AF_RCX, AF_RBP, L->slot[v], lf->type);
   if (sh) x86_emit2(B, X86_SHL, x86_gpr(AF_RCX, 8), x86_imm(sh));
-  x86_emit_movimm(B, AF_RDX, 8, (int64_t)mask);
+  xd_movimm(B, AF_RDX, 8, (int64_t)mask);
   x86_emit2(B, X86_AND, x86_gpr(AF_RCX, 8), x86_gpr(AF_RDX, 8));
   x86_emit1(B, X86_NOT, x86_gpr(AF_RDX, 8));
   x86_emit2(B, X86_AND, x86_gpr(AF_RAX, 8), x86_gpr(AF_RDX, 8));
@@ -323,9 +329,9 @@ static af_status lower_getset(lower_ctx *L, const af_inst *in) {
     }
     lo_lea(L, AF_RDI, d, 0);
     lo_lea(L, AF_RSI, agg, 0);
-    x86_emit_movimm(L->b, AF_RDX, 4, lf.bit_offset);
-    x86_emit_movimm(L->b, AF_RCX, 4, lf.bits);
-    x86_emit_movimm(L->b, AF_R8, 4, lf.type);
+    xd_movimm(L->b, AF_RDX, 4, lf.bit_offset);
+    xd_movimm(L->b, AF_RCX, 4, lf.bits);
+    xd_movimm(L->b, AF_R8, 4, lf.type);
     call_rt(L, (const void *)jit_rt_bf_get);
     return L->b->err;
   }
@@ -341,9 +347,9 @@ static af_status lower_getset(lower_ctx *L, const af_inst *in) {
   }
   lo_lea(L, AF_RDI, d, 0);
   lo_lea(L, AF_RSI, v, 0);
-  x86_emit_movimm(L->b, AF_RDX, 4, lf.bit_offset);
-  x86_emit_movimm(L->b, AF_RCX, 4, lf.bits);
-  x86_emit_movimm(L->b, AF_R8, 4, lf.type);
+  xd_movimm(L->b, AF_RDX, 4, lf.bit_offset);
+  xd_movimm(L->b, AF_RCX, 4, lf.bits);
+  xd_movimm(L->b, AF_R8, 4, lf.type);
   call_rt(L, (const void *)jit_rt_bf_set);
   return L->b->err;
 }
@@ -378,12 +384,12 @@ static af_status lower_mem(lower_ctx *L, const af_inst *in, int index) {
 /* ---- MIX: h = imm; h = jit_rt_fold(rt, h, &slot, type) per operand ---- */
 static af_status lower_mix(lower_ctx *L, const af_inst *in) {
   x86_buf *B = L->b;
-  x86_emit_movimm(B, AF_RAX, 8, in->imm);
+  xd_movimm(B, AF_RAX, 8, in->imm);
   for (int k = 0; k < in->nargs; k++) {
     x86_emit2(B, X86_MOV, x86_gpr(AF_RSI, 8), x86_gpr(AF_RAX, 8));
-    x86_emit_movimm(B, AF_RDI, 8, (int64_t)(uintptr_t)L->rt);
+    xd_movimm(B, AF_RDI, 8, (int64_t)(uintptr_t)L->rt);
     lo_lea(L, AF_RDX, in->args[k], 0);
-    x86_emit_movimm(B, AF_RCX, 4, lo_vtype(L, in->args[k]));
+    xd_movimm(B, AF_RCX, 4, lo_vtype(L, in->args[k]));
     call_rt(L, (const void *)jit_rt_fold);
   }
   x86_emit2(B, X86_MOV, lw_slot(L, in->dst, 0, 8), x86_gpr(AF_RAX, 8));

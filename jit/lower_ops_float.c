@@ -55,8 +55,8 @@ static int is_x87able(int t) { return t == AF_T_F32 || t == AF_T_F64 || t == AF_
 static void call_conv(lower_ctx *L, const void *fn, const af_inst *in, int A) {
   lo_lea(L, AF_RDI, in->dst, 0);
   lo_lea(L, AF_RSI, in->args[0], 0);
-  x86_emit_movimm(L->b, AF_RDX, 4, A);
-  x86_emit_movimm(L->b, AF_RCX, 4, in->type);
+  xd_movimm(L->b, AF_RDX, 4, A);
+  xd_movimm(L->b, AF_RCX, 4, in->type);
   lw_call_abs(L, fn);
 }
 
@@ -121,25 +121,25 @@ static af_status lower_ftoi(lower_ctx *L, const af_inst *in) {
   if (clamp < 0) return B->err;
   lw_load_xmm(L, AF_XMM0, AF_RBP, L->slot[in->args[0]], f32 ? 4 : 8);
   x86_emit2(B, f32 ? X86_CVTTSS2SI : X86_CVTTSD2SI, x86_gpr(AF_RAX, 8), x86_xmm(AF_XMM0));
-  x86_emit_movimm(B, AF_RCX, 8, INT64_MIN);
+  xd_movimm(B, AF_RCX, 8, INT64_MIN);
   x86_emit2(B, X86_CMP, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
   x86_jcc_label(B, X86_CC_NE, clamp);
   x86_emit2(B, X86_XORPS, x86_xmm(AF_XMM1), x86_xmm(AF_XMM1));
   x86_emit2(B, f32 ? X86_UCOMISS : X86_UCOMISD, x86_xmm(AF_XMM0), x86_xmm(AF_XMM1));
-  x86_emit_movimm(B, AF_RAX, 4, 0);  /* mov: flags kept */
+  xd_movimm(B, AF_RAX, 4, 0);        /* mov: flags kept */
   x86_jcc_label(B, X86_CC_P, clamp); /* NaN -> 0 */
   x86_emit2(B, X86_MOV, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
   x86_jcc_label(B, X86_CC_BE, clamp); /* x <= 0: min */
-  x86_emit_movimm(B, AF_RAX, 8, INT64_MAX);
+  xd_movimm(B, AF_RAX, 8, INT64_MAX);
   x86_bind(B, clamp);
   if (ti->size < 8) {
     int bits = 8 * ti->size;
     int64_t lo = ti->is_signed ? -((int64_t)1 << (bits - 1)) : 0;
     int64_t hi = ti->is_signed ? ((int64_t)1 << (bits - 1)) - 1 : ((int64_t)1 << bits) - 1;
-    x86_emit_movimm(B, AF_RCX, 8, lo);
+    xd_movimm(B, AF_RCX, 8, lo);
     x86_emit2(B, X86_CMP, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
     x86_emitcc(B, X86_CMOVCC, X86_CC_L, 2, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
-    x86_emit_movimm(B, AF_RCX, 8, hi);
+    xd_movimm(B, AF_RCX, 8, hi);
     x86_emit2(B, X86_CMP, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
     x86_emitcc(B, X86_CMOVCC, X86_CC_G, 2, x86_gpr(AF_RAX, 8), x86_gpr(AF_RCX, 8));
   }

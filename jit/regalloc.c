@@ -31,25 +31,20 @@ void ra_opts_default(ra_opts *o) {
   o->scratch = RA_SCRATCH_DEFAULT;
 }
 
+/* The class of each kind (ra_value_class): GPR for bool, i8..u64 and ptr; XMM for f32, f64,
+ * m128 and cf32 (one xmm each); none for i128, f16, f80, cf64, m256 and aggregates. */
+static const uint8_t class_of_kind[AF_T_ARRAY + 1] = {
+    [AF_T_BOOL] = RA_CLASS_GPR, [AF_T_I8] = RA_CLASS_GPR,   [AF_T_U8] = RA_CLASS_GPR,
+    [AF_T_I16] = RA_CLASS_GPR,  [AF_T_U16] = RA_CLASS_GPR,  [AF_T_I32] = RA_CLASS_GPR,
+    [AF_T_U32] = RA_CLASS_GPR,  [AF_T_I64] = RA_CLASS_GPR,  [AF_T_U64] = RA_CLASS_GPR,
+    [AF_T_PTR] = RA_CLASS_GPR,  [AF_T_F32] = RA_CLASS_XMM,  [AF_T_F64] = RA_CLASS_XMM,
+    [AF_T_M128] = RA_CLASS_XMM, [AF_T_CF32] = RA_CLASS_XMM,
+};
+
 ra_class ra_value_class(const af_case *c, int type) {
   if (type < 0 || type >= c->ntypes) return RA_CLASS_NONE;
-  switch (c->types[type].kind) {
-  case AF_T_BOOL:
-  case AF_T_I8:
-  case AF_T_U8:
-  case AF_T_I16:
-  case AF_T_U16:
-  case AF_T_I32:
-  case AF_T_U32:
-  case AF_T_I64:
-  case AF_T_U64:
-  case AF_T_PTR: return RA_CLASS_GPR;
-  case AF_T_F32:
-  case AF_T_F64:
-  case AF_T_M128:
-  case AF_T_CF32: return RA_CLASS_XMM;
-  default: return RA_CLASS_NONE; /* i128, f16, f80, cf64, m256, aggregates */
-  }
+  unsigned k = (unsigned)c->types[type].kind;
+  return k <= AF_T_ARRAY ? (ra_class)class_of_kind[k] : RA_CLASS_NONE;
 }
 
 /* Every register of a class's canonical order (GPRs but RSP and RBP; XMM0-XMM15). */
@@ -105,26 +100,14 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
   (void)user;
   ra_clobber r = {RA_CLOB_NONE, 0};
   /* the operation first: most instructions never call anything, and the type lookups below
-   * only matter for the few that may */
-  switch (in->op) {
-  case AF_OP_CALL:
+   * only matter for the few that may (ra_op_may_clobber, regalloc.h) */
+  if (!ra_op_may_clobber(in->op)) return r;
+  if (in->op == AF_OP_CALL) {
     if (in->imm >= 0 && in->imm < c->nfuncs) {
       r.kind = RA_CLOB_CALL;
       r.preserved = af_abi_get(c->funcs[in->imm].sig.cc)->callee_saved;
     }
     return r;
-  case AF_OP_MIX:
-  case AF_OP_FCONV:
-  case AF_OP_ITOF:
-  case AF_OP_FTOI:
-  case AF_OP_MUL:
-  case AF_OP_SHL:
-  case AF_OP_LSHR:
-  case AF_OP_ASHR:
-  case AF_OP_CMP:
-  case AF_OP_GET:
-  case AF_OP_SET: break;
-  default: return r;
   }
   af_kind t = kind_of(c, in->type);
   af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
@@ -173,8 +156,12 @@ typedef struct {
   uint64_t all_and;                    /* AND of every kind's preserved mask */
   int8_t kind_at[AF_MAX_INSTS];        /* instruction i's clobber kind index, -1 if none */
   int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none */
-  int16_t active[64];                  /* value ids holding a register, by ascending end */
-  int nactive;
+  /* value ids holding a register, by ascending end: active[lo .. nactive). Expired values
+   * leave from the front by moving lo (the array never shifts for them): room for every
+   * value of a function. */
+  int16_t active[RA_MAX_VALUES];
+  int16_t aend[RA_MAX_VALUES]; /* aend[i] = loc[active[i]].end (one load less per compare) */
+  int lo, nactive;
 } ra_work;
 
 /* The AND of the preserved masks of every clobber the interval [s, e] crosses
@@ -239,16 +226,20 @@ static int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t u
 
 static void active_insert(ra_work *w, const ra_loc *loc, int v) {
   int i = w->nactive++;
-  while (i > 0 && loc[w->active[i - 1]].end > loc[v].end) {
+  int16_t end = loc[v].end;
+  while (i > w->lo && w->aend[i - 1] > end) {
     w->active[i] = w->active[i - 1];
+    w->aend[i] = w->aend[i - 1];
     i--;
   }
   w->active[i] = (int16_t)v;
+  w->aend[i] = end;
 }
 
 static void active_remove(ra_work *w, int idx) {
-  memmove(&w->active[idx], &w->active[idx + 1],
-          sizeof w->active[0] * (size_t)(w->nactive - idx - 1));
+  /* a few entries: a loop, not a memmove call */
+  for (int i = idx + 1; i < w->nactive; i++)
+    w->active[i - 1] = w->active[i], w->aend[i - 1] = w->aend[i];
   w->nactive--;
 }
 
@@ -330,13 +321,13 @@ static void scan(const af_func *f, ra_work *w, ra_result *out, uint64_t own_save
   ra_loc *loc = out->loc;
   uint64_t used = 0;
   uint64_t busy = 0; /* registers held by active values */
-  w->nactive = 0;
+  w->lo = w->nactive = 0;
   for (int v = 0; v < f->nvalues; v++) {
     ra_loc *l = &loc[v];
     if (l->cls == RA_CLASS_NONE) continue;
-    while (w->nactive > 0 && loc[w->active[0]].end < l->start) { /* expire */
-      busy &= ~RA_BIT(loc[w->active[0]].reg);
-      active_remove(w, 0);
+    while (w->lo < w->nactive && w->aend[w->lo] < l->start) { /* expire */
+      busy &= ~RA_BIT(loc[w->active[w->lo]].reg);
+      w->lo++;
     }
     int r = AF_REG_NONE;
     if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (l->allowed & ~busy & RA_BIT(hint[v])))
@@ -347,12 +338,12 @@ static void scan(const af_func *f, ra_work *w, ra_result *out, uint64_t own_save
     if (r == AF_REG_NONE) {
       /* spill the active value ending furthest among those holding a usable register */
       int vi = -1;
-      for (int i = w->nactive - 1; i >= 0; i--)
+      for (int i = w->nactive - 1; i >= w->lo; i--)
         if (l->allowed & RA_BIT(loc[w->active[i]].reg)) {
           vi = i;
           break;
         }
-      if (vi < 0 || loc[w->active[vi]].end <= l->end) {
+      if (vi < 0 || w->aend[vi] <= l->end) {
         l->kind = RA_SPILL;
         continue;
       }

@@ -179,6 +179,26 @@ ra_class ra_value_class(const af_case *c, int type);
 uint64_t ra_allocatable(const ra_opts *o, ra_class cls);
 /* The conservative clobber rule (see Clobbers); `user` is unused. */
 ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, const af_inst *in);
+/* Whether ra_default_clobber may give an instruction of this op anything but RA_CLOB_NONE: the
+ * ops that call, or may call a runtime helper. Inline, so that a caller walking every
+ * instruction (lower.c) calls ra_default_clobber only for those. */
+static inline int ra_op_may_clobber(int op) {
+  switch (op) {
+  case AF_OP_CALL:
+  case AF_OP_MIX:
+  case AF_OP_FCONV:
+  case AF_OP_ITOF:
+  case AF_OP_FTOI:
+  case AF_OP_MUL:
+  case AF_OP_SHL:
+  case AF_OP_LSHR:
+  case AF_OP_ASHR:
+  case AF_OP_CMP:
+  case AF_OP_GET:
+  case AF_OP_SET: return 1;
+  default: return 0;
+  }
+}
 /* Allocates registers for function `fn` of `c` (af_fn_finish done). AF_OK; AF_ERR_INVALID
  * for a bad function index or operand; AF_ERR_LIMIT beyond RA_MAX_CLOBBER_KINDS. err may
  * be NULL. */

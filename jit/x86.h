@@ -173,6 +173,9 @@ typedef struct {
 void x86_buf_init(x86_buf *b);                                 /* growable (malloc) */
 void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap); /* caller's memory */
 void x86_buf_free(x86_buf *b);
+/* Empties b for the next function (no code, labels, fixups or error), keeping its memory: a
+ * compile lowers every function into one buffer. */
+void x86_buf_reset(x86_buf *b);
 
 /* Encodes one instruction into out (at most 15 bytes); *len gets its length.
  * AF_ERR_UNSUPPORTED: no table row for these operands; AF_ERR_INVALID: malformed operand
@@ -194,13 +197,44 @@ static inline af_status x86_emit1(x86_buf *b, x86_op op, x86_operand a) {
   x86_inst i = x86_inst1(op, a);
   return x86_emit(b, &i);
 }
-/* mov between a GPR and [base + disp] (either way) without building an x86_inst or a table
- * lookup (x86_fast.c); the same bytes and statuses as x86_emit. */
-af_status x86_emit_mov_mem(x86_buf *b, const x86_operand *dst, const x86_operand *src);
-static inline af_status x86_emit2(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
-  if (op == X86_MOV && ((a.kind == X86_OPND_GPR && c.kind == X86_OPND_MEM) ||
-                        (a.kind == X86_OPND_MEM && c.kind == X86_OPND_GPR)))
-    return x86_emit_mov_mem(b, &a, &c);
+af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n);
+/* mov reg, v in the shortest form: mov r32, imm32 when v is a zero-extended 32-bit value (for
+ * size 8 too: writing r32 clears the upper half), C7 /0 when it sign-extends from 32 bits,
+ * else movabs. size: 1, 2, 4 or 8. */
+af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v);
+
+/* The direct emitters of the most frequent forms (inline, no table: x86_direct.h). */
+#include "x86_direct.h"
+
+/* x86_emit of a two-operand instruction. With the op and the operands' kinds known at the call
+ * site (the constructors above), the forms x86_direct.h has emitters for fold to them: mov
+ * between a GPR and [base + disp], lea r64, the xmm moves to and from memory, two-register
+ * ALU ops, ALU ops with an immediate. Everything else builds the x86_inst for x86_emit. */
+static inline __attribute__((always_inline)) af_status x86_emit2(x86_buf *b, x86_op op,
+                                                                 x86_operand a, x86_operand c) {
+  int plain_c = c.kind == X86_OPND_MEM && c.index == AF_REG_NONE && c.scale == 1;
+  int plain_a = a.kind == X86_OPND_MEM && a.index == AF_REG_NONE && a.scale == 1;
+  if (op == X86_MOV && a.kind == X86_OPND_GPR && plain_c && c.size == a.size)
+    return xd_load(b, (af_reg)a.reg, a.size, (af_reg)c.base, c.disp);
+  if (op == X86_MOV && plain_a && c.kind == X86_OPND_GPR && a.size == c.size)
+    return xd_store(b, (af_reg)a.base, a.disp, (af_reg)c.reg, c.size);
+  if (op == X86_LEA && a.kind == X86_OPND_GPR && a.size == 8 && plain_c && c.size == 0)
+    return xd_lea(b, (af_reg)a.reg, (af_reg)c.base, c.disp);
+  if ((op == X86_MOVSS || op == X86_MOVSD || op == X86_MOVUPS || op == X86_MOVQ) &&
+      a.kind == X86_OPND_XMM && a.size == 16 && plain_c)
+    return xd_xmm_mem(b, op, 0, (af_reg)a.reg, (af_reg)c.base, c.disp, c.size);
+  if ((op == X86_MOVSS || op == X86_MOVSD || op == X86_MOVUPS || op == X86_MOVQ) && plain_a &&
+      c.kind == X86_OPND_XMM && c.size == 16)
+    return xd_xmm_mem(b, op, 1, (af_reg)c.reg, (af_reg)a.base, a.disp, a.size);
+  if ((op == X86_MOV || op == X86_ADD || op == X86_OR || op == X86_AND || op == X86_SUB ||
+       op == X86_XOR || op == X86_CMP || op == X86_TEST || op == X86_IMUL) &&
+      a.kind == X86_OPND_GPR && c.kind == X86_OPND_GPR && a.size == c.size &&
+      (a.size == 4 || a.size == 8))
+    return xd_rr(b, op, a.size, (af_reg)a.reg, (af_reg)c.reg);
+  if ((op == X86_ADD || op == X86_OR || op == X86_AND || op == X86_SUB || op == X86_XOR ||
+       op == X86_CMP) &&
+      a.kind == X86_OPND_GPR && c.kind == X86_OPND_IMM && (a.size == 4 || a.size == 8))
+    return xd_alu_imm(b, op, a.size, (af_reg)a.reg, c.imm);
   x86_inst i = x86_inst2(op, a, c);
   return x86_emit(b, &i);
 }
@@ -215,11 +249,6 @@ static inline af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops,
   i.cond = (uint8_t)cc;
   return x86_emit(b, &i);
 }
-af_status x86_emit_bytes(x86_buf *b, const void *p, size_t n);
-/* mov reg, v in the shortest form: mov r32, imm32 when v is a zero-extended 32-bit value (for
- * size 8 too: writing r32 clears the upper half), C7 /0 when it sign-extends from 32 bits,
- * else movabs. size: 1, 2, 4 or 8. */
-af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v);
 af_status x86_align(x86_buf *b, size_t align); /* pads with multi-byte-free nops (0x90) */
 
 /* Labels: forward branches take rel32 and are patched at bind; a branch to a label that is

@@ -327,6 +327,13 @@ void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap) {
   b->data = mem, b->cap = cap, b->fixed = true;
 }
 
+void x86_buf_reset(x86_buf *b) {
+  b->len = 0;
+  b->err = AF_OK;
+  b->nlabels = 0;
+  b->nfixups = 0;
+}
+
 void x86_buf_free(x86_buf *b) {
   if (!b->fixed) free(b->data);
   free(b->labels);

@@ -427,38 +427,8 @@ af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v) {
   return x86_emit(b, &i);
 }
 
-/* mov between a GPR and [base + disp] without the table (x86.h's x86_emit2 sends it here): the
- * lowering's most frequent emit (a value to or from its stack slot: ~45% of a case's
- * instructions, doc/benchmarks.md). The bytes are the MOV rows' (x86_table.c: 88/89 store,
- * 8A/8B load, 66 for 16 bits, REX.W for 64, a bare REX for spl..dil, a SIB for an rsp/r12 base,
- * rbp/r13 with disp8 0) as the reference lays them out; anything else (an index, RIP or no
- * base, a scale, sizes that differ, a register out of range: the errors) and a buffer short of
- * room go through x86_emit. tests/test_x86_fast.c compares it with the reference. */
-af_status x86_emit_mov_mem(x86_buf *b, const x86_operand *dst, const x86_operand *src) {
-  int load = dst->kind == X86_OPND_GPR;
-  const x86_operand *r = load ? dst : src, *m = load ? src : dst;
-  unsigned reg = (unsigned)r->reg, base = (unsigned)m->base, size = r->size;
-  int32_t disp = m->disp;
-  if (__builtin_expect(reg <= 15 && base <= 15 && m->index == AF_REG_NONE && m->scale == 1 &&
-                           m->size == size && (size == 1 || size == 2 || size == 4 || size == 8) &&
-                           b->len + 16 <= b->cap,
-                       1)) {
-    uint8_t *q = b->data + b->len, *p = q;
-    if (size == 2) *p++ = 0x66;
-    unsigned rex = (size == 8 ? 8u : 0u) | (reg >> 3 & 1) << 2 | (base >> 3 & 1);
-    if (rex || (size == 1 && reg - 4u < 4)) *p++ = (uint8_t)(0x40 | rex);
-    *p++ = (uint8_t)((load ? 0x8A : 0x88) + (size != 1));
-    unsigned mod = disp == 0 && (base & 7) != 5 ? 0 : disp == (int8_t)disp ? 1 : 2;
-    *p++ = (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7));
-    if ((base & 7) == 4) *p++ = 0x24; /* SIB: no index, base rsp/r12 */
-    if (mod == 1) *p++ = (uint8_t)disp;
-    if (mod == 2) {
-      memcpy(p, &disp, 4);
-      p += 4;
-    }
-    b->len += (size_t)(p - q);
-    return AF_OK;
-  }
-  x86_inst i = x86_inst2(X86_MOV, *dst, *src);
+/* x86_direct.h's way out: the table (not x86_emit2, which would send it back there). */
+af_status x86_emit2_cold(x86_buf *b, x86_op op, x86_operand a, x86_operand c) {
+  x86_inst i = x86_inst2(op, a, c);
   return x86_emit(b, &i);
 }

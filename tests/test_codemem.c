@@ -239,8 +239,64 @@ static void test_many(void) {
   codemem_free(NULL);
 }
 
+/* A batch back from the pool holds its old owner's code until the new owner seals: then, as
+ * in a fresh batch, every byte no code was put in (the alignment gaps, the tail) is int3, and
+ * space from codemem_alloc starts as int3 too. */
+static void test_reuse(void) {
+  uint8_t nops[3000], ret2[10], ret3[5];
+  memset(nops, 0x90, sizeof nops);
+  memset(ret2, 0xC3, sizeof ret2);
+  memset(ret3, 0xC3, sizeof ret3);
+  codemem *m;
+  void *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL;
+  CHECK(codemem_new(&m, 0) == AF_OK && codemem_add(m, nops, sizeof nops, &p1) == AF_OK);
+  CHECK(codemem_seal(m) == AF_OK);
+  codemem_free(m);
+  CHECK(codemem_new(&m, 0) == AF_OK && codemem_add(m, ret2, sizeof ret2, &p2) == AF_OK);
+  CHECK(codemem_add(m, ret3, sizeof ret3, &p3) == AF_OK);
+  CHECK(codemem_alloc(m, 100, &p4) == AF_OK);
+  CHECKF(p2 == p1, "the freed batch is reused (%p, %p)", p1, p2);
+  const uint8_t *q = p4;
+  int stale = 0;
+  for (int i = 0; i < 100; i++)
+    stale += q[i] != 0xCC;
+  CHECKF(stale == 0, "%d bytes of old code in fresh space", stale);
+  memset(p4, 0xC3, 50); /* half of it written */
+  CHECK(codemem_seal(m) == AF_OK);
+  const uint8_t *b = p2;
+  int bad = 0;
+  for (int i = 0; i < 3200; i++) {
+    int code = i < 10 || (i >= 16 && i < 21) || (i >= 32 && i < 82);
+    bad += code ? b[i] != 0xC3 : b[i] != 0xCC;
+  }
+  CHECKF(bad == 0, "%d bytes differ from code / int3 after reuse", bad);
+  codemem_free(m);
+}
+
+/* Code spread over several batches before one seal (the second allocation does not fit in
+ * the first batch): every batch is sealed, and every function runs. */
+static void test_spill_batches(void) {
+  static uint8_t f1[3000], f2[3000];
+  memset(f1, 0x90, sizeof f1);
+  memset(f2, 0x90, sizeof f2);
+  f1[sizeof f1 - 1] = f2[sizeof f2 - 1] = 0xC3;
+  codemem *m;
+  void *p1 = NULL, *p2 = NULL;
+  CHECK(codemem_new(&m, 4096) == AF_OK && codemem_add(m, f1, sizeof f1, &p1) == AF_OK);
+  CHECK(codemem_add(m, f2, sizeof f2, &p2) == AF_OK);
+  CHECK(codemem_nbatches(m) == 2);
+  CHECK(codemem_seal(m) == AF_OK);
+  CHECK(codemem_is_sealed(m, p1) && codemem_is_sealed(m, p2));
+  CHECK(af_jit_addr_is_code(p1) == 1 && af_jit_addr_is_code(p2) == 1);
+  ((sysv_v)p1)();
+  ((sysv_v)p2)();
+  codemem_free(m);
+}
+
 int main(void) {
   test_calls();
   test_many();
+  test_reuse();
+  test_spill_batches();
   return check_done();
 }

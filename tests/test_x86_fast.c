@@ -237,9 +237,10 @@ static long compare_movimm(void) {
   return bad;
 }
 
-/* x86_emit2's mov between a GPR and memory (x86_emit_mov_mem) against the reference: both
- * directions, every register (and some out of range), sizes equal and not, every base with
- * RIP and none, an index or not, scales, displacement edges, at offset 0 and not. */
+/* x86_emit2's mov between a GPR and memory (x86_direct.h's xd_load / xd_store, or the table)
+ * against the reference: both directions, every register (and some out of range), sizes equal
+ * and not, every base with RIP and none, an index or not, scales, displacement edges, at
+ * offset 0 and not. */
 static long compare_mov_mem(void) {
   static const int sizes[] = {0, 1, 2, 3, 4, 8, 16};
   static const int32_t disps[] = {0, 1, -1, 127, 128, -128, -129, 4096, INT32_MAX, INT32_MIN};
@@ -277,6 +278,195 @@ static long compare_mov_mem(void) {
   return bad;
 }
 
+/* One direct emit (x86_direct.h) against the reference encoding of `in`: the same status, the
+ * same bytes, the same b->err; at offset 0 or not, in a growable buffer or in a fixed one
+ * with exactly the instruction's room (the emitters' fallback when 16 bytes are not free). */
+typedef af_status (*direct_fn)(x86_buf *b, const void *arg);
+static long n_direct;
+static bool same_as_ref(const x86_inst *in, direct_fn fn, const void *arg, int variant) {
+  uint8_t want[15];
+  size_t nw = 0;
+  af_status sw = x86_encode_ref(in, want, &nw);
+  x86_buf b;
+  uint8_t mem[32];
+  size_t at = 0;
+  if (variant == 2) {
+    x86_buf_init_fixed(&b, mem, sw == AF_OK ? nw : 8);
+  } else {
+    x86_buf_init(&b);
+    if (variant == 1) x86_emit0(&b, X86_NOP);
+    at = b.len;
+  }
+  af_status s = fn(&b, arg);
+  bool same = s == sw && b.err == sw && b.len - at == (sw == AF_OK ? nw : 0) &&
+              (sw != AF_OK || memcmp(b.data + at, want, nw) == 0);
+  n_direct += sw == AF_OK;
+  if (variant != 2) x86_buf_free(&b);
+  return same;
+}
+
+typedef struct {
+  int op, r, base, size, msize, store;
+  int32_t disp;
+  int64_t v;
+} dargs;
+static af_status d_store(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_store(b, (af_reg)a->base, a->disp, (af_reg)a->r, a->size);
+}
+static af_status d_load(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_load(b, (af_reg)a->r, a->size, (af_reg)a->base, a->disp);
+}
+static af_status d_load_ext(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_load_ext(b, (x86_op)a->op, (af_reg)a->r, a->size, (af_reg)a->base, a->disp, a->msize);
+}
+static af_status d_lea(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_lea(b, (af_reg)a->r, (af_reg)a->base, a->disp);
+}
+static af_status d_xmm_mem(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_xmm_mem(b, (x86_op)a->op, a->store, (af_reg)a->r, (af_reg)a->base, a->disp, a->msize);
+}
+static af_status d_rr(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_rr(b, (x86_op)a->op, a->size, (af_reg)a->r, (af_reg)a->base);
+}
+static af_status d_call(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_call_reg(b, (af_reg)a->r);
+}
+static af_status d_alu_imm(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_alu_imm(b, (x86_op)a->op, a->size, (af_reg)a->r, a->v);
+}
+static af_status d_push_pop(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_push_pop(b, (x86_op)a->op, (af_reg)a->r);
+}
+static af_status d_ret(x86_buf *b, const void *p) {
+  (void)p;
+  return xd_ret(b);
+}
+static af_status d_call_mem(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_call_mem(b, (af_reg)a->base, a->disp);
+}
+static af_status d_movimm(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_movimm(b, (af_reg)a->r, a->size, a->v);
+}
+
+/* Every direct emitter (x86_direct.h) against the reference: every register (and some out of
+ * range), every base with RIP and none, displacement edges, every size the emitter takes and
+ * some it does not, immediates at the form boundaries. */
+static long compare_direct(void) {
+  static const int32_t disps[] = {0, 1, -1, 127, 128, -128, -129, 4096, INT32_MAX, INT32_MIN};
+  static const int sizes[] = {0, 1, 2, 3, 4, 8, 16};
+  const int nd = sizeof disps / sizeof disps[0], ns = sizeof sizes / sizeof sizes[0];
+  long bad = 0;
+#define DCHECK(IN, FN, A, WHAT)                                                                    \
+  for (int var = 0; var < 3; var++)                                                                \
+    if (!same_as_ref(&(IN), FN, &(A), var) && bad++ < 8)                                           \
+      fprintf(stderr, "%s op %d r %d base %d size %d msize %d disp %d v %lld (variant %d)\n",      \
+              WHAT, (A).op, (A).r, (A).base, (A).size, (A).msize, (int)(A).disp, (long long)(A).v, \
+              var);
+  for (int r = -2; r < 18; r++)
+    for (int base = -2; base < 17; base++)
+      for (int di = 0; di < nd; di++) {
+        int32_t disp = disps[di];
+        for (int si = 0; si < ns; si++) {
+          int size = sizes[si];
+          dargs a = {X86_MOV, r, base, size, size, 1, disp, 0};
+          x86_inst st =
+              x86_inst2(X86_MOV, x86_base(size, (af_reg)base, disp), x86_gpr((af_reg)r, size));
+          DCHECK(st, d_store, a, "store");
+          x86_inst ld =
+              x86_inst2(X86_MOV, x86_gpr((af_reg)r, size), x86_base(size, (af_reg)base, disp));
+          DCHECK(ld, d_load, a, "load");
+          static const int xops[] = {X86_MOVZX, X86_MOVSX, X86_MOVSXD};
+          for (int k = 0; k < 3; k++)
+            for (int ms = 1; ms <= 4; ms++) {
+              dargs e = {xops[k], r, base, size, ms, 0, disp, 0};
+              x86_inst x = x86_inst2((x86_op)xops[k], x86_gpr((af_reg)r, size),
+                                     x86_base(ms, (af_reg)base, disp));
+              DCHECK(x, d_load_ext, e, "load_ext");
+            }
+          static const int sops[] = {X86_MOVSS, X86_MOVSD, X86_MOVUPS, X86_MOVQ};
+          for (int k = 0; k < 4 && r >= 0; k++)
+            for (int store = 0; store < 2; store++) {
+              af_reg x = (af_reg)(AF_XMM0 + r - 1); /* -1 and 16: out of range */
+              dargs e = {sops[k], x, base, 16, size, store, disp, 0};
+              x86_operand m = x86_base(size, (af_reg)base, disp);
+              x86_inst in = store ? x86_inst2((x86_op)sops[k], m, x86_xmm(x))
+                                  : x86_inst2((x86_op)sops[k], x86_xmm(x), m);
+              DCHECK(in, d_xmm_mem, e, "xmm_mem");
+            }
+        }
+        if (r == 0) {
+          dargs cm = {X86_CALL, 0, base, 8, 8, 0, disp, 0};
+          x86_inst in = x86_inst1(X86_CALL, x86_base(8, (af_reg)base, disp));
+          DCHECK(in, d_call_mem, cm, "call_mem");
+        }
+        dargs l = {X86_LEA, r, base, 8, 0, 0, disp, 0};
+        x86_inst lea = x86_inst2(X86_LEA, x86_gpr((af_reg)r, 8), x86_base(0, (af_reg)base, disp));
+        DCHECK(lea, d_lea, l, "lea");
+      }
+  static const int rops[] = {X86_MOV, X86_ADD, X86_OR,   X86_AND,  X86_SUB,
+                             X86_XOR, X86_CMP, X86_TEST, X86_IMUL, X86_ADC};
+  for (int k = 0; k < 10; k++)
+    for (int d = -2; d < 18; d++)
+      for (int src = -2; src < 18; src++)
+        for (int si = 0; si < ns; si++) {
+          dargs a = {rops[k], d, src, sizes[si], 0, 0, 0, 0};
+          x86_inst in = x86_inst2((x86_op)rops[k], x86_gpr((af_reg)d, sizes[si]),
+                                  x86_gpr((af_reg)src, sizes[si]));
+          DCHECK(in, d_rr, a, "rr");
+        }
+  static const int aops[] = {X86_ADD, X86_OR,  X86_AND, X86_SUB,
+                             X86_XOR, X86_CMP, X86_ADC, X86_TEST};
+  for (int k = 0; k < 8; k++)
+    for (int r = -2; r < 18; r++)
+      for (int si = 0; si < ns; si++)
+        for (int j = 0; j < 60; j++) {
+          int64_t v = rnd_imm();
+          if (j >= 30) v = (int64_t)rnd() >> (v & 63);
+          dargs a = {aops[k], r, 0, sizes[si], 0, 0, 0, v};
+          x86_inst in = x86_inst2((x86_op)aops[k], x86_gpr((af_reg)r, sizes[si]), x86_imm(v));
+          DCHECK(in, d_alu_imm, a, "alu_imm");
+        }
+  {
+    dargs a = {X86_RET, 0, 0, 0, 0, 0, 0, 0};
+    x86_inst in = x86_inst0(X86_RET);
+    DCHECK(in, d_ret, a, "ret");
+  }
+  for (int r = -2; r < 18; r++) {
+    for (int k = 0; k < 3; k++) {
+      static const int pops[] = {X86_PUSH, X86_POP, X86_NEG};
+      dargs a = {pops[k], r, 0, 8, 0, 0, 0, 0};
+      x86_inst in = x86_inst1((x86_op)pops[k], x86_gpr((af_reg)r, 8));
+      DCHECK(in, d_push_pop, a, "push_pop");
+    }
+    dargs a = {X86_CALL, r, 0, 8, 0, 0, 0, 0};
+    x86_inst in = x86_inst1(X86_CALL, x86_gpr((af_reg)r, 8));
+    DCHECK(in, d_call, a, "call");
+    for (int si = 0; si < ns; si++)
+      for (int j = 0; j < 300; j++) {
+        int size = sizes[si];
+        int64_t v = rnd_imm();
+        if (j >= 150) v = (int64_t)rnd() >> (v & 63);
+        int sz = size == 8 && v >= 0 && v <= (int64_t)UINT32_MAX ? 4 : size;
+        dargs m = {X86_MOV, r, 0, size, 0, 0, 0, v};
+        x86_inst mi = x86_inst2(X86_MOV, x86_gpr((af_reg)r, sz), x86_imm(v));
+        DCHECK(mi, d_movimm, m, "movimm");
+      }
+  }
+#undef DCHECK
+  return bad;
+}
+
 int main(void) {
   /* the one-time build raced from four threads */
   pthread_t th[4];
@@ -296,6 +486,8 @@ int main(void) {
 
   CHECK(compare_movimm() == 0);
   CHECK(compare_mov_mem() == 0);
+  CHECK(compare_direct() == 0);
+  CHECKF(n_direct > 100000, "only %ld direct emits encode", n_direct);
 
   /* x86_emit near the end of a fixed buffer: exact room for the instruction, then none */
   uint8_t mem[20];
