@@ -6,6 +6,10 @@
 #   JOBS       worker processes (default: nproc)
 #   SEED       campaign seed (default: the date, YYYYMMDD, so each night runs new cases)
 #   ABIS       conventions, one campaign each (default "sysv win64")
+#   EMU_DURATION  seconds of the emulator cross-check campaign (--abi both --legs
+#              emu,emu-unicorn: the xi and the Unicorn engines on the same cases, each
+#              finding of one that the other lacks is a bucket of its own; default
+#              DURATION/6; 0: none), in OUT_DIR/emu/
 #   SHARD      K/N: this machine's --shard of every campaign (default: none)
 #   OUT_DIR    where everything goes (default nightly-out): <abi>/ (the campaign's --out),
 #              reduced/<abi>/<finding>.case (+ .log), report/ (report.md, report.html, junit.xml,
@@ -31,6 +35,7 @@ DURATION=${DURATION:-1800}
 JOBS=${JOBS:-$(nproc)}
 SEED=${SEED:-$(date -u +%Y%m%d)}
 ABIS=${ABIS:-sysv win64}
+EMU_DURATION=${EMU_DURATION:-$((DURATION / 6))}
 OUT_DIR=${OUT_DIR:-nightly-out}
 REDUCE_TIMEOUT=${REDUCE_TIMEOUT:-300}
 REDUCE_MAX=${REDUCE_MAX:-20}
@@ -68,6 +73,20 @@ for abi in $ABIS; do
   esac
   dirs+=("$out")
 done
+# the emulator's cross-check (doc/emulator.md "The engines"): both engines on every case
+if [ "$EMU_DURATION" -gt 0 ]; then
+  out=$OUT_DIR/emu
+  rm -rf "$out"
+  "$ABIFUZZ" --arch x64 --abi both --time "$EMU_DURATION" -j "$JOBS" --seed "$SEED" --out "$out" \
+    --quiet --legs emu,emu-unicorn ${SHARD:+--shard "$SHARD"} ${INJECT:+--inject "$INJECT"} \
+    >"$OUT_DIR/emu.log" 2>&1
+  rc=$?
+  tail -n 1 "$OUT_DIR/emu.log" >&2
+  case $rc in
+  0 | 1) dirs+=("$out") ;;
+  *) log "the emulator cross-check campaign failed (exit $rc; $OUT_DIR/emu.log)"; exit 3 ;;
+  esac
+fi
 
 # ---- 2. reduce the smallest finding of each bucket ---------------------------------------------
 for out in "${dirs[@]}"; do

@@ -217,7 +217,7 @@ void camp_shape(const af_case *c, const af_finding *f, const camp_crash *cr, cha
     }
     if (cr && cr->have_regs)
       cat(out, n, ", rip %s JIT code", cr->rip_in_jit ? "in" : "outside");
-    else if (!strcmp(f->leg, "emu"))
+    else if (!strcmp(f->leg, "emu") || !strcmp(f->leg, "emu-unicorn"))
       cat(out, n, " (emulated)");
     else
       cat(out, n, " (no crash record)");
@@ -706,7 +706,7 @@ int camp_leg_impls(const char *leg, unsigned mask, const camp_compiler *ccs, int
   else if (!strcmp(leg, "interp"))
     jit = 0;
   else if (strcmp(leg, "runner") && strcmp(leg, "native") && strcmp(leg, "garbage") &&
-           strcmp(leg, "emu"))
+           strcmp(leg, "emu") && strcmp(leg, "emu-unicorn"))
     jit = 0; /* a leg this table does not know: it stands for itself */
   if (jit && n < max) names[n++] = "jit";
   if (ffi && n < max) names[n++] = "libffi";

@@ -27,9 +27,11 @@
 #define BENCH_JSON_VERSION 1
 
 /* The legs bench runs alone when --legs is not given: every leg of a campaign but cross-cc
- * (two compilers; cc-caller stands for the stub legs), plus the emulator and c-oracle. */
-static const char *const default_legs[] = {"native",     "garbage", "runner",    "ffi-caller",
-                                           "ffi-callee", "emu",     "cc-caller", "c-oracle"};
+ * (two compilers; cc-caller stands for the stub legs), plus the emulator on both engines (xi,
+ * Unicorn) and c-oracle. */
+static const char *const default_legs[] = {"native",      "garbage",    "runner",
+                                           "ffi-caller",  "ffi-callee", "emu",
+                                           "emu-unicorn", "cc-caller",  "c-oracle"};
 
 /* Legs whose cost is the compiled-stub cache: timed warm and cold. */
 static int stub_leg(const char *name) {
@@ -44,12 +46,13 @@ static const char help[] =
     "Measures cases per second and microseconds per case of each stage, each for --time\n"
     "seconds (default 2) over cases (seed, 0..): gen, interp, jit, every leg alone (the\n"
     "compiled-stub legs with the stub cache warm and cold), the pipeline (gen + interp +\n"
-    "native + runner + ffi-caller + ffi-callee, one core; and + emu), the campaign end to\n"
-    "end with 1 and 2 workers, and a compile-per-case baseline (each case as C, compiled,\n"
-    "linked, run and compared, as Quest and abi-cafe do), then the ratio of abifuzz's rate\n"
-    "to the baseline's. --legs restricts the legs timed alone and the end-to-end campaign's\n"
-    "legs; --pool N cases are generated ahead for the stages (default 1024); --json writes\n"
-    "the figures as JSON (- : on stdout, the table then goes to stderr).\n"
+    "native + runner + ffi-caller + ffi-callee, one core; and + emu (xi), + emu-unicorn),\n"
+    "the campaign end to end with 1 and 2 workers, and a compile-per-case baseline (each\n"
+    "case as C, compiled, linked, run and compared, as Quest and abi-cafe do), then the\n"
+    "ratio of abifuzz's rate to the baseline's. --legs restricts the legs timed alone and\n"
+    "the end-to-end campaign's legs; --pool N cases are generated ahead for the stages\n"
+    "(default 1024); --json writes the figures as JSON (- : on stdout, the table then goes\n"
+    "to stderr).\n"
     "Exit 0; 1 when a stage crashed or found a mismatch; 2 on a usage error.\n";
 
 /* ---- host and build --------------------------------------------------------------------- */
@@ -132,13 +135,13 @@ static double rate(const bench_row *r) {
 
 static void print_header(FILE *f) {
   /* "µs" is two bytes, one column */
-  fprintf(f, "%-16s %9s %8s %11s %10s %12s %8s  %s\n", "stage", "cases", "seconds", "cases/s",
+  fprintf(f, "%-20s %9s %8s %11s %10s %12s %8s  %s\n", "stage", "cases", "seconds", "cases/s",
           "µs/case", "cpu µs/case", "skips", "notes");
 }
 
 static void print_row(FILE *f, const bench_row *r) {
   if (r->status == BENCH_OK && r->seconds > 0) {
-    fprintf(f, "%-16s %9llu %8.2f %11.1f ", r->name, (unsigned long long)r->cases, r->seconds,
+    fprintf(f, "%-20s %9llu %8.2f %11.1f ", r->name, (unsigned long long)r->cases, r->seconds,
             rate(r));
     if (r->cases)
       fprintf(f, "%9.1f %11.1f", r->seconds * 1e6 / (double)r->cases,
@@ -147,7 +150,7 @@ static void print_row(FILE *f, const bench_row *r) {
       fprintf(f, "%9s %11s", "-", "-");
     fprintf(f, " %8llu  %s\n", (unsigned long long)r->skips, r->note);
   } else {
-    fprintf(f, "%-16s %9s %8s %11s %9s %11s %8s  %s%s%s\n", r->name, "-", "-", "-", "-", "-", "-",
+    fprintf(f, "%-20s %9s %8s %11s %9s %11s %8s  %s%s%s\n", r->name, "-", "-", "-", "-", "-", "-",
             r->status == BENCH_OFF ? "" : status_name(r->status),
             r->status == BENCH_OFF ? "" : ": ", r->note);
   }
@@ -377,7 +380,7 @@ int cmd_bench(int argc, char **argv) {
 
   /* the legs timed alone: --legs (checked here, in registry order) or the defaults */
   const af_leg *sel[CAMP_MAX_LEGS];
-  int nsel = 0, want_emu = 0;
+  int nsel = 0, want_emu = 0, want_emu_unicorn = 0;
   {
     int n;
     const af_leg *const *all = af_legs_all(&n);
@@ -408,6 +411,7 @@ int cmd_bench(int argc, char **argv) {
         if (named[k] == all[i]) {
           sel[nsel++] = all[i];
           want_emu |= !strcmp(all[i]->name, "emu");
+          want_emu_unicorn |= !strcmp(all[i]->name, "emu-unicorn");
           break;
         }
   }
@@ -450,7 +454,7 @@ int cmd_bench(int argc, char **argv) {
   print_header(tab);
 
   /* stages in the order they print */
-  int cap = 3 + 2 * nsel + 2;
+  int cap = 3 + 2 * nsel + 3;
   out.stages = calloc((size_t)cap, sizeof *out.stages);
   if (!out.stages) return cli_error("out of memory"), CLI_ERROR;
   int bad = 0;
@@ -490,9 +494,14 @@ int cmd_bench(int argc, char **argv) {
     print_row(tab, r);
   }
   bench_row *pipe_row = &out.stages[out.nstages - 1];
-  if (want_emu) {
+  if (want_emu) { /* the ">= 5,000 cases/s with the emulator on every case" */
     ROW("pipeline+emu");
     bench_pipeline(&b, "native,runner,ffi-caller,ffi-callee,emu", r);
+    print_row(tab, r);
+  }
+  if (want_emu_unicorn) { /* the same with Unicorn as the engine, for comparison */
+    ROW("pipeline+emu-unicorn");
+    bench_pipeline(&b, "native,runner,ffi-caller,ffi-callee,emu-unicorn", r);
     print_row(tab, r);
   }
 #undef ROW

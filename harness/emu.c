@@ -1,4 +1,4 @@
-/* emu.c - the Unicorn engine of the emulation leg: memory, marshalling, one run, its checks. */
+/* emu.c - the emulation legs' engine (xi or Unicorn): memory, marshalling, one run, its checks. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,25 +28,33 @@ int emu_uc_gpr(af_reg r) {
 
 void emu_regs_read(af_emu *e, emu_regs *r) {
   for (int i = 0; i < 16; i++)
-    uc_reg_read(e->uc, emu_uc_gpr((af_reg)i), &r->gpr[i]);
+    eng_reg_read(&e->g, emu_uc_gpr((af_reg)i), &r->gpr[i]);
   for (int i = 0; i < 16; i++)
-    uc_reg_read(e->uc, UC_X86_REG_XMM0 + i, r->xmm[i]);
+    eng_reg_read(&e->g, UC_X86_REG_XMM0 + i, r->xmm[i]);
   r->rflags = 0;
-  uc_reg_read(e->uc, UC_X86_REG_RFLAGS, &r->rflags);
+  eng_reg_read(&e->g, UC_X86_REG_RFLAGS, &r->rflags);
   uint64_t mx = 0;
-  uc_reg_read(e->uc, UC_X86_REG_MXCSR, &mx);
+  eng_reg_read(&e->g, UC_X86_REG_MXCSR, &mx);
   r->mxcsr = (uint32_t)mx;
 }
 
 static void regs_write(af_emu *e, const emu_regs *r) {
   for (int i = 0; i < 16; i++)
-    uc_reg_write(e->uc, emu_uc_gpr((af_reg)i), &r->gpr[i]);
+    eng_reg_write(&e->g, emu_uc_gpr((af_reg)i), &r->gpr[i]);
   for (int i = 0; i < 16; i++)
-    uc_reg_write(e->uc, UC_X86_REG_XMM0 + i, r->xmm[i]);
-  uc_reg_write(e->uc, UC_X86_REG_RFLAGS, &r->rflags);
+    eng_reg_write(&e->g, UC_X86_REG_XMM0 + i, r->xmm[i]);
+  eng_reg_write(&e->g, UC_X86_REG_RFLAGS, &r->rflags);
 }
 
 void emu_add(af_emu *e, const char *check, const char *what, const char *fmt, ...) {
+  /* the last EMU_RESERVE places are for the run's end (crash, timeout, the registers and the
+   * outcome at the return): a run that writes below RSP at many instructions must not push
+   * out the crash it leads to (xi reports each instruction; Unicorn's stale RIP in its memory
+   * hooks folded many into one and kept the list short) */
+  if (e->running && e->fs->n >= AF_FINDINGS_MAX - EMU_RESERVE) {
+    e->fs->dropped++;
+    return;
+  }
   char detail[400];
   va_list ap;
   va_start(ap, fmt);
@@ -55,15 +63,14 @@ void emu_add(af_emu *e, const char *check, const char *what, const char *fmt, ..
   af_findings_add(e->fs, e->leg, check, what, "%s", detail);
 }
 
-uint64_t emu_garbage(af_emu *e) { return af_rng_next(&e->rng); }
-
 void emu_garbage_fill(af_emu *e, uint8_t *d, size_t n) {
-  while (n) {
+  for (; n >= 8; d += 8, n -= 8) {
     uint64_t g = emu_garbage(e);
-    size_t k = n < 8 ? n : 8;
-    memcpy(d, &g, k);
-    d += k;
-    n -= k;
+    memcpy(d, &g, 8);
+  }
+  if (n) {
+    uint64_t g = emu_garbage(e);
+    memcpy(d, &g, n);
   }
 }
 
@@ -77,14 +84,6 @@ int emu_in_stack(const af_emu *e, uint64_t a, uint64_t n) {
 int emu_in_objects(const af_emu *e, uint64_t a, uint64_t n) {
   uint64_t lo = (uint64_t)(uintptr_t)e->objmem;
   return a >= lo && a <= lo + EMU_PAGE && n <= lo + EMU_PAGE - a;
-}
-
-void emu_mark(af_emu *e, uint64_t a, uint64_t n, uint8_t v) {
-  uint64_t lo = (uint64_t)(uintptr_t)e->stack, hi = lo + EMU_STACK;
-  uint64_t b = a + n;
-  if (a < lo) a = lo;
-  if (b > hi) b = hi;
-  if (a < b) memset(e->shadow + (a - lo), v, (size_t)(b - a));
 }
 
 int emu_seen(af_emu *e, uint64_t key) {
@@ -151,46 +150,49 @@ static void *map_pages(size_t n) {
 
 static void emu_hooks_block(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 
-/* The Unicorn side: an engine with the stack, object area and trap page mapped, the hooks
- * that never change, and the context every run starts from. */
+/* The engine (xi or Unicorn, cfg.engine) with the stack, object area and trap page mapped, the
+ * hooks that never change, and the context every run starts from. */
 static void engine_close(af_emu *e) {
-  e->nkept = 0; /* uc_close drops every mapping */
-  if (e->ctx0) uc_context_free(e->ctx0);
-  if (e->uc) uc_close(e->uc);
-  e->ctx0 = NULL;
-  e->uc = NULL;
+  e->nkept = 0; /* closing drops every mapping */
+  eng_close(&e->g);
 }
 
 static const char *engine_open(af_emu *e) {
-  if (uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc) != UC_ERR_OK) {
-    e->uc = NULL;
-    return "unicorn: cannot open x86-64";
-  }
+  int use_xi = e->cfg.engine == AF_EMU_XI;
+  if (eng_open(&e->g, use_xi) != UC_ERR_OK)
+    return use_xi ? "xi: cannot open an engine" : "unicorn: cannot open x86-64";
   uint64_t st = (uint64_t)(uintptr_t)e->stack, ob = (uint64_t)(uintptr_t)e->objmem,
            tr = (uint64_t)(uintptr_t)e->trap;
-  if (uc_mem_map_ptr(e->uc, st, EMU_STACK, UC_PROT_READ | UC_PROT_WRITE, e->stack) ||
-      uc_mem_map_ptr(e->uc, ob, EMU_PAGE, UC_PROT_READ | UC_PROT_WRITE, e->objmem) ||
-      uc_mem_map_ptr(e->uc, tr, EMU_PAGE, UC_PROT_READ | UC_PROT_EXEC, e->trap) ||
-      uc_hook_add(e->uc, &e->h_trap, UC_HOOK_CODE, (void *)emu_hooks_code_trap, e, tr,
-                  tr + EMU_PAGE - 1) ||
-      uc_hook_add(e->uc, &e->h_write, UC_HOOK_MEM_WRITE, (void *)emu_hooks_write, e, st,
-                  st + EMU_STACK - 1) ||
-      uc_hook_add(e->uc, &e->h_read, UC_HOOK_MEM_READ, (void *)emu_hooks_read, e, st,
-                  st + EMU_STACK - 1) ||
-      uc_hook_add(e->uc, &e->h_bad, UC_HOOK_MEM_INVALID, (void *)emu_hooks_bad, e, 1, 0) ||
-      uc_hook_add(e->uc, &e->h_block, UC_HOOK_BLOCK, (void *)emu_hooks_block, e, 1, 0)) {
+  emu_engine *g = &e->g;
+  if (eng_mem_map_ptr(g, st, EMU_STACK, UC_PROT_READ | UC_PROT_WRITE, e->stack) ||
+      eng_mem_map_ptr(g, ob, EMU_PAGE, UC_PROT_READ | UC_PROT_WRITE, e->objmem) ||
+      eng_mem_map_ptr(g, tr, EMU_PAGE, UC_PROT_READ | UC_PROT_EXEC, e->trap) ||
+      /* the trap page: its own hook, or under xi the instruction hook's (one code hook, so xi
+       * calls one function per instruction) */
+      (!e->hook_all && eng_hook_add(g, &e->h_trap, UC_HOOK_CODE, (void *)emu_hooks_code_trap, e, tr,
+                                    tr + EMU_PAGE - 1)) ||
+      eng_hook_add(g, &e->h_write, UC_HOOK_MEM_WRITE, (void *)emu_hooks_write, e, st,
+                   st + EMU_STACK - 1) ||
+      eng_hook_add(g, &e->h_read, UC_HOOK_MEM_READ, (void *)emu_hooks_read, e, st,
+                   st + EMU_STACK - 1) ||
+      eng_hook_add(g, &e->h_bad, UC_HOOK_MEM_INVALID, (void *)emu_hooks_bad, e, 1, 0) ||
+      (e->hook_all && eng_hook_add(g, &e->h_insn, UC_HOOK_CODE, (void *)emu_hooks_insn, e, 1, 0)) ||
+      /* Unicorn: the instruction budget and the deadline (emu_hooks_block); xi counts and
+       * times its runs itself, exactly */
+      (!use_xi && eng_hook_add(g, &e->h_block, UC_HOOK_BLOCK, (void *)emu_hooks_block, e, 1, 0))) {
     engine_close(e);
-    return "unicorn: cannot map the engine's memory";
+    return use_xi ? "xi: cannot map the engine's memory"
+                  : "unicorn: cannot map the engine's memory";
   }
   /* the state every run starts from: MXCSR and the x87 control word at their defaults
    * (psABI 3.2.1, MS "x64 floating point"), DF clear */
   uint64_t mx = EMU_MXCSR, fcw = EMU_FCW, fl = 0x202;
-  uc_reg_write(e->uc, UC_X86_REG_MXCSR, &mx);
-  uc_reg_write(e->uc, UC_X86_REG_FPCW, &fcw);
-  uc_reg_write(e->uc, UC_X86_REG_RFLAGS, &fl);
-  if (uc_context_alloc(e->uc, &e->ctx0) || uc_context_save(e->uc, e->ctx0)) {
+  eng_reg_write(g, UC_X86_REG_MXCSR, &mx);
+  eng_reg_write(g, UC_X86_REG_FPCW, &fcw);
+  eng_reg_write(g, UC_X86_REG_RFLAGS, &fl);
+  if (eng_context_save(g)) {
     engine_close(e);
-    return "unicorn: cannot save the context";
+    return "emu: cannot save the engine's context";
   }
   e->engine_runs = 0;
   return NULL;
@@ -204,10 +206,12 @@ af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
   if (!e->cfg.max_insns) e->cfg.max_insns = 4000000;
   if (!e->cfg.timeout_us) e->cfg.timeout_us = 2000000;
   if (!e->cfg.recycle) e->cfg.recycle = 256;
+  e->hook_all = e->cfg.engine == AF_EMU_XI;
   e->stack = map_pages(EMU_STACK);
   e->objmem = map_pages(EMU_PAGE);
   e->trap = map_pages(EMU_PAGE);
-  e->shadow = malloc(EMU_STACK);
+  e->shadow = calloc(1, EMU_STACK);
+  e->shadow_lo = EMU_STACK, e->shadow_hi = 0;
   if (!e->stack || !e->objmem || !e->trap || !e->shadow) {
     af_emu_free(e);
     return fail(err, AF_ERR_NOMEM, "%s", "out of memory");
@@ -223,8 +227,14 @@ af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
     af_emu_free(e);
     return fail(err, AF_ERR_UNSUPPORTED, "%s", "capstone: cannot open x86-64");
   }
+  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON); /* cs_malloc allocates the detail only so */
+  e->cs_in = cs_malloc(e->cs);
   /* detail (operands) only for call instructions: scans are several times faster */
   cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
+  if (!e->cs_in) {
+    af_emu_free(e);
+    return fail(err, AF_ERR_NOMEM, "%s", "out of memory");
+  }
   const char *why = engine_open(e);
   if (why) {
     af_emu_free(e);
@@ -237,6 +247,7 @@ af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
 void af_emu_free(af_emu *e) {
   if (!e) return;
   engine_close(e);
+  if (e->cs_in) cs_free(e->cs_in, 1);
   if (e->cs) cs_close(&e->cs);
   if (e->stack) munmap(e->stack, EMU_STACK);
   if (e->objmem) munmap(e->objmem, EMU_PAGE);
@@ -434,7 +445,7 @@ static void check_return(af_emu *e, const emu_regs *in, const uint8_t *sret,
     break;
   case AF_LOC_X87: {
     uint8_t st[16] = {0};
-    uc_reg_read(e->uc, UC_X86_REG_ST0, st);
+    eng_reg_read(&e->g, UC_X86_REG_ST0, st);
     memcpy(out->ret, st, 10);
     break;
   }
@@ -467,7 +478,10 @@ static const char *prepare(af_emu *e, const af_job *j) {
   for (int k = 0; k < c->nfuncs; k++)
     if (c->funcs[k].host) host_fns[k] = e->trap + k * EMU_TRAP_STRIDE;
   af_error err = {{0}};
-  if (af_leg_compile(j, host_fns, &e->jit, &err) != AF_OK) {
+  /* the native legs' compile (shared with them in a worker: one compile per case), its
+   * runtime-helper calls through af_rt_probe with the helper in R11; the call-site hook runs
+   * the helper itself (emu_hooks.c run_helper) */
+  if (af_leg_compile_native(j, host_fns, &e->jit, &err) != AF_OK) {
     e->jit = NULL;
     return "jit: the case does not compile";
   }
@@ -487,11 +501,10 @@ static uint64_t now_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-void emu_deadline_tick(af_emu *e) {
-  if (!e->deadline_ns || (++e->ticks & 63)) return;
+void emu_deadline_check(af_emu *e) {
   if (now_ns() >= e->deadline_ns && !e->timed_out) {
     e->timed_out = 1;
-    uc_emu_stop(e->uc);
+    eng_emu_stop(&e->g);
   }
 }
 
@@ -531,12 +544,12 @@ static void emu_hooks_block(uc_engine *uc, uint64_t addr, uint32_t size, void *u
   e->insns += n;
   if (e->insns > e->cfg.max_insns && !e->budget_hit) {
     e->budget_hit = 1;
-    uc_emu_stop(e->uc);
+    eng_emu_stop(&e->g);
   }
 }
 
 static void finish(af_emu *e) {
-  if (e->have_h_entry) uc_hook_del(e->uc, e->h_entry);
+  if (e->have_h_entry) eng_hook_del(&e->g, e->h_entry);
   e->have_h_entry = 0;
   emu_code_unmap(e);
   af_jit_free(e->jit);
@@ -560,10 +573,13 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   e->nseen = 0;
   e->fault_addr = 0;
   e->checked_ret = 0;
-  af_rng_seed(&e->rng, e->cfg.garbage, j->index);
+  af_rng rng;
+  af_rng_seed(&rng, e->cfg.garbage, j->index);
+  e->gstate = af_rng_next(&rng);
   /* Unicorn 2.0.1 never reuses its translation buffer short of a full flush, which zeroes all
-   * of it (1 GiB): a fresh engine every cfg.recycle runs keeps the process small instead */
-  if (e->engine_runs >= e->cfg.recycle) {
+   * of it (1 GiB): a fresh engine every cfg.recycle runs keeps the process small instead (xi
+   * translates nothing: never) */
+  if (!eng_is_xi(&e->g) && e->engine_runs >= e->cfg.recycle) {
     engine_close(e);
     const char *bad = engine_open(e);
     if (bad) {
@@ -589,7 +605,7 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   for (int k = 0; k < c->nobjects; k++)
     memcpy(e->objects[k], c->objects[k].init, AF_REGION_SIZE);
   af_jit_set_objects(e->jit, e->objects, c->nobjects);
-  uc_context_restore(e->uc, e->ctx0);
+  eng_context_restore(&e->g);
   emu_regs in;
   uint8_t *sret;
   e->nframes = 1;
@@ -602,8 +618,11 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   }
   regs_write(e, &in);
   in.gpr[AF_RSP] = e->rsp0;
-  /* nothing below the entry's RSP was written by this run yet, but its return address */
-  memset(e->shadow, 0, EMU_STACK);
+  /* nothing below the entry's RSP was written by this run yet, but its return address (only
+   * what the last run marked needs clearing) */
+  if (e->shadow_lo < e->shadow_hi)
+    memset(e->shadow + e->shadow_lo, 0, (size_t)(e->shadow_hi - e->shadow_lo));
+  e->shadow_lo = EMU_STACK, e->shadow_hi = 0;
   emu_mark(e, e->rsp0 - 8, 8, 1);
   uint64_t entry = (uint64_t)(uintptr_t)af_jit_fn(e->jit, c->entry);
   uint64_t sentinel = (uint64_t)(uintptr_t)e->trap + EMU_SENTINEL_OFF;
@@ -613,13 +632,28 @@ static af_status run(af_emu *e, const af_job *j, uint64_t stub, const af_leg_sin
   e->ticks = 0;
   e->insns = 0;
   e->budget_hit = 0;
-  e->deadline_ns = limit ? now_ns() + e->cfg.timeout_us * 1000u : 0;
-  uc_err ue = uc_emu_start(e->uc, stub ? stub : entry, sentinel, 0 /* the hooks' deadline */,
-                           0 /* the budget: emu_hooks_block */);
+  uc_err ue;
+  e->running = 1;
+  if (eng_is_xi(&e->g)) {
+    /* xi counts instructions exactly and reads the clock itself, cheaply: its own budget and
+     * timeout; its stats say which one stopped the run */
+    e->deadline_ns = 0;
+    ue = eng_emu_start(&e->g, stub ? stub : entry, sentinel, limit ? e->cfg.timeout_us : 0,
+                       e->cfg.max_insns == AF_EMU_OFF ? 0 : (size_t)e->cfg.max_insns);
+    xi_stats xs;
+    xi_stats_get(e->g.x, &xs);
+    e->timed_out |= xs.last_timed_out;
+    e->budget_hit |= xs.last_count_hit;
+  } else {
+    e->deadline_ns = limit ? now_ns() + e->cfg.timeout_us * 1000u : 0;
+    ue = eng_emu_start(&e->g, stub ? stub : entry, sentinel, 0 /* the hooks' deadline */,
+                       0 /* the budget: emu_hooks_block */);
+  }
+  e->running = 0;
   e->deadline_ns = 0;
   e->stats.runs++;
   uint64_t rip = 0;
-  uc_reg_read(e->uc, UC_X86_REG_RIP, &rip);
+  eng_reg_read(&e->g, UC_X86_REG_RIP, &rip);
   size_t timed_out = (size_t)e->timed_out;
   char w[48];
   if (e->stub_escape) {

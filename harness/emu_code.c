@@ -1,4 +1,4 @@
-/* emu_code.c - the case's code in the Unicorn engine: its mappings, and the scan for hooks. */
+/* emu_code.c - the case's code in the engine (xi or Unicorn): its mappings, the scan for hooks. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +26,7 @@ static int code_add(af_emu *e, uint64_t addr, uint64_t size) {
 }
 
 static void kept_drop(af_emu *e, int i) {
-  uc_mem_unmap(e->uc, e->kept[i].lo, e->kept[i].hi - e->kept[i].lo);
+  eng_mem_unmap(&e->g, e->kept[i].lo, e->kept[i].hi - e->kept[i].lo);
   e->kept[i] = e->kept[--e->nkept];
   e->kept_prot[i] = e->kept_prot[e->nkept];
 }
@@ -44,7 +44,7 @@ int emu_map(af_emu *e, uint64_t lo, uint64_t hi, uint32_t prot) {
     }
     kept_drop(e, i--); /* overlaps: in the way */
   }
-  if (!reuse && uc_mem_map_ptr(e->uc, lo, hi - lo, prot, (void *)(uintptr_t)lo)) return -1;
+  if (!reuse && eng_mem_map_ptr(&e->g, lo, hi - lo, prot, (void *)(uintptr_t)lo)) return -1;
   e->code[e->ncode].lo = lo;
   e->code_prot[e->ncode] = prot;
   e->code[e->ncode++].hi = hi;
@@ -60,14 +60,14 @@ void emu_drop_kept(af_emu *e) {
 void emu_code_unmap(af_emu *e) {
   emu_drop_kept(e);
   for (int i = 0; i < e->ncode; i++) { /* kept mapped for the next run (emu_map) */
-    uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
+    eng_remove_cache(&e->g, e->code[i].lo, e->code[i].hi);
     e->kept[i] = e->code[i];
     e->kept_prot[i] = e->code_prot[i];
   }
   e->nkept = e->ncode;
   e->ncode = 0;
   for (int i = 0; i < e->nsites; i++)
-    uc_hook_del(e->uc, e->sites[i].h);
+    eng_hook_del(&e->g, e->sites[i].h);
   e->nsites = 0;
   if (e->starts_used) memset(e->starts, 0, (size_t)(e->starts_used / 64) * 8);
   e->starts_used = 0;
@@ -75,9 +75,10 @@ void emu_code_unmap(af_emu *e) {
 }
 
 /* A range of bits in e->starts for the instruction starts of [addr, addr+size); NULL when out
- * of memory or ranges (the budget then counts that code's blocks as one instruction each). */
+ * of memory or ranges (the budget then counts that code's blocks as one instruction each), and
+ * under xi, which counts instructions itself (no block hook). */
 static uint64_t *starts_range(af_emu *e, uint64_t addr, uint64_t size) {
-  if (e->nscan >= EMU_MAX_SCAN) return NULL;
+  if (e->nscan >= EMU_MAX_SCAN || eng_is_xi(&e->g)) return NULL;
   uint64_t words = (size + 63) / 64, first = e->starts_used / 64;
   if (first + words > e->starts_words) {
     size_t n = (size_t)(first + words) * 2;
@@ -134,6 +135,31 @@ static int is_vex(const cs_insn *in) {
   return b == 0x8f && i + 1 < in->size && (in->bytes[i + 1] & 0x38) != 0;
 }
 
+const char *emu_site_from_cs(const cs_insn *in, int x87, emu_site *s) {
+  const cs_x86_op *op = &in->detail->x86.operands[0];
+  memset(s, 0, sizeof *s);
+  s->addr = in->address;
+  s->size = in->size;
+  if (op->type == X86_OP_IMM) {
+    s->kind = SITE_IMM;
+    s->imm = (uint64_t)op->imm;
+  } else if (op->type == X86_OP_REG) {
+    s->kind = SITE_REG;
+    s->reg = cs_to_uc(op->reg);
+    if (s->reg <= 0) return "emu: a call through an unexpected register";
+  } else {
+    s->kind = !x87 ? SITE_MEM : in->id == X86_INS_FLD ? SITE_FLD : SITE_FST;
+    s->opsize = op->size;
+    s->reg = op->mem.base == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.base);
+    s->index = op->mem.index == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.index);
+    s->scale = op->mem.scale;
+    s->disp = op->mem.disp;
+    if (op->mem.segment != X86_REG_INVALID || s->index < 0)
+      return "emu: an unexpected memory operand";
+  }
+  return NULL;
+}
+
 /* Scans function k's code: VEX anywhere -> "not emulable (AVX)"; every call is a site. */
 const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
   const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
@@ -166,7 +192,7 @@ const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
       s->addr = in->address;
       s->size = in->size;
       s->kind = SITE_RET;
-      if (uc_hook_add(e->uc, &s->h, UC_HOOK_CODE, (void *)emu_hooks_ret, s, s->addr, s->addr))
+      if (eng_hook_add(&e->g, &s->h, UC_HOOK_CODE, (void *)emu_hooks_ret, s, s->addr, s->addr))
         return "emu: cannot hook a return";
       e->nsites++;
       continue;
@@ -174,7 +200,8 @@ const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
     /* x87 loads and stores of f32/f64: Unicorn 2.0.1 converts a signalling NaN between formats
      * without quieting it, where the hardware (and the interpreter's C conversion) sets the
      * quiet bit; hooked, and only an sNaN is handled (emu_hooks_x87) */
-    int x87 = in->id == X86_INS_FLD || in->id == X86_INS_FSTP || in->id == X86_INS_FST;
+    int x87 = !eng_is_xi(&e->g) && /* xi converts on the host's x87, which quiets them */
+              (in->id == X86_INS_FLD || in->id == X86_INS_FSTP || in->id == X86_INS_FST);
     if (in->id != X86_INS_CALL && !x87) continue;
     /* again, with Capstone's operand detail */
     const uint8_t *cp = p - in->size;
@@ -188,29 +215,12 @@ const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
     if (x87 && (op->type != X86_OP_MEM || (op->size != 4 && op->size != 8))) continue;
     if (e->nsites >= EMU_MAX_SITES) return "emu: too many call sites";
     emu_site *s = &e->sites[e->nsites];
-    memset(s, 0, sizeof *s);
+    const char *why = emu_site_from_cs(in, x87, s);
+    if (why) return why;
     s->e = e;
-    s->addr = in->address;
-    s->size = in->size;
-    if (op->type == X86_OP_IMM) {
-      s->kind = SITE_IMM;
-      s->imm = (uint64_t)op->imm;
-    } else if (op->type == X86_OP_REG) {
-      s->kind = SITE_REG;
-      s->reg = cs_to_uc(op->reg);
-      if (s->reg <= 0) return "emu: a call through an unexpected register";
-    } else {
-      s->kind = !x87 ? SITE_MEM : in->id == X86_INS_FLD ? SITE_FLD : SITE_FST;
-      s->opsize = op->size;
-      s->reg = op->mem.base == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.base);
-      s->index = op->mem.index == X86_REG_INVALID ? 0 : cs_to_uc(op->mem.index);
-      s->scale = op->mem.scale;
-      s->disp = op->mem.disp;
-      if (op->mem.segment != X86_REG_INVALID || s->index < 0)
-        return "emu: an unexpected memory operand";
-    }
-    if (uc_hook_add(e->uc, &s->h, UC_HOOK_CODE,
-                    x87 ? (void *)emu_hooks_x87 : (void *)emu_hooks_call_site, s, s->addr, s->addr))
+    if (eng_hook_add(&e->g, &s->h, UC_HOOK_CODE,
+                     x87 ? (void *)emu_hooks_x87 : (void *)emu_hooks_call_site, s, s->addr,
+                     s->addr))
       return "emu: cannot hook a call site";
     e->nsites++;
   }
@@ -218,10 +228,7 @@ const char *emu_scan_fn(af_emu *e, uint64_t addr, uint64_t size, cs_insn *in) {
 }
 
 const char *emu_load_code(af_emu *e) {
-  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON); /* cs_malloc allocates the detail only so */
-  cs_insn *in = cs_malloc(e->cs);
-  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
-  if (!in) return "emu: out of memory";
+  cs_insn *in = e->cs_in;
   const char *why = NULL;
   for (int k = 0; k < e->c->nfuncs && !why; k++) {
     if (e->c->funcs[k].host) continue;
@@ -232,15 +239,15 @@ const char *emu_load_code(af_emu *e) {
       break;
     }
     if (code_add(e, d.addr, d.size)) why = "emu: cannot map the code";
-    if (!why) why = emu_scan_fn(e, d.addr, d.size, in);
+    /* hook_all: calls and returns are found as they run (emu_hooks_insn) */
+    if (!why && !e->hook_all) why = emu_scan_fn(e, d.addr, d.size, in);
   }
-  cs_free(in, 1);
   e->stats.call_sites += (uint64_t)e->nsites;
   /* code changed (and so did the hooks): no translation of an earlier case at these addresses
    * may survive. UC_CTL_TB_REMOVE_CACHE per range: a full UC_CTL_TB_FLUSH resets the whole
-   * translation buffer (measured: ~60 ms of memset per case, ten times the run). */
+   * translation buffer (measured: ~60 ms of memset per case, ten times the run). xi: no-op. */
   for (int i = 0; i < e->ncode; i++)
-    uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
+    eng_remove_cache(&e->g, e->code[i].lo, e->code[i].hi);
   return why;
 }
 

@@ -2,6 +2,7 @@
  * Capstone. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(AF_HAVE_UNICORN) && defined(AF_HAVE_CAPSTONE)
 
@@ -226,6 +227,87 @@ size_t emu_insn_len(const uint8_t *p, size_t n) {
   default: return 0;
   }
 #undef ML
+}
+
+/* ---- call and return sites, for the engines that hook every instruction (xi) -------------
+ * Under xi the leg does not scan the code ahead (emu_code.c): one code hook sees every
+ * instruction as it is about to run and asks this function whether it is a call or a return,
+ * and for a call, its operand (the same emu_site the scan builds from Capstone's detail). The
+ * JIT emits calls as E8 rel32 and FF /2 (a register, or [base + index*scale + disp] /
+ * [rip + disp32]), returns as C3, with at most a REX prefix. With any other prefix before
+ * such an opcode the answer is -1: Capstone decides (emu_site_from_cs). Intel SDM vol. 2,
+ * 2.1-2.2 (ModRM, SIB, REX); test_emu_decode compares with Capstone. */
+/* Byte classes for emu_insn_site: 1 a legacy prefix, 2 REX, 4 a call or return opcode. */
+const uint8_t emu_site_cls[256] = {
+    [0x66] = 1, [0x67] = 1, [0xf2] = 1, [0xf3] = 1, [0xf0] = 1, [0x2e] = 1, [0x36] = 1, [0x3e] = 1,
+    [0x26] = 1, [0x64] = 1, [0x65] = 1, [0x40] = 2, [0x41] = 2, [0x42] = 2, [0x43] = 2, [0x44] = 2,
+    [0x45] = 2, [0x46] = 2, [0x47] = 2, [0x48] = 2, [0x49] = 2, [0x4a] = 2, [0x4b] = 2, [0x4c] = 2,
+    [0x4d] = 2, [0x4e] = 2, [0x4f] = 2, [0xe8] = 4, [0xff] = 4, [0xc3] = 4, [0xc2] = 4};
+
+int emu_insn_site(const uint8_t *p, size_t n, uint64_t addr, emu_site *s) {
+  size_t i = 0;
+  int legacy = 0;
+  uint8_t rex = 0; /* only a REX right before the opcode counts (SDM vol. 2, 2.2.1) */
+  for (; i < n && i < 14 && (emu_site_cls[p[i]] & 3); i++) {
+    if (emu_site_cls[p[i]] & 1)
+      legacy = 1, rex = 0;
+    else
+      rex = p[i];
+  }
+  if (i >= n || !(emu_site_cls[p[i]] & 4)) return 0; /* most instructions: no call, no return */
+  uint8_t op = p[i++];
+  int is_call = op == 0xe8 || (op == 0xff && i < n && ((p[i] >> 3) & 7) == 2);
+  int is_ret = op == 0xc3 || op == 0xc2;
+  if (!is_call && !is_ret) return 0;
+  if (legacy) return -1;
+  s->addr = addr;
+  s->size = (uint32_t)n;
+  s->imm = 0, s->reg = 0, s->index = 0, s->scale = 0, s->disp = 0, s->opsize = 0;
+  if (is_ret) {
+    s->kind = SITE_RET;
+    return 1;
+  }
+  if (op == 0xe8) {
+    if (i + 4 > n) return -1;
+    int32_t rel;
+    memcpy(&rel, p + i, 4);
+    s->kind = SITE_IMM;
+    s->imm = addr + n + (uint64_t)(int64_t)rel;
+    return 1;
+  }
+  uint8_t m = p[i++], mod = m >> 6, rm = (uint8_t)((m & 7) | ((rex & 1) << 3));
+  if (mod == 3) {
+    s->kind = SITE_REG;
+    s->reg = emu_uc_gpr((af_reg)rm);
+    return 1;
+  }
+  s->kind = SITE_MEM;
+  s->opsize = 8;
+  if ((m & 7) == 4) { /* SIB */
+    if (i >= n) return -1;
+    uint8_t sib = p[i++];
+    int idx = ((sib >> 3) & 7) | ((rex & 2) << 2), base = (sib & 7) | ((rex & 1) << 3);
+    s->scale = 1 << (sib >> 6);
+    s->index = idx == 4 ? 0 : emu_uc_gpr((af_reg)idx); /* 100 without REX.X: no index */
+    if (idx == 4) s->scale = 1;
+    s->reg = (sib & 7) == 5 && mod == 0 ? 0 : emu_uc_gpr((af_reg)base);
+    if ((sib & 7) == 5 && mod == 0) mod = 2; /* disp32, no base */
+  } else if ((m & 7) == 5 && mod == 0) {
+    s->reg = -1; /* RIP + disp32 */
+    mod = 2;
+  } else {
+    s->reg = emu_uc_gpr((af_reg)rm);
+  }
+  if (mod == 1) {
+    if (i + 1 > n) return -1;
+    s->disp = (int8_t)p[i];
+  } else if (mod == 2) {
+    if (i + 4 > n) return -1;
+    int32_t d;
+    memcpy(&d, p + i, 4);
+    s->disp = d;
+  }
+  return 1;
 }
 
 #else

@@ -11,6 +11,7 @@
 
 #include "emu_internal.h"
 #include "lower.h" /* the runtime helpers (jit_rt_*) the JIT code calls */
+#include "probe.h" /* af_rt_probe: the shared compile calls the helpers through it */
 
 /* ---- reading host memory a call operand names, without faulting ---------------------------- */
 static int safe_read8(uint64_t addr, uint64_t *out) {
@@ -28,16 +29,16 @@ static int safe_read8(uint64_t addr, uint64_t *out) {
 
 static void stop(af_emu *e) {
   e->stopped = 1;
-  uc_emu_stop(e->uc);
+  eng_emu_stop(&e->g);
 }
 
 static uint64_t reg64(af_emu *e, int ucreg) {
   uint64_t v = 0;
-  uc_reg_read(e->uc, ucreg, &v);
+  eng_reg_read(&e->g, ucreg, &v);
   return v;
 }
 
-static void set64(af_emu *e, int ucreg, uint64_t v) { uc_reg_write(e->uc, ucreg, &v); }
+static void set64(af_emu *e, int ucreg, uint64_t v) { eng_reg_write(&e->g, ucreg, &v); }
 
 /* Host function k's trap address, JIT function k's entry: which function a call target is,
  * -1 for neither. *host says which. */
@@ -134,11 +135,11 @@ static int run_helper(af_emu *e, uint64_t t, uint64_t site) {
   for (size_t i = 0; i < sizeof vol / sizeof vol[0]; i++)
     set64(e, vol[i], emu_garbage(e));
   set64(e, UC_X86_REG_RAX, rax);
-  for (int x = 0; x < 16; x++) {
-    uint8_t g[16];
-    emu_garbage_fill(e, g, 16);
-    uc_reg_write(e->uc, UC_X86_REG_XMM0 + x, g);
-  }
+  uint64_t g[32]; /* the XMM registers' garbage */
+  for (int i = 0; i < 32; i++)
+    g[i] = emu_garbage(e);
+  for (int x = 0; x < 16; x++)
+    eng_reg_write(&e->g, UC_X86_REG_XMM0 + x, &g[2 * x]);
   return 1;
 }
 
@@ -230,6 +231,11 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
     break;
   }
   }
+  /* The native legs' compile (af_leg_compile_native, shared with them) calls every runtime
+   * helper as `mov r11, helper; mov r10, af_rt_probe; call r10` (jit.h rt_probe): the probe
+   * would check the alignment and call R11; the call is checked here as any call (the
+   * alignment below) and the helper in R11 runs as a direct call to it would. */
+  if (t == (uint64_t)(uintptr_t)af_rt_probe) t = reg64(e, UC_X86_REG_R11);
   int host, k = target_fn(e, t, &host);
   uint64_t need = call_align(e, k);
   if (rsp % need && !emu_seen(e, addr ^ 0x5a00000000000000ull)) {
@@ -264,6 +270,58 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   e->checked_ret = next;
   if (k >= 0 && !host) push_frame(e, k, rsp);
   set64(e, UC_X86_REG_RIP, t);
+}
+
+/* ---- every instruction (hook_all: xi) ------------------------------------------------------- */
+/* Called before every instruction: a call or a return goes to its hook as if the scan had
+ * hooked it (emu_code.c emu_scan_fn), with the site decoded now (emu_insn_site; Capstone when
+ * it cannot tell); an instruction of the trap page to the trap's hook. */
+static __attribute__((noinline)) void insn_site(uc_engine *uc, uint64_t addr, uint32_t size,
+                                                af_emu *e) {
+  if (addr - (uint64_t)(uintptr_t)e->trap < EMU_PAGE) {
+    emu_hooks_code_trap(uc, addr, size, e);
+    return;
+  }
+  if (!e->c) return;
+  const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+  emu_site s;
+  int k = emu_insn_site(p, size, addr, &s);
+  if (!k) return;
+  if (k < 0) { /* unusual prefixes: Capstone decides */
+    size_t n = size;
+    uint64_t a = addr;
+    cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON);
+    int ok = cs_disasm_iter(e->cs, &p, &n, &a, e->cs_in);
+    cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
+    if (!ok || (e->cs_in->id != X86_INS_CALL && e->cs_in->id != X86_INS_RET)) return;
+    if (e->cs_in->id == X86_INS_RET) {
+      memset(&s, 0, sizeof s);
+      s.kind = SITE_RET;
+    } else if (emu_site_from_cs(e->cs_in, 0, &s)) {
+      char w[48];
+      emu_add(e, "crash", emu_fn_name(e, addr, w, sizeof w),
+              "a call the emulator cannot follow (%s %s)", e->cs_in->mnemonic, e->cs_in->op_str);
+      stop(e);
+      return;
+    }
+  }
+  s.e = e;
+  if (s.kind == SITE_RET) {
+    emu_hooks_ret(uc, addr, size, &s);
+  } else {
+    e->stats.call_sites++;
+    emu_hooks_call_site(uc, addr, size, &s);
+  }
+}
+
+/* The common case (neither a trap nor a possible call or return) without a call or a saved
+ * register: called ~1,500 times a case. */
+void emu_hooks_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
+  af_emu *e = u;
+  if (addr - (uint64_t)(uintptr_t)e->trap >= EMU_PAGE &&
+      !emu_insn_maybe_site((const uint8_t *)(uintptr_t)addr, size))
+    return;
+  insn_site(uc, addr, size, e);
 }
 
 /* ---- returns of JIT callees ------------------------------------------------------------------ */
@@ -371,10 +429,10 @@ static void push_st0(af_emu *e, const uint8_t *v10) {
   unsigned top = (unsigned)((sw >> 11) & 7);
   top = (top - 1) & 7;
   sw = (sw & ~0x3800ull) | ((uint64_t)top << 11);
-  uc_reg_write(e->uc, UC_X86_REG_FPSW, &sw);
+  eng_reg_write(&e->g, UC_X86_REG_FPSW, &sw);
   uint8_t st[16] = {0};
   memcpy(st, v10, 10);
-  uc_reg_write(e->uc, UC_X86_REG_ST0, st);
+  eng_reg_write(&e->g, UC_X86_REG_ST0, st);
 }
 
 /* ---- x87 conversions of signalling NaNs --------------------------------------------------------
@@ -391,7 +449,7 @@ void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   if (!e->c || e->stopped) return;
   if (s->kind == SITE_FST) { /* ST0 -> m32/m64: quiet ST0 first */
     uint8_t st[16] = {0};
-    uc_reg_read(e->uc, UC_X86_REG_ST0, st);
+    eng_reg_read(&e->g, UC_X86_REG_ST0, st);
     uint64_t m;
     uint16_t se;
     memcpy(&m, st, 8);
@@ -399,7 +457,7 @@ void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
     if ((se & 0x7fff) == 0x7fff && (m >> 63) && !((m >> 62) & 1) && (m << 2)) {
       m |= 1ull << 62;
       memcpy(st, &m, 8);
-      uc_reg_write(e->uc, UC_X86_REG_ST0, st);
+      eng_reg_write(&e->g, UC_X86_REG_ST0, st);
     }
     return;
   }
@@ -578,10 +636,10 @@ static void host_call(af_emu *e, int k) {
     r.gpr[abi->sret_out] = p;
   }
   for (int g = 0; g < 16; g++)
-    uc_reg_write(e->uc, emu_uc_gpr((af_reg)g), &r.gpr[g]);
+    eng_reg_write(&e->g, emu_uc_gpr((af_reg)g), &r.gpr[g]);
   for (int x = 0; x < 16; x++)
-    uc_reg_write(e->uc, UC_X86_REG_XMM0 + x, r.xmm[x]);
-  uc_reg_write(e->uc, UC_X86_REG_RFLAGS, &r.rflags);
+    eng_reg_write(&e->g, UC_X86_REG_XMM0 + x, r.xmm[x]);
+  eng_reg_write(&e->g, UC_X86_REG_RFLAGS, &r.rflags);
   if (l->kind == AF_LOC_X87) push_st0(e, rv);
 }
 
@@ -638,12 +696,15 @@ void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int6
   emu_deadline_tick(e);
   emu_mark(e, addr, (uint64_t)size, 1);
   if (!e->c || e->stopped || e->nframes < 1) return;
-  uint64_t rsp = reg64(e, UC_X86_REG_RSP), rip = reg64(e, UC_X86_REG_RIP);
+  /* RIP only when needed (a push, a finding): most writes are to the function's own frame */
+  uint64_t rsp = reg64(e, UC_X86_REG_RSP), rip = 0;
   uint64_t end = addr + (uint64_t)size;
-  if (end == rsp && is_push(rip)) rsp = addr;
+  if (end == rsp && is_push(rip = reg64(e, UC_X86_REG_RIP))) rsp = addr;
   while (e->nframes > 1 && e->frames[e->nframes - 1].entry < rsp)
     e->nframes--;
   const emu_frame *f = &e->frames[e->nframes - 1];
+  if (addr >= rsp && end <= f->entry) return; /* its own frame */
+  if (!rip) rip = reg64(e, UC_X86_REG_RIP);
   const af_abi *abi = af_abi_get(f->stub ? AF_CC_SYSV : e->c->funcs[f->fn].sig.cc);
   char w[48];
   if (addr < rsp) {

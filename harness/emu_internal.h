@@ -5,9 +5,11 @@
 #if defined(AF_HAVE_UNICORN) && defined(AF_HAVE_CAPSTONE)
 
 #include <capstone/capstone.h>
+#include <string.h>
 #include <unicorn/unicorn.h>
 
 #include "emu.h"
+#include "emu_engine.h"
 #include "jit.h"
 
 #define EMU_PAGE         4096u
@@ -75,16 +77,26 @@ typedef struct {
 
 /* One-per-case dedupe of memory findings (instruction address + check). */
 #define EMU_MAX_SEEN 32
+/* Findings places kept for the end of a run (emu_add): the hooks' findings take at most
+ * AF_FINDINGS_MAX - EMU_RESERVE */
+#define EMU_RESERVE 4
 
 struct af_emu {
   af_emu_cfg cfg;
-  uc_engine *uc;
+  emu_engine g; /* xi or Unicorn (cfg.engine); every call through emu_engine.h */
   csh cs;
-  uc_context *ctx0;
-  uc_hook h_trap, h_write, h_read, h_bad, h_block;
+  cs_insn *cs_in; /* Capstone's instruction buffer, with detail */
+  uc_hook h_trap, h_write, h_read, h_bad, h_block, h_insn;
+  /* Calls and returns are found as they run, by one code hook on every instruction
+   * (emu_hooks_insn, emu_insn_site), instead of a Capstone scan of all the code ahead with a
+   * hook per site: under xi, whose code hooks are a function call (doc/emulator.md "Cost") */
+  int hook_all;
   uint8_t *stack, *objmem, *trap; /* mmap'd, page-aligned */
   uint8_t *objects[AF_MAX_OBJECTS];
   uint8_t *shadow; /* [EMU_STACK]: 1 = written in this run */
+  /* [shadow_lo, shadow_hi): the offsets emu_mark set to 1 since the shadow was last cleared
+   * (a run touches a few KiB of the 128: only those are cleared before the next run) */
+  uint64_t shadow_lo, shadow_hi;
   af_emu_stats stats;
   uint64_t engine_runs; /* runs since the engine was opened */
   /* ---- the case in flight ---- */
@@ -94,7 +106,7 @@ struct af_emu {
   const char *leg;
   af_findings *fs;
   af_callinfo ci[AF_MAX_FUNCS];
-  af_rng rng;
+  uint64_t gstate; /* the garbage generator's state (emu_garbage), seeded per run */
   int ncode;
   emu_range code[EMU_MAX_CODE]; /* mapped code pages */
   uint32_t code_prot[EMU_MAX_CODE];
@@ -126,6 +138,7 @@ struct af_emu {
   uint64_t checked_ret; /* return address of the last call a call-site hook checked */
   int ncalls;           /* host calls so far */
   int stopped;          /* a hook stopped the run (a finding says why) */
+  int running;          /* inside the engine's run: hooks' findings leave EMU_RESERVE places */
   /* cfg.timeout_us as a deadline the hooks check (emu_deadline_tick), 0: none; timed_out: a
    * hook found it passed and stopped the run */
   uint64_t deadline_ns;
@@ -149,6 +162,7 @@ void emu_hooks_call_site(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_ret(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
 void emu_hooks_stub_entry(uc_engine *uc, uint64_t addr, uint32_t size, void *u);
+void emu_hooks_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *u); /* hook_all */
 void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
 void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
 bool emu_hooks_bad(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u);
@@ -163,14 +177,50 @@ void emu_regs_read(struct af_emu *e, emu_regs *r);
 uint8_t *emu_reg_bytes(emu_regs *r, af_reg reg); /* a GPR's 8 or an XMM's 16 bytes */
 void emu_add(struct af_emu *e, const char *check, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-uint64_t emu_garbage(struct af_emu *e);
+/* Garbage for every undefined register and stack byte: splitmix64 (Steele, Lea, Flood 2014)
+ * from a state seeded per run from af_rng (cfg.garbage, the case's index), so a case's garbage
+ * is reproducible. Inline and a few instructions a value: after every runtime-helper call the
+ * leg writes 24 registers of it (measured: af_rng_next per value was 7% of an xi case). */
+static inline uint64_t emu_garbage(struct af_emu *e) {
+  uint64_t z = (e->gstate += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
 /* Called by every hook: every 64th call, stops the run if its deadline has passed. */
-void emu_deadline_tick(struct af_emu *e);
+void emu_deadline_check(struct af_emu *e); /* the clock read */
+static inline void emu_deadline_tick(struct af_emu *e) {
+  if (e->deadline_ns && !(++e->ticks & 63)) emu_deadline_check(e); /* xi: deadline_ns is 0 */
+}
 void emu_garbage_fill(struct af_emu *e, uint8_t *d, size_t n);
 uint32_t emu_type_size(const af_case *c, int t); /* ptr: 8 */
 int emu_in_stack(const struct af_emu *e, uint64_t a, uint64_t n);
 int emu_in_objects(const struct af_emu *e, uint64_t a, uint64_t n);
-void emu_mark(struct af_emu *e, uint64_t a, uint64_t n, uint8_t v); /* shadow, clipped */
+/* Marks [a, a+n) of the stack's shadow map v (1: written in this run), clipped to the stack;
+ * inline: the write hook marks every store. */
+static inline void emu_mark(struct af_emu *e, uint64_t a, uint64_t n, uint8_t v) {
+  uint64_t lo = (uint64_t)(uintptr_t)e->stack, hi = lo + EMU_STACK;
+  uint64_t b = a + n;
+  if (a < lo) a = lo;
+  if (b > hi) b = hi;
+  if (a >= b) return;
+  uint8_t *p = e->shadow + (a - lo);
+  size_t len = (size_t)(b - a);
+  uint64_t w = 0x0101010101010101ull * v;
+  if (len > 16) { /* most marks are one store's bytes: two overlapping stores instead */
+    memset(p, v, len);
+  } else if (len >= 8) {
+    memcpy(p, &w, 8);
+    memcpy(p + len - 8, &w, 8);
+  } else if (len >= 4) {
+    memcpy(p, &w, 4);
+    memcpy(p + len - 4, &w, 4);
+  } else {
+    p[0] = p[len / 2] = p[len - 1] = v;
+  }
+  if (v && a - lo < e->shadow_lo) e->shadow_lo = a - lo;
+  if (v && b - lo > e->shadow_hi) e->shadow_hi = b - lo;
+}
 int emu_seen(struct af_emu *e, uint64_t key); /* 1 if key was seen this case, else records */
 const char *emu_fn_name(const struct af_emu *e, uint64_t addr, char *buf, size_t n);
 /* Scans code for AVX (a skip reason), call sites and returns (hooked); NULL or why not. */
@@ -184,9 +234,32 @@ void emu_allow(emu_frame *f, uint64_t lo, uint64_t n); /* f may write [lo, lo+n)
 /* Bytes of a value of `type` that hold some leaf (1 at mask[base..]); padding stays 0. */
 void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
 
+/* The instruction at p (n bytes) may be a call or a return: its opcode, after any prefixes, is
+ * one (emu_insn_site then decides). Inline: xi's instruction hook asks it of every instruction.
+ */
+extern const uint8_t emu_site_cls[256]; /* emu_decode.c: 1 prefix, 2 REX, 4 call/ret opcode */
+static inline int emu_insn_maybe_site(const uint8_t *p, size_t n) {
+  if (!n) return 0;
+  uint8_t c = emu_site_cls[p[0]];
+  if (!(c & 3)) return c != 0; /* an opcode without prefix */
+  if (c == 2 && n > 1 && !(emu_site_cls[p[1]] & 3))
+    return emu_site_cls[p[1]] != 0; /* REX and the opcode: most instructions */
+  size_t i = 0;
+  while (i < n && i < 14 && (emu_site_cls[p[i]] & 3))
+    i++;
+  return i < n && (emu_site_cls[p[i]] & 4);
+}
+
 /* emu_decode.c: the length of the plain instruction at p (none of a call, return, x87
  * access, VEX/EVEX/XOP; Capstone's length), or 0: ask Capstone. */
 size_t emu_insn_len(const uint8_t *p, size_t n);
+/* The instruction of n bytes at p (at guest address addr): 1 a call or a return (*s filled
+ * but s->e and s->h: kind, addr, size, operand), 0 neither, -1 ask Capstone (unusual
+ * prefixes). */
+int emu_insn_site(const uint8_t *p, size_t n, uint64_t addr, emu_site *s);
+/* emu_code.c: *s from Capstone's decoding (with detail) of a call or an x87 load/store; NULL
+ * or why it cannot be hooked. */
+const char *emu_site_from_cs(const cs_insn *in, int x87, emu_site *s);
 
 /* emu_code.c: the case's code in the engine. Maps [lo, hi) (host memory at the same
  * address) for this run: a kept mapping of the same range and permissions is reused; 0 or -1. */

@@ -63,19 +63,14 @@ const char *emu_load_stub(af_emu *e) {
     }
   }
   fclose(f);
-  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_ON);
-  cs_insn *in = cs_malloc(e->cs);
-  cs_option(e->cs, CS_OPT_DETAIL, CS_OPT_OFF);
-  if (!in) return "emu: out of memory";
-  const char *why = emu_scan_fn(e, e->stub, e->stub_size, in);
-  cs_free(in, 1);
+  const char *why = e->hook_all ? NULL : emu_scan_fn(e, e->stub, e->stub_size, e->cs_in);
   if (why) return why;
   uint64_t entry = (uint64_t)(uintptr_t)af_jit_fn(e->jit, e->c->entry);
-  if (uc_hook_add(e->uc, &e->h_entry, UC_HOOK_CODE, (void *)emu_hooks_stub_entry, e, entry, entry))
+  if (eng_hook_add(&e->g, &e->h_entry, UC_HOOK_CODE, (void *)emu_hooks_stub_entry, e, entry, entry))
     return "emu: cannot hook the entry";
   e->have_h_entry = 1;
   for (int i = 0; i < e->ncode; i++)
-    uc_ctl_remove_cache(e->uc, e->code[i].lo, e->code[i].hi);
+    eng_remove_cache(&e->g, e->code[i].lo, e->code[i].hi);
   return NULL;
 }
 

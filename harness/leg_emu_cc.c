@@ -32,7 +32,8 @@ static af_status emu_cc_init(const af_legs_cfg *cfg, void **state, af_error *err
   }
   leg_state *st = calloc(1, sizeof *st);
   if (!st) return AF_ERR_NOMEM;
-  af_emu_cfg ec = {.garbage = EMU_CC_GARBAGE ^ (cfg ? cfg->seed : 0)};
+  /* Unicorn: compiled C uses instructions xi (the JIT's instruction set) does not have */
+  af_emu_cfg ec = {.garbage = EMU_CC_GARBAGE ^ (cfg ? cfg->seed : 0), .engine = AF_EMU_UNICORN};
   af_status s = af_emu_new(&ec, &st->e, err);
   if (s != AF_OK) {
     free(st);

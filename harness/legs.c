@@ -15,12 +15,13 @@
  * precise finding), the emulator last, as it is the slowest. */
 extern const af_leg af_leg_native, af_leg_garbage, af_leg_runner, af_leg_ffi_caller,
     af_leg_ffi_callee, af_leg_cc_caller, af_leg_cc_callee, af_leg_cross_cc, af_leg_c_oracle,
-    af_leg_emu, af_leg_emu_cc; /* without Unicorn the emulator legs' init says so: they are off */
+    af_leg_emu, af_leg_emu_unicorn,
+    af_leg_emu_cc; /* without Unicorn the emulator legs' init says so: they are off */
 
 static const af_leg *const all_legs[] = {
-    &af_leg_native,     &af_leg_garbage,   &af_leg_runner,    &af_leg_ffi_caller,
-    &af_leg_ffi_callee, &af_leg_cc_caller, &af_leg_cc_callee, &af_leg_cross_cc,
-    &af_leg_c_oracle,   &af_leg_emu,       &af_leg_emu_cc,
+    &af_leg_native,     &af_leg_garbage,   &af_leg_runner,      &af_leg_ffi_caller,
+    &af_leg_ffi_callee, &af_leg_cc_caller, &af_leg_cc_callee,   &af_leg_cross_cc,
+    &af_leg_c_oracle,   &af_leg_emu,       &af_leg_emu_unicorn, &af_leg_emu_cc,
 };
 
 const af_leg *const *af_legs_all(int *n) {

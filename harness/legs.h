@@ -21,7 +21,9 @@
  *                consistency)
  *   c-oracle     the whole case emitted as C, compiled by each --oracle-cc compiler and run:
  *                its checksum must equal the interpreter's (no JIT involved)
- *   emu          (issue 5) Unicorn runs the JIT code instruction by instruction
+ *   emu          (issue 5) the JIT code run instruction by instruction in xi, our interpreting
+ *                emulator (harness/xi.h), every memory access checked
+ *   emu-unicorn  the same checks with Unicorn as the engine (the cross-check)
  *
  * Every leg compares with the reference interpreter's outcome (af_interp_result: checksum,
  * return value, final objects and the trace of host calls). Legs are registered in legs.c.

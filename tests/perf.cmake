@@ -15,4 +15,7 @@ endif()
 if(UNICORN_FOUND AND CAPSTONE_FOUND AND TARGET afharness)
   af_test(test_emu_deadline SOURCES test_emu_deadline.c LABELS unit needs-unicorn needs-capstone
           LIBS afharness)
+  add_test(NAME test_emu_deadline_unicorn COMMAND test_emu_deadline --unicorn)
+  set_tests_properties(test_emu_deadline_unicorn PROPERTIES
+    LABELS "unit;needs-unicorn;needs-capstone" TIMEOUT 600)
 endif()

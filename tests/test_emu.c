@@ -1,4 +1,6 @@
 /* test_emu.c - the emulation leg: agrees with the interpreter, and catches the frame mutants. */
+/* `test_emu [--unicorn] [cases] [mutant-cases] [all|bench|divergent] [divergent]`: the `emu`
+ * leg (the xi engine) or, with --unicorn, `emu-unicorn` (the same checks on Unicorn). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,9 @@ static double cpu_now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int gen_m256;      /* phase 1b: cases with __m256 values (AVX: never emulated) */
-static int gen_divergent; /* "all": constructs gcc and clang disagree on, too */
+static int engine = AF_EMU_XI; /* --unicorn: AF_EMU_UNICORN */
+static int gen_m256;           /* phase 1b: cases with __m256 values (AVX: never emulated) */
+static int gen_divergent;      /* "all": constructs gcc and clang disagree on, too */
 
 static af_job *job_gen(af_cc cc, uint64_t index, const af_legs_cfg *cfg) {
   af_gen_opts o;
@@ -136,9 +139,9 @@ static void agreement(const af_leg *leg, int ncases) {
     }
     int ran = pass + fail;
     int m = ran + skip ? ran + skip : 1;
-    printf("emu %s: %d cases: %d pass, %d fail, %d skipped (%d not generated); in the leg "
+    printf("%s %s: %d cases: %d pass, %d fail, %d skipped (%d not generated); in the leg "
            "(compile + emulate): %.0f us/case wall, %.0f us/case cpu\n",
-           af_cc_name((af_cc)cc), ncases, pass, fail, skip, nogen, 1e6 * t_leg / m,
+           leg->name, af_cc_name((af_cc)cc), ncases, pass, fail, skip, nogen, 1e6 * t_leg / m,
            1e6 * c_leg / m);
     for (int r = 0; r < rs.n; r++)
       printf("  skipped %d: %s\n", rs.count[r], rs.reason[r]);
@@ -179,8 +182,8 @@ static void avx_cases(const af_leg *leg, int ncases) {
     af_job_unref(j);
   }
   gen_m256 = 0;
-  printf("emu with __m256 allowed: %d cases, %d with __m256, %d skipped, %d with findings\n",
-         ncases, m256, skipped, fail);
+  printf("%s with __m256 allowed: %d cases, %d with __m256, %d skipped, %d with findings\n",
+         leg->name, ncases, m256, skipped, fail);
   CHECK(m256 > 0);
   CHECK(fail == 0);
   leg->fini(st);
@@ -311,18 +314,19 @@ static void bench(int ncases) {
   for (int cc = 0; cc < AF_CC_COUNT; cc++)
     for (int i = 0; i < ncases; i++)
       if ((jobs[n] = job_gen((af_cc)cc, (uint64_t)i, &lc))) n++;
-  { /* the JIT compile every run includes */
+  { /* the JIT compile: the job's shared one (af_leg_compile_native), which the runs below
+     * then reuse, so their figures are the emulation alone */
     double w0 = now(), c0 = cpu_now();
     for (int i = 0; i < n; i++) {
       af_jit *jit;
       af_error err;
-      if (af_leg_compile(jobs[i], NULL, &jit, &err) == AF_OK) af_jit_free(jit);
+      if (af_leg_compile_native(jobs[i], NULL, &jit, &err) == AF_OK) af_jit_free(jit);
     }
     printf("bench %-28s %d runs: %.0f us/run wall, %.0f us/run cpu\n", "JIT compile alone", n,
            1e6 * (now() - w0) / n, 1e6 * (cpu_now() - c0) / n);
   }
   for (size_t k = 0; k < sizeof cfgs / sizeof cfgs[0]; k++) {
-    af_emu_cfg ec = {cfgs[k].insns, cfgs[k].timeout, 1, 0};
+    af_emu_cfg ec = {cfgs[k].insns, cfgs[k].timeout, 1, 0, engine};
     af_emu *e;
     af_error err;
     if (af_emu_new(&ec, &e, &err) != AF_OK) continue;
@@ -345,12 +349,16 @@ static void bench(int ncases) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--unicorn")) {
+    engine = AF_EMU_UNICORN;
+    argv++, argc--;
+  }
   int n = argc > 1 ? atoi(argv[1]) : 2000;
   int nm = argc > 2 ? atoi(argv[2]) : 400;
   /* named directly: the registry's weak reference does not pull leg_emu.o from the archive */
-  extern const af_leg af_leg_emu;
-  const af_leg *leg = &af_leg_emu;
-  CHECK(af_leg_find("emu") == leg);
+  extern const af_leg af_leg_emu, af_leg_emu_unicorn;
+  const af_leg *leg = engine == AF_EMU_UNICORN ? &af_leg_emu_unicorn : &af_leg_emu;
+  CHECK(af_leg_find(leg->name) == leg);
   if (argc > 3 && !strcmp(argv[3], "all")) {
     gen_divergent = argc > 4 && !strcmp(argv[4], "divergent");
     mutants(leg, nm, 1);
