@@ -1,4 +1,5 @@
 /* abi.c - the SysV and Win64 conventions as data, and the table of known gcc/clang divergences. */
+#include <stddef.h>
 #include <string.h>
 
 #include "abi_internal.h"
@@ -344,19 +345,88 @@ static int abi_side_covers(const af_divergence_side *s, af_family fam, int versi
   return (s->ver_lo == 0 || version >= s->ver_lo) && (s->ver_hi == 0 || version <= s->ver_hi);
 }
 
+/* What the matchers look at, gathered in one pass over the signature: an entry whose
+ * construct needs something the signature lacks cannot match (abi_match would say 0), so the
+ * scan skips it. Most signatures need no matcher at all: the scan runs on every
+ * classification (the generator's, the JIT's, the probes'). */
+typedef struct {
+  uint32_t kinds;  /* bit k: scalar kind k is the return type or a parameter's type */
+  int agg;         /* a struct/union return or parameter */
+  unsigned quirks; /* SysV: the gcc quirks that reach the return or a parameter type */
+} abi_facts;
+
+static void abi_facts_of(const af_case *c, const af_sig *sig, abi_facts *f) {
+  f->kinds = 0;
+  f->agg = 0;
+  for (int i = -1; i < sig->nparams; i++) {
+    int t = i < 0 ? sig->ret : sig->params[i];
+    if ((unsigned)t < AF_T_NSCALAR)
+      f->kinds |= 1u << t;
+    else
+      f->agg = 1;
+  }
+  f->quirks = f->agg && sig->cc == AF_CC_SYSV ? classify_sysv_quirks_reach(c, sig) : 0;
+}
+
+/* 0 when entry d cannot match a signature with these facts: a necessary condition of each
+ * abi_match case (its construct's type must be there; the quirks need an aggregate). */
+static int abi_may_match(const af_divergence *d, const af_sig *sig, const abi_facts *f) {
+  if (d->cc != sig->cc) return 0;
+  switch ((abi_match_kind)d->match) {
+  case ABI_MATCH_RET_F80: return sig->ret == AF_T_F80;
+  case ABI_MATCH_RET_M256: return sig->ret == AF_T_M256;
+  case ABI_MATCH_RET_EMPTY: return f->agg;
+  case ABI_MATCH_RET_I128: return abi_is_i128(sig->ret);
+  case ABI_MATCH_F16: return (f->kinds >> AF_T_F16) & 1;
+  case ABI_MATCH_NAMED_YMM_VARIADIC: return sig->variadic;
+  case ABI_MATCH_I128_VARARG_STACK:
+  case ABI_MATCH_I128_STACK_PAD:
+  case ABI_MATCH_I128_LAST_GPR: return (f->kinds & (1u << AF_T_I128 | 1u << AF_T_U128)) != 0;
+  case ABI_MATCH_GCC_ARRAY_ALIGN: return (f->quirks & CLASSIFY_GCC_ARRAY) != 0;
+  case ABI_MATCH_GCC_UNION_ZW: return (f->quirks & CLASSIFY_GCC_UNION_ZW) != 0;
+  }
+  return 1;
+}
+
 int abi_divergences_scan(const af_case *c, const af_sig *sig, const af_callinfo *ci,
                          const char **why) {
   int n = 0;
+  abi_facts f;
+  abi_facts_of(c, sig, &f);
   for (int i = 0; i < DIV_COUNT; i++)
-    if (abi_match(&div_table[i], c, sig, ci)) {
+    if (abi_may_match(&div_table[i], sig, &f) && abi_match(&div_table[i], c, sig, ci)) {
       if (n == 0 && why) *why = div_table[i].id;
       n++;
     }
   return n;
 }
 
+int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_callinfo *ci) {
+  int n = 0;
+  for (int i = 0; i < DIV_COUNT; i++)
+    n += abi_match(&div_table[i], c, sig, ci);
+  return n;
+}
+
+static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callinfo *out,
+                                  af_error *err);
+
 af_status af_classify(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err) {
   memset(out, 0, sizeof *out);
+  return classify_cleared(c, sig, out, err);
+}
+
+af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out) {
+  /* what the classifiers and the scan read or leave: all but args[nparams..] (2 KB of them) */
+  int n = sig->nparams >= 0 && sig->nparams <= AF_MAX_PARAMS ? sig->nparams : AF_MAX_PARAMS;
+  memset(out, 0, offsetof(af_callinfo, args) + sizeof(af_loc) * (size_t)n);
+  memset(&out->sret, 0, sizeof *out - offsetof(af_callinfo, sret));
+  return classify_cleared(c, sig, out, NULL);
+}
+
+/* af_classify on a cleared out (every field the classifiers leave alone is zero). */
+static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callinfo *out,
+                                  af_error *err) {
   out->ret.dup = AF_REG_NONE;
   if ((unsigned)sig->cc >= AF_CC_COUNT) {
     classify_err(err, "unknown calling convention %d", (int)sig->cc);
@@ -375,6 +445,7 @@ int af_abi_divergences(const af_case *c, const af_sig *sig, const char **why) {
   af_callinfo ci;
   if (why) *why = NULL;
   if (af_classify(c, sig, &ci, NULL) != AF_OK) return 0;
+  if (!ci.divergent) return 0; /* af_classify's scan found no entry */
   return abi_divergences_scan(c, sig, &ci, why);
 }
 
@@ -383,9 +454,12 @@ int af_abi_deviates(const af_case *c, const af_sig *sig, af_family family, int v
   af_callinfo ci;
   if (why) *why = NULL;
   if (af_classify(c, sig, &ci, NULL) != AF_OK) return 0;
+  if (!ci.divergent) return 0; /* no entry matches (af_classify's scan) */
+  abi_facts f;
+  abi_facts_of(c, sig, &f);
   for (int i = 0; i < DIV_COUNT; i++) {
     const af_divergence *d = &div_table[i];
-    if (!abi_match(d, c, sig, &ci)) continue;
+    if (!abi_may_match(d, sig, &f) || !abi_match(d, c, sig, &ci)) continue;
     for (int s = 0; s < d->nsides; s++)
       if (!d->sides[s].as_model && abi_side_covers(&d->sides[s], family, version)) {
         if (why) *why = d->id;

@@ -23,6 +23,15 @@ typedef enum {
 int abi_divergences_scan(const af_case *c, const af_sig *sig, const af_callinfo *ci,
                          const char **why);
 
+/* The same count by every entry's matcher, without the scan's shortcut (abi_may_match): the
+ * plain reference test_gen_fast compares the scan with. */
+int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_callinfo *ci);
+
+/* af_classify for the generator, which reads only args[0, nparams) of the result: those, ret
+ * and the counts are as af_classify leaves them; args[nparams..] are not cleared (af_classify
+ * clears all 32, most of its own cost for a short signature). */
+af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out);
+
 /* The two classifiers (classify_sysv.c, classify_win64.c); out is zeroed and
  * out->cc set by af_classify; they fill the rest except `divergent`. */
 af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err);
@@ -33,6 +42,9 @@ af_status classify_win64(const af_case *c, const af_sig *sig, af_callinfo *out, 
 #define CLASSIFY_GCC_UNION_ZW 2u /* a union's zero-width bit-field counts as INTEGER */
 #define CLASSIFY_NO_ALIGN     4u /* (internal) skip the misaligned-field check */
 int classify_sysv_quirk_differs(const af_case *c, const af_sig *sig, unsigned quirks);
+/* The quirks (CLASSIFY_GCC_*) that can change the walk of the return or a parameter type:
+ * classify_sysv_quirk_differs(c, sig, q) is 0 for a quirk q outside this mask. */
+unsigned classify_sysv_quirks_reach(const af_case *c, const af_sig *sig);
 
 /* Shared checks: a signature's type ids and counts (classify_sysv.c). */
 af_status classify_check_sig(const af_case *c, const af_sig *sig, af_error *err);

@@ -4,12 +4,8 @@
 
 #include "case_internal.h"
 
-/* ---- arena: every variable-sized part of a case lives here ---- */
-struct af_arena {
-  struct af_arena *next;
-  size_t used, cap;
-  _Alignas(16) unsigned char data[];
-};
+/* ---- arena: every variable-sized part of a case lives here (struct af_arena:
+ * case_internal.h) ---- */
 
 /* n bytes of the case's arena, not cleared: for a block the caller fills before anything
  * reads it (an instruction array grows by copying: its free tail is written before it is
@@ -177,7 +173,7 @@ int af_type_add_struct(af_case *c, af_kind kind, int nfields, const af_field *fi
   t->packed = packed;
   t->align = align;
   if (nfields) {
-    t->fields = af_case_alloc(c, sizeof(af_field) * (size_t)nfields);
+    t->fields = case_alloc_raw(c, sizeof(af_field) * (size_t)nfields); /* all copied below */
     if (!t->fields) return -1;
     memcpy(t->fields, fields, sizeof(af_field) * (size_t)nfields);
   }
@@ -239,15 +235,6 @@ int af_func_add(af_case *c, const af_sig *sig, int host) {
   return c->nfuncs++;
 }
 
-static int inst_defines(const af_inst *in) {
-  switch (in->op) {
-  case AF_OP_STORE:
-  case AF_OP_RET: return 0;
-  case AF_OP_CALL: return in->type != AF_T_VOID;
-  default: return 1;
-  }
-}
-
 /* Moves f's instructions to a block of cap slots, not cleared: a slot is written in full
  * before anything reads it (af_inst_add copies a whole instruction into it). The old block
  * stays in the arena. */
@@ -281,9 +268,20 @@ int af_inst_add(af_case *c, int func, const af_inst *inst) {
     if (!in->cst.bytes) return -2;
     memcpy(in->cst.bytes, inst->cst.bytes, inst->cst.size);
   }
-  in->dst = inst_defines(in) ? f->nvalues++ : -1;
+  in->dst = case_inst_defines(in) ? f->nvalues++ : -1;
   f->ninsts++;
   return in->dst >= 0 ? in->dst : -1;
+}
+
+void *case_alloc_block(af_case *c, size_t n) { return case_alloc_raw(c, n); }
+
+af_inst *case_inst_slot_grow(af_case *c, int func) {
+  if (func < 0 || func >= c->nfuncs) return NULL;
+  af_func *f = &c->funcs[func];
+  if (f->ninsts >= AF_MAX_INSTS) return NULL;
+  if (f->ninsts == f->cap_insts && insts_grow(c, f, f->cap_insts ? f->cap_insts * 2 : 32) != AF_OK)
+    return NULL;
+  return &f->insts[f->ninsts];
 }
 
 af_status af_fn_finish(af_case *c, int func) {

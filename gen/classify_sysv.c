@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "abi_internal.h"
+#include "case_internal.h"
 
 /* ---- shared by both classifiers ---- */
 
@@ -166,6 +167,13 @@ static af_class sysv_classify_type(const af_case *c, int t, af_class *eb, int *n
   memset(eb, 0, sizeof(af_class) * SYSV_MAX_EB);
   *n = (int)((size + 7) / 8);
   if (size == 0) return AF_CLS_NO_CLASS; /* GNU C empty struct: ignored */
+  if (t < AF_T_NSCALAR && size == case_scalars[t].size) {
+    /* A scalar of its own size: sysv_scalar's classes are final (no MEMORY, X87UP only
+     * after X87, a 32-byte one is SSE + SSEUPs, SSEUP only after SSE), so the walk and the
+     * post-merger cleanup below would change nothing. Most arguments take this path. */
+    sysv_scalar(eb, t, 0);
+    return eb[0];
+  }
   int mem = size > 8 * SYSV_MAX_EB || !sysv_walk(c, t, 0, eb, quirks);
   if (*n > SYSV_MAX_EB) *n = SYSV_MAX_EB;
   /* Step 5, post merger cleanup. */
@@ -322,6 +330,31 @@ static int sysv_quirks_reach(const af_case *c, int t, unsigned quirks) {
     if (f->bits < 0 && sysv_quirks_reach(c, f->type, quirks)) return 1;
   }
   return 0;
+}
+
+/* The quirks that can change how type t is walked: sysv_quirks_reach(c, t, q) != 0 exactly
+ * for the bits q of this mask (one walk for both quirks instead of one per quirk). */
+static unsigned sysv_quirks_mask(const af_case *c, int t) {
+  if (t < AF_T_NSCALAR) return 0;
+  const af_type *ty = &c->types[t];
+  if (ty->kind == AF_T_ARRAY)
+    return ty->elem >= AF_T_NSCALAR ? CLASSIFY_GCC_ARRAY | sysv_quirks_mask(c, ty->elem) : 0;
+  unsigned m = 0;
+  for (int i = 0; i < ty->nfields; i++) {
+    const af_field *f = &ty->fields[i];
+    if (f->bits == 0 && ty->kind == AF_T_UNION) m |= CLASSIFY_GCC_UNION_ZW;
+    if (f->bits < 0) m |= sysv_quirks_mask(c, f->type);
+  }
+  return m;
+}
+
+unsigned classify_sysv_quirks_reach(const af_case *c, const af_sig *sig) {
+  unsigned m = 0;
+  for (int i = -1; i < sig->nparams; i++) {
+    int t = i < 0 ? sig->ret : sig->params[i];
+    if (t >= AF_T_NSCALAR) m |= sysv_quirks_mask(c, t);
+  }
+  return m;
 }
 
 /* 1 if classifying with `quirks` (gcc's ways, see sysv_walk) gives another

@@ -4,64 +4,11 @@
 #include "gen.h"
 #include "fold_internal.h"
 
-/* The n <= 8 low bytes at p as a little-endian integer. On a little-endian host the
- * usual widths are one load (the same value the byte loop builds); MIX and the checksum
- * fold every leaf of every operand through here. */
-static inline uint64_t fold_le(const uint8_t *p, unsigned n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (n >= 8) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-  }
-  if (n == 4) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-  }
-  if (n == 2) {
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-  }
-#endif
-  uint64_t x = 0;
-  for (unsigned i = 0; i < n && i < 8; i++)
-    x |= (uint64_t)p[i] << (8 * i);
-  return x;
-}
-
-/* NaN canonicalisation is decided on the bits, so that the interpreter and
- * the emitted C (which does the same test on the same bits) cannot differ. */
-uint64_t af_fold_f16_bits(uint16_t b) {
-  if ((b & 0x7c00) == 0x7c00 && (b & 0x03ff)) return 0x7e00;
-  return b;
-}
-
-uint64_t af_fold_f32_bits(uint32_t b) {
-  if ((b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu)) return 0x7fc00000u;
-  return b;
-}
-
-uint64_t af_fold_f64_bits(uint64_t b) {
-  if ((b & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (b & 0x000fffffffffffffull))
-    return 0x7ff8000000000000ull;
-  return b;
-}
-
-/* f80: bytes 0-7 the explicit mantissa, bytes 8-9 sign and exponent. A NaN
- * has the maximum exponent and a fraction (mantissa without its integer bit)
- * that is not zero. */
-uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p) {
-  uint64_t m = fold_le(p, 8);
-  uint64_t se = fold_le(p + 8, 2);
-  if ((se & 0x7fff) == 0x7fff && (m << 1) != 0) {
-    m = 0xc000000000000000ull;
-    se = 0x7fff;
-  }
-  h = af_fold_u64(h, m);
-  return af_fold_u64(h, se);
-}
+/* The canonicalising helpers of fold_internal.h, out of line. */
+uint64_t af_fold_f16_bits(uint16_t b) { return fold_f16_bits(b); }
+uint64_t af_fold_f32_bits(uint32_t b) { return fold_f32_bits(b); }
+uint64_t af_fold_f64_bits(uint64_t b) { return fold_f64_bits(b); }
+uint64_t af_fold_f80_bytes(uint64_t h, const uint8_t *p) { return fold_f80_bytes(h, p); }
 
 /* The value of a bit-field of `bits` bits starting `bit_offset` bits into p,
  * converted to its declared type (signed types sign-extend). Read a byte at a time (at most
@@ -93,42 +40,6 @@ void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x) {
   for (unsigned i = 0; i < n; i++) {
     uint8_t bm = (uint8_t)(m >> (8 * i));
     q[i] = (uint8_t)((q[i] & (uint8_t)~bm) | ((uint8_t)(v >> (8 * i)) & bm));
-  }
-}
-
-/* One scalar leaf (type < AF_T_NSCALAR), inline in the aggregate walk below: most leaves of
- * most operands are scalars, and a call per leaf was a third of folding. */
-static inline uint64_t fold_scalar(uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
-  switch (type) {
-  case AF_T_VOID: return h;
-  case AF_T_BOOL:
-  case AF_T_U8: return af_fold_u64(h, p[0]);
-  case AF_T_I8: return af_fold_u64(h, (uint64_t)(int64_t)(int8_t)p[0]);
-  case AF_T_U16: return af_fold_u64(h, fold_le(p, 2));
-  case AF_T_I16: return af_fold_u64(h, (uint64_t)(int64_t)(int16_t)fold_le(p, 2));
-  case AF_T_U32: return af_fold_u64(h, fold_le(p, 4));
-  case AF_T_I32: return af_fold_u64(h, (uint64_t)(int64_t)(int32_t)fold_le(p, 4));
-  case AF_T_I64:
-  case AF_T_U64: return af_fold_u64(h, fold_le(p, 8));
-  case AF_T_I128:
-  case AF_T_U128: return af_fold_u64(af_fold_u64(h, fold_le(p, 8)), fold_le(p + 8, 8));
-  case AF_T_F16: return af_fold_u64(h, af_fold_f16_bits((uint16_t)fold_le(p, 2)));
-  case AF_T_F32: return af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p, 4)));
-  case AF_T_F64: return af_fold_u64(h, af_fold_f64_bits(fold_le(p, 8)));
-  case AF_T_F80: return af_fold_f80_bytes(h, p);
-  case AF_T_CF32:
-    h = af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p, 4)));
-    return af_fold_u64(h, af_fold_f32_bits((uint32_t)fold_le(p + 4, 4)));
-  case AF_T_CF64:
-    h = af_fold_u64(h, af_fold_f64_bits(fold_le(p, 8)));
-    return af_fold_u64(h, af_fold_f64_bits(fold_le(p + 8, 8)));
-  case AF_T_PTR: return af_fold_u64(h, ptr_id);
-  case AF_T_M128:
-  case AF_T_M256:
-    for (unsigned i = 0; i < (type == AF_T_M128 ? 16u : 32u); i += 8)
-      h = af_fold_u64(h, fold_le(p + i, 8));
-    return h;
-  default: return h;
   }
 }
 

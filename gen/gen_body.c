@@ -30,6 +30,9 @@ typedef struct {
   int seed_mix;    /* an early MIX of a few parameters, source of derived values */
 } body;
 
+/* af_type_is_int without the call. */
+static inline int body_is_int(int t) { return t >= AF_T_I8 && t <= AF_T_U128; }
+
 /* Records value id (the next one) of `type`. */
 static void add_value(body *b, int id, int type) {
   b->vt[id] = type;
@@ -61,28 +64,87 @@ static int emit(body *b, af_inst *in) {
 }
 
 static void inst_init(af_inst *in, af_op op, int type) {
-  /* a copy of a cleared instruction: vector stores, where memset became `rep stos` */
-  static const af_inst zero;
-  *in = zero;
+  /* Cleared by 16-byte stores of a zero the compiler cannot see through (the asm), so that
+   * the loop stays 14 stores instead of becoming memset's `rep stos` (27 counted iterations
+   * and a slow start) or a copy of a static zero instruction (a load per store). */
+  typedef unsigned char v16 __attribute__((vector_size(16)));
+  v16 z = {0};
+  __asm__("" : "+x"(z));
+  unsigned char *p = (unsigned char *)in;
+  size_t i = 0;
+#pragma GCC unroll 16
+  for (; i + 16 <= sizeof *in; i += 16)
+    memcpy(p + i, &z, 16);
+  if (i < sizeof *in) memcpy(p + i, &z, sizeof *in - i);
   in->op = op;
   in->type = type;
 }
 
+/* The in-place emit (case_internal.h): islot gives the function's next slot, cleared, with
+ * op and type; icommit adds it as emit does. For instructions whose operands are all known
+ * before the slot is taken (a nested emit would take the same slot). */
+static inline __attribute__((always_inline)) af_inst *islot(body *b, af_op op, int type) {
+  if (b->g->st) return NULL;
+  af_inst *in = case_inst_slot(b->c, b->fn);
+  if (!in) {
+    gen_fail(b->g, AF_ERR_LIMIT, "f%d: cannot add an instruction", b->fn);
+    return NULL;
+  }
+  inst_init(in, op, type);
+  return in;
+}
+
+static inline __attribute__((always_inline)) int icommit(body *b, int type) {
+  int id = case_inst_commit(b->c, b->fn);
+  if (id >= 0) {
+    if (id >= BODY_MAX_VALUES) {
+      gen_fail(b->g, AF_ERR_LIMIT, "f%d: too many values", b->fn);
+      return -1;
+    }
+    add_value(b, id, type);
+  }
+  return id;
+}
+
+/* In place: an instruction whose operands (and path) are all computed already. */
+static int emit_n(body *b, af_op op, int type, int nargs, const int *args, int64_t imm) {
+  af_inst *in = islot(b, op, type);
+  if (!in) return -1;
+  in->nargs = nargs;
+  for (int k = 0; k < nargs; k++)
+    in->args[k] = args[k];
+  in->imm = imm;
+  return icommit(b, type);
+}
+
+static int emit_path(body *b, af_op op, int type, int nargs, const int *args, const int *path,
+                     int npath) {
+  af_inst *in = islot(b, op, type);
+  if (!in) return -1;
+  in->nargs = nargs;
+  for (int k = 0; k < nargs; k++)
+    in->args[k] = args[k];
+  in->npath = npath;
+  for (int k = 0; k < npath; k++)
+    in->path[k] = path[k];
+  return icommit(b, type);
+}
+
 static int emit1(body *b, af_op op, int type, int a) {
-  af_inst in;
-  inst_init(&in, op, type);
-  in.nargs = 1;
-  in.args[0] = a;
-  return emit(b, &in);
+  af_inst *in = islot(b, op, type);
+  if (!in) return -1;
+  in->nargs = 1;
+  in->args[0] = a;
+  return icommit(b, type);
 }
 
 static int emit2(body *b, af_op op, int type, int a, int x) {
-  af_inst in;
-  inst_init(&in, op, type);
-  in.nargs = 2;
-  in.args[0] = a;
-  in.args[1] = x;
-  return emit(b, &in);
+  af_inst *in = islot(b, op, type);
+  if (!in) return -1;
+  in->nargs = 2;
+  in->args[0] = a;
+  in->args[1] = x;
+  return icommit(b, type);
 }
 
 static int over_budget(const body *b) { return b->c->funcs[b->fn].ninsts >= BODY_BUDGET; }
@@ -100,29 +162,39 @@ static int const_mode(body *b) {
   return r < 5 ? GV_EDGE : r < 8 ? GV_RANDOM : GV_GRAFFITI;
 }
 
+/* A CONST slot whose bytes (size of type, in the arena, at least one byte so that they are
+ * never NULL) the caller fills; NULL after a failure. */
+static af_inst *const_slot(body *b, int type) {
+  af_inst *in = islot(b, AF_OP_CONST, type);
+  if (!in) return NULL;
+  uint32_t n = b->c->types[type].size;
+  in->cst.type = type;
+  in->cst.obj = -1;
+  in->cst.size = n;
+  in->cst.bytes = case_alloc_uncleared(b->c, n ? n : 1);
+  if (!in->cst.bytes) {
+    gen_fail(b->g, AF_ERR_LIMIT, "f%d: cannot add an instruction", b->fn);
+    return NULL;
+  }
+  return in;
+}
+
 static int emit_const(body *b, int type) {
-  uint8_t buf[AF_MAX_TYPE_SIZE];
-  af_inst in;
-  inst_init(&in, AF_OP_CONST, type);
-  in.cst.type = type;
-  in.cst.obj = -1;
-  in.cst.size = b->c->types[type].size;
-  gen_fill(b->g, type, buf, const_mode(b));
-  in.cst.bytes = buf;
-  return emit(b, &in);
+  int mode = const_mode(b); /* drawn before the value, as ever */
+  af_inst *in = const_slot(b, type);
+  if (!in) return -1;
+  gen_fill(b->g, type, in->cst.bytes, mode);
+  return icommit(b, type);
 }
 
 static int emit_const_u(body *b, int type, uint64_t v) {
   uint8_t buf[16] = {0};
   for (int i = 0; i < 8; i++)
     buf[i] = (uint8_t)(v >> (8 * i));
-  af_inst in;
-  inst_init(&in, AF_OP_CONST, type);
-  in.cst.type = type;
-  in.cst.obj = -1;
-  in.cst.size = b->c->types[type].size;
-  in.cst.bytes = buf;
-  return emit(b, &in);
+  af_inst *in = const_slot(b, type);
+  if (!in) return -1;
+  memcpy(in->cst.bytes, buf, in->cst.size); /* u64 or i128/u128: at most 16 bytes */
+  return icommit(b, type);
 }
 
 /* A random existing value of `type`, -1 if none. */
@@ -150,16 +222,13 @@ static int find(body *b, int type) {
 
 static int emit_local(body *b) {
   if (b->host) return -1;
-  af_inst in;
-  inst_init(&in, AF_OP_LOCAL, AF_T_PTR);
   int a = b->local_align;
   if (!a) {
     int row = gen_pick(b->g, GA_local_align, GEN_ALL & ~gen_bit(b->g, GR_local_align_none));
     gen_note(b->g, row);
     a = b->local_align = 16 << (row - GR_local_align_a16);
   }
-  in.imm = a;
-  int v = emit(b, &in);
+  int v = emit_n(b, AF_OP_LOCAL, AF_T_PTR, 0, NULL, a);
   if (v >= 0 && b->nlocals < 8) b->locals[b->nlocals++] = v;
   return v;
 }
@@ -186,7 +255,7 @@ static int float_kind(body *b, int arith) {
 
 static int existing_int_type(body *b) {
   int v = gen_below(b->g, 2) && b->nv ? (int)gen_below(b->g, (uint64_t)b->nv) : -1;
-  return v >= 0 && af_type_is_int(b->c, b->vt[v]) ? b->vt[v] : int_kind(b);
+  return v >= 0 && body_is_int(b->vt[v]) ? b->vt[v] : int_kind(b);
 }
 
 /* ---- deriving a value of any type from a u64 (so it depends on the mix) ---- */
@@ -197,19 +266,16 @@ static int derive_agg(body *b, int m, int type, int depth) {
   if (!gen_has_path(b->c, type) || depth > 2) return v;
   int nset = over_budget(b) ? 1 : 1 + (int)gen_below(b->g, 3);
   for (int k = 0; k < nset && v >= 0; k++) {
-    af_inst in;
-    inst_init(&in, AF_OP_SET, type);
-    int leaf = gen_path(b->g, type, in.path, &in.npath, 1);
+    int path[AF_MAX_PATH], npath;
+    int leaf = gen_path(b->g, type, path, &npath, 1);
     if (leaf < 0) break;
     int mk = k == 0 ? m
                     : emit2(b, AF_OP_MUL, AF_T_U64, m,
                             emit_const_u(b, AF_T_U64, 0x9e3779b97f4a7c15ull + 2ull * (uint64_t)k));
     int x = derive(b, mk, leaf, depth + 1);
     if (x < 0) return -1;
-    in.nargs = 2;
-    in.args[0] = v;
-    in.args[1] = x;
-    v = emit(b, &in);
+    int ops[2] = {v, x};
+    v = emit_path(b, AF_OP_SET, type, 2, ops, path, npath);
   }
   return v;
 }
@@ -266,24 +332,17 @@ static void random_op(body *b) {
   }
   case GR_op_cmp_select: {
     int t = gen_chance(g, 15) ? AF_T_BOOL : existing_int_type(b);
-    af_inst in;
-    inst_init(&in, AF_OP_CMP, AF_T_BOOL);
-    in.nargs = 2;
-    in.args[0] = operand(b, t);
-    in.args[1] = operand(b, t);
-    in.imm = (int64_t)gen_below(g, AF_CMP_COUNT);
-    int cnd = emit(b, &in);
+    int ab[2];
+    ab[0] = operand(b, t);
+    ab[1] = operand(b, t);
+    int cnd = emit_n(b, AF_OP_CMP, AF_T_BOOL, 2, ab, (int64_t)gen_below(g, AF_CMP_COUNT));
     if (cnd < 0 || !b->nv) return;
     int x = (int)gen_below(g, (uint64_t)b->nv);
     int ty = b->vt[x];
     int y = operand(b, ty);
     if (y < 0) y = x;
-    inst_init(&in, AF_OP_SELECT, ty);
-    in.nargs = 3;
-    in.args[0] = cnd;
-    in.args[1] = x;
-    in.args[2] = y;
-    v = emit(b, &in);
+    int sel[3] = {cnd, x, y};
+    v = emit_n(b, AF_OP_SELECT, ty, 3, sel, 0);
     break;
   }
   case GR_op_ext: {
@@ -341,23 +400,16 @@ static void random_op(body *b) {
       agg = emit_const(b, t);
     }
     if (agg < 0) return;
-    af_inst in;
-    int at = b->vt[agg];
-    inst_init(&in, AF_OP_GET, 0);
-    int leaf = gen_path(g, at, in.path, &in.npath, 0);
+    int at = b->vt[agg], path[AF_MAX_PATH], npath;
+    int leaf = gen_path(g, at, path, &npath, 0);
     if (leaf < 0) return;
-    in.args[0] = agg;
+    int ops[2] = {agg, -1};
     if (gen_chance(g, 50)) {
-      in.type = leaf;
-      in.nargs = 1;
+      v = emit_path(b, AF_OP_GET, leaf, 1, ops, path, npath);
     } else {
-      int x = operand(b, leaf);
-      in.op = AF_OP_SET;
-      in.type = at;
-      in.nargs = 2;
-      in.args[1] = x;
+      ops[1] = operand(b, leaf);
+      v = emit_path(b, AF_OP_SET, at, 2, ops, path, npath);
     }
-    v = emit(b, &in);
     break;
   }
   default: { /* mem */
@@ -372,18 +424,13 @@ static void random_op(body *b) {
     int size = (int)b->c->types[t].size;
     int64_t off = (int64_t)gen_below(g, (uint64_t)(AF_REGION_SIZE - size + 1));
     if (gen_chance(g, 50)) off &= ~(int64_t)(size - 1);
-    af_inst in;
-    inst_init(&in, AF_OP_LOAD, t);
-    in.imm = off;
-    in.args[0] = p;
+    int ops[2] = {p, -1};
     if (gen_chance(g, 50)) {
-      in.nargs = 1;
+      v = emit_n(b, AF_OP_LOAD, t, 1, ops, off);
     } else {
-      in.op = AF_OP_STORE;
-      in.nargs = 2;
-      in.args[1] = operand(b, t);
+      ops[1] = operand(b, t);
+      v = emit_n(b, AF_OP_STORE, t, 2, ops, off);
     }
-    v = emit(b, &in);
     break;
   }
   }
@@ -398,11 +445,11 @@ static int input_value(body *b, int t) {
   const af_sig *s = &b->c->funcs[b->fn].sig;
   int src = s->nparams ? (int)gen_below(b->g, (uint64_t)s->nparams) : -1;
   int pt = src >= 0 ? s->params[src] : AF_T_VOID;
-  if (af_type_is_int(b->c, t) && af_type_is_int(b->c, pt))
+  if (body_is_int(t) && body_is_int(pt))
     return emit1(b, b->c->types[pt].size <= b->c->types[t].size ? AF_OP_SEXT : AF_OP_TRUNC, t, src);
   if (pt == t) return src;
   int m = emit2(b, AF_OP_XOR, AF_T_U64, b->seed_mix, emit_const(b, AF_T_U64));
-  return af_type_is_int(b->c, t) ? emit1(b, AF_OP_TRUNC, t, m) : emit1(b, AF_OP_ITOF, t, m);
+  return body_is_int(t) ? emit1(b, AF_OP_TRUNC, t, m) : emit1(b, AF_OP_ITOF, t, m);
 }
 
 static void pressure_values(body *b, int first) {
@@ -430,10 +477,7 @@ static void pressure_values(body *b, int first) {
 static void emit_call(body *b, int callee) {
   gen_state *g = b->g;
   const af_sig *s = &b->c->funcs[callee].sig;
-  af_inst in;
-  inst_init(&in, AF_OP_CALL, s->ret);
-  in.imm = callee;
-  in.nargs = s->nparams;
+  int av[AF_MAX_PARAMS];
   for (int i = 0; i < s->nparams; i++) {
     int t = s->params[i], v;
     if (t == AF_T_PTR)
@@ -449,32 +493,21 @@ static void emit_call(body *b, int callee) {
       gen_fail(g, AF_ERR_INVALID, "f%d: no value for argument %d of f%d", b->fn, i, callee);
       return;
     }
-    in.args[i] = v;
+    av[i] = v;
   }
-  int r = emit(b, &in);
+  int r = emit_n(b, AF_OP_CALL, s->ret, s->nparams, av, callee);
   if (r >= 0) {
     keep(b, r);
     if (gen_has_path(b->c, s->ret) && gen_chance(g, 40)) { /* use a field of the result */
-      af_inst get;
-      inst_init(&get, AF_OP_GET, 0);
-      int leaf = gen_path(g, s->ret, get.path, &get.npath, 0);
-      if (leaf >= 0) {
-        get.type = leaf;
-        get.nargs = 1;
-        get.args[0] = r;
-        keep(b, emit(b, &get));
-      }
+      int path[AF_MAX_PATH], npath;
+      int leaf = gen_path(g, s->ret, path, &npath, 0);
+      if (leaf >= 0) keep(b, emit_path(b, AF_OP_GET, leaf, 1, &r, path, npath));
     }
   }
   /* The callee may have written our locals: read them back. */
-  for (int k = 0; k < b->nlocals; k++) {
-    af_inst ld;
-    inst_init(&ld, AF_OP_LOAD, AF_T_U64);
-    ld.nargs = 1;
-    ld.args[0] = b->locals[k];
-    ld.imm = 8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8);
-    keep(b, emit(b, &ld));
-  }
+  for (int k = 0; k < b->nlocals; k++)
+    keep(b, emit_n(b, AF_OP_LOAD, AF_T_U64, 1, &b->locals[k],
+                   8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8)));
 }
 
 /* ---- the final fold and the return ---- */
@@ -489,13 +522,12 @@ static int final_mix(body *b) {
   if (!n) ops[n++] = emit_const(b, AF_T_U64);
   int acc = -1, at = 0;
   while (at < n) {
-    af_inst in;
-    inst_init(&in, AF_OP_MIX, AF_T_U64);
-    in.imm = (int64_t)(rng_next_fast(b->g->rng) & 0x7fffffff);
-    if (acc >= 0) in.args[in.nargs++] = acc;
-    while (at < n && in.nargs < AF_MAX_OPERANDS)
-      in.args[in.nargs++] = ops[at++];
-    acc = emit(b, &in);
+    int64_t seed = (int64_t)(rng_next_fast(b->g->rng) & 0x7fffffff);
+    int args[AF_MAX_OPERANDS], na = 0;
+    if (acc >= 0) args[na++] = acc;
+    while (at < n && na < AF_MAX_OPERANDS)
+      args[na++] = ops[at++];
+    acc = emit_n(b, AF_OP_MIX, AF_T_U64, na, args, seed);
     if (acc < 0) return -1;
   }
   return acc;
@@ -505,13 +537,8 @@ static void store_mix(body *b, int m) {
   const af_sig *s = &b->c->funcs[b->fn].sig;
   for (int i = 0; i < s->nparams; i++)
     if (s->params[i] == AF_T_PTR) {
-      af_inst in;
-      inst_init(&in, AF_OP_STORE, AF_T_U64);
-      in.nargs = 2;
-      in.args[0] = i;
-      in.args[1] = m;
-      in.imm = 8 * (int64_t)gen_below(b->g, AF_REGION_SIZE / 8);
-      emit(b, &in);
+      int ops[2] = {i, m};
+      emit_n(b, AF_OP_STORE, AF_T_U64, 2, ops, 8 * (int64_t)gen_below(b->g, AF_REGION_SIZE / 8));
       return;
     }
 }
@@ -551,6 +578,19 @@ static void emit_ret(body *b, int m) {
   emit(b, &in);
 }
 
+/* f->value_type as af_fn_finish computes it (the parameters' types, then each defined value's
+ * type, one slot more, zeroed): b->vt holds exactly that. */
+static af_status body_finish(body *b) {
+  af_func *f = &b->c->funcs[b->fn];
+  if (b->g->st) return b->g->st;
+  if (f->nvalues != b->nv) return gen_fail(b->g, AF_ERR_INVALID, "f%d: value count", b->fn);
+  int *vt = af_case_alloc(b->c, sizeof(int) * (size_t)(b->nv + 1));
+  if (!vt) return gen_fail(b->g, AF_ERR_NOMEM, "f%d: value types", b->fn);
+  memcpy(vt, b->vt, sizeof(int) * (size_t)b->nv);
+  f->value_type = vt;
+  return AF_OK;
+}
+
 af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   body b; /* vt, live and locals are read only below nv, nlive, nlocals: not cleared */
   b.nv = b.nlive = b.nlocals = b.local_align = 0;
@@ -569,7 +609,7 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
     int m = final_mix(&b);
     if (m >= 0 && gen_chance(g, 30)) store_mix(&b, m);
     if (m >= 0) emit_ret(&b, m);
-    return g->st;
+    return body_finish(&b);
   }
   /* JIT bodies end near BODY_BUDGET, rarely past twice it: one array, no growth. */
   if (case_reserve_insts(g->c, fn, 2 * BODY_BUDGET + 8) != AF_OK)
@@ -589,13 +629,8 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
     b.local_align = 16 << (la - GR_local_align_a16);
     int p = emit_local(&b);
     if (p >= 0) {
-      af_inst st;
-      inst_init(&st, AF_OP_STORE, AF_T_U64);
-      st.nargs = 2;
-      st.args[0] = p;
-      st.args[1] = b.seed_mix;
-      st.imm = 8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8);
-      emit(&b, &st);
+      int ops[2] = {p, b.seed_mix};
+      emit_n(&b, AF_OP_STORE, AF_T_U64, 2, ops, 8 * (int64_t)gen_below(g, AF_REGION_SIZE / 8));
     }
   }
   int nops = 3 + (int)gen_below(g, 10);
@@ -614,5 +649,5 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   if (g->st) return g->st;
   int m = final_mix(&b);
   if (m >= 0) emit_ret(&b, m);
-  return g->st;
+  return body_finish(&b);
 }

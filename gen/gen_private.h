@@ -187,13 +187,52 @@ static inline uint64_t gen_below(gen_state *g, uint64_t n) { return rng_below_fa
 static inline int gen_chance(gen_state *g, int percent) {
   return (int)rng_below_fast(g->rng, 100) < percent;
 }
+#define GEN_ALL (~(uint64_t)0)
 /* Draws a row of `axis` among the values whose bit is set in `mask` (bit i =
  * value i of the axis); returns the row (GR_*). Does not record it. */
-int gen_pick(gen_state *g, int axis, uint64_t mask);
-void gen_note(gen_state *g, int row); /* records the row's value if the axis has none yet */
+int gen_pick_any(gen_state *g, int axis, uint64_t mask);
+/* gen_pick_any, with its most common path inline: every value allowed, the running sums
+ * ready (the second and later draws of an axis in a case). The same draw, the same row. */
+static inline int gen_pick(gen_state *g, int axis, uint64_t mask) {
+  if (mask == GEN_ALL && (g->pick_ready & (1u << axis)) && g->pick_total[axis]) {
+    uint64_t x = gen_below(g, g->pick_total[axis]);
+    int i = g->w->first[axis];
+    while (x >= g->pick_cum[i])
+      i++;
+    return i;
+  }
+  return gen_pick_any(g, axis, mask);
+}
+/* Records the row's value if the axis has none yet (inline: a case makes ~150 notes). */
+static inline void gen_note(gen_state *g, int row) {
+  int a = gen_row_axis(row);
+  if (g->axes[a] < 0) g->axes[a] = row - g->w->first[a];
+}
 af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...);
-#define GEN_ALL (~(uint64_t)0)
-uint64_t gen_bit(const gen_state *g, int row); /* mask bit of a row within its axis */
+/* The mask bit of a row within its axis. */
+static inline uint64_t gen_bit(const gen_state *g, int row) {
+  return (uint64_t)1 << (row - g->w->first[gen_row_axis(row)]);
+}
+
+/* Bit k set: scalar kind k (not void) has size <= room bytes. The sizes are case.c's scalar
+ * table (1 2 4 8 16 32 bytes); test_gen_fast checks this against it. */
+static inline uint32_t gen_fit_kinds(uint32_t room) {
+#define GEN_K(k) (1u << (k))
+  static const uint32_t by_size[6] = {
+      /* 1 */ GEN_K(AF_T_BOOL) | GEN_K(AF_T_I8) | GEN_K(AF_T_U8),
+      /* 2 */ GEN_K(AF_T_I16) | GEN_K(AF_T_U16) | GEN_K(AF_T_F16),
+      /* 4 */ GEN_K(AF_T_I32) | GEN_K(AF_T_U32) | GEN_K(AF_T_F32),
+      /* 8 */ GEN_K(AF_T_I64) | GEN_K(AF_T_U64) | GEN_K(AF_T_F64) | GEN_K(AF_T_CF32) |
+          GEN_K(AF_T_PTR),
+      /* 16 */ GEN_K(AF_T_I128) | GEN_K(AF_T_U128) | GEN_K(AF_T_F80) | GEN_K(AF_T_CF64) |
+          GEN_K(AF_T_M128),
+      /* 32 */ GEN_K(AF_T_M256)};
+#undef GEN_K
+  uint32_t m = 0;
+  for (int i = 0; i < 6 && (1u << i) <= room; i++)
+    m |= by_size[i];
+  return m;
+}
 
 /* gen_types.c */
 int gen_scalar(gen_state *g, int ctx);                             /* a scalar kind, never void */
@@ -208,7 +247,15 @@ void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode);
  * the leaf type or -1 when nothing can be addressed. scalar_only: the leaf is
  * a scalar (not a nested struct/union). */
 int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only);
-int gen_has_path(const af_case *c, int type); /* 1 if some GET/SET path exists */
+/* 1 if some GET/SET path exists: complex and vectors always, other scalars and arrays
+ * never (inline: random_op asks it of every value), struct/union if a scalar leaf is
+ * reachable through named fields (gen_has_leaf). */
+int gen_has_leaf(const af_case *c, int type);
+static inline int gen_has_path(const af_case *c, int type) {
+  if (type == AF_T_CF32 || type == AF_T_CF64 || type == AF_T_M128 || type == AF_T_M256) return 1;
+  if (type < AF_T_NSCALAR || c->types[type].kind == AF_T_ARRAY) return 0;
+  return gen_has_leaf(c, type);
+}
 
 /* gen_body.c */
 af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees);

@@ -1,6 +1,7 @@
 /* gen_types.c - generator types and signatures: scalars, aggregates, returns, backfill. */
 #include <string.h>
 
+#include "abi_internal.h"
 #include "case_internal.h"
 #include "gen_private.h"
 #include "layout_internal.h"
@@ -9,40 +10,48 @@
  * in af_kind order starting at bool. */
 #define SCALAR_VALUE(k) ((k)-AF_T_BOOL)
 
-static int scalar_allowed(const gen_state *g, int k, int ctx) {
-  if (k == AF_T_F16 && (!g->o->allow_f16 || ((ctx & GS_WIN64) && !g->o->allow_divergent))) return 0;
-  if (k == AF_T_M256 && !g->o->allow_m256) return 0;
-  if ((ctx & (GS_FIELD | GS_NOPTR | GS_UNION)) && k == AF_T_PTR) return 0;
-  if ((ctx & GS_UNION) && (k == AF_T_BOOL || k == AF_T_F80)) return 0;
+#define KBIT(k) (1u << (k))
+
+/* The scalar kinds allowed in ctx (bit k: kind k), gen.h's rules as masks. */
+static uint32_t scalar_allowed_mask(const gen_state *g, int ctx) {
+  uint32_t m = (KBIT(AF_T_NSCALAR) - 1) & ~KBIT(AF_T_VOID);
+  if (!g->o->allow_f16 || ((ctx & GS_WIN64) && !g->o->allow_divergent)) m &= ~KBIT(AF_T_F16);
+  if (!g->o->allow_m256) m &= ~KBIT(AF_T_M256);
+  if (ctx & (GS_FIELD | GS_NOPTR | GS_UNION)) m &= ~KBIT(AF_T_PTR);
+  if (ctx & GS_UNION) m &= ~(KBIT(AF_T_BOOL) | KBIT(AF_T_F80));
   /* C11 6.5.2.2p7: "..." passes only default-promoted types. */
-  if ((ctx & GS_VARARG) &&
-      (k == AF_T_BOOL || (k >= AF_T_I8 && k <= AF_T_U16) || k == AF_T_F16 || k == AF_T_F32))
-    return 0;
-  return 1;
+  if (ctx & GS_VARARG)
+    m &= ~(KBIT(AF_T_BOOL) | KBIT(AF_T_I8) | KBIT(AF_T_U8) | KBIT(AF_T_I16) | KBIT(AF_T_U16) |
+           KBIT(AF_T_F16) | KBIT(AF_T_F32));
+  return m;
 }
 
 /* The draw table of a context: the allowed kinds and their running weights, in the order
  * gen_pick scans them, so that a draw consumes the same random number and lands on the same
  * row as gen_pick(g, GA_scalar, mask) would. */
-static const gen_scalar_draw *scalar_draw(gen_state *g, int ctx) {
+static __attribute__((noinline)) const gen_scalar_draw *scalar_draw_fill(gen_state *g, int ctx) {
   gen_scalar_draw *d = &g->scalar_draw[ctx];
-  if (g->scalar_ready & (1u << ctx)) return d;
   const long *w = &g->w->w[g->w->first[GA_scalar]];
   d->n = 0;
   d->total = 0;
-  d->kinds = 0;
-  for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++)
-    if (scalar_allowed(g, k, ctx)) {
-      d->kinds |= 1u << k;
-      d->total += (uint64_t)w[SCALAR_VALUE(k)];
-      d->row[d->n] = (uint8_t)SCALAR_VALUE(k);
-      d->cum[d->n++] = d->total;
-    }
+  d->kinds = scalar_allowed_mask(g, ctx);
+  for (uint32_t m = d->kinds; m; m &= m - 1) { /* the allowed kinds, in kind order */
+    int k = __builtin_ctz(m);
+    d->total += (uint64_t)w[SCALAR_VALUE(k)];
+    d->row[d->n] = (uint8_t)SCALAR_VALUE(k);
+    d->cum[d->n++] = d->total;
+  }
   g->scalar_ready |= 1u << ctx;
   return d;
 }
 
-int gen_scalar(gen_state *g, int ctx) {
+/* The table of ctx: inline when it is ready (all but the first draw of a context). */
+static inline const gen_scalar_draw *scalar_draw(gen_state *g, int ctx) {
+  return g->scalar_ready & (1u << ctx) ? &g->scalar_draw[ctx] : scalar_draw_fill(g, ctx);
+}
+
+/* gen_scalar, inline in this file's callers (field_scalar draws ~40 a case). */
+static inline __attribute__((always_inline)) int scalar_pick(gen_state *g, int ctx) {
   const gen_scalar_draw *d = scalar_draw(g, ctx & (GEN_NCTX - 1));
   int row;
   if (d->total == 0) {
@@ -62,13 +71,33 @@ int gen_scalar(gen_state *g, int ctx) {
   return row - GR_scalar_bool + AF_T_BOOL;
 }
 
+int gen_scalar(gen_state *g, int ctx) { return scalar_pick(g, ctx); }
+
+/* The integer kinds of a field: i8..u64 in kind order, then bool (pick_kind relies on it). */
+static const int int_kinds[] = {AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32,
+                                AF_T_U32, AF_T_I64, AF_T_U64, AF_T_BOOL};
+
 /* Picks uniformly among the kinds of `list` allowed in ctx whose size fits. */
 static int pick_kind(gen_state *g, const int *list, int n, int ctx, uint32_t room) {
   const gen_scalar_draw *d = scalar_draw(g, ctx & (GEN_NCTX - 1)); /* its allowed kinds */
+  uint32_t okm = d->kinds & gen_fit_kinds(room);
+  if (list == int_kinds) {
+    /* the integer list is the kinds i8..u64 in kind order, then bool: the j-th allowed entry
+     * from the mask, without the list walk (most calls) */
+    uint32_t ints = (okm >> AF_T_I8) & 0xffu;
+    int ni = __builtin_popcount(ints), nb = (int)(okm >> AF_T_BOOL & 1);
+    if (!ni && !nb) return -1;
+    int j = (int)gen_below(g, (uint64_t)(ni + nb));
+    if (j >= ni) return AF_T_BOOL;
+    while (j--)
+      ints &= ints - 1;
+    return AF_T_I8 + __builtin_ctz(ints);
+  }
   int ok[24], m = 0;
-  for (int i = 0; i < n; i++)
-    if ((d->kinds >> list[i] & 1) && case_scalar(list[i])->size <= room)
-      ok[m++] = list[i];
+  for (int i = 0; i < n; i++) { /* the allowed, fitting entries in list order (branch-free) */
+    ok[m] = list[i];
+    m += (int)(okm >> list[i] & 1);
+  }
   return m ? ok[gen_below(g, (uint64_t)m)] : -1;
 }
 
@@ -79,6 +108,7 @@ typedef struct {
   int n;
   uint64_t bits; /* approximate running size in bits (the real one is af_layout's) */
   int packed;
+  int named; /* some field has a name (is not a zero-width bit-field) */
 } fbuild;
 
 /* Only the header: a field is written whole before anything reads it (the 1.3 KB
@@ -87,13 +117,16 @@ static void fb_init(fbuild *b) {
   b->n = 0;
   b->bits = 0;
   b->packed = 0;
+  b->named = 0;
 }
 
 static uint32_t fb_bytes(const fbuild *b) { return (uint32_t)((b->bits + 7) / 8); }
 
-static void fb_add(gen_state *g, fbuild *b, int type, int align, int union_kind) {
+static inline __attribute__((always_inline)) void fb_add(gen_state *g, fbuild *b, int type,
+                                                         int align, int union_kind) {
   af_field *f = &b->f[b->n++];
   *f = (af_field){.type = type, .bits = -1, .align = align};
+  b->named = 1;
   uint64_t sz = 8ull * g->c->types[type].size;
   if (union_kind) {
     if (sz > b->bits) b->bits = sz;
@@ -107,6 +140,7 @@ static void fb_add(gen_state *g, fbuild *b, int type, int align, int union_kind)
 static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_kind) {
   af_field *f = &b->f[b->n++];
   *f = (af_field){.type = type, .bits = width};
+  b->named |= width != 0;
   uint64_t unit = 8ull * g->c->types[type].size;
   if (union_kind) {
     if ((uint64_t)width > b->bits) b->bits = (uint64_t)width;
@@ -119,8 +153,6 @@ static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_
   }
 }
 
-static const int int_kinds[] = {AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32,
-                                AF_T_U32, AF_T_I64, AF_T_U64, AF_T_BOOL};
 static const int float_kinds[] = {AF_T_F32, AF_T_F64, AF_T_F16, AF_T_F32, AF_T_F64};
 static const int float_rare[] = {AF_T_CF32, AF_T_CF64, AF_T_M128, AF_T_F80, AF_T_M256};
 static const int bit_kinds[] = {AF_T_BOOL, AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16,
@@ -141,7 +173,7 @@ static int field_scalar(gen_state *g, int shape, int ctx, uint32_t room) {
     return pick_kind(g, float_kinds, 5, fctx, room);
   }
   for (int tries = 0; tries < 4; tries++) {
-    int k = gen_scalar(g, fctx);
+    int k = scalar_pick(g, fctx);
     if (case_scalar(k)->size <= room) return k;
   }
   return pick_kind(g, int_kinds, 9, fctx, room);
@@ -292,7 +324,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
     int fal = 0;
     if (fa_index == b.n) fal = talign_field(g, bucket);
     if (fal && fal < (int)c->types[k].alignment) fal = 0;
-    int save_n = b.n; /* fb_add changes only n, bits and f[n] */
+    int save_n = b.n; /* fb_add changes n, bits, f[n] and named (set again below) */
     uint64_t save_bits = b.bits;
     fb_add(g, &b, k, fal, kind == AF_T_UNION);
     if (kind != AF_T_UNION && fb_bytes(&b) > target && !fal) {
@@ -303,10 +335,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
     }
   }
   /* Every aggregate but the empty one keeps a named field (GET/SET need one). */
-  int named = 0;
-  for (int i = 0; i < b.n; i++)
-    named |= b.f[i].bits != 0;
-  if (!named) fb_add(g, &b, AF_T_U8, 0, kind == AF_T_UNION);
+  if (!b.named) fb_add(g, &b, AF_T_U8, 0, kind == AF_T_UNION);
   int id = agg_commit(g, kind, &b, b.packed, talign);
   if (id < 0) return g->st ? -1 : AF_T_I32;
   return id;
@@ -379,7 +408,7 @@ int gen_param_type(gen_state *g, int ctx) {
   int row = gen_pick(g, GA_param, GEN_ALL);
   gen_note(g, row);
   if (row == GR_param_aggregate) return gen_agg(g, 0, ctx & GS_WIN64, GEN_ALL);
-  return gen_scalar(g, ctx);
+  return scalar_pick(g, ctx);
 }
 
 /* ---- signatures ---- */
@@ -410,7 +439,7 @@ static int backfill_prefix(gen_state *g, af_sig *s, int ret_sret, int *big_at) {
   af_sig probe = {.cc = AF_CC_SYSV, .ret = AF_T_VOID, .nparams = 1, .nfixed = 1};
   probe.params[0] = big;
   af_callinfo ci;
-  if (af_classify(g->c, &probe, &ci, NULL) != AF_OK || ci.args[0].kind != AF_LOC_REG) return 0;
+  if (abi_classify_lean(g->c, &probe, &ci) != AF_OK || ci.args[0].kind != AF_LOC_REG) return 0;
   int need[2] = {0, 0}; /* 0 integer, 1 sse */
   for (int p = 0; p < ci.args[0].nparts; p++)
     need[ci.args[0].parts[p].cls == AF_CLS_SSE]++;
@@ -469,7 +498,7 @@ static int ret_type(gen_state *g, af_cc cc, int sctx, int *row) {
   if (cc == AF_CC_WIN64 && !g->o->allow_divergent) mask &= ~gen_bit(g, GR_ret_x87);
   switch (*row = gen_pick(g, GA_ret, mask)) {
   case GR_ret_void_: return AF_T_VOID;
-  case GR_ret_scalar: return gen_scalar(g, sctx);
+  case GR_ret_scalar: return scalar_pick(g, sctx);
   case GR_ret_small_agg:
     return gen_agg(g, 0, sctx,
                    cc == AF_CC_SYSV ? gen_bit(g, GR_agg_size_s1_8) | gen_bit(g, GR_agg_size_s9_16) |
@@ -522,7 +551,7 @@ static af_status sig_attempt(gen_state *g, af_cc cc, int role, af_sig *s, int *b
     if (af_type_is_aggregate(g->c, s->ret)) {
       af_sig probe = {.cc = cc, .ret = s->ret};
       af_callinfo ci;
-      if (af_classify(g->c, &probe, &ci, NULL) == AF_OK) sret = ci.sret;
+      if (abi_classify_lean(g->c, &probe, &ci) == AF_OK) sret = ci.sret;
     }
     k = backfill_prefix(g, s, sret, big_at);
     if (g->st) return g->st;
@@ -601,7 +630,7 @@ af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
     if (st != AF_OK) return st;
     /* One classification: af_classify sets ci.divergent exactly when
      * af_abi_divergences would count an entry (and both fail alike). */
-    if (af_classify(g->c, out, &ci, NULL) != AF_OK) continue;
+    if (abi_classify_lean(g->c, out, &ci) != AF_OK) continue;
     if (!g->o->allow_divergent && ci.divergent) continue;
     /* The return must land where the draw asked (a weight of 0 removes the
      * category, e.g. an odd-sized Win64 "small" aggregate would be sret). */
@@ -621,7 +650,7 @@ af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
     out->variadic = 1;
     out->nfixed = 1;
   }
-  if (af_classify(g->c, out, &ci, NULL) != AF_OK)
+  if (abi_classify_lean(g->c, out, &ci) != AF_OK)
     return gen_fail(g, AF_ERR_INVALID, "cannot classify the fallback signature");
   note_sig(g, out, &ci, -1);
   return AF_OK;

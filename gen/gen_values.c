@@ -89,13 +89,29 @@ static void edge_f80(gen_state *g, uint8_t *p) {
 static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
   uint64_t r = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (mode != GV_GRAFFITI) { /* the loop below, 8 bytes (one draw) at a time */
-    for (int j = 0; j < n; j += 8) {
+  /* The loop below, 8 bytes at a time (whole-word stores; a variable-length memcpy was a
+   * library call per word). */
+  int j = 0;
+  if (mode != GV_GRAFFITI) { /* one draw per 8 bytes */
+    for (; j + 8 <= n; j += 8) {
       r = rng_next_fast(g->rng);
-      memcpy(p + j, &r, n - j < 8 ? (size_t)(n - j) : 8);
+      memcpy(p + j, &r, 8);
+    }
+    if (j < n) {
+      r = rng_next_fast(g->rng);
+      for (int i = 0; j < n; j++, i++)
+        p[j] = (uint8_t)(r >> (8 * i));
     }
     return;
   }
+  /* graffiti: byte j is ((leaf & 15) << 4 | (j & 15)) ^ 0xa5, words of bytes 0-7 and 8-15 */
+  uint64_t hi = 0x1010101010101010ull * (uint64_t)(leaf & 15), x = 0xa5a5a5a5a5a5a5a5ull;
+  const uint64_t w[2] = {(0x0706050403020100ull | hi) ^ x, (0x0f0e0d0c0b0a0908ull | hi) ^ x};
+  for (; j + 8 <= n; j += 8)
+    memcpy(p + j, &w[(j >> 3) & 1], 8);
+  for (; j < n; j++)
+    p[j] = graffiti(leaf, j);
+  return;
 #endif
   for (int j = 0; j < n; j++) {
     if (mode == GV_GRAFFITI) {
@@ -107,23 +123,34 @@ static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
   }
 }
 
-/* One scalar leaf (complex and vectors count one leaf per part / lane). */
-static void fill_scalar(gen_state *g, int k, uint8_t *p, int mode, int *leaf) {
+/* fill_bytes in GV_RANDOM mode for a leaf of n <= 16 bytes, inline: one draw per 8 bytes
+ * (the last one's low bytes for a partial word), little-endian, as fill_bytes does. */
+static inline void fill_random_small(gen_state *g, uint8_t *p, int n) {
+  for (int j = 0; j < n; j += 8) {
+    uint64_t r = rng_next_fast(g->rng);
+    int k = n - j < 8 ? n - j : 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    switch (k) { /* the low k bytes of r: one store */
+    case 8: memcpy(p + j, &r, 8); continue;
+    case 4: memcpy(p + j, &r, 4); continue;
+    case 2: memcpy(p + j, &r, 2); continue;
+    default: break;
+    }
+#endif
+    for (int i = 0; i < k; i++)
+      p[j + i] = (uint8_t)(r >> (8 * i));
+  }
+}
+
+/* One leaf that is not a complex or a vector (fill_scalar splits those). */
+static inline __attribute__((always_inline)) void fill_leaf(gen_state *g, int k, uint8_t *p,
+                                                            int mode, int *leaf) {
   int n = case_scalar(k)->size;
   switch (k) {
   case AF_T_BOOL:
     p[0] = mode == GV_GRAFFITI ? (uint8_t)(*leaf & 1) : (uint8_t)gen_below(g, 2);
     ++*leaf;
     return;
-  case AF_T_CF32:
-  case AF_T_CF64:
-  case AF_T_M128:
-  case AF_T_M256: {
-    int part = k == AF_T_CF64 ? AF_T_F64 : AF_T_F32, ps = part == AF_T_F64 ? 8 : 4;
-    for (int o = 0; o < n; o += ps)
-      fill_scalar(g, part, p + o, mode, leaf);
-    return;
-  }
   case AF_T_F80:
     if (mode == GV_EDGE)
       edge_f80(g, p);
@@ -135,7 +162,9 @@ static void fill_scalar(gen_state *g, int k, uint8_t *p, int mode, int *leaf) {
     return;
   default: break;
   }
-  if (mode != GV_EDGE)
+  if (mode == GV_RANDOM)
+    fill_random_small(g, p, n);
+  else if (mode != GV_EDGE)
     fill_bytes(g, p, n, mode, *leaf);
   else if (k == AF_T_F16)
     edge_ieee(g, p, 5, 10);
@@ -146,6 +175,25 @@ static void fill_scalar(gen_state *g, int k, uint8_t *p, int mode, int *leaf) {
   else
     edge_int(g, p, n);
   ++*leaf;
+}
+
+/* One scalar leaf (complex and vectors count one leaf per part / lane). Inline in fill_type
+ * and gen_fill: a call per leaf was a fifth of filling. */
+static inline __attribute__((always_inline)) void fill_scalar(gen_state *g, int k, uint8_t *p,
+                                                              int mode, int *leaf) {
+  switch (k) {
+  case AF_T_CF32:
+  case AF_T_CF64:
+  case AF_T_M128:
+  case AF_T_M256: {
+    int n = case_scalar(k)->size;
+    int part = k == AF_T_CF64 ? AF_T_F64 : AF_T_F32, ps = part == AF_T_F64 ? 8 : 4;
+    for (int o = 0; o < n; o += ps)
+      fill_leaf(g, part, p + o, mode, leaf);
+    return;
+  }
+  default: fill_leaf(g, k, p, mode, leaf); return;
+  }
 }
 
 static void put_bits(uint8_t *p, uint32_t bit, int width, uint64_t v) {
@@ -166,6 +214,12 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
   }
   if (t->kind == AF_T_ARRAY) {
     uint32_t es = g->c->types[t->elem].size;
+    if (t->elem < AF_T_NSCALAR) { /* what fill_type does for a scalar, without the call */
+      if (t->elem != AF_T_VOID && t->elem != AF_T_PTR)
+        for (uint32_t i = 0; i < t->count; i++)
+          fill_scalar(g, t->elem, p + i * es, mode, leaf);
+      return;
+    }
     for (uint32_t i = 0; i < t->count; i++)
       fill_type(g, t->elem, p + i * es, mode, leaf);
     return;
@@ -197,7 +251,10 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
       ++*leaf;
       continue;
     }
-    fill_type(g, f->type, p + f->offset, mode, leaf);
+    if (f->type >= AF_T_NSCALAR)
+      fill_type(g, f->type, p + f->offset, mode, leaf);
+    else if (f->type != AF_T_VOID && f->type != AF_T_PTR) /* fill_type's scalar case, inline */
+      fill_scalar(g, f->type, p + f->offset, mode, leaf);
   }
 }
 
@@ -210,7 +267,10 @@ void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode) {
   else
     fill_bytes(g, bytes, (int)n, mode, GEN_PAD_LEAF);
   int leaf = 0;
-  fill_type(g, type, bytes, mode, &leaf);
+  if (type < AF_T_NSCALAR) /* fill_type's scalar case, inline (n > 0: not void, not ptr) */
+    fill_scalar(g, type, bytes, mode, &leaf);
+  else
+    fill_type(g, type, bytes, mode, &leaf);
 }
 
 /* ---- paths ---- */
@@ -224,11 +284,7 @@ static int has_scalar_leaf(const af_case *c, int type) {
   return 0;
 }
 
-int gen_has_path(const af_case *c, int type) {
-  if (type == AF_T_CF32 || type == AF_T_CF64 || type == AF_T_M128 || type == AF_T_M256) return 1;
-  if (type < AF_T_NSCALAR || c->types[type].kind == AF_T_ARRAY) return 0;
-  return has_scalar_leaf(c, type);
-}
+int gen_has_leaf(const af_case *c, int type) { return has_scalar_leaf(c, type); }
 
 int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
   const af_case *c = g->c;

@@ -1,5 +1,6 @@
 /* interp.c - the reference interpreter: runs a case's bodies with the exact C semantics the
  * emitter writes (gen.h "Bodies"), and computes the checksum both must print. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,19 +30,31 @@ typedef struct {
  * written in full (all size(T) bytes) before it is read (SSA, operands are earlier values),
  * so neither what an earlier call left nor the allocation's first contents is ever seen. */
 typedef struct {
-  uint32_t *off; /* NULL until the first call; one allocation with buf */
+  uint32_t *off; /* NULL until the first call; one block with buf */
   uint8_t *buf;
+  int own; /* 1: the block is its own malloc (else carved from interp.slab) */
 } frame_cache;
+
+/* Frames are carved from one block per run (a malloc per function called was a few
+ * percent of interpreting); a frame that does not fit gets its own. */
+#define INTERP_SLAB 32768
 
 typedef struct {
   const af_case *c;
   frame_cache frames[AF_MAX_FUNCS];
+  uint8_t *slab; /* INTERP_SLAB bytes, NULL until the first frame */
+  size_t slab_used;
+  int slots_ready;
   uint64_t steps, max_steps;
   uint8_t (*regions)[AF_REGION_SIZE];
   int nregions, cap_regions;
   call_list host; /* calls of host functions: af_interp_result.host_calls */
   call_list all;  /* every call: af_interp_result.calls */
   af_error *err;
+  /* per type id: a value's bytes in a frame, val_size rounded up to 16; filled with the first
+   * frame (every frame_get walks every value's type). Last: af_interp clears the fields
+   * above it only. */
+  uint32_t slot[AF_MAX_TYPES];
 } interp;
 
 static af_status fail(interp *I, af_status s, const char *what, int fn, int inst) {
@@ -54,7 +67,7 @@ static af_status fail(interp *I, af_status s, const char *what, int fn, int inst
 static inline int is_int(int type) { return type >= AF_T_I8 && type <= AF_T_U128; }
 static inline int is_float(int type) { return type >= AF_T_F16 && type <= AF_T_F80; }
 
-static int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * case_scalar(type)->size; }
+static inline int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * case_scalar(type)->size; }
 
 static int is_signed_int(int type) {
   return type >= AF_T_I8 && type <= AF_T_U128 && case_scalar(type)->is_signed;
@@ -63,7 +76,7 @@ static int is_signed_int(int type) {
 /* Reads an integer (or bool) value, sign- or zero-extended per its type. The integer kinds
  * are fixed-size little-endian loads (the interpreter's hottest read); any other kind takes
  * the byte loop. */
-static u128 rd_int(const uint8_t *p, int type) {
+static inline u128 rd_int(const uint8_t *p, int type) {
   switch (type) {
   case AF_T_BOOL:
   case AF_T_U8: return p[0];
@@ -114,7 +127,7 @@ static u128 rd_int(const uint8_t *p, int type) {
   return x;
 }
 
-static void wr_int(uint8_t *p, int type, u128 x) {
+static inline void wr_int(uint8_t *p, int type, u128 x) {
   if (type == AF_T_BOOL) {
     p[0] = (uint8_t)(x & 1);
     return;
@@ -319,6 +332,19 @@ af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d)
   return AF_OK;
 }
 
+/* memcpy of a value's n bytes: the usual scalar sizes as fixed-size copies (one load and
+ * store each), the rest through memcpy (a library call for a variable size). */
+static inline void copy_val(uint8_t *d, const uint8_t *s, uint32_t n) {
+  switch (n) {
+  case 1: d[0] = s[0]; return;
+  case 2: memcpy(d, s, 2); return;
+  case 4: memcpy(d, s, 4); return;
+  case 8: memcpy(d, s, 8); return;
+  case 16: memcpy(d, s, 16); return;
+  default: memcpy(d, s, n); return;
+  }
+}
+
 static uint32_t val_size(const af_case *c, int type) {
   return type == AF_T_PTR ? 8 : c->types[type].size;
 }
@@ -401,17 +427,25 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
   const af_case *c = I->c;
   af_host_call *hc = &L->v[idx];
   int T = g->sig.ret;
-  for (int k = 0; k < g->sig.nparams; k++) {
-    if (g->sig.params[k] != AF_T_PTR) continue;
-    int64_t r = rd_region(args[k]);
-    if (!hc->after) {
-      hc->after = calloc((size_t)g->sig.nparams, AF_REGION_SIZE);
-      if (!hc->after) return AF_ERR_NOMEM;
+  int any_ptr = 0;
+  for (int k = 0; k < g->sig.nparams; k++)
+    any_ptr |= g->sig.params[k] == AF_T_PTR;
+  if (any_ptr && !hc->after) {
+    /* what calloc and a copy per ptr argument's region gave, each slot written once */
+    hc->after = malloc((size_t)g->sig.nparams * AF_REGION_SIZE);
+    if (!hc->after) return AF_ERR_NOMEM;
+    for (int k = 0; k < g->sig.nparams; k++) {
+      uint8_t *slot = hc->after + (size_t)k * AF_REGION_SIZE;
+      int64_t r = g->sig.params[k] == AF_T_PTR ? rd_region(args[k]) : -1;
+      if (r >= 0 && r < I->nregions)
+        memcpy(slot, I->regions[r], AF_REGION_SIZE);
+      else
+        memset(slot, 0, AF_REGION_SIZE);
     }
-    if (r >= 0 && r < I->nregions)
-      memcpy(hc->after + (size_t)k * AF_REGION_SIZE, I->regions[r], AF_REGION_SIZE);
-    if (T == AF_T_PTR && hc->ret_arg < 0 && r == rd_region(d)) hc->ret_arg = k;
   }
+  for (int k = 0; T == AF_T_PTR && k < g->sig.nparams; k++)
+    if (g->sig.params[k] == AF_T_PTR && hc->ret_arg < 0 && rd_region(args[k]) == rd_region(d))
+      hc->ret_arg = k;
   if (T == AF_T_VOID) return AF_OK;
   if (T == AF_T_PTR) {
     int64_t r = rd_region(d);
@@ -428,28 +462,34 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
 static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret);
 
 /* One instruction. *done is set by RET. */
-static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *done) {
+/* Inlined into run_func's loop: a call per instruction, with this function's large frame
+ * saved and restored, was a tenth of interpreting. */
+static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F, int fi, int ii,
+                                                            uint8_t *ret, int *done) {
   const af_case *c = I->c;
   const af_inst *in = &F->f->insts[ii];
-  int limit = in->dst >= 0 && in->dst < F->f->nvalues ? in->dst : F->f->nvalues;
-  for (int k = 0; k < in->nargs; k++) /* 0 <= id < limit: what valid_id said, one compare */
-    if ((unsigned)in->args[k] >= (unsigned)limit)
-      return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
-  if (in->type < 0 || in->type >= c->ntypes) return fail(I, AF_ERR_INVALID, "bad type", fi, ii);
-  uint8_t *d = in->dst >= 0 ? F->buf + F->off[in->dst] : NULL;
+  const int dst = in->dst, nv = F->f->nvalues, n = in->nargs;
+  const unsigned limit = (unsigned)(dst >= 0 && dst < nv ? dst : nv);
+  for (int k = 0; k < n; k++) /* 0 <= id < limit: what valid_id said, one compare */
+    if ((unsigned)in->args[k] >= limit) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
+  int T = in->type;
+  if ((unsigned)T >= (unsigned)c->ntypes) return fail(I, AF_ERR_INVALID, "bad type", fi, ii);
 #define ARG(k)   (F->buf + F->off[in->args[k]])
 #define ATYPE(k) (F->f->value_type[in->args[k]])
-  int T = in->type;
-  if (in->dst >= 0 && F->f->value_type[in->dst] != T)
-    return fail(I, AF_ERR_INVALID, "value type differs from the instruction's", fi, ii);
-  if (in->op != AF_OP_RET && in->op != AF_OP_STORE && in->op != AF_OP_CALL && !d)
+  uint8_t *d = NULL; /* the defined value's bytes (never NULL when dst >= 0) */
+  if (dst >= 0) {
+    d = F->buf + F->off[dst];
+    if (F->f->value_type[dst] != T)
+      return fail(I, AF_ERR_INVALID, "value type differs from the instruction's", fi, ii);
+  } else if (in->op != AF_OP_RET && in->op != AF_OP_STORE && in->op != AF_OP_CALL) {
     return fail(I, AF_ERR_INVALID, "instruction defines no value", fi, ii);
+  }
   switch (in->op) {
   case AF_OP_CONST:
     /* an empty struct's constant has no bytes (af_value_init leaves them NULL) */
     if (in->cst.size != c->types[T].size || (!in->cst.bytes && in->cst.size) || T == AF_T_PTR)
       return fail(I, AF_ERR_INVALID, "bad constant", fi, ii);
-    if (in->cst.size) memcpy(d, in->cst.bytes, in->cst.size);
+    if (in->cst.size) copy_val(d, in->cst.bytes, in->cst.size);
     return AF_OK;
   case AF_OP_ADD:
   case AF_OP_SUB:
@@ -501,7 +541,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
   }
   case AF_OP_SELECT:
     if (in->nargs != 3) return fail(I, AF_ERR_INVALID, "bad select", fi, ii);
-    memcpy(d, ARG(0)[0] ? ARG(1) : ARG(2), val_size(c, T));
+    copy_val(d, ARG(0)[0] ? ARG(1) : ARG(2), val_size(c, T));
     return AF_OK;
   case AF_OP_SEXT:
   case AF_OP_ZEXT:
@@ -550,7 +590,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     if (in->nargs != 1 || c->types[ATYPE(0)].size != c->types[T].size || T == AF_T_PTR ||
         ATYPE(0) == AF_T_PTR)
       return fail(I, AF_ERR_INVALID, "bad bitcast", fi, ii);
-    memcpy(d, ARG(0), c->types[T].size);
+    copy_val(d, ARG(0), c->types[T].size);
     return AF_OK;
   case AF_OP_GET:
   case AF_OP_SET: {
@@ -565,7 +605,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
         wr_int(d, T,
                (u128)(int64_t)af_bitfield_get(ARG(0), L.bit_offset, L.bits, is_signed_int(T)));
       else
-        memcpy(d, ARG(0) + L.offset, c->types[T].size);
+        copy_val(d, ARG(0) + L.offset, c->types[T].size);
       return AF_OK;
     }
     if (A != T || ATYPE(1) != L.type) return fail(I, AF_ERR_INVALID, "set types differ", fi, ii);
@@ -587,9 +627,9 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     if (r < 0 || r >= I->nregions || in->imm < 0 || in->imm + n > AF_REGION_SIZE)
       return fail(I, AF_ERR_RUNTIME, "memory access out of bounds", fi, ii);
     if (is_load)
-      memcpy(d, I->regions[r] + in->imm, n);
+      copy_val(d, I->regions[r] + in->imm, n);
     else
-      memcpy(I->regions[r] + in->imm, ARG(1), n);
+      copy_val(I->regions[r] + in->imm, ARG(1), n);
     return AF_OK;
   }
   case AF_OP_LOCAL: {
@@ -629,7 +669,7 @@ static af_status exec(interp *I, frame *F, int fi, int ii, uint8_t *ret, int *do
     for (int k = 0; k < in->nargs; k++) {
       int A = ATYPE(k);
       uint64_t pid = A == AF_T_PTR ? region_ptr_id(I, rd_region(ARG(k))) : 0;
-      h = af_fold_bytes(c, h, A, ARG(k), pid);
+      h = A < AF_T_NSCALAR ? fold_scalar(h, A, ARG(k), pid) : af_fold_bytes(c, h, A, ARG(k), pid);
     }
     wr_int(d, AF_T_U64, h);
     return AF_OK;
@@ -666,16 +706,33 @@ static af_status frame_get(interp *I, int fi, frame *F) {
   uint32_t offs_small[256];
   uint32_t *offs = f->nvalues < 256 ? offs_small : malloc(sizeof(uint32_t) * (size_t)f->nvalues);
   if (!offs) return AF_ERR_NOMEM;
-  for (int v = 0; v < f->nvalues; v++) {
-    int t = f->value_type[v];
-    if (t < 0 || t >= c->ntypes || t == AF_T_VOID) {
+  const int *vt = f->value_type;
+  const unsigned ntypes = c->ntypes < AF_MAX_TYPES ? (unsigned)c->ntypes : AF_MAX_TYPES;
+  if (!I->slots_ready) {
+    for (unsigned t = 0; t < ntypes; t++)
+      I->slot[t] = (val_size(c, (int)t) + 15) & ~(uint32_t)15;
+    I->slots_ready = 1;
+  }
+  for (int v = 0, n = f->nvalues; v < n; v++) {
+    unsigned t = (unsigned)vt[v];
+    if (t >= ntypes || t == AF_T_VOID) { /* t < 0 too (unsigned) */
       if (offs != offs_small) free(offs);
       return fail(I, AF_ERR_INVALID, "bad value type", fi, -1);
     }
     offs[v] = (uint32_t)total;
-    total += (val_size(c, t) + 15) & ~(size_t)15;
+    total += I->slot[t]; /* (val_size + 15) & ~15 */
   }
-  uint8_t *blk = malloc(head + (total ? total : 1)); /* not cleared: see frame_cache */
+  size_t need = (head + (total ? total : 1) + 15) & ~(size_t)15;
+  if (!I->slab && need <= INTERP_SLAB) I->slab = malloc(INTERP_SLAB);
+  uint8_t *blk; /* not cleared: see frame_cache */
+  if (I->slab && INTERP_SLAB - I->slab_used >= need) {
+    blk = I->slab + I->slab_used;
+    I->slab_used += need;
+    fc->own = 0;
+  } else {
+    blk = malloc(need);
+    fc->own = 1;
+  }
   if (!blk) {
     if (offs != offs_small) free(offs);
     return AF_ERR_NOMEM;
@@ -696,7 +753,7 @@ static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret)
   af_status s = frame_get(I, fi, &F);
   if (s != AF_OK) return s;
   for (int p = 0; p < f->sig.nparams; p++)
-    memcpy(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
+    copy_val(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
   int base = I->nregions, done = 0;
   for (int ii = 0; ii < f->ninsts && !done && s == AF_OK; ii++) {
     if (++I->steps > I->max_steps) {
@@ -746,7 +803,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
   memset(res, 0, sizeof *res);
   res->ret.obj = -1;
   interp I;
-  memset(&I, 0, sizeof I);
+  memset(&I, 0, offsetof(interp, slot)); /* slot is written before it is read */
   I.c = c;
   I.err = err;
   I.max_steps = max_steps ? max_steps : INTERP_DEFAULT_STEPS;
@@ -819,8 +876,12 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
     memcpy(res->objects[k], I.regions[k], AF_REGION_SIZE);
     for (int j = 0; j < AF_REGION_SIZE; j += 8) {
       uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      memcpy(&x, I.regions[k] + j, 8); /* the loop below, one load */
+#else
       for (int b = 0; b < 8; b++)
         x |= (uint64_t)I.regions[k][j + b] << (8 * b);
+#endif
       h = af_fold_u64(h, x);
     }
   }
@@ -832,7 +893,8 @@ out:
   res->calls = I.all.v;
   res->ncalls = I.all.n;
   for (int k = 0; k < AF_MAX_FUNCS; k++)
-    free(I.frames[k].off);
+    if (I.frames[k].own) free(I.frames[k].off);
+  free(I.slab);
   free(I.regions);
   free(inbuf);
   free(retbuf);

@@ -276,39 +276,42 @@ static int promoted(int type) {
   }
 }
 
-static af_status check_sig(const af_case *c, const af_sig *s, const char *p, af_error *err) {
-  char b[32];
-  if ((unsigned)s->cc >= AF_CC_COUNT) return vfy_fail(err, p, "bad calling convention %d", s->cc);
+static af_status check_sig(const af_case *c, const af_sig *s, int fn, af_error *err) {
+  char b[32], pb[48];
+  /* the place name "f<fn>", made only for a failing check's message */
+#define P pfx(pb, "f", fn, NULL, 0)
+  if ((unsigned)s->cc >= AF_CC_COUNT) return vfy_fail(err, P, "bad calling convention %d", s->cc);
   if (s->nparams < 0 || s->nparams > AF_MAX_PARAMS)
-    return vfy_fail(err, p, "%d parameters (max %d)", s->nparams, AF_MAX_PARAMS);
+    return vfy_fail(err, P, "%d parameters (max %d)", s->nparams, AF_MAX_PARAMS);
   if (s->ret != AF_T_VOID && !vfy_is_value_type(c, s->ret))
-    return vfy_fail(err, p, "return type %s is not a value type",
+    return vfy_fail(err, P, "return type %s is not a value type",
                     vfy_tname(c, s->ret, b, sizeof b));
   for (int i = 0; i < s->nparams; i++)
     if (!vfy_is_value_type(c, s->params[i]))
-      return vfy_fail(err, p, "parameter %d: type %s is not a value type", i,
+      return vfy_fail(err, P, "parameter %d: type %s is not a value type", i,
                       vfy_tname(c, s->params[i], b, sizeof b));
-  if (s->variadic != 0 && s->variadic != 1) return vfy_fail(err, p, "variadic must be 0 or 1");
+  if (s->variadic != 0 && s->variadic != 1) return vfy_fail(err, P, "variadic must be 0 or 1");
   if (!s->variadic) {
     if (s->nfixed != s->nparams)
-      return vfy_fail(err, p, "nfixed %d != nparams %d in a non-variadic signature", s->nfixed,
+      return vfy_fail(err, P, "nfixed %d != nparams %d in a non-variadic signature", s->nfixed,
                       s->nparams);
     return AF_OK;
   }
   if (s->nfixed < 1 || s->nfixed > s->nparams)
-    return vfy_fail(err, p, "variadic with nfixed %d (must be 1..%d)", s->nfixed, s->nparams);
+    return vfy_fail(err, P, "variadic with nfixed %d (must be 1..%d)", s->nfixed, s->nparams);
   /* C11 7.16.1.4p4: va_start is undefined when the last named parameter's type
    * changes under the default promotions (clang rejects it under -Werror). */
   if (!promoted(s->params[s->nfixed - 1]))
-    return vfy_fail(err, p,
+    return vfy_fail(err, P,
                     "last named parameter %d of a variadic signature has type %s, "
                     "which is not default-promoted",
                     s->nfixed - 1, vfy_tname(c, s->params[s->nfixed - 1], b, sizeof b));
   for (int i = s->nfixed; i < s->nparams; i++)
     if (!promoted(s->params[i]))
-      return vfy_fail(err, p, "variadic argument %d of type %s is not default-promoted", i,
+      return vfy_fail(err, P, "variadic argument %d of type %s is not default-promoted", i,
                       vfy_tname(c, s->params[i], b, sizeof b));
   return AF_OK;
+#undef P
 }
 
 /* x87 80-bit: the explicit integer bit (bit 63) is set iff the biased
@@ -380,13 +383,13 @@ static af_status check_entry(const af_case *c, af_error *err) {
                     f->sig.nparams);
   for (int i = 0; i < c->ninputs; i++) {
     char p[48];
-    pfx(p, "input ", i, NULL, 0);
     if (c->inputs[i].type != f->sig.params[i])
-      return vfy_fail(err, p, "type %s, but parameter %d is %s",
+      return vfy_fail(err, pfx(p, "input ", i, NULL, 0), "type %s, but parameter %d is %s",
                       vfy_tname(c, c->inputs[i].type, b, sizeof b), i,
                       vfy_tname(c, f->sig.params[i], b2, sizeof b2));
-    af_status s = vfy_value(c, &c->inputs[i], 1, p, err);
-    if (s != AF_OK) return s;
+    /* checked without a message first: the place is named only for a bad input */
+    if (vfy_value(c, &c->inputs[i], 1, "", NULL) == AF_OK) continue;
+    return vfy_value(c, &c->inputs[i], 1, pfx(p, "input ", i, NULL, 0), err);
   }
   return AF_OK;
 }
@@ -407,10 +410,9 @@ af_status vfy_case(const af_case *c, af_error *err, int check_fresh) {
   if ((unsigned)c->cc >= AF_CC_COUNT) return vfy_fail(err, "case", "bad convention %d", c->cc);
   for (int i = 0; i < c->nfuncs; i++) {
     char p[48];
-    pfx(p, "f", i, NULL, 0);
     if (c->funcs[i].host != 0 && c->funcs[i].host != 1)
-      return vfy_fail(err, p, "host must be 0 or 1");
-    s = check_sig(c, &c->funcs[i].sig, p, err);
+      return vfy_fail(err, pfx(p, "f", i, NULL, 0), "host must be 0 or 1");
+    s = check_sig(c, &c->funcs[i].sig, i, err);
     if (s != AF_OK) return s;
   }
   s = check_entry(c, err);

@@ -19,6 +19,13 @@ typedef struct {
   int next;                                    /* next value id to define */
   int vt[AF_MAX_PARAMS + AF_MAX_INSTS];        /* type of every value defined so far */
   uint8_t local[AF_MAX_PARAMS + AF_MAX_INSTS]; /* 1: pointer derived from a LOCAL */
+  /* per type id: 0 not known yet, 1 every byte pattern of the right size is a valid value
+   * (no bool or f80 leaf outside unions and bit-fields: what vfy_value's byte walk looks
+   * for), 2 not */
+  uint8_t clean[AF_MAX_TYPES];
+#ifdef VFY_CROSS_CHECK
+  int bad; /* vfy_fast_disagrees (test_gen_fast's copy of this file) */
+#endif
 } bctx;
 
 __attribute__((format(printf, 2, 3))) static af_status bfail(bctx *x, const char *fmt, ...) {
@@ -61,13 +68,16 @@ static af_status want_nargs(bctx *x, int n) {
   return AF_OK;
 }
 
-/* Operand k must have exactly type t. */
-static af_status want_arg(bctx *x, int k, int t) {
+/* The message of a failing want_arg, out of line: the check itself is inline. */
+static __attribute__((noinline)) af_status want_arg_fail(bctx *x, int k, int t) {
   int v = x->in->args[k];
   char b1[32], b2[32];
-  if (x->vt[v] != t)
-    return bfail(x, "operand v%d is %s, expected %s", v, tn(x, x->vt[v], b1), tn(x, t, b2));
-  return AF_OK;
+  return bfail(x, "operand v%d is %s, expected %s", v, tn(x, x->vt[v], b1), tn(x, t, b2));
+}
+
+/* Operand k must have exactly type t. */
+static inline af_status want_arg(bctx *x, int k, int t) {
+  return x->vt[x->in->args[k]] == t ? AF_OK : want_arg_fail(x, k, t);
 }
 
 static af_status want_type(bctx *x, int ok, const char *what) {
@@ -170,6 +180,23 @@ static af_status check_call(bctx *x) {
   return AF_OK;
 }
 
+/* 1 if check_bytes (verify.c) finds nothing to reject in any bytes of a value of type t:
+ * it rejects only bool bytes above 1 and non-canonical f80s, and walks arrays and struct
+ * fields (not unions, not bit-fields). Types refer to earlier ids only, so this ends. */
+static int type_clean(bctx *x, int t) {
+  if (t < AF_T_NSCALAR) return t != AF_T_BOOL && t != AF_T_F80;
+  if (x->clean[t]) return x->clean[t] == 1;
+  const af_type *ty = &x->c->types[t];
+  int ok = 1;
+  if (ty->kind == AF_T_ARRAY)
+    ok = type_clean(x, ty->elem);
+  else if (ty->kind == AF_T_STRUCT)
+    for (int i = 0; ok && i < ty->nfields; i++)
+      if (ty->fields[i].bits < 0) ok = type_clean(x, ty->fields[i].type);
+  x->clean[t] = ok ? 1 : 2;
+  return ok;
+}
+
 static af_status check_ops(bctx *x) {
   const af_inst *in = x->in;
   const af_case *c = x->c;
@@ -188,6 +215,20 @@ static af_status check_ops(bctx *x) {
      * the size and that the bytes are there (T is a value type and not ptr, as checked). */
     if (T < AF_T_NSCALAR && T != AF_T_BOOL && T != AF_T_F80 && in->cst.size == c->types[T].size &&
         in->cst.bytes)
+      return AF_OK;
+    /* bool and f80: what vfy_value checks of them, inline (a bool byte is 0 or 1; an f80's
+     * padding is zero and its integer bit is set iff its exponent is not zero) */
+    if ((T == AF_T_BOOL || T == AF_T_F80) && in->cst.size == c->types[T].size && in->cst.bytes) {
+      const uint8_t *p = in->cst.bytes;
+      if (T == AF_T_BOOL ? p[0] <= 1
+                         : !(p[10] | p[11] | p[12] | p[13] | p[14] | p[15]) &&
+                               ((p[7] >> 7) & 1) == (((p[8] | (p[9] << 8)) & 0x7fff) != 0))
+        return AF_OK;
+    }
+    /* An aggregate whose every byte pattern is valid: vfy_value checks only the size and
+     * that the bytes are there (T is a value type, not ptr, not f80). */
+    if (T >= AF_T_NSCALAR && in->cst.size == c->types[T].size && (in->cst.bytes || !in->cst.size) &&
+        type_clean(x, T))
       return AF_OK;
     /* Checked without a message first: the place is named only for a bad constant. */
     if (vfy_value(c, &in->cst, 0, "", NULL) == AF_OK) return AF_OK;
@@ -318,30 +359,94 @@ static int uses_imm(af_op op) {
 static af_status check_inst(bctx *x) {
   const af_inst *in = x->in;
   char b[32];
-  if ((unsigned)in->op >= AF_OP_COUNT) return bfail(x, "unknown op %d", (int)in->op);
-  if (in->type < 0 || in->type >= x->c->ntypes)
-    return bfail(x, "type %s is not defined", tn(x, in->type, b));
-  int defines = !(in->op == AF_OP_STORE || in->op == AF_OP_RET ||
-                  (in->op == AF_OP_CALL && in->type == AF_T_VOID));
-  if (defines && in->dst != x->next)
-    return bfail(x, "defines v%d, expected v%d (ids in order)", in->dst, x->next);
-  if (!defines && in->dst != -1) return bfail(x, "defines v%d but has no value", in->dst);
-  if (in->op == AF_OP_RET ? 0 : (in->type == AF_T_VOID && in->op != AF_OP_CALL))
-    return bfail(x, "void result");
-  if (in->nargs < 0 || in->nargs > AF_MAX_OPERANDS)
-    return bfail(x, "%d operands (max %d)", in->nargs, AF_MAX_OPERANDS);
-  for (int k = 0; k < in->nargs; k++)
-    if (in->args[k] < 0 || in->args[k] >= x->next)
+  int op = (int)in->op, T = in->type, next = x->next;
+  if ((unsigned)op >= AF_OP_COUNT) return bfail(x, "unknown op %d", op);
+  if (T < 0 || T >= x->c->ntypes) return bfail(x, "type %s is not defined", tn(x, T, b));
+  int defines = !(op == AF_OP_STORE || op == AF_OP_RET || (op == AF_OP_CALL && T == AF_T_VOID));
+  if (in->dst != (defines ? next : -1)) {
+    if (defines) return bfail(x, "defines v%d, expected v%d (ids in order)", in->dst, next);
+    return bfail(x, "defines v%d but has no value", in->dst);
+  }
+  if (T == AF_T_VOID && op != AF_OP_RET && op != AF_OP_CALL) return bfail(x, "void result");
+  int n = in->nargs;
+  if ((unsigned)n > AF_MAX_OPERANDS) return bfail(x, "%d operands (max %d)", n, AF_MAX_OPERANDS);
+  for (int k = 0; k < n; k++) /* 0 <= id < next in one compare */
+    if ((unsigned)in->args[k] >= (unsigned)next)
       return bfail(x, "operand v%d is not defined before this instruction", in->args[k]);
-  if (!uses_imm(in->op) && in->imm != 0)
+  if (in->imm != 0 && !uses_imm(in->op))
     return bfail(x, "immediate %lld on an op that takes none", (long long)in->imm);
-  if (in->op != AF_OP_GET && in->op != AF_OP_SET && in->npath != 0)
+  if (in->npath != 0 && op != AF_OP_GET && op != AF_OP_SET)
     return bfail(x, "path on an op that takes none");
-  if (defines) x->local[x->next] = 0;
+  if (defines) x->local[next] = 0;
   af_status s = check_ops(x);
   if (s != AF_OK) return s;
-  if (defines) x->vt[x->next++] = in->type;
+  if (defines) x->vt[x->next++] = T;
   return AF_OK;
+}
+
+/* 1 only if check_inst would pass `in` (the next value id being next) and then do no more
+ * than local[next] = 0, vt[next] = in->type, next + 1: the common ops of generated bodies,
+ * checked in one go. 0 says nothing: check_inst then runs every check and names a failure.
+ * Every test here is one of check_inst's or check_ops's for that op (the type table's scalar
+ * entries are the scalar table's: af_verify_types_shape ran first). */
+static inline __attribute__((always_inline)) int fast_inst(const bctx *x, const af_inst *in,
+                                                           int next) {
+  const af_case *c = x->c;
+  const int *a = in->args, *vt = x->vt;
+  const int T = in->type, n = in->nargs;
+  if (in->npath != 0 || in->dst != next || (unsigned)T >= AF_T_NSCALAR) return 0;
+  const unsigned lim = (unsigned)next; /* an operand is an earlier value: 0 <= id < next */
+  /* the operands of a one- or two-operand op, each checked before its type is read */
+#define ARGS1 (n == 1 && (unsigned)a[0] < lim)
+#define ARGS2 (n == 2 && (unsigned)a[0] < lim && (unsigned)a[1] < lim)
+#define A     (vt[a[0]])
+  switch (in->op) {
+  case AF_OP_CONST:
+    return n == 0 && in->imm == 0 && T > AF_T_VOID && T != AF_T_PTR && T != AF_T_BOOL &&
+           T != AF_T_F80 && in->cst.type == T && in->cst.size == c->types[T].size &&
+           in->cst.bytes != NULL;
+  case AF_OP_ADD:
+  case AF_OP_SUB:
+  case AF_OP_MUL:
+  case AF_OP_AND:
+  case AF_OP_OR:
+  case AF_OP_XOR:
+  case AF_OP_SHL:
+  case AF_OP_LSHR:
+  case AF_OP_ASHR: return ARGS2 && in->imm == 0 && is_int(T) && A == T && vt[a[1]] == T;
+  case AF_OP_CMP:
+    return ARGS2 && T == AF_T_BOOL && in->imm >= 0 && in->imm < AF_CMP_COUNT &&
+           (is_int(A) || A == AF_T_BOOL) && vt[a[1]] == A;
+  case AF_OP_SEXT:
+  case AF_OP_ZEXT:
+    return ARGS1 && in->imm == 0 && is_int(T) && (is_int(A) || A == AF_T_BOOL) &&
+           width_bytes(c, A) <= width_bytes(c, T);
+  case AF_OP_TRUNC:
+    return ARGS1 && in->imm == 0 && (is_int(T) || T == AF_T_BOOL) && is_int(A) &&
+           width_bytes(c, A) >= width_bytes(c, T);
+  case AF_OP_FADD:
+  case AF_OP_FSUB:
+  case AF_OP_FMUL:
+    return ARGS2 && in->imm == 0 && (T == AF_T_F32 || T == AF_T_F64 || T == AF_T_F80) && A == T &&
+           vt[a[1]] == T;
+  case AF_OP_FCONV: return ARGS1 && in->imm == 0 && is_float(T) && is_float(A);
+  case AF_OP_FTOI: return ARGS1 && in->imm == 0 && is_int(T) && is_float(A);
+  case AF_OP_ITOF: return ARGS1 && in->imm == 0 && is_float(T) && is_int(A);
+  case AF_OP_BITCAST:
+    return ARGS1 && in->imm == 0 &&
+           ((is_int(T) && A >= AF_T_F16 && A <= AF_T_F64) ||
+            (T >= AF_T_F16 && T <= AF_T_F64 && is_int(A))) &&
+           width_bytes(c, T) == width_bytes(c, A);
+  case AF_OP_MIX:
+    if (T != AF_T_U64 || n < 1 || n > AF_MAX_OPERANDS) return 0;
+    for (int k = 0; k < n; k++)
+      if ((unsigned)a[k] >= lim) return 0;
+    return 1;
+  default: return 0;
+  }
+#undef ARGS1
+#undef ARGS2
+#undef A
 }
 
 static af_status check_func(bctx *x) {
@@ -355,9 +460,29 @@ static af_status check_func(bctx *x) {
     x->vt[i] = f->sig.params[i];
     x->local[i] = 0;
   }
-  for (x->idx = 0; x->idx < f->ninsts; x->idx++) {
-    x->in = &f->insts[x->idx];
+  for (int i = 0; i < f->ninsts; i++) {
+    const af_inst *in = &f->insts[i];
+    int next = x->next;
+#ifndef VFY_CROSS_CHECK
+    if (fast_inst(x, in, next)) {
+      x->local[next] = 0;
+      x->vt[next] = in->type;
+      x->next = next + 1;
+      continue;
+    }
+#else
+    /* test_gen_fast's copy: every instruction through the full check too */
+    int fast = fast_inst(x, in, next);
+    x->local[next] = 7; /* check_inst must clear it for a value it defines */
+#endif
+    x->idx = i;
+    x->in = in;
     af_status s = check_inst(x);
+#ifdef VFY_CROSS_CHECK
+    if (fast &&
+        (s != AF_OK || x->next != next + 1 || x->local[next] != 0 || x->vt[next] != in->type))
+      x->bad++;
+#endif
     if (s != AF_OK) return s;
   }
   if (f->insts[f->ninsts - 1].op != AF_OP_RET)
@@ -376,11 +501,8 @@ static af_status check_func(bctx *x) {
 }
 
 af_status vfy_bodies(const af_case *c, af_error *err) {
-  bctx *x = malloc(sizeof *x);
-  if (!x) {
-    if (err) snprintf(err->msg, sizeof err->msg, "out of memory");
-    return AF_ERR_NOMEM;
-  }
+  bctx xs, *x = &xs; /* 5.5 KB of stack: a malloc and free per verified case cost more */
+  memset(x->clean, 0, sizeof(x->clean[0]) * (size_t)(c->ntypes > 0 ? c->ntypes : 0));
   af_status s = AF_OK;
   for (int i = 0; i < c->nfuncs && s == AF_OK; i++) {
     /* vt and local are written (parameters, then each defined value) before they are read:
@@ -394,6 +516,29 @@ af_status vfy_bodies(const af_case *c, af_error *err) {
     x->f = &c->funcs[i];
     s = check_func(x);
   }
-  free(x);
   return s;
 }
+
+#ifdef VFY_CROSS_CHECK
+/* For test_gen_fast, which compiles its own copy of this file with VFY_CROSS_CHECK: runs
+ * every instruction of every function (up to a function's first rejected one) through both
+ * the one-step check of the common ops (fast_inst) and the full check, and counts the
+ * instructions the first accepts where the full check rejects them or does more than define
+ * the next value. 0 on a correct fast path. The library's copy has none of this. */
+static int vfy_fast_disagrees(const af_case *c) {
+  bctx xs, *x = &xs;
+  memset(x->clean, 0, sizeof(x->clean[0]) * (size_t)(c->ntypes > 0 ? c->ntypes : 0));
+  x->bad = 0;
+  for (int i = 0; i < c->nfuncs; i++) { /* as vfy_bodies, on to the next function on a failure */
+    x->idx = 0;
+    x->in = NULL;
+    x->next = 0;
+    x->c = c;
+    x->err = NULL;
+    x->fn = i;
+    x->f = &c->funcs[i];
+    check_func(x);
+  }
+  return x->bad;
+}
+#endif

@@ -18,14 +18,22 @@ static const gen_row_info weight_table[GEN_NROWS] = {
 
 const gen_row_info *gen_weight_rows(void) { return weight_table; }
 
+/* The default weights as one array (gen_weights_init copies it: it runs per generated case). */
+static const long weight_defaults[GEN_NROWS] = {
+#define GEN_ROW_WEIGHT(a, v, s, w) w,
+    GEN_WEIGHTS(GEN_ROW_WEIGHT)
+#undef GEN_ROW_WEIGHT
+};
+
 void gen_weights_init(struct af_weights *w) {
-  memset(w, 0, sizeof *w);
+  memcpy(w->w, weight_defaults, sizeof w->w);
+  /* an axis's rows are contiguous (GEN_WEIGHTS), so its first row is where the axis changes */
+  memset(w->count, 0, sizeof w->count);
   for (int a = 0; a < GEN_NAXES; a++)
     w->first[a] = -1;
   for (int r = 0; r < GEN_NROWS; r++) {
-    int a = weight_table[r].axis_id;
-    w->w[r] = weight_table[r].weight;
-    if (w->first[a] < 0) w->first[a] = r;
+    int a = gen_row_axis(r);
+    if (r == 0 || gen_row_axis(r - 1) != a) w->first[a] = r;
     w->count[a]++;
   }
 }

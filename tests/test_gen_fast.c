@@ -1,12 +1,23 @@
 /* test_gen_fast.c - the generator's fast paths give exactly what the plain ones give. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi_internal.h"
+#include "case_internal.h"
 #include "check.h"
 #include "gen.h"
 #include "gen_private.h"
 #include "layout_internal.h"
+#include "verify_internal.h"
+
+/* A copy of the verifier's body checks with its cross-check of the one-step path compiled in
+ * (vfy_fast_disagrees); its vfy_bodies renamed so that it is not the library's. */
+#define VFY_CROSS_CHECK 1
+#define vfy_bodies      vfy_bodies_cross_copy
+#include "verify_body.c"
+#undef vfy_bodies
 
 /* ---- rng_below_fast / rng_next_fast against af_rng_below / af_rng_next ---- */
 static void test_rng(void) {
@@ -341,6 +352,302 @@ static void test_lean_init(void) {
   free(b);
 }
 
+/* ---- session 5 (GEN3): the divergence scan's shortcut, the scalar classification, the
+ * verifier's one-step check, the generator's own value types and layout ---- */
+
+/* A random signature over the case's types (its value types and a few scalars the generator
+ * draws rarely), so that the divergence table's constructs come up. */
+static void random_sig(af_rng *r, const af_case *c, af_sig *s) {
+  static const int extra[] = {AF_T_I128, AF_T_U128, AF_T_F16,  AF_T_F80, AF_T_M256,
+                              AF_T_I64,  AF_T_F64,  AF_T_M128, AF_T_CF64};
+  memset(s, 0, sizeof *s);
+  s->cc = (af_cc)af_rng_below(r, 2);
+  int pick[AF_MAX_TYPES], n = 0;
+  for (int t = AF_T_BOOL; t < c->ntypes; t++)
+    if (t < AF_T_NSCALAR || c->types[t].kind != AF_T_ARRAY) pick[n++] = t;
+  for (int i = 0; i < (int)(sizeof extra / sizeof extra[0]); i++)
+    pick[n++] = extra[i];
+  s->ret = af_rng_below(r, 5) == 0 ? AF_T_VOID : pick[af_rng_below(r, (uint64_t)n)];
+  s->nparams = (int)af_rng_below(r, 12);
+  for (int i = 0; i < s->nparams; i++)
+    s->params[i] = pick[af_rng_below(r, (uint64_t)n)];
+  s->variadic = s->nparams > 1 && af_rng_below(r, 4) == 0;
+  s->nfixed = s->variadic ? 1 + (int)af_rng_below(r, (uint64_t)s->nparams) : s->nparams;
+}
+
+static void test_divergence_shortcut(void) {
+  int bad = 0, hits = 0, sigs = 0;
+  af_rng r;
+  af_rng_seed(&r, 77, 1);
+  for (uint64_t i = 0; i < 150; i++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_divergent = 1;
+    o.allow_f16 = (int)(i & 1);
+    o.allow_m256 = (int)((i >> 1) & 1);
+    af_case *c = malloc(sizeof *c);
+    af_error err;
+    if (!c || af_gen_case(&o, 13, i, c, NULL, &err) != AF_OK) {
+      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
+      free(c);
+      continue;
+    }
+    for (int k = 0; k < c->nfuncs + 20; k++) {
+      af_sig s;
+      if (k < c->nfuncs)
+        s = c->funcs[k].sig;
+      else
+        random_sig(&r, c, &s);
+      af_callinfo ci, lean;
+      memset(&lean, 0xa5, sizeof lean); /* what the lean one leaves shows */
+      af_status ls = abi_classify_lean(c, &s, &lean);
+      if (af_classify(c, &s, &ci, NULL) != AF_OK) {
+        CHECK(ls != AF_OK);
+        continue;
+      }
+      sigs++;
+      /* the generator's classification: the same but for args[nparams..] */
+      size_t head = offsetof(af_callinfo, args) + sizeof(af_loc) * (size_t)s.nparams;
+      if (ls != AF_OK || memcmp(&ci, &lean, head) != 0 ||
+          memcmp(&ci.sret, &lean.sret, sizeof ci - offsetof(af_callinfo, sret)) != 0)
+        if (bad++ < 5)
+          fprintf(stderr, "case %llu sig %d: the lean classification differs\n",
+                  (unsigned long long)i, k);
+      int plain = abi_divergences_scan_plain(c, &s, &ci);
+      const char *why = NULL;
+      int fast = abi_divergences_scan(c, &s, &ci, &why);
+      hits += plain > 0;
+      if (plain != fast || ci.divergent != (plain > 0) || af_abi_divergences(c, &s, NULL) != plain)
+        if (bad++ < 5)
+          fprintf(stderr, "case %llu sig %d: plain scan %d, shortcut %d, divergent %d\n",
+                  (unsigned long long)i, k, plain, fast, ci.divergent);
+    }
+    af_case_free(c);
+    free(c);
+  }
+  CHECKF(sigs > 3000 && hits > 100, "%d signatures, %d with a divergence: too few to tell", sigs,
+         hits);
+  CHECKF(bad == 0, "%d signatures: the divergence scan's shortcut changes the count", bad);
+}
+
+/* SysV: a scalar T classifies as struct { T } does (psABI 3.2.3: a structure's classes are
+ * those of its fields), the one through the scalar shortcut, the other through the walk. */
+static void test_scalar_classes(void) {
+  af_case *c = malloc(sizeof *c);
+  if (!c) abort();
+  af_case_init(c);
+  int wrap[AF_T_NSCALAR];
+  for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++) {
+    af_field f = {k, -1, 0, 0, 0};
+    wrap[k] = af_type_add_struct(c, AF_T_STRUCT, 1, &f, 0, 0);
+  }
+  CHECK(af_layout(c) == AF_OK);
+  int bad = 0;
+  for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++) {
+    if (k == AF_T_PTR) continue; /* never a field */
+    for (int as_ret = 0; as_ret < 2; as_ret++) {
+      af_sig a = {.cc = AF_CC_SYSV, .ret = AF_T_VOID, .nparams = 3, .nfixed = 3};
+      a.params[0] = AF_T_I64;
+      a.params[1] = as_ret ? AF_T_F64 : k;
+      a.params[2] = AF_T_F32;
+      if (as_ret) a.ret = k;
+      af_sig b = a;
+      if (as_ret)
+        b.ret = wrap[k];
+      else
+        b.params[1] = wrap[k];
+      af_callinfo x, y;
+      CHECK(af_classify(c, &a, &x, NULL) == AF_OK && af_classify(c, &b, &y, NULL) == AF_OK);
+      const af_loc *lx = as_ret ? &x.ret : &x.args[1], *ly = as_ret ? &y.ret : &y.args[1];
+      if (lx->kind != ly->kind || lx->ncls != ly->ncls ||
+          memcmp(lx->cls, ly->cls, sizeof lx->cls) != 0 || lx->nparts != ly->nparts ||
+          memcmp(lx->parts, ly->parts, sizeof(af_part) * (size_t)lx->nparts) != 0 ||
+          x.int_used != y.int_used || x.sse_used != y.sse_used || x.sret != y.sret)
+        if (bad++ < 5)
+          fprintf(stderr, "%s %s: classified unlike struct { %s }\n",
+                  as_ret ? "return" : "argument", af_scalar((af_kind)k)->name,
+                  af_scalar((af_kind)k)->name);
+    }
+  }
+  CHECKF(bad == 0, "%d scalar classifications differ from their one-field structs", bad);
+  af_case_free(c);
+  free(c);
+}
+
+/* The verifier's one-step check of the common ops accepts nothing the full check rejects: on
+ * generated bodies and on bodies with one field of one instruction changed. */
+static void test_verify_fast(void) {
+  af_rng r;
+  af_rng_seed(&r, 31, 4);
+  int bad = 0, mutated = 0, rejected = 0;
+  static const int64_t odd[] = {-1, 0, 1, 2, 3, 7, 16, 31, 32, 33, 64, 127, 128, 255, 256, 1000};
+  for (uint64_t i = 0; i < 120; i++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_f16 = (int)(i & 1);
+    o.allow_divergent = (int)((i >> 1) & 1);
+    af_case *c = malloc(sizeof *c);
+    af_error err;
+    if (!c || af_gen_case(&o, 21, i, c, NULL, &err) != AF_OK) {
+      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
+      free(c);
+      continue;
+    }
+    bad += vfy_fast_disagrees(c);
+    for (int m = 0; m < 60; m++) {
+      af_func *f = &c->funcs[af_rng_below(&r, (uint64_t)c->nfuncs)];
+      af_inst *in = &f->insts[af_rng_below(&r, (uint64_t)f->ninsts)];
+      af_inst save = *in;
+      int64_t v = af_rng_below(&r, 3) ? odd[af_rng_below(&r, 16)]
+                                      : (int64_t)af_rng_below(&r, (uint64_t)c->ntypes + 2);
+      switch (af_rng_below(&r, 10)) {
+      case 0: in->op = (af_op)(v % (AF_OP_COUNT + 1)); break;
+      case 1: in->type = (int)v; break;
+      case 2: in->dst = (int)v; break;
+      case 3: in->nargs = (int)(v % (AF_MAX_OPERANDS + 2)); break;
+      case 4: in->args[af_rng_below(&r, 3)] = (int)v; break;
+      case 5: in->imm = v; break;
+      case 6: in->npath = (int)(v % 3); break;
+      case 7: in->cst.type = (int)v; break;
+      case 8: in->cst.size = (uint32_t)(v & 15); break;
+      default: in->cst.bytes = NULL; break;
+      }
+      if (in->op == AF_OP_CONST && !in->cst.bytes) in->cst.size = 0; /* nothing to read */
+      if (in->op == AF_OP_CONST && in->cst.bytes && in->cst.size > save.cst.size)
+        in->cst.size = save.cst.size; /* no read past the bytes there are */
+      mutated++;
+      bad += vfy_fast_disagrees(c);
+      rejected += af_verify(c, &err) != AF_OK;
+      *in = save;
+    }
+    CHECK(af_verify(c, &err) == AF_OK);
+    af_case_free(c);
+    free(c);
+  }
+  CHECKF(mutated > 5000 && rejected > mutated / 4, "%d mutations, %d rejected", mutated, rejected);
+  CHECKF(bad == 0, "%d instructions the one-step check accepts and the full check does not", bad);
+}
+
+/* A constant of an aggregate type: only bool and f80 leaves outside unions and bit-fields
+ * have bytes the verifier rejects (the per-type shortcut of vfy_bodies). */
+static void test_verify_agg_const(void) {
+  af_case *c = malloc(sizeof *c);
+  if (!c) abort();
+  af_case_init(c);
+  af_field sf[2] = {{AF_T_U8, -1, 0, 0, 0}, {AF_T_BOOL, -1, 0, 0, 0}};
+  int S = af_type_add_struct(c, AF_T_STRUCT, 2, sf, 0, 0); /* a bool byte: checked */
+  af_field uf[2] = {{AF_T_U16, -1, 0, 0, 0}, {AF_T_U8, -1, 0, 0, 0}};
+  int U = af_type_add_struct(c, AF_T_UNION, 2, uf, 0, 0); /* any bytes */
+  af_field bf[2] = {{AF_T_BOOL, 1, 0, 0, 0}, {AF_T_U8, 5, 0, 0, 0}};
+  int B = af_type_add_struct(c, AF_T_STRUCT, 2, bf, 0, 0); /* bit-fields: any bytes */
+  int A = af_type_add_array(c, S, 2);
+  af_field wf[1] = {{A, -1, 0, 0, 0}};
+  int W = af_type_add_struct(c, AF_T_STRUCT, 1, wf, 0, 0); /* the bool two levels down */
+  CHECK(af_layout(c) == AF_OK);
+  struct {
+    int type;
+    uint8_t byte; /* every byte of the constant */
+    int ok;
+  } rows[] = {{S, 1, 1}, {S, 2, 0}, {U, 0xff, 1}, {B, 0xff, 1}, {W, 1, 1}, {W, 3, 0}};
+  for (int i = 0; i < (int)(sizeof rows / sizeof rows[0]); i++) {
+    for (int twice = 0; twice < 2; twice++) { /* the second: the type's answer cached */
+      c->nfuncs = 0; /* the types' fields stay in the arena: no af_case_free until the end */
+      c->ninputs = 0;
+      c->nobjects = 0;
+      af_sig sig = {.cc = AF_CC_SYSV, .ret = AF_T_U64, .nparams = 0, .nfixed = 0};
+      int fn = af_func_add(c, &sig, 0);
+      uint8_t bytes[64];
+      memset(bytes, rows[i].byte, sizeof bytes);
+      af_inst k;
+      memset(&k, 0, sizeof k);
+      k.op = AF_OP_CONST;
+      k.type = rows[i].type;
+      k.cst.type = rows[i].type;
+      k.cst.obj = -1;
+      k.cst.size = c->types[rows[i].type].size;
+      k.cst.bytes = bytes;
+      int v0 = af_inst_add(c, fn, &k);
+      if (twice) af_inst_add(c, fn, &k);
+      af_inst mix;
+      memset(&mix, 0, sizeof mix);
+      mix.op = AF_OP_MIX;
+      mix.type = AF_T_U64;
+      mix.nargs = 1;
+      mix.args[0] = v0;
+      int m = af_inst_add(c, fn, &mix);
+      af_inst ret;
+      memset(&ret, 0, sizeof ret);
+      ret.op = AF_OP_RET;
+      ret.type = AF_T_U64;
+      ret.nargs = 1;
+      ret.args[0] = m;
+      af_inst_add(c, fn, &ret);
+      c->entry = fn;
+      CHECK(af_fn_finish(c, fn) == AF_OK);
+      af_error err;
+      af_status s = af_verify(c, &err);
+      CHECKF((s == AF_OK) == rows[i].ok, "row %d (twice %d): verify says %s, want %s", i, twice,
+             s == AF_OK ? "ok" : err.msg, rows[i].ok ? "ok" : "a rejection");
+    }
+  }
+  af_case_free(c);
+  free(c);
+}
+
+/* What the generator now leaves out, it would have got the same: value_type as af_fn_finish
+ * computes it, a layout af_layout would not change (af_verify's freshness check). */
+static void test_gen_finish(void) {
+  int bad = 0;
+  for (uint64_t i = 0; i < 200; i++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_divergent = (int)(i & 1);
+    af_case *c = malloc(sizeof *c);
+    af_error err;
+    if (!c || af_gen_case(&o, 3, i, c, NULL, &err) != AF_OK) {
+      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
+      free(c);
+      continue;
+    }
+    CHECKF(af_verify(c, &err) == AF_OK, "case %llu: %s", (unsigned long long)i, err.msg);
+    for (int f = 0; f < c->nfuncs; f++) {
+      int n = c->funcs[f].nvalues, *mine = c->funcs[f].value_type;
+      CHECK(af_fn_finish(c, f) == AF_OK);
+      if (memcmp(mine, c->funcs[f].value_type, sizeof(int) * (size_t)(n + 1)) != 0) bad++;
+    }
+    af_case_free(c);
+    free(c);
+  }
+  CHECKF(bad == 0, "%d functions: the generator's value_type is not af_fn_finish's", bad);
+}
+
+/* gen_fit_kinds against the scalar table's sizes; gen_weights_init against the rows. */
+static void test_tables(void) {
+  for (uint32_t room = 0; room <= 70; room++) {
+    uint32_t want = 0;
+    for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++)
+      if (af_scalar((af_kind)k)->size <= room) want |= 1u << k;
+    CHECKF(gen_fit_kinds(room) == want, "room %u: kinds %#x, want %#x", room, gen_fit_kinds(room),
+           want);
+  }
+  struct af_weights w;
+  memset(&w, 0x5a, sizeof w);
+  gen_weights_init(&w);
+  const gen_row_info *rows = gen_weight_rows();
+  for (int a = 0; a < GEN_NAXES; a++) {
+    int first = -1, count = 0;
+    for (int r = 0; r < GEN_NROWS; r++)
+      if (rows[r].axis_id == a) {
+        if (first < 0) first = r;
+        count++;
+      }
+    CHECKF(w.first[a] == first && w.count[a] == count, "axis %d: first %d count %d, want %d %d", a,
+           w.first[a], w.count[a], first, count);
+  }
+  for (int r = 0; r < GEN_NROWS; r++)
+    CHECKF(w.w[r] == rows[r].weight, "row %d: weight %ld, want %ld", r, w.w[r], rows[r].weight);
+}
+
 int main(void) {
   test_rng();
   test_pick();
@@ -348,5 +655,11 @@ int main(void) {
   test_quirks_nested();
   test_bitfields();
   test_lean_init();
+  test_divergence_shortcut();
+  test_scalar_classes();
+  test_verify_fast();
+  test_verify_agg_const();
+  test_gen_finish();
+  test_tables();
   return check_done();
 }
