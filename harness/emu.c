@@ -9,6 +9,7 @@
 
 #if defined(AF_HAVE_UNICORN) && defined(AF_HAVE_CAPSTONE)
 
+#include <immintrin.h>
 #include <sys/mman.h>
 
 #include "debug.h"
@@ -27,6 +28,14 @@ int emu_uc_gpr(af_reg r) {
 }
 
 void emu_regs_read(af_emu *e, emu_regs *r) {
+  const xi_regs *xr = e->g.xr;
+  if (xr) { /* xi: its register file, whole (af_reg's GPR order is the encoding's, as xi's) */
+    memcpy(r->gpr, xr->gpr, sizeof r->gpr);
+    memcpy(r->xmm, xr->xmm, sizeof r->xmm);
+    r->rflags = xr->rflags;
+    r->mxcsr = xr->mxcsr;
+    return;
+  }
   for (int i = 0; i < 16; i++)
     eng_reg_read(&e->g, emu_uc_gpr((af_reg)i), &r->gpr[i]);
   for (int i = 0; i < 16; i++)
@@ -39,6 +48,13 @@ void emu_regs_read(af_emu *e, emu_regs *r) {
 }
 
 static void regs_write(af_emu *e, const emu_regs *r) {
+  xi_regs *xr = e->g.xr;
+  if (xr) { /* xi: as xi_reg_write would (RFLAGS bit 1 reads 1) */
+    memcpy(xr->gpr, r->gpr, sizeof r->gpr);
+    memcpy(xr->xmm, r->xmm, sizeof r->xmm);
+    xr->rflags = r->rflags | 2;
+    return;
+  }
   for (int i = 0; i < 16; i++)
     eng_reg_write(&e->g, emu_uc_gpr((af_reg)i), &r->gpr[i]);
   for (int i = 0; i < 16; i++)
@@ -72,6 +88,48 @@ void emu_garbage_fill(af_emu *e, uint8_t *d, size_t n) {
     uint64_t g = emu_garbage(e);
     memcpy(d, &g, n);
   }
+}
+
+/* splitmix64 (emu_garbage) as a function of the index: value i (from 1) after state s is
+ * mix(s + i * gamma), so four lanes compute four values at once. AVX2 has no 64-bit multiply:
+ * a * m mod 2^64 is lo(a)lo(m) + (hi(a)lo(m) + lo(a)hi(m)) << 32, three vpmuludq. */
+#define GARBAGE_GAMMA 0x9e3779b97f4a7c15ull
+__attribute__((target("avx2"))) static inline __m256i mul64_avx2(__m256i a, __m256i mlo,
+                                                                 __m256i mhi) {
+  __m256i lo = _mm256_mul_epu32(a, mlo);
+  __m256i cross =
+      _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), mlo), _mm256_mul_epu32(a, mhi));
+  return _mm256_add_epi64(lo, _mm256_slli_epi64(cross, 32));
+}
+
+__attribute__((target("avx2"))) static void garbage_avx2(uint64_t s, uint64_t *out, size_t n4) {
+  const uint64_t m1 = 0xbf58476d1ce4e5b9ull, m2 = 0x94d049bb133111ebull;
+  __m256i z0 =
+      _mm256_set_epi64x((long long)(s + 4 * GARBAGE_GAMMA), (long long)(s + 3 * GARBAGE_GAMMA),
+                        (long long)(s + 2 * GARBAGE_GAMMA), (long long)(s + GARBAGE_GAMMA));
+  const __m256i step = _mm256_set1_epi64x((long long)(4 * GARBAGE_GAMMA));
+  const __m256i m1lo = _mm256_set1_epi64x((long long)(m1 & 0xffffffffu)),
+                m1hi = _mm256_set1_epi64x((long long)(m1 >> 32)),
+                m2lo = _mm256_set1_epi64x((long long)(m2 & 0xffffffffu)),
+                m2hi = _mm256_set1_epi64x((long long)(m2 >> 32));
+  for (size_t i = 0; i < n4; i++, z0 = _mm256_add_epi64(z0, step)) {
+    __m256i z = z0;
+    z = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), m1lo, m1hi);
+    z = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 27)), m2lo, m2hi);
+    z = _mm256_xor_si256(z, _mm256_srli_epi64(z, 31));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 4 * i), z);
+  }
+}
+
+void emu_garbage_block(af_emu *e, uint64_t *out, size_t n) {
+  size_t i = 0;
+  if (e->simd && n >= 4) {
+    garbage_avx2(e->gstate, out, n / 4);
+    i = n / 4 * 4;
+    e->gstate += i * GARBAGE_GAMMA;
+  }
+  for (; i < n; i++)
+    out[i] = emu_garbage(e);
 }
 
 uint32_t emu_type_size(const af_case *c, int t) { return t == AF_T_PTR ? 8 : c->types[t].size; }
@@ -184,6 +242,16 @@ static const char *engine_open(af_emu *e) {
     return use_xi ? "xi: cannot map the engine's memory"
                   : "unicorn: cannot map the engine's memory";
   }
+  /* xi: the instruction hook only acts on calls, returns (emu_insn_maybe_site: the opcodes of
+   * class 4 in emu_site_cls, after xi's one prefix and REX) and the trap page (its `ret`s and
+   * int3 filler): xi calls it before those opcodes only, ~1/8 of a case's instructions */
+  if (e->hook_all) {
+    uint16_t ops[EMU_SITE_OPS_MAX];
+    if (eng_hook_code_ops(g, e->h_insn, ops, emu_site_ops(ops))) {
+      engine_close(e);
+      return "xi: cannot filter the instruction hook";
+    }
+  }
   /* the state every run starts from: MXCSR and the x87 control word at their defaults
    * (psABI 3.2.1, MS "x64 floating point"), DF clear */
   uint64_t mx = EMU_MXCSR, fcw = EMU_FCW, fl = 0x202;
@@ -207,6 +275,8 @@ af_status af_emu_new(const af_emu_cfg *cfg, af_emu **out, af_error *err) {
   if (!e->cfg.timeout_us) e->cfg.timeout_us = 2000000;
   if (!e->cfg.recycle) e->cfg.recycle = 256;
   e->hook_all = e->cfg.engine == AF_EMU_XI;
+  __builtin_cpu_init();
+  e->simd = __builtin_cpu_supports("avx2");
   e->stack = map_pages(EMU_STACK);
   e->objmem = map_pages(EMU_PAGE);
   e->trap = map_pages(EMU_PAGE);
@@ -485,6 +555,8 @@ static const char *prepare(af_emu *e, const af_job *j) {
     e->jit = NULL;
     return "jit: the case does not compile";
   }
+  for (int k = 0; k < c->nfuncs; k++)
+    e->fn_entry[k] = (uint64_t)(uintptr_t)af_jit_fn(e->jit, k);
   return emu_load_code(e);
 }
 

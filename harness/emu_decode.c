@@ -244,6 +244,14 @@ const uint8_t emu_site_cls[256] = {
     [0x45] = 2, [0x46] = 2, [0x47] = 2, [0x48] = 2, [0x49] = 2, [0x4a] = 2, [0x4b] = 2, [0x4c] = 2,
     [0x4d] = 2, [0x4e] = 2, [0x4f] = 2, [0xe8] = 4, [0xff] = 4, [0xc3] = 4, [0xc2] = 4};
 
+size_t emu_site_ops(uint16_t *ops) {
+  size_t n = 0;
+  for (unsigned b = 0; b < 256; b++)
+    if (emu_site_cls[b] & 4) ops[n++] = (uint16_t)b;
+  ops[n++] = 0xc3, ops[n++] = 0xcc; /* the trap page's bytes (ret is also of class 4) */
+  return n;
+}
+
 int emu_insn_site(const uint8_t *p, size_t n, uint64_t addr, emu_site *s) {
   size_t i = 0;
   int legacy = 0;

@@ -32,13 +32,9 @@ static void stop(af_emu *e) {
   eng_emu_stop(&e->g);
 }
 
-static uint64_t reg64(af_emu *e, int ucreg) {
-  uint64_t v = 0;
-  eng_reg_read(&e->g, ucreg, &v);
-  return v;
-}
+static inline uint64_t reg64(af_emu *e, int ucreg) { return eng_reg64(&e->g, ucreg); }
 
-static void set64(af_emu *e, int ucreg, uint64_t v) { eng_reg_write(&e->g, ucreg, &v); }
+static inline void set64(af_emu *e, int ucreg, uint64_t v) { eng_set64(&e->g, ucreg, v); }
 
 /* Host function k's trap address, JIT function k's entry: which function a call target is,
  * -1 for neither. *host says which. */
@@ -51,7 +47,7 @@ static int target_fn(af_emu *e, uint64_t t, int *host) {
     return k < e->c->nfuncs && e->c->funcs[k].host ? k : -1;
   }
   for (int k = 0; k < e->c->nfuncs; k++)
-    if (!e->c->funcs[k].host && (uint64_t)(uintptr_t)af_jit_fn(e->jit, k) == t) return k;
+    if (!e->c->funcs[k].host && e->fn_entry[k] == t) return k;
   return -1;
 }
 
@@ -130,16 +126,24 @@ static int run_helper(af_emu *e, uint64_t t, uint64_t site) {
   }
   if (wsize) emu_mark(e, wrote, wsize, 1);
   /* a SysV callee: every volatile register garbage afterwards (psABI 3.2.1) */
-  static const int vol[] = {UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI,
-                            UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11};
-  for (size_t i = 0; i < sizeof vol / sizeof vol[0]; i++)
-    set64(e, vol[i], emu_garbage(e));
+  /* the garbage in the order the registers were always written (emu_garbage_block: the same
+   * values, several at a time) */
+  static const af_reg vol[] = {AF_RCX, AF_RDX, AF_RSI, AF_RDI, AF_R8, AF_R9, AF_R10, AF_R11};
+  uint64_t g[8 + 32]; /* the volatile GPRs', then the XMM registers' */
+  emu_garbage_block(e, g, 8 + 32);
+  xi_regs *xr = e->g.xr; /* xi: its register file in place */
+  for (size_t i = 0; i < sizeof vol / sizeof vol[0]; i++) {
+    if (xr)
+      xr->gpr[vol[i]] = g[i];
+    else
+      set64(e, emu_uc_gpr(vol[i]), g[i]);
+  }
   set64(e, UC_X86_REG_RAX, rax);
-  uint64_t g[32]; /* the XMM registers' garbage */
-  for (int i = 0; i < 32; i++)
-    g[i] = emu_garbage(e);
-  for (int x = 0; x < 16; x++)
-    eng_reg_write(&e->g, UC_X86_REG_XMM0 + x, &g[2 * x]);
+  if (xr)
+    memcpy(xr->xmm, g + 8, 32 * 8);
+  else
+    for (int x = 0; x < 16; x++)
+      eng_reg_write(&e->g, UC_X86_REG_XMM0 + x, &g[8 + 2 * x]);
   return 1;
 }
 
@@ -315,7 +319,8 @@ static __attribute__((noinline)) void insn_site(uc_engine *uc, uint64_t addr, ui
 }
 
 /* The common case (neither a trap nor a possible call or return) without a call or a saved
- * register: called ~1,500 times a case. */
+ * register. xi calls it only before the opcodes of emu_site_ops (xi_hook_code_ops): ~80 times
+ * a case instead of ~1,550; the test here still decides (FF is also inc, dec, jmp, push). */
 void emu_hooks_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   af_emu *e = u;
   if (addr - (uint64_t)(uintptr_t)e->trap >= EMU_PAGE &&
@@ -490,6 +495,18 @@ void emu_hooks_x87(uc_engine *uc, uint64_t addr, uint32_t size, void *u) {
   set64(e, UC_X86_REG_RIP, addr + size);
 }
 
+/* The places of a host call's findings, formatted when a finding is made: a host call with
+ * none (nearly all) formats nothing (measured: snprintf per argument was ~10% of the leg). */
+static const char *call_what(char *buf, size_t n, int call, int k) {
+  snprintf(buf, n, "call %d to f%d", call, k);
+  return buf;
+}
+
+static const char *arg_what(char *buf, size_t n, int i, int call, int k) {
+  snprintf(buf, n, "arg %d of call %d to f%d", i, call, k);
+  return buf;
+}
+
 static void host_call(af_emu *e, int k) {
   const af_case *c = e->c;
   const af_sig *sig = &c->funcs[k].sig;
@@ -501,29 +518,32 @@ static void host_call(af_emu *e, int k) {
   e->stats.host_calls++;
   uint64_t at_call = r.gpr[AF_RSP] + 8, ra = 0;
   if (emu_in_stack(e, r.gpr[AF_RSP], 8)) memcpy(&ra, (void *)(uintptr_t)r.gpr[AF_RSP], 8);
-  char what[64];
-  snprintf(what, sizeof what, "call %d to f%d", n, k);
+  char what[64]; /* "call N to fK": formatted only for a finding (call_what) */
   uint64_t need = call_align(e, k);
   if (ra != e->checked_ret && at_call % need) /* a call no call-site hook saw */
-    emu_add(e, "stack-align", what, "RSP at the call is 0x%llx: %llu mod %llu",
-            (unsigned long long)at_call, (unsigned long long)(at_call % need),
-            (unsigned long long)need);
-  if (r.rflags & 0x400) emu_add(e, "df", what, "DF set at the call (psABI 3.2.1)");
+    emu_add(e, "stack-align", call_what(what, sizeof what, n, k),
+            "RSP at the call is 0x%llx: %llu mod %llu", (unsigned long long)at_call,
+            (unsigned long long)(at_call % need), (unsigned long long)need);
+  if (r.rflags & 0x400)
+    emu_add(e, "df", call_what(what, sizeof what, n, k), "DF set at the call (psABI 3.2.1)");
   if ((r.mxcsr ^ EMU_MXCSR) & 0xffc0u)
-    emu_add(e, "mxcsr", what, "control bits 0x%04x at the call, expected 0x%04x", r.mxcsr & 0xffc0u,
+    emu_add(e, "mxcsr", call_what(what, sizeof what, n, k),
+            "control bits 0x%04x at the call, expected 0x%04x", r.mxcsr & 0xffc0u,
             EMU_MXCSR & 0xffc0u);
   if (abi->vararg_al && sig->variadic) { /* psABI 3.5.7 */
     unsigned al = (unsigned)(r.gpr[AF_RAX] & 0xff);
     if (al < (unsigned)ci->sse_used || al > 8)
-      emu_add(e, "vararg-al", what, "AL = %u, %d vector register(s) used (AL must be in %d..8)", al,
-              ci->sse_used, ci->sse_used);
+      emu_add(e, "vararg-al", call_what(what, sizeof what, n, k),
+              "AL = %u, %d vector register(s) used (AL must be in %d..8)", al, ci->sse_used,
+              ci->sse_used);
   }
   const af_host_call *hc = NULL;
   const af_interp_result *want = &e->j->want;
   if (n < want->nhost_calls) {
     hc = &want->host_calls[n];
     if (hc->callee != k) {
-      emu_add(e, "host-calls", what, "the trace's call %d is to f%d", n, hc->callee);
+      emu_add(e, "host-calls", call_what(what, sizeof what, n, k), "the trace's call %d is to f%d",
+              n, hc->callee);
       hc = NULL;
     }
   }
@@ -535,11 +555,11 @@ static void host_call(af_emu *e, int k) {
     const af_loc *l = &ci->args[i];
     int t = sig->params[i];
     uint64_t ref;
-    char awhat[64];
-    snprintf(awhat, sizeof awhat, "arg %d of call %d to f%d", i, n, k);
+    char awhat[64]; /* "arg I of call N to fK", likewise (arg_what) */
     memset(buf, 0, emu_type_size(c, t) + 8);
     if (read_arg(e, l, t, &r, at_call, buf, &ref)) {
-      emu_add(e, "arg", awhat, "its location is outside the case's memory");
+      emu_add(e, "arg", arg_what(awhat, sizeof awhat, i, n, k),
+              "its location is outside the case's memory");
       continue;
     }
     if (ref) {
@@ -551,15 +571,17 @@ static void host_call(af_emu *e, int k) {
       char where[128], detail[300];
       if (af_value_diff(c, &hc->args[i], buf, e->objects, where, sizeof where, detail,
                         sizeof detail))
-        emu_add(e, "arg", awhat, "%s%s%s", where, *where ? ": " : "", detail);
+        emu_add(e, "arg", arg_what(awhat, sizeof awhat, i, n, k), "%s%s%s", where,
+                *where ? ": " : "", detail);
     }
     if (l->dup != AF_REG_NONE && l->kind == AF_LOC_REG) { /* MS-CC "Varargs" */
       uint64_t g = r.gpr[l->dup], x = 0;
       memcpy(&x, emu_reg_bytes(&r, l->parts[0].reg), l->parts[0].size);
       if (l->parts[0].size < 8) g &= (1ull << (8 * l->parts[0].size)) - 1;
       if (g != x)
-        emu_add(e, "vararg-dup", awhat, "%s holds 0x%016llx, %s 0x%016llx", af_reg_name(l->dup),
-                (unsigned long long)g, af_reg_name(l->parts[0].reg), (unsigned long long)x);
+        emu_add(e, "vararg-dup", arg_what(awhat, sizeof awhat, i, n, k),
+                "%s holds 0x%016llx, %s 0x%016llx", af_reg_name(l->dup), (unsigned long long)g,
+                af_reg_name(l->parts[0].reg), (unsigned long long)x);
     }
     if (abi->narrow_ext == AF_EXT_TO_32 && t >= AF_T_BOOL && t <= AF_T_U16 &&
         (l->kind == AF_LOC_REG || l->kind == AF_LOC_STACK)) {
@@ -570,8 +592,8 @@ static void host_call(af_emu *e, int k) {
         memcpy(&x, (void *)(uintptr_t)(at_call + (uint64_t)l->stack_offset), 4);
       if (!af_ext_holds(AF_EXT_TO_32, t, (const uint8_t *)&x)) {
         char tn[16];
-        emu_add(e, "arg-ext", awhat, "%s in %s: low 32 bits 0x%08x, not extended",
-                af_type_name(c, t, tn, sizeof tn),
+        emu_add(e, "arg-ext", arg_what(awhat, sizeof awhat, i, n, k),
+                "%s in %s: low 32 bits 0x%08x, not extended", af_type_name(c, t, tn, sizeof tn),
                 l->kind == AF_LOC_REG ? af_reg_name(l->parts[0].reg) : "its stack slot", x);
       }
     }
@@ -630,8 +652,8 @@ static void host_call(af_emu *e, int k) {
       memcpy((void *)(uintptr_t)p, rv, size);
       emu_mark(e, p, size, 1);
     } else {
-      emu_add(e, "arg", what, "the sret pointer 0x%llx is outside the case's memory",
-              (unsigned long long)p);
+      emu_add(e, "arg", call_what(what, sizeof what, n, k),
+              "the sret pointer 0x%llx is outside the case's memory", (unsigned long long)p);
     }
     r.gpr[abi->sret_out] = p;
   }
@@ -690,12 +712,9 @@ static int is_push(uint64_t rip) {
   return 0;
 }
 
-void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
-  (void)uc, (void)t, (void)v;
-  af_emu *e = u;
-  emu_deadline_tick(e);
-  emu_mark(e, addr, (uint64_t)size, 1);
-  if (!e->c || e->stopped || e->nframes < 1) return;
+/* The write hook's checks past the usual case (emu_hooks_write): a push, a write outside the
+ * running function's frame, or one that pops frames. */
+static __attribute__((noinline)) void write_check(af_emu *e, uint64_t addr, int size) {
   /* RIP only when needed (a push, a finding): most writes are to the function's own frame */
   uint64_t rsp = reg64(e, UC_X86_REG_RSP), rip = 0;
   uint64_t end = addr + (uint64_t)size;
@@ -740,17 +759,56 @@ void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int6
             f->fn, size, (unsigned long long)(addr - (f->entry + 8)), f->args);
 }
 
+/* The write hook after the shadow mark. */
+static __attribute__((noinline)) void write_rest(af_emu *e, uint64_t addr, int size) {
+  if (!e->c || e->stopped || e->nframes < 1) return;
+  /* the usual write (~500 a case): no push (its end is not RSP), into the running function's
+   * own frame [RSP, its entry RSP), so no frame ends either (write_check would pop those whose
+   * entry lies below RSP) */
+  uint64_t rsp = reg64(e, UC_X86_REG_RSP), end = addr + (uint64_t)size;
+  if (end != rsp && addr >= rsp && end <= e->frames[e->nframes - 1].entry) return;
+  write_check(e, addr, size);
+}
+
+static __attribute__((noinline)) void write_full(af_emu *e, uint64_t addr, int size) {
+  emu_deadline_tick(e);
+  emu_mark(e, addr, (uint64_t)size, 1);
+  write_rest(e, addr, size);
+}
+
+void emu_hooks_write(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
+  (void)uc, (void)t, (void)v;
+  af_emu *e = u;
+  /* Under xi (its register file, no hook deadline) an 8- or 4-byte store inside the stack
+   * into the running function's own frame, as write_full would see it, with no call and so no
+   * registers saved: ~500 a case. Anything else: write_full. */
+  uint64_t off = addr - (uint64_t)(uintptr_t)e->stack;
+  const xi_regs *xr = e->g.xr;
+  if (!xr || e->deadline_ns || (size != 8 && size != 4) || off > EMU_STACK - 8) {
+    write_full(e, addr, size);
+    return;
+  }
+  uint64_t ones = 0x0101010101010101ull; /* emu_mark(e, addr, size, 1) */
+  if (size == 8)                         /* constant sizes: one store each */
+    memcpy(e->shadow + off, &ones, 8);
+  else
+    memcpy(e->shadow + off, &ones, 4);
+  if (off < e->shadow_lo) e->shadow_lo = off;
+  if (off + (uint64_t)size > e->shadow_hi) e->shadow_hi = off + (uint64_t)size;
+  uint64_t rsp = xr->gpr[4], end = addr + (uint64_t)size;
+  if (e->c && !e->stopped && e->nframes >= 1 && end != rsp && addr >= rsp &&
+      end <= e->frames[e->nframes - 1].entry)
+    return;
+  write_rest(e, addr, size);
+}
+
 /* A read whose first byte nothing wrote in this run (below the entry's RSP). Only the first
  * byte: loads wider than the value they fetch are normal (an argument part of 3 bytes loaded
  * with an 8-byte mov; the register's upper bytes are undefined anyway, psABI 3.2.3), but a
  * value that starts at a byte never written is undefined bits used: a slot nothing stored,
  * or one a callee owned and scribbled (the Win64 home space after a call). */
-void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
-  (void)uc, (void)t, (void)v;
-  af_emu *e = u;
-  emu_deadline_tick(e);
+static __attribute__((noinline)) void read_finding(af_emu *e, uint64_t addr, int size) {
   uint64_t lo = (uint64_t)(uintptr_t)e->stack;
-  if (!e->c || e->stopped || addr >= e->rsp0 || addr < lo || e->shadow[addr - lo]) return;
   uint64_t rip = reg64(e, UC_X86_REG_RIP);
   if (emu_seen(e, rip ^ (4ull << 56))) return;
   int n = 1;
@@ -761,6 +819,25 @@ void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64
           "reads %d bytes at entry RSP-%llu; the first %d were never written in this run (or "
           "belonged to a callee during a call)",
           size, (unsigned long long)(e->rsp0 - addr), n);
+}
+
+static __attribute__((noinline)) void read_full(af_emu *e, uint64_t addr, int size) {
+  emu_deadline_tick(e);
+  uint64_t lo = (uint64_t)(uintptr_t)e->stack;
+  if (!e->c || e->stopped || addr >= e->rsp0 || addr < lo || e->shadow[addr - lo]) return;
+  read_finding(e, addr, size);
+}
+
+void emu_hooks_read(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {
+  (void)uc, (void)t, (void)v;
+  af_emu *e = u;
+  if (e->deadline_ns) { /* Unicorn: the deadline's tick first, out of line (xi: no call here, */
+    read_full(e, addr, size); /* so no registers saved) */
+    return;
+  }
+  uint64_t lo = (uint64_t)(uintptr_t)e->stack;
+  if (!e->c || e->stopped || addr >= e->rsp0 || addr < lo || e->shadow[addr - lo]) return;
+  read_finding(e, addr, size);
 }
 
 bool emu_hooks_bad(uc_engine *uc, uc_mem_type t, uint64_t addr, int size, int64_t v, void *u) {

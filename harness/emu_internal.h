@@ -87,9 +87,10 @@ struct af_emu {
   csh cs;
   cs_insn *cs_in; /* Capstone's instruction buffer, with detail */
   uc_hook h_trap, h_write, h_read, h_bad, h_block, h_insn;
-  /* Calls and returns are found as they run, by one code hook on every instruction
-   * (emu_hooks_insn, emu_insn_site), instead of a Capstone scan of all the code ahead with a
-   * hook per site: under xi, whose code hooks are a function call (doc/emulator.md "Cost") */
+  /* Calls and returns are found as they run, by one code hook on every address
+   * (emu_hooks_insn, emu_insn_site), filtered to the opcodes of calls, returns and the trap
+   * page (emu_site_ops), instead of a Capstone scan of all the code ahead with a hook per
+   * site: under xi, whose code hooks are a function call (doc/emulator.md "Cost") */
   int hook_all;
   uint8_t *stack, *objmem, *trap; /* mmap'd, page-aligned */
   uint8_t *objects[AF_MAX_OBJECTS];
@@ -106,7 +107,9 @@ struct af_emu {
   const char *leg;
   af_findings *fs;
   af_callinfo ci[AF_MAX_FUNCS];
-  uint64_t gstate; /* the garbage generator's state (emu_garbage), seeded per run */
+  uint64_t fn_entry[AF_MAX_FUNCS]; /* af_jit_fn of each function (call targets, per call) */
+  uint64_t gstate;                 /* the garbage generator's state (emu_garbage), seeded per run */
+  int simd;                        /* the CPU has AVX2: emu_garbage_block's vector path */
   int ncode;
   emu_range code[EMU_MAX_CODE]; /* mapped code pages */
   uint32_t code_prot[EMU_MAX_CODE];
@@ -187,6 +190,10 @@ static inline uint64_t emu_garbage(struct af_emu *e) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
+/* The next n values of emu_garbage, in order, into out: after every runtime-helper call the
+ * leg writes 40 (measured: ~13 host instructions a value one at a time, 9% of the leg). With
+ * AVX2 (e->simd) four at a time; the values are the same (integer arithmetic mod 2^64). */
+void emu_garbage_block(struct af_emu *e, uint64_t *out, size_t n);
 /* Called by every hook: every 64th call, stops the run if its deadline has passed. */
 void emu_deadline_check(struct af_emu *e); /* the clock read */
 static inline void emu_deadline_tick(struct af_emu *e) {
@@ -235,8 +242,8 @@ void emu_allow(emu_frame *f, uint64_t lo, uint64_t n); /* f may write [lo, lo+n)
 void emu_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
 
 /* The instruction at p (n bytes) may be a call or a return: its opcode, after any prefixes, is
- * one (emu_insn_site then decides). Inline: xi's instruction hook asks it of every instruction.
- */
+ * one (emu_insn_site then decides). Inline: xi's instruction hook asks it of every instruction
+ * it is called for (emu_site_ops). */
 extern const uint8_t emu_site_cls[256]; /* emu_decode.c: 1 prefix, 2 REX, 4 call/ret opcode */
 static inline int emu_insn_maybe_site(const uint8_t *p, size_t n) {
   if (!n) return 0;
@@ -249,6 +256,13 @@ static inline int emu_insn_maybe_site(const uint8_t *p, size_t n) {
     i++;
   return i < n && (emu_site_cls[p[i]] & 4);
 }
+
+/* The opcodes the instruction hook acts on under xi (xi_hook_code_ops: it is called before
+ * those only): every opcode emu_insn_maybe_site may say yes to after xi's one prefix and REX
+ * (class 4 in emu_site_cls), and the trap page's bytes (its `ret`s, its int3 filler). Fills
+ * ops (EMU_SITE_OPS_MAX places), returns how many. */
+#define EMU_SITE_OPS_MAX 258
+size_t emu_site_ops(uint16_t *ops);
 
 /* emu_decode.c: the length of the plain instruction at p (none of a call, return, x87
  * access, VEX/EVEX/XOP; Capstone's length), or 0: ask Capstone. */

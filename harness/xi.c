@@ -44,6 +44,7 @@ static void caches_clear(xi *x) {
   memset(&x->rcache, 0, sizeof x->rcache);
   memset(&x->wcache, 0, sizeof x->wcache);
   memset(&x->fcache, 0, sizeof x->fcache);
+  x->fc_n = 0;
 }
 
 uc_err xi_mem_map_ptr(xi *x, uint64_t addr, size_t size, uint32_t perms, void *ptr) {
@@ -144,6 +145,10 @@ static void copy_out(const xi *x, uint64_t a, unsigned n, const uint8_t *in) {
 static inline int64_t hook_value(const void *val, unsigned n) {
   int64_t v = 0;
   if (!val) return 0;
+  if (n == 8) { /* most written values (a stack slot) */
+    memcpy(&v, val, 8);
+    return v;
+  }
   switch (n) { /* fixed-size copies: no memcpy call */
   case 1: v = *(const uint8_t *)val; break;
   case 2: memcpy(&v, val, 2); break;
@@ -154,8 +159,8 @@ static inline int64_t hook_value(const void *val, unsigned n) {
 }
 
 /* The hooks of one access part. */
-static void mem_hooks_part(xi *x, int kind, uc_mem_type t, uint64_t a, unsigned n,
-                           const void *val) {
+static __attribute__((noinline)) void mem_hooks_part(xi *x, int kind, uc_mem_type t, uint64_t a,
+                                                     unsigned n, const void *val) {
   int64_t v = hook_value(val, n);
   x->in_hook++;
   for (int j = 0; j < x->n_kind[kind]; j++) {
@@ -166,25 +171,58 @@ static void mem_hooks_part(xi *x, int kind, uc_mem_type t, uint64_t a, unsigned 
   x->in_hook--;
 }
 
+/* The one hook of an access part when its kind has exactly one (x->sole): 1 done, 0 walk the
+ * list. Re-read at each part: a callback may add or delete hooks. */
+static inline __attribute__((always_inline)) int
+sole_part(xi *x, int kind, uc_mem_type t, uint64_t a, unsigned n, const void *val) {
+  const xi_sole *s = &x->sole[kind == XI_HK_WRITE];
+  if (!s->cb) return 0;
+  if (s->begin <= s->end && (a > s->end || a + n <= s->begin)) return 1;
+  int64_t v = hook_value(val, n);
+  x->in_hook++;
+  s->cb(NULL, t, a, (int)n, v, s->user);
+  x->in_hook--;
+  return 1;
+}
+
 /* The data-access hooks of one access: QEMU splits a 16-byte access into two of 8 and an
  * 80-bit one into 8 + 2, and Unicorn calls the hooks per part; so does xi. */
 void xi_mem_hooks(xi *x, int kind, uc_mem_type t, uint64_t a, unsigned n, const void *val) {
   if (n <= 8) {
-    if (x->n_kind[kind] == 1) { /* the usual one hook: straight to it */
-      xi_hook *h = &x->hooks[x->by_kind[kind][0]];
-      if (!h->type || (h->begin <= h->end && (a > h->end || a + n <= h->begin))) return;
-      int64_t v = hook_value(val, n);
-      x->in_hook++;
-      ((uc_cb_hookmem_t)h->cb)(NULL, t, a, (int)n, v, h->user);
-      x->in_hook--;
-      return;
-    }
-    mem_hooks_part(x, kind, t, a, n, val);
+    if (!sole_part(x, kind, t, a, n, val)) mem_hooks_part(x, kind, t, a, n, val);
     return;
   }
   const uint8_t *v = val;
-  mem_hooks_part(x, kind, t, a, 8, v);
-  mem_hooks_part(x, kind, t, a + 8, n - 8, v ? v + 8 : NULL);
+  if (!sole_part(x, kind, t, a, 8, v)) mem_hooks_part(x, kind, t, a, 8, v);
+  if (!sole_part(x, kind, t, a + 8, n - 8, v ? v + 8 : NULL))
+    mem_hooks_part(x, kind, t, a + 8, n - 8, v ? v + 8 : NULL);
+}
+
+/* The usual case, one read and one write hook (the emulation leg's, on the stack: ~750
+ * accesses a case) and an access of at most 8 bytes: straight to it, few registers saved. */
+void xi_mem_hooks_r(xi *x, uint64_t a, unsigned n) {
+  const xi_sole *s = &x->sole[0];
+  if (__builtin_expect(!s->cb || n > 8, 0)) {
+    xi_mem_hooks(x, XI_HK_READ, UC_MEM_READ, a, n, NULL);
+    return;
+  }
+  if (s->begin <= s->end && (a > s->end || a + n <= s->begin)) return;
+  x->in_hook++;
+  s->cb(NULL, UC_MEM_READ, a, (int)n, 0, s->user);
+  x->in_hook--;
+}
+
+void xi_mem_hooks_w(xi *x, uint64_t a, unsigned n, const void *val) {
+  const xi_sole *s = &x->sole[1];
+  if (__builtin_expect(!s->cb || n > 8, 0)) {
+    xi_mem_hooks(x, XI_HK_WRITE, UC_MEM_WRITE, a, n, val);
+    return;
+  }
+  if (s->begin <= s->end && (a > s->end || a + n <= s->begin)) return;
+  int64_t v = hook_value(val, n);
+  x->in_hook++;
+  s->cb(NULL, UC_MEM_WRITE, a, (int)n, v, s->user);
+  x->in_hook--;
 }
 
 bool xi_load_slow(xi *x, uint64_t a, unsigned n, void *out) {
@@ -195,7 +233,7 @@ bool xi_load_slow(xi *x, uint64_t a, unsigned n, void *out) {
     fault(x, t, a, n, 0);
     return false;
   }
-  if (a <= x->rh_hi && a + n > x->rh_lo) xi_mem_hooks(x, XI_HK_READ, UC_MEM_READ, a, n, NULL);
+  if (a <= x->rh_hi && a + n > x->rh_lo) xi_mem_hooks_r(x, a, n);
   if (r) {
     memcpy(out, r->host + (a - r->lo), n);
     x->rcache = *r;
@@ -215,7 +253,7 @@ bool xi_store_slow(xi *x, uint64_t a, unsigned n, const void *in) {
     fault(x, t, a, n, v);
     return false;
   }
-  if (a <= x->wh_hi && a + n > x->wh_lo) xi_mem_hooks(x, XI_HK_WRITE, UC_MEM_WRITE, a, n, in);
+  if (a <= x->wh_hi && a + n > x->wh_lo) xi_mem_hooks_w(x, a, n, in);
   if (r) {
     memcpy(r->host + (a - r->lo), in, n);
     x->wcache = *r;
@@ -270,6 +308,8 @@ static uint16_t full_tags(const xi_cpu *c) {
   }
   return t;
 }
+
+xi_regs *xi_regs_get(xi *x) { return &x->c; }
 
 uc_err xi_reg_read(xi *x, int regid, void *value) {
   int g = gpr_index(regid);
@@ -427,9 +467,12 @@ static bool hook_index(xi *x, int i) {
   case XI_HK_CODE:
     if (!all && lo == hi) {
       x->code_bloom[(lo >> 6) & 63] |= 1ull << (lo & 63);
+      x->ncode_one++;
       return addrset_add(&x->code_addrs, lo);
     }
     x->ncode_range++;
+    for (int w = 0; w < 8; w++)
+      x->code_ops[w] |= h->has_ops ? h->ops[w] : ~0ull;
     break;
   case XI_HK_BLOCK: x->nblock++; break;
   case XI_HK_READ:
@@ -443,6 +486,23 @@ static bool hook_index(xi *x, int i) {
   return true;
 }
 
+/* x->sole: for the read and the write kind, its hook when it has exactly one live one. */
+static void sole_update(xi *x) {
+  for (int w = 0; w < 2; w++) {
+    int k = w ? XI_HK_WRITE : XI_HK_READ, live = 0;
+    xi_sole *s = &x->sole[w];
+    memset(s, 0, sizeof *s);
+    for (int j = 0; j < x->n_kind[k]; j++) {
+      const xi_hook *h = &x->hooks[x->by_kind[k][j]];
+      if (!h->type) continue;
+      if (++live > 1) break;
+      *s = (xi_sole){
+          .cb = (uc_cb_hookmem_t)h->cb, .user = h->user, .begin = h->begin, .end = h->end};
+    }
+    if (live != 1) memset(s, 0, sizeof *s);
+  }
+}
+
 /* Rebuilds every quick test from the hook list (after a deletion). */
 static void hooks_reindex(xi *x) {
   if (x->code_addrs.slot) memset(x->code_addrs.slot, 0, x->code_addrs.cap * sizeof(uint64_t));
@@ -450,10 +510,13 @@ static void hooks_reindex(xi *x) {
   x->ncode_range = x->nblock = x->ninvalid = 0;
   x->rh_lo = x->wh_lo = UINT64_MAX, x->rh_hi = x->wh_hi = 0;
   memset(x->code_bloom, 0, sizeof x->code_bloom);
+  x->ncode_one = 0;
+  memset(x->code_ops, 0, sizeof x->code_ops);
   for (int k = 0; k < XI_HK_N; k++)
     x->n_kind[k] = 0;
   for (int i = 0; i < x->nhooks; i++)
     if (x->hooks[i].type) hook_index(x, i); /* no growth: the lists were this long before */
+  sole_update(x);
 }
 
 uc_err xi_hook_add(xi *x, uc_hook *hh, int type, void *callback, void *user_data, uint64_t begin,
@@ -480,6 +543,7 @@ uc_err xi_hook_add(xi *x, uc_hook *hh, int type, void *callback, void *user_data
     x->nhooks--;
     return UC_ERR_NOMEM;
   }
+  sole_update(x);
   if (hh) *hh = (uc_hook)h->id;
   return UC_ERR_OK;
 }
@@ -496,7 +560,8 @@ static void hooks_compact(xi *x) {
   hooks_reindex(x);
 }
 
-uc_err xi_hook_del(xi *x, uc_hook hh) {
+/* The live hook with handle hh, or NULL. */
+static xi_hook *hook_find(xi *x, uc_hook hh) {
   /* ids grow with the index (deletions only compact): a binary search */
   int lo = 0, hi = x->nhooks - 1;
   while (lo <= hi) {
@@ -505,26 +570,48 @@ uc_err xi_hook_del(xi *x, uc_hook hh) {
       lo = mid + 1;
     else if (x->hooks[mid].id > (uint64_t)hh)
       hi = mid - 1;
-    else {
-      if (!x->hooks[mid].type) break;
-      /* type 0: every walk skips it at once; its stale entry in the address set only sends
-       * that address to the slow path until the compaction */
-      x->hooks[mid].type = 0;
-      x->ndeleted++;
-      if (x->hooks[mid].begin > x->hooks[mid].end || x->hooks[mid].begin != x->hooks[mid].end)
-        hooks_reindex(x); /* the range counts and unions must shrink */
-      break;
-    }
+    else
+      return x->hooks[mid].type ? &x->hooks[mid] : NULL;
   }
-  return UC_ERR_OK; /* Unicorn ignores an unknown handle */
+  return NULL;
 }
 
-static void code_hooks(xi *x, uint64_t rip, uint32_t len) {
+uc_err xi_hook_del(xi *x, uc_hook hh) {
+  xi_hook *h = hook_find(x, hh);
+  if (!h) return UC_ERR_OK; /* Unicorn ignores an unknown handle */
+  /* type 0: every walk skips it at once; its stale entry in the address set only sends that
+   * address to the slow path until the compaction */
+  h->type = 0;
+  x->ndeleted++;
+  if (h->begin != h->end)
+    hooks_reindex(x); /* the range counts, unions and opcodes shrink */
+  else
+    sole_update(x);
+  return UC_ERR_OK;
+}
+
+uc_err xi_hook_code_ops(xi *x, uc_hook hh, const uint16_t *ops, size_t n) {
+  xi_hook *h = hook_find(x, hh);
+  if (!h || h->type != UC_HOOK_CODE) return UC_ERR_ARG;
+  uint64_t m[8] = {0};
+  for (size_t i = 0; i < n; i++) {
+    if (ops[i] > 0x1FF) return UC_ERR_ARG;
+    m[ops[i] >> 6] |= 1ull << (ops[i] & 63);
+  }
+  memcpy(h->ops, m, sizeof m);
+  h->has_ops = true;
+  hooks_reindex(x); /* code_ops: the union of the range hooks' opcodes */
+  return UC_ERR_OK;
+}
+
+/* The code hooks of the instruction at rip (len bytes, opcode opi: map << 8 | opcode). */
+static void code_hooks(xi *x, uint64_t rip, uint32_t len, unsigned opi) {
   x->in_hook++;
   for (int j = 0; j < x->n_kind[XI_HK_CODE]; j++) {
     xi_hook *h = &x->hooks[x->by_kind[XI_HK_CODE][j]];
     if (h->type != UC_HOOK_CODE) continue;
     if (h->begin <= h->end && (rip < h->begin || rip > h->end)) continue;
+    if (h->has_ops && !(h->ops[opi >> 6] >> (opi & 63) & 1)) continue;
     ((uc_cb_hookcode_t)h->cb)(NULL, rip, len, h->user);
   }
   x->in_hook--;
@@ -555,7 +642,7 @@ static size_t fetch_slow(xi *x, uint64_t rip, uint8_t *buf, uc_mem_type *why) {
   size_t n = 0;
   memset(buf, 0, 16);
   *why = 0;
-  for (; n < 15; n++) {
+  while (n < 15) { /* a region's bytes at a time (code near its region's end: ~10 a case) */
     const xi_region *q = region_of(x, rip + n);
     if (!q) {
       *why = UC_MEM_FETCH_UNMAPPED;
@@ -565,19 +652,26 @@ static size_t fetch_slow(xi *x, uint64_t rip, uint8_t *buf, uc_mem_type *why) {
       *why = UC_MEM_FETCH_PROT;
       break;
     }
-    if (n == 0) x->fcache = *q;
-    buf[n] = q->host[rip + n - q->lo];
+    if (n == 0) x->fcache = *q, x->fc_n = q->hi - q->lo - 14; /* regions: >= 4096 bytes */
+    uint64_t k = q->hi - (rip + n); /* > 0: mappings never wrap (xi_mem_map_ptr) */
+    if (k > 15 - n) k = 15 - n;
+    memcpy(buf + n, q->host + (rip + n - q->lo), (size_t)k);
+    n += (size_t)k;
   }
   return n;
 }
 
-/* The code hooks of the instruction at rip (len bytes), if any: 0 run it, 1 a hook moved RIP
- * (skip it), -1 a hook stopped the run. */
+/* The code hooks of the instruction at rip (len bytes, opcode opi: map << 8 | opcode), if any:
+ * 0 run it, 1 a hook moved RIP (skip it), -1 a hook stopped the run. A range hook is looked at
+ * only when some range hook wants the opcode (code_ops), a one-address one only when the
+ * bloom filter says the address may have one. */
 static inline __attribute__((always_inline)) int hooks_at(xi *x, uint64_t rip, unsigned len,
-                                                          uint64_t until) {
-  if (__builtin_expect(x->ncode_range || (x->code_bloom[(rip >> 6) & 63] >> (rip & 63) & 1), 0)) {
-    if (x->ncode_range || addrset_has(&x->code_addrs, rip)) {
-      code_hooks(x, rip, len);
+                                                          uint64_t until, unsigned opi) {
+  bool range = x->code_ops[opi >> 6] >> (opi & 63) & 1;
+  if (__builtin_expect(range || (x->ncode_one && x->code_bloom[(rip >> 6) & 63] >> (rip & 63) & 1),
+                       0)) {
+    if (range || addrset_has(&x->code_addrs, rip)) {
+      code_hooks(x, rip, len, opi);
       if (x->stop) return -1;
       if (x->c.rip != rip) {
         if (x->nblock && x->c.rip != until) block_hooks(x, x->c.rip);
@@ -612,14 +706,14 @@ fast_path(xi *x, const uint8_t *p, uint64_t rip, uint64_t until, size_t *reached
     else
       memcpy(&v, p + n, 4), n += 4;
     (*reached)++;
-    if ((kind = (unsigned)hooks_at(x, rip, n, until))) return (int)kind;
+    if ((kind = (unsigned)hooks_at(x, rip, n, until, b))) return (int)kind;
     g[reg] = v;
     x->c.rip = rip + n;
     x->stats.insns++;
     return 1;
   case 0x50 ... 0x57: /* push r64 */
     (*reached)++;
-    if ((kind = (unsigned)hooks_at(x, rip, n, until))) return (int)kind;
+    if ((kind = (unsigned)hooks_at(x, rip, n, until, b))) return (int)kind;
     v = g[reg];
     if (!xi_store(x, g[4] - 8, 8, &v)) break;
     g[4] -= 8;
@@ -628,7 +722,7 @@ fast_path(xi *x, const uint8_t *p, uint64_t rip, uint64_t until, size_t *reached
     return 1;
   case 0x58 ... 0x5F: /* pop r64 */
     (*reached)++;
-    if ((kind = (unsigned)hooks_at(x, rip, n, until))) return (int)kind;
+    if ((kind = (unsigned)hooks_at(x, rip, n, until, b))) return (int)kind;
     if (!xi_load(x, g[4], 8, &v)) break;
     g[4] += 8;
     g[reg] = v; /* pop rsp: the value wins */
@@ -643,7 +737,7 @@ fast_path(xi *x, const uint8_t *p, uint64_t rip, uint64_t until, size_t *reached
       v = rip + n + (uint64_t)(int64_t)rel;
     }
     (*reached)++;
-    if ((kind = (unsigned)hooks_at(x, rip, n, until))) return (int)kind;
+    if ((kind = (unsigned)hooks_at(x, rip, n, until, b))) return (int)kind;
     if (b == 0xE8) {
       next = rip + n;
       if (!xi_store(x, g[4] - 8, 8, &next)) break;
@@ -696,7 +790,7 @@ modrm:;
       memcpy(&disp, p + n, 4), n += 4;
   }
   (*reached)++;
-  int h = hooks_at(x, rip, n, until);
+  int h = hooks_at(x, rip, n, until, kind >= 3 ? 0x10Du + kind : b); /* 0F 10 / 0F 11 */
   if (h) return h;
   next = rip + n;
   uint64_t ea = 0;
@@ -764,20 +858,21 @@ uc_err xi_emu_start(xi *x, uint64_t begin, uint64_t until, uint64_t timeout_us, 
   __asm__ volatile("stmxcsr %0" : "=m"(x->host_mxcsr));
   __asm__ volatile("fnstcw %0" : "=m"(x->host_fcw));
   uc_err err = UC_ERR_OK;
-  size_t reached = 0, limit = count ? count : SIZE_MAX;
-  uint32_t tick = 4096;
+  /* One test a loop for both the count and the clock: check_at is the next of the count and
+   * the next clock read (every 4,096 instructions; each loop reaches one) */
+  size_t reached = 0, limit = count ? count : SIZE_MAX, check_at = limit < 4095 ? limit : 4095;
   if (x->nblock) block_hooks(x, begin);
   uint8_t buf[32];
   for (;;) {
     if (x->stop) break;
     uint64_t rip = x->c.rip;
     if (rip == until) break;
-    if (__builtin_expect(reached >= limit, 0)) {
-      x->stats.last_count_hit = 1;
-      break;
-    }
-    if (__builtin_expect(!--tick, 0)) {
-      tick = 4096;
+    if (__builtin_expect(reached >= check_at, 0)) {
+      if (reached >= limit) {
+        x->stats.last_count_hit = 1;
+        break;
+      }
+      check_at = limit - reached > 4096 ? reached + 4096 : limit;
       if (deadline && now_us() >= deadline) {
         x->stats.last_timed_out = 1;
         break;
@@ -786,7 +881,7 @@ uc_err xi_emu_start(xi *x, uint64_t begin, uint64_t until, uint64_t timeout_us, 
     const uint8_t *p;
     size_t avail = 15;
     uc_mem_type why = 0;
-    if (rip >= x->fcache.lo && rip + 15 <= x->fcache.hi && rip + 15 > rip) {
+    if (rip - x->fcache.lo < x->fc_n) { /* [rip, rip + 15) in the last region fetched from */
       p = x->fcache.host + (rip - x->fcache.lo);
     } else {
       avail = fetch_slow(x, rip, buf, &why);
@@ -816,7 +911,7 @@ uc_err xi_emu_start(xi *x, uint64_t begin, uint64_t until, uint64_t timeout_us, 
     }
     x->next_rip = rip + d.len;
     reached++;
-    int h = hooks_at(x, rip, d.len, until);
+    int h = hooks_at(x, rip, d.len, until, (unsigned)d.map << 8 | d.op);
     if (h > 0) continue;
     if (h < 0) break;
     x->err = UC_ERR_OK;

@@ -89,6 +89,27 @@ uc_err xi_mem_unmap(xi *x, uint64_t addr, size_t size);
 uc_err xi_reg_read(xi *x, int regid, void *value);
 uc_err xi_reg_write(xi *x, int regid, const void *value);
 
+/* xi only (no Unicorn equivalent): the engine's register file itself, for a caller that reads
+ * or writes many registers at a time, or one register at every memory access (the emulation
+ * leg: all GPRs and XMMs at a call, RSP at every stack access), where xi_reg_read/xi_reg_write
+ * cost a call and a switch per register. Valid until xi_close; read and write it wherever
+ * xi_reg_read/xi_reg_write may be called (between runs, from hooks), with their meaning: a code
+ * hook that changes rip skips the instruction. What xi_reg_write would enforce is then the
+ * caller's: rflags bit 1 set, mxcsr's bits 16-31 clear. The x87 fields are xi's internal form
+ * (physical registers, TOP in fsw bits 11-13, fempty bit i: FPi empty): use xi_reg_read /
+ * xi_reg_write (ST0-7, FPSW, FPTAG) for them. */
+typedef struct {
+  uint64_t gpr[16]; /* RAX RCX RDX RBX RSP RBP RSI RDI R8-R15: the encoding's order */
+  uint64_t rip;
+  uint64_t rflags;
+  uint8_t xmm[16][16] __attribute__((aligned(16)));
+  uint32_t mxcsr;
+  uint16_t fcw, fsw;                              /* fsw holds TOP in bits 11-13 */
+  uint8_t fempty;                                 /* bit i: physical register i is empty (tag 11) */
+  uint8_t st[8][16] __attribute__((aligned(16))); /* FP0-FP7, 10 bytes each */
+} xi_regs;
+xi_regs *xi_regs_get(xi *x);
+
 /* Callbacks have Unicorn's types (uc_cb_hookcode_t, uc_cb_hookmem_t, uc_cb_eventmem_t); their
  * uc_engine argument is NULL. type: UC_HOOK_CODE, UC_HOOK_BLOCK, UC_HOOK_MEM_READ,
  * UC_HOOK_MEM_WRITE, or a mask of the invalid-access kinds (UC_HOOK_MEM_INVALID). Cheap with
@@ -96,6 +117,13 @@ uc_err xi_reg_write(xi *x, int regid, const void *value);
 uc_err xi_hook_add(xi *x, uc_hook *hh, int type, void *callback, void *user_data, uint64_t begin,
                    uint64_t end);
 uc_err xi_hook_del(xi *x, uc_hook hh);
+/* xi only (no Unicorn equivalent): code hook hh (UC_HOOK_CODE) is called only before the
+ * instructions whose opcode is one of ops[0..n): a one-byte-map opcode (the byte after the
+ * prefix and REX) as 0x00-0xFF, a 0F-map one as 0x100 | its second byte. For a hook that does
+ * nothing on other instructions (the emulation leg's one hook on every address, which only
+ * acts on calls and returns): a run then skips the call and the check on the rest. Calling it
+ * again replaces the set. UC_ERR_ARG: hh is no code hook of x, or an opcode is over 0x1FF. */
+uc_err xi_hook_code_ops(xi *x, uc_hook hh, const uint16_t *ops, size_t n);
 
 uc_err xi_emu_start(xi *x, uint64_t begin, uint64_t until, uint64_t timeout_us, size_t count);
 void xi_emu_stop(xi *x); /* from a hook: the run stops before the next instruction */

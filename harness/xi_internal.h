@@ -11,17 +11,9 @@
 #include "xi.h"
 
 /* The architectural state a context saves: everything an instruction of the table reads or
- * writes. x87 registers are kept by physical number (FP0..FP7), 10 bytes each in 16. */
-typedef struct {
-  uint64_t gpr[16];
-  uint64_t rip;
-  uint64_t rflags;
-  uint8_t xmm[16][16] __attribute__((aligned(16)));
-  uint32_t mxcsr;
-  uint16_t fcw, fsw; /* fsw holds TOP in bits 11-13 */
-  uint8_t fempty;    /* bit i: physical register i is empty (tag 11) */
-  uint8_t st[8][16] __attribute__((aligned(16)));
-} xi_cpu;
+ * writes (xi.h's xi_regs, which xi_regs_get hands out). x87 registers are kept by physical
+ * number (FP0..FP7), 10 bytes each in 16. */
+typedef xi_regs xi_cpu;
 
 struct xi_context {
   xi_cpu c;
@@ -39,6 +31,8 @@ typedef struct {
   void *user;
   uint64_t begin, end;
   uint64_t id;
+  bool has_ops;    /* a code hook restricted to some opcodes (xi_hook_code_ops) */
+  uint64_t ops[8]; /* bit (map << 8 | opcode): called before those */
 } xi_hook;
 
 /* A hash set of the one-address code hooks: open addressing, 0 = free slot (address 0 is kept
@@ -49,6 +43,14 @@ typedef struct {
   size_t n;
   bool has_zero;
 } xi_addrset;
+
+/* A kind's only hook (read or write), for the access path to call without walking the list;
+ * cb NULL: the kind has none or several. */
+typedef struct {
+  uc_cb_hookmem_t cb;
+  void *user;
+  uint64_t begin, end;
+} xi_sole;
 
 /* Hook kinds, each with its own list (a data access walks only the read or write hooks). */
 enum { XI_HK_CODE, XI_HK_BLOCK, XI_HK_READ, XI_HK_WRITE, XI_HK_INVALID, XI_HK_N };
@@ -62,6 +64,7 @@ struct xi {
   xi_region *reg;
   int nreg, capreg;
   xi_region rcache, wcache, fcache; /* last region used to read / write / fetch (hi 0: none) */
+  uint64_t fc_n; /* fcache: hi - lo - 14 (rip - lo < fc_n: 15 bytes at rip lie in it); 0: none */
   /* hooks, in the order added */
   xi_hook *hooks;
   int nhooks, caphooks;
@@ -70,10 +73,13 @@ struct xi {
   int n_kind[XI_HK_N], cap_kind[XI_HK_N];
   xi_addrset code_addrs;   /* one-address UC_HOOK_CODE hooks */
   int ncode_range;         /* UC_HOOK_CODE hooks over more than one address */
+  uint64_t code_ops[8];    /* bit (map << 8 | opcode): some range code hook wants it */
   int nblock, ninvalid;    /* UC_HOOK_BLOCK, invalid-access hooks */
+  xi_sole sole[2];         /* the one UC_HOOK_MEM_READ [0] / UC_HOOK_MEM_WRITE [1] hook */
   uint64_t rh_lo, rh_hi;   /* the union of the UC_HOOK_MEM_READ ranges (none: ~0, 0) */
   uint64_t wh_lo, wh_hi;   /* likewise for UC_HOOK_MEM_WRITE */
   uint64_t code_bloom[64]; /* bit (addr & 4095): some one-address code hook may be there */
+  int ncode_one;           /* one-address code hooks filed (none: no bloom test at all) */
   int in_hook;             /* deleting during a callback: compaction waits */
   int ndeleted;            /* hooks marked deleted (type 0), not compacted yet */
   /* the current run */
@@ -248,8 +254,10 @@ static inline uint64_t xi_ea(const xi *x, const xi_insn *d) {
   return a;
 }
 
-/* The data-access hooks of one access (xi.c). */
+/* The data-access hooks of one access (xi.c): of either kind, and a read's / a write's. */
 void xi_mem_hooks(xi *x, int kind, uc_mem_type t, uint64_t a, unsigned n, const void *val);
+void xi_mem_hooks_r(xi *x, uint64_t a, unsigned n);
+void xi_mem_hooks_w(xi *x, uint64_t a, unsigned n, const void *val);
 
 /* Loads n bytes (1..16) at guest address a: false on a fault (x->err set, the invalid-access
  * hooks called). The read hooks run first when a hook range overlaps. The last region read is
@@ -258,8 +266,7 @@ static inline __attribute__((always_inline)) bool xi_load(xi *x, uint64_t a, uns
                                                           void *out) {
   uint64_t e = a + n;
   if (__builtin_expect(a >= x->rcache.lo && e <= x->rcache.hi && e > a, 1)) {
-    if (__builtin_expect(a <= x->rh_hi && e > x->rh_lo, 0))
-      xi_mem_hooks(x, XI_HK_READ, UC_MEM_READ, a, n, NULL);
+    if (__builtin_expect(a <= x->rh_hi && e > x->rh_lo, 0)) xi_mem_hooks_r(x, a, n);
     memcpy(out, x->rcache.host + (a - x->rcache.lo), n);
     return true;
   }
@@ -270,8 +277,7 @@ static inline __attribute__((always_inline)) bool xi_store(xi *x, uint64_t a, un
                                                            const void *in) {
   uint64_t e = a + n;
   if (__builtin_expect(a >= x->wcache.lo && e <= x->wcache.hi && e > a, 1)) {
-    if (__builtin_expect(a <= x->wh_hi && e > x->wh_lo, 0))
-      xi_mem_hooks(x, XI_HK_WRITE, UC_MEM_WRITE, a, n, in);
+    if (__builtin_expect(a <= x->wh_hi && e > x->wh_lo, 0)) xi_mem_hooks_w(x, a, n, in);
     memcpy(x->wcache.host + (a - x->wcache.lo), in, n);
     return true;
   }

@@ -12,6 +12,10 @@ if(UNICORN_FOUND AND CAPSTONE_FOUND)
   # the scan's length decoder against Capstone (emu_decode.c)
   af_test(test_emu_decode SOURCES test_emu_decode.c LABELS unit needs-unicorn needs-capstone
           LIBS afharness)
+  # the leg's shortcuts under xi against the ways they replaced (garbage blocks, the register
+  # file, the instruction hook's opcode filter)
+  af_test(test_emu_fast SOURCES test_emu_fast.c LABELS unit needs-unicorn needs-capstone
+          LIBS afharness)
   af_test(test_emu_cc SOURCES test_emu_cc.c LABELS oracle needs-unicorn needs-capstone
           LIBS afharness)
 endif()

@@ -224,6 +224,30 @@ static void setup_mem(eng *e) {
   e_wr(e, UC_X86_REG_RAX, 0x1122334455667788ull);
   e_wr(e, UC_X86_REG_RCX, 0x0102030405060708ull);
 }
+/* Two read and two write hooks (xi walks its list instead of calling its one hook of a kind
+ * directly), then, after a deletion, one of each again. */
+static void setup_mem2(eng *e) {
+  uc_hook del;
+  e_hook(e, NULL, UC_HOOK_MEM_READ, cb_mem, PG(P_STACK), PG(P_STACK) + 8191);
+  e_hook(e, NULL, UC_HOOK_MEM_WRITE, cb_mem, PG(P_STACK), PG(P_STACK) + 8191);
+  e_hook(e, NULL, UC_HOOK_MEM_READ, cb_mem, PG(P_STACK) + 4096 + 240, PG(P_STACK) + 4096 + 263);
+  e_hook(e, &del, UC_HOOK_MEM_WRITE, cb_mem, 1, 0);
+  e_hook(e, NULL, UC_HOOK_MEM_INVALID, cb_inv, 1, 0);
+  e_wr(e, UC_X86_REG_RAX, 0x1122334455667788ull);
+  e_wr(e, UC_X86_REG_RCX, 0x0102030405060708ull);
+}
+static void setup_mem_del(eng *e) {
+  uc_hook del;
+  e_hook(e, NULL, UC_HOOK_MEM_READ, cb_mem, PG(P_STACK), PG(P_STACK) + 8191);
+  e_hook(e, &del, UC_HOOK_MEM_WRITE, cb_mem, 1, 0);
+  e_hook(e, NULL, UC_HOOK_MEM_WRITE, cb_mem, PG(P_STACK) + 4096, PG(P_STACK) + 8191);
+  if (e->is_xi)
+    xi_hook_del(e->x, del);
+  else
+    uc_hook_del(e->uc, del);
+  e_wr(e, UC_X86_REG_RAX, 0x1122334455667788ull);
+  e_wr(e, UC_X86_REG_RCX, 0x0102030405060708ull);
+}
 static void setup_inv(eng *e) {
   e_hook(e, NULL, UC_HOOK_MEM_INVALID, cb_inv, 1, 0);
   e_hook(e, NULL, UC_HOOK_CODE, cb_code, 1, 0);
@@ -343,6 +367,8 @@ static void semantics(void) {
   end = here(0);
   x86_emit0(&cb_, X86_NOP);
   both("memory hooks", setup_mem, a1, end, 0, 0, CMP_ALL);
+  both("memory hooks, two of each kind", setup_mem2, a1, end, 0, 0, CMP_ALL);
+  both("memory hooks, one write hook left after a deletion", setup_mem_del, a1, end, 0, 0, CMP_ALL);
   {
     /* xi's RIP in each access's hook: its instruction (accesses per instruction, in order) */
     static const int per[] = {1, 1, 1, 2, 2, 1, 0, 2, 2, 2, 2, 1};
@@ -530,6 +556,141 @@ static void semantics(void) {
     }
     for (int k = 0; k < 2; k++)
       e_close(&e[k]);
+  }
+}
+
+/* ---- xi's own API: opcode-filtered code hooks, the register file ----------------------------- */
+static int hook_calls; /* cb_count's (the speed section's) */
+static void cb_count(uc_engine *uc, uint64_t a, uint32_t size, void *u);
+static char ops_log[1024];
+static void cb_ops(uc_engine *uc, uint64_t a, uint32_t size, void *u) {
+  (void)uc, (void)u;
+  size_t n = strlen(ops_log);
+  snprintf(ops_log + n, sizeof ops_log - n, "+%llx/%u ", (unsigned long long)(a - base_a), size);
+}
+static xi_regs *skip_regs;
+static uint64_t skip_from, skip_to;
+static void cb_regs_skip(uc_engine *uc, uint64_t a, uint32_t size, void *u) {
+  (void)uc, (void)size, (void)u;
+  if (a == skip_from) skip_regs->rip = skip_to; /* through the register file: skips it */
+}
+
+static void xi_api(void) {
+  base_a = mem_a;
+  /* mov eax, 1 (B8: the fast path) / add eax, 2 (83) / movups xmm0, [rbx] (0F 10: fast) /
+   * mov ecx, eax (89: fast) / add eax, 3 / nop */
+  code_begin(0);
+  uint64_t at[6];
+  at[0] = here(0);
+  x86_emit2(&cb_, X86_MOV, x86_gpr(AF_RAX, 4), x86_imm(1));
+  at[1] = here(0);
+  x86_emit2(&cb_, X86_ADD, x86_gpr(AF_RAX, 4), x86_imm(2));
+  at[2] = here(0);
+  x86_emit2(&cb_, X86_MOVUPS, x86_xmm(AF_XMM0), x86_base(16, AF_RBX, 0));
+  at[3] = here(0);
+  x86_emit2(&cb_, X86_MOV, x86_gpr(AF_RCX, 4), x86_gpr(AF_RAX, 4));
+  at[4] = here(0);
+  x86_emit2(&cb_, X86_ADD, x86_gpr(AF_RAX, 4), x86_imm(3));
+  at[5] = here(0);
+  x86_emit0(&cb_, X86_NOP);
+  uint64_t end = here(0);
+  uint8_t op_add = mem[at[1] - mem_a], op_mov = mem[at[0] - mem_a];
+  CHECK(op_add == 0x83 && op_mov == 0xB8);
+  struct {
+    const char *name;
+    uint16_t ops[4];
+    size_t n;
+    uint64_t begin, hend;
+    int expect[6]; /* which instructions the hook sees */
+  } t[] = {
+      {"every address, the add opcode", {0x83}, 1, 1, 0, {0, 1, 0, 0, 1, 0}},
+      {"every address, mov imm and movups (0F 10)", {0xB8, 0x110}, 2, 1, 0, {1, 0, 1, 0, 0, 0}},
+      {"every address, mov r/m and nop", {0x89, 0x90}, 2, 1, 0, {0, 0, 0, 1, 0, 1}},
+      {"every address, no opcode", {0}, 0, 1, 0, {0, 0, 0, 0, 0, 0}},
+      {"a range, the add opcode", {0x83}, 1, 0, 0, {0, 0, 0, 0, 1, 0}},
+      {"one address, the add opcode", {0x83}, 1, 0, 0, {0, 1, 0, 0, 0, 0}},
+  };
+  t[4].begin = at[2], t[4].hend = at[5];
+  t[5].begin = t[5].hend = at[1];
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    eng e;
+    e_open(&e, 1);
+    map_all(&e);
+    e_wr(&e, UC_X86_REG_RBX, PG(P_STACK) + 256);
+    uc_hook hh;
+    CHECK(xi_hook_add(e.x, &hh, UC_HOOK_CODE, cb_ops, NULL, t[i].begin, t[i].hend) == UC_ERR_OK);
+    CHECK(xi_hook_code_ops(e.x, hh, (const uint16_t[]){0x90}, 1) == UC_ERR_OK); /* replaced: */
+    CHECK(xi_hook_code_ops(e.x, hh, t[i].ops, t[i].n) == UC_ERR_OK);
+    ops_log[0] = 0;
+    CHECK(e_start(&e, at[0], end, 0, 0) == UC_ERR_OK);
+    char want[1024] = "";
+    for (int k = 0; k < 6; k++)
+      if (t[i].expect[k])
+        snprintf(want + strlen(want), sizeof want - strlen(want), "+%llx/%u ",
+                 (unsigned long long)(at[k] - base_a),
+                 (unsigned)((k < 5 ? at[k + 1] : end) - at[k]));
+    CHECKF(!strcmp(ops_log, want), "%s: hook saw %s, want %s", t[i].name, ops_log, want);
+    CHECK(e_rd(&e, UC_X86_REG_RAX) == 6 && e_rd(&e, UC_X86_REG_RCX) == 3);
+    e_close(&e);
+  }
+  {
+    /* the errors: not a code hook, an opcode past 0x1FF, an unknown or deleted handle; an
+     * unfiltered hook next to a filtered one still sees everything */
+    eng e;
+    e_open(&e, 1);
+    map_all(&e);
+    uc_hook hm, hc, hd, hall;
+    CHECK(xi_hook_add(e.x, &hm, UC_HOOK_MEM_READ, cb_mem, &e, 1, 0) == UC_ERR_OK);
+    CHECK(xi_hook_add(e.x, &hc, UC_HOOK_CODE, cb_ops, NULL, 1, 0) == UC_ERR_OK);
+    CHECK(xi_hook_add(e.x, &hd, UC_HOOK_CODE, cb_ops, NULL, 1, 0) == UC_ERR_OK);
+    CHECK(xi_hook_code_ops(e.x, hm, (const uint16_t[]){0x83}, 1) == UC_ERR_ARG);
+    CHECK(xi_hook_code_ops(e.x, hc, (const uint16_t[]){0x200}, 1) == UC_ERR_ARG);
+    CHECK(xi_hook_code_ops(e.x, (uc_hook)12345, (const uint16_t[]){0x83}, 1) == UC_ERR_ARG);
+    CHECK(xi_hook_del(e.x, hd) == UC_ERR_OK);
+    CHECK(xi_hook_code_ops(e.x, hd, (const uint16_t[]){0x83}, 1) == UC_ERR_ARG);
+    CHECK(xi_hook_code_ops(e.x, hc, (const uint16_t[]){0x83}, 1) == UC_ERR_OK);
+    CHECK(xi_hook_add(e.x, &hall, UC_HOOK_CODE, cb_count, NULL, 1, 0) == UC_ERR_OK);
+    hook_calls = 0;
+    ops_log[0] = 0;
+    e_wr(&e, UC_X86_REG_RBX, PG(P_STACK) + 256);
+    CHECK(e_start(&e, at[0], end, 0, 0) == UC_ERR_OK);
+    CHECKF(hook_calls == 6, "the unfiltered hook: %d calls", hook_calls);
+    int nfiltered = 0;
+    for (const char *c = ops_log; (c = strchr(c, '/')); c++)
+      nfiltered++;
+    CHECKF(nfiltered == 2, "the filtered hook: %s", ops_log);
+    hook_calls = 0;
+    e_close(&e);
+  }
+  {
+    /* the register file: the same registers as xi_reg_read / xi_reg_write, and a RIP written
+     * through it from a code hook skips the instruction */
+    eng e;
+    e_open(&e, 1);
+    map_all(&e);
+    xi_regs *r = xi_regs_get(e.x);
+    CHECK(r != NULL);
+    for (int i = 0; i < 16; i++) {
+      e_wr(&e, ts_uc_gpr[i], 0x1000 + (uint64_t)i);
+      CHECKF(r->gpr[i] == 0x1000 + (uint64_t)i, "gpr %d", i);
+      r->gpr[i] = 0x2000 + (uint64_t)i;
+      CHECKF(e_rd(&e, ts_uc_gpr[i]) == 0x2000 + (uint64_t)i, "gpr %d", i);
+    }
+    uint8_t x16[16], y16[16];
+    for (int i = 0; i < 16; i++)
+      x16[i] = (uint8_t)(0xa0 + i);
+    CHECK(xi_reg_write(e.x, UC_X86_REG_XMM7, x16) == UC_ERR_OK);
+    CHECK(!memcmp(r->xmm[7], x16, 16));
+    r->xmm[3][5] = 0x5a;
+    CHECK(xi_reg_read(e.x, UC_X86_REG_XMM3, y16) == UC_ERR_OK && y16[5] == 0x5a);
+    CHECK(r->rflags == 2 && r->mxcsr == 0x1f80 && r->fcw == 0x37f);
+    e_wr(&e, UC_X86_REG_RBX, PG(P_STACK) + 256);
+    skip_regs = r, skip_from = at[1], skip_to = at[2]; /* skip add eax, 2 */
+    CHECK(xi_hook_add(e.x, NULL, UC_HOOK_CODE, cb_regs_skip, NULL, 1, 0) == UC_ERR_OK);
+    CHECK(e_start(&e, at[0], end, 0, 0) == UC_ERR_OK);
+    CHECKF(e_rd(&e, UC_X86_REG_RAX) == 4 && r->rip == end, "rax %llu",
+           (unsigned long long)e_rd(&e, UC_X86_REG_RAX));
+    e_close(&e);
   }
 }
 
@@ -829,6 +990,7 @@ int main(int argc, char **argv) {
                  argc > 4 ? atoi(argv[4]) : -1);
   int scale = argc > 1 ? atoi(argv[1]) : 1;
   semantics();
+  xi_api();
   x86_buf_free(&cb_);
   cf_rows(100 * scale);
   programs(40 * scale, 300);
