@@ -113,6 +113,26 @@ static bool int_src(xi *x, const xi_insn *d, unsigned n, uint64_t *v) {
   return xi_load(x, xi_ea(x, d), n, v);
 }
 
+/* The SSE moves' forms (Intel SDM vol. 2): 0F 10/11 movups (no prefix: unaligned 16 bytes),
+ * movss (F3: 4), movsd (F2: 8); 0F 28/29 movaps/movapd (none or 66: aligned 16); 0F 6F/7F
+ * movdqa (66: aligned 16), movdqu (F3: unaligned 16). *n bytes moved, *un unaligned allowed;
+ * false: a prefix the form does not take. */
+static bool mov_form(uint8_t op, uint8_t p, unsigned *n, bool *un) {
+  *n = 16, *un = false;
+  switch (op) {
+  case 0x10:
+  case 0x11:
+    if (p == 0xF3) return *n = 4, true;
+    if (p == 0xF2) return *n = 8, true;
+    return p == 0 ? (*un = true) : false;
+  case 0x28:
+  case 0x29: return p == 0 || p == 0x66;
+  default: /* 0x6F, 0x7F */
+    if (p == 0xF3) return *un = true;
+    return p == 0x66;
+  }
+}
+
 uc_err xi_exec_sse(xi *x, const xi_insn *d) {
   uint8_t p = d->pfx, op = d->op;
   unsigned w = (d->rex >> 3) & 1;
@@ -123,25 +143,9 @@ uc_err xi_exec_sse(xi *x, const xi_insn *d) {
   case 0x10:   /* movups / movss / movsd load */
   case 0x28:   /* movaps / movapd load */
   case 0x6F: { /* movdqa / movdqu load */
-    unsigned n = 16;
-    bool un = false;
-    if (op == 0x10) {
-      if (p == 0xF3)
-        n = 4;
-      else if (p == 0xF2)
-        n = 8;
-      else if (p == 0)
-        un = true;
-      else
-        BAD;
-    } else if (op == 0x28) {
-      if (p != 0 && p != 0x66) BAD;
-    } else {
-      if (p == 0xF3)
-        un = true;
-      else if (p != 0x66)
-        BAD;
-    }
+    unsigned n;
+    bool un;
+    if (!mov_form(op, p, &n, &un)) BAD;
     if (!sse_src(x, d, n, un, &s)) return FAIL;
     if (n == 16)
       memcpy(dst, &s, 16);
@@ -154,25 +158,9 @@ uc_err xi_exec_sse(xi *x, const xi_insn *d) {
   case 0x11:   /* movups / movss / movsd store */
   case 0x29:   /* movaps / movapd store */
   case 0x7F: { /* movdqa / movdqu store */
-    unsigned n = 16;
-    bool un = false;
-    if (op == 0x11) {
-      if (p == 0xF3)
-        n = 4;
-      else if (p == 0xF2)
-        n = 8;
-      else if (p == 0)
-        un = true;
-      else
-        BAD;
-    } else if (op == 0x29) {
-      if (p != 0 && p != 0x66) BAD;
-    } else {
-      if (p == 0xF3)
-        un = true;
-      else if (p != 0x66)
-        BAD;
-    }
+    unsigned n;
+    bool un;
+    if (!mov_form(op, p, &n, &un)) BAD;
     if (d->mod == 3) {
       memcpy(x->c.xmm[d->rm], dst, n);
       return UC_ERR_OK;
