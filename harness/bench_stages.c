@@ -102,13 +102,11 @@ void bench_forked(bench_ctx *b, bench_fn fn, const void *arg, double limit_s, be
 }
 
 /* ---- the case pool ------------------------------------------------------------------------ */
+/* A job as a worker makes one (af_job_new: the case is not zeroed first), so that the pipeline
+ * row costs what a worker's case costs. */
 static af_job *job_new(bench_ctx *b, uint64_t index) {
-  af_job *j = calloc(1, sizeof *j);
+  af_job *j = af_job_new(&b->camp.legs_cfg, b->camp.seed, index);
   if (!j) return NULL;
-  j->refs = 1;
-  j->seed = b->camp.seed;
-  j->index = index;
-  j->cfg = &b->camp.legs_cfg;
   af_error err = {{0}};
   if (camp_gen(&b->camp, index, &j->c, NULL, &err) != AF_OK ||
       af_interp(&j->c, 0, &j->want, &err) != AF_OK) {
