@@ -1,8 +1,9 @@
-/* codemem.c - W^X executable memory: mmap RW batches, mprotect them R+X when sealed. */
-#define _DEFAULT_SOURCE
+/* codemem.c - W^X executable memory: staged code, dual RW/RX memfd mappings or mprotect flips. */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,13 +12,23 @@
 #include "codemem.h"
 #include "jit.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h> /* RUNNING_ON_VALGRIND: a header-only client request */
+#define CODEMEM_HAVE_VALGRIND_H 1
+#endif
+#endif
+
 typedef struct {
-  uint8_t *base;
-  size_t size; /* mapped bytes, a multiple of the page size */
+  uint8_t *base; /* where the code runs */
+  uint8_t *rw;   /* where codemem writes it: DUAL the second mapping, FLIP base itself */
+  size_t size;   /* mapped bytes, a multiple of the page size */
+  codemem_mode mode;
   bool sealed;
-  int live;    /* index in the process-wide table of sealed code (below), -1 if not in it */
-  size_t high; /* bytes from base that may hold something else than int3 (past it: int3) */
-  size_t used; /* bytes from base handed out (the end of its last allocation) */
+  int live;     /* index in the process-wide table of sealed code (below), -1 if not in it */
+  unsigned gen; /* the fork generation it was mapped in (DUAL: see fork below) */
+  size_t used;  /* bytes from base handed out (the end of its last allocation) */
+  size_t img;   /* until sealed: where its image starts in the codemem's stage */
 } batch;
 
 /* ---- every sealed batch of every codemem in the process: af_jit_addr_is_code ------------ */
@@ -96,75 +107,214 @@ int af_jit_addr_is_code(const void *addr) {
 
 /* ---- the process's pool of unused batches ------------------------------------------------ *
  * A worker compiles a case per leg per case (thousands a second), each into a fresh batch:
- * mmap, 16 page faults and a 64 KiB int3 fill, mprotect, munmap. Freed batches are kept
- * instead, made read+write again (never executable while in the pool: a stale pointer into
- * freed code still faults), and handed to the next codemem that needs a batch of that size: a
- * compile then costs two mprotect flips (RW while written, RX once sealed), never W and X at
- * once. A pooled batch keeps the old code below its `high` mark: the next owner overwrites most
- * of it with its own, and int3-fills the rest (alignment gaps as it allocates, the stale tail
- * when it seals), so that a sealed batch holds, as a fresh one, int3 wherever no code was put
- * (refilling the whole used part at every free was ~10 k instructions a compile). The pool
- * holds at most POOL_MAX batches; beyond that they are unmapped. A mutex guards it (backends
- * compile in threads); af_jit_addr_is_code never looks at it. */
+ * mmap, 16 page faults, a 64 KiB int3 fill, munmap. Freed batches are kept instead, int3 over
+ * the bytes their code used (a stale pointer into freed code traps: DUAL at an int3, FLIP on
+ * the page, which is read+write, never executable, while pooled), and handed to the next
+ * codemem that needs a batch of that size and mode. The pool holds at most POOL_MAX batches;
+ * beyond that they are unmapped. A mutex guards it (backends compile in threads);
+ * af_jit_addr_is_code never looks at it. */
 #define POOL_MAX 32
+typedef struct {
+  uint8_t *base, *rw;
+  size_t size;
+  codemem_mode mode;
+} pooled;
 static struct {
   pthread_mutex_t lock;
   int n;
-  struct {
-    uint8_t *base;
-    size_t size, high;
-  } b[POOL_MAX];
-} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0, 0}}};
+  pooled b[POOL_MAX];
+} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {{0, 0, 0, 0}}};
 
-/* A pooled batch of exactly `size` bytes (read+write, int3 from *high on), or NULL. */
-static uint8_t *pool_take(size_t size, size_t *high) {
-  uint8_t *p = NULL;
-  pthread_mutex_lock(&pool.lock);
-  for (int i = pool.n - 1; i >= 0 && !p; i--)
-    if (pool.b[i].size == size) {
-      p = pool.b[i].base;
-      *high = pool.b[i].high;
-      pool.b[i] = pool.b[--pool.n];
-    }
-  pthread_mutex_unlock(&pool.lock);
-  return p;
+/* ---- fork ---------------------------------------------------------------------------------- *
+ * A DUAL batch is a shared mapping: after fork() parent and child map the same pages, and a
+ * write by either would change the other's code (a FLIP batch is private: copy-on-write keeps
+ * them apart). So after a fork neither writes again to a DUAL batch mapped before it: the
+ * generation counts forks; the child drops its pooled DUAL batches (the parent keeps its own:
+ * the child no longer maps them), and a batch of an older generation is unmapped when freed,
+ * never pooled, and if still open at the seal is first replaced, at the same address, by a
+ * private FLIP mapping. */
+static _Atomic unsigned fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void unmap_batch(uint8_t *base, uint8_t *rw, size_t size, codemem_mode mode) {
+  munmap(base, size);
+  if (mode == CODEMEM_DUAL) munmap(rw, size);
 }
 
-/* Returns a batch no longer in the live table to the pool, or unmaps it. */
+static void fork_prepare(void) { pthread_mutex_lock(&pool.lock); }
+static void fork_parent(void) {
+  atomic_fetch_add(&fork_gen, 1);
+  pthread_mutex_unlock(&pool.lock);
+}
+static void fork_child(void) {
+  atomic_fetch_add(&fork_gen, 1);
+  int k = 0;
+  for (int i = 0; i < pool.n; i++) {
+    pooled *p = &pool.b[i];
+    if (p->mode == CODEMEM_DUAL)
+      unmap_batch(p->base, p->rw, p->size, p->mode);
+    else
+      pool.b[k++] = *p;
+  }
+  pool.n = k;
+  pthread_mutex_unlock(&pool.lock);
+}
+static void fork_register(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+/* A pooled batch of exactly `size` bytes and mode `mode` (all int3), or 0. */
+static int pool_take(size_t size, codemem_mode mode, pooled *out) {
+  int got = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (int i = pool.n - 1; i >= 0 && !got; i--)
+    if (pool.b[i].size == size && pool.b[i].mode == mode) {
+      *out = pool.b[i];
+      pool.b[i] = pool.b[--pool.n];
+      got = 1;
+    }
+  pthread_mutex_unlock(&pool.lock);
+  return got;
+}
+
+/* Gives back a batch no longer in the live table: int3 over its code, then to the pool (or
+ * unmapped when the pool is full, or when it is a DUAL batch from before a fork). */
 static void pool_give(batch *b) {
-  if (b->sealed && mprotect(b->base, b->size, PROT_READ | PROT_WRITE) != 0) {
-    munmap(b->base, b->size);
+  if (b->mode == CODEMEM_DUAL && b->gen != atomic_load(&fork_gen)) {
+    unmap_batch(b->base, b->rw, b->size, b->mode);
     return;
+  }
+  if (b->sealed) { /* an unsealed batch was never written: still all int3 */
+    if (b->mode == CODEMEM_FLIP && mprotect(b->base, b->size, PROT_READ | PROT_WRITE) != 0) {
+      munmap(b->base, b->size);
+      return;
+    }
+    memset(b->rw, 0xCC, b->used);
   }
   pthread_mutex_lock(&pool.lock);
   int kept = pool.n < POOL_MAX;
-  if (kept)
-    pool.b[pool.n].base = b->base, pool.b[pool.n].high = b->high, pool.b[pool.n++].size = b->size;
+  if (kept) pool.b[pool.n++] = (pooled){b->base, b->rw, b->size, b->mode};
   pthread_mutex_unlock(&pool.lock);
-  if (!kept) munmap(b->base, b->size);
+  if (!kept) unmap_batch(b->base, b->rw, b->size, b->mode);
+}
+
+/* Whether this process can make DUAL batches (memfd_create works): asked once. */
+static int dual_works(void) {
+  static _Atomic int known; /* 0 not asked, 1 yes, -1 no */
+  int k = atomic_load(&known);
+  if (!k) {
+    int fd = memfd_create("abifuzz-jit", MFD_CLOEXEC);
+    k = fd >= 0 ? 1 : -1;
+    if (fd >= 0) close(fd);
+    atomic_store(&known, k);
+  }
+  return k > 0;
+}
+
+/* Whether a tracer (gdb, rr, strace) is attached: /proc/self/status TracerPid. */
+static int traced(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[128];
+  long pid = 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "TracerPid: %ld", &pid) == 1) break;
+  fclose(f);
+  return pid != 0;
+}
+
+/* Whether the process runs under Valgrind. */
+static int under_valgrind(void) {
+#ifdef CODEMEM_HAVE_VALGRIND_H
+  if (RUNNING_ON_VALGRIND) return 1;
+#endif
+  const char *pre = getenv("LD_PRELOAD"); /* valgrind preloads its vgpreload_*.so */
+  return pre && strstr(pre, "vgpreload") != NULL;
+}
+
+/* CODEMEM_DEFAULT's mode, decided once per process. DUAL unless memfd_create fails, or:
+ * - a debugger is attached: it plants breakpoints by writing through ptrace, which Linux
+ *   refuses on a read-only shared mapping (FLIP's are private: copy-on-write);
+ * - Valgrind runs the process: it retranslates code it sees changed by mprotect or munmap, not
+ *   code rewritten through another mapping, and a pooled batch gets new code at old addresses;
+ * - the environment says ABIFUZZ_CODEMEM=flip (or =dual, which skips the two checks above). */
+static codemem_mode default_mode(void) {
+  static _Atomic int mode; /* 0 not decided yet, else a codemem_mode */
+  int md = atomic_load(&mode);
+  if (!md) {
+    const char *env = getenv("ABIFUZZ_CODEMEM");
+    if (!dual_works() || (env && !strcmp(env, "flip")))
+      md = CODEMEM_FLIP;
+    else if (env && !strcmp(env, "dual"))
+      md = CODEMEM_DUAL;
+    else
+      md = traced() || under_valgrind() ? CODEMEM_FLIP : CODEMEM_DUAL;
+    atomic_store(&mode, md);
+  }
+  return (codemem_mode)md;
 }
 
 struct codemem {
   size_t batch_size, page;
+  codemem_mode mode;
   batch *batches;
   size_t nbatches, cap;
-  size_t used; /* bytes used in the open batch (the last one, when not sealed) */
+  /* the images of the batches not sealed yet, one after the other, the open one last: code is
+   * copied in place only by the seal */
+  uint8_t *stage;
+  size_t stage_len, stage_cap;
 };
 
-af_status codemem_new(codemem **out, size_t batch_size) {
+af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode) {
   *out = NULL;
+  pthread_once(&fork_once, fork_register);
+  if (mode == CODEMEM_DEFAULT) mode = default_mode();
+  if (mode == CODEMEM_DUAL && !dual_works()) return AF_ERR_UNSUPPORTED;
+  if (mode != CODEMEM_DUAL && mode != CODEMEM_FLIP) return AF_ERR_INVALID;
   codemem *m = calloc(1, sizeof *m);
   if (!m) return AF_ERR_NOMEM;
   long pg = sysconf(_SC_PAGESIZE);
   m->page = pg > 0 ? (size_t)pg : 4096;
+  m->mode = mode;
   m->batch_size = batch_size ? batch_size : 64 * 1024;
   m->batch_size = (m->batch_size + m->page - 1) / m->page * m->page;
   *out = m;
   return AF_OK;
 }
 
+af_status codemem_new(codemem **out, size_t batch_size) {
+  return codemem_new_mode(out, batch_size, CODEMEM_DEFAULT);
+}
+
+codemem_mode codemem_get_mode(const codemem *m) { return m->mode; }
+
 static batch *open_batch(codemem *m) {
   return m->nbatches && !m->batches[m->nbatches - 1].sealed ? &m->batches[m->nbatches - 1] : NULL;
+}
+
+/* A fresh mapping of size bytes, all int3: DUAL a memfd mapped read+execute (*base) and
+ * read+write (*rw); FLIP one private read+write mapping (both). AF_ERR_NOMEM if not. */
+static af_status map_batch(size_t size, codemem_mode mode, uint8_t **base, uint8_t **rw) {
+  if (mode == CODEMEM_FLIP) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return AF_ERR_NOMEM;
+    *base = *rw = p;
+  } else {
+    int fd = memfd_create("abifuzz-jit", MFD_CLOEXEC);
+    if (fd < 0) return AF_ERR_NOMEM;
+    void *x = MAP_FAILED, *w = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0) {
+      x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+      w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    close(fd); /* the mappings keep the file */
+    if (x == MAP_FAILED || w == MAP_FAILED) {
+      if (x != MAP_FAILED) munmap(x, size);
+      if (w != MAP_FAILED) munmap(w, size);
+      return AF_ERR_NOMEM;
+    }
+    *base = x, *rw = w;
+  }
+  memset(*rw, 0xCC, size); /* int3: a stray jump into the tail traps */
+  return AF_OK;
 }
 
 static af_status new_batch(codemem *m, size_t need) {
@@ -175,68 +325,86 @@ static af_status new_batch(codemem *m, size_t need) {
     m->batches = p, m->cap = cap;
   }
   size_t size = need > m->batch_size ? (need + m->page - 1) / m->page * m->page : m->batch_size;
-  /* Read+write only: the code is written now and made executable by codemem_seal. */
-  size_t high = 0;
-  void *p = pool_take(size, &high);
-  if (!p) {
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return AF_ERR_NOMEM;
-    memset(p, 0xCC, size); /* int3: a stray jump into the tail traps */
+  pooled p;
+  if (!pool_take(size, m->mode, &p)) {
+    af_status s = map_batch(size, m->mode, &p.base, &p.rw);
+    if (s != AF_OK) return s;
   }
-  m->batches[m->nbatches++] =
-      (batch){.base = p, .size = size, .sealed = false, .live = -1, .high = high, .used = 0};
-  m->used = 0;
+  m->batches[m->nbatches++] = (batch){.base = p.base,
+                                      .rw = p.rw,
+                                      .size = size,
+                                      .mode = m->mode,
+                                      .sealed = false,
+                                      .live = -1,
+                                      .gen = atomic_load(&fork_gen),
+                                      .used = 0,
+                                      .img = m->stage_len};
   return AF_OK;
 }
 
-/* size bytes at a 16-byte boundary of the open batch (a new one if needed); the alignment gap
- * before them int3 (a pooled batch may hold old code there), and the bytes themselves too when
- * `fill` (codemem_alloc: its caller may write fewer; codemem_add writes them all). */
-static af_status alloc_at(codemem *m, size_t size, void **where, int fill) {
+/* Room for n more bytes in the stage. */
+static af_status stage_reserve(codemem *m, size_t n) {
+  if (m->stage_cap - m->stage_len >= n) return AF_OK;
+  size_t cap = m->stage_cap ? m->stage_cap : 16 * 1024;
+  while (cap - m->stage_len < n)
+    cap *= 2;
+  uint8_t *p = realloc(m->stage, cap);
+  if (!p) return AF_ERR_NOMEM;
+  m->stage = p, m->stage_cap = cap;
+  return AF_OK;
+}
+
+af_status codemem_add(codemem *m, const void *code, size_t size, void **where) {
   *where = NULL;
-  if (size > SIZE_MAX / 2) return AF_ERR_LIMIT;
+  if (size > SIZE_MAX / 4) return AF_ERR_LIMIT;
   batch *b = open_batch(m);
-  size_t at = (m->used + CODEMEM_ALIGN - 1) & ~(size_t)(CODEMEM_ALIGN - 1);
+  size_t at = b ? (b->used + CODEMEM_ALIGN - 1) & ~(size_t)(CODEMEM_ALIGN - 1) : 0;
   if (!b || at + size > b->size) {
     af_status s = new_batch(m, size);
     if (s != AF_OK) return s;
     b = open_batch(m);
     at = 0;
   }
-  if (at > m->used && m->used < b->high) memset(b->base + m->used, 0xCC, at - m->used);
-  if (fill && at < b->high)
-    memset(b->base + at, 0xCC, (b->high < at + size ? b->high : at + size) - at);
-  b->used = m->used = at + size;
-  if (m->used > b->high) b->high = m->used;
+  af_status s = stage_reserve(m, at - b->used + size);
+  if (s != AF_OK) return s;
+  uint8_t *img = m->stage + b->img;
+  memset(img + b->used, 0xCC, at - b->used); /* the alignment gap: int3, as in the batch */
+  memcpy(img + at, code, size);
+  b->used = at + size;
+  m->stage_len = b->img + b->used;
   *where = b->base + at;
   return AF_OK;
 }
 
-af_status codemem_alloc(codemem *m, size_t size, void **where) {
-  return alloc_at(m, size, where, 1);
-}
-
-af_status codemem_add(codemem *m, const void *code, size_t size, void **where) {
-  af_status s = alloc_at(m, size, where, 0);
-  if (s == AF_OK) memcpy(*where, code, size);
-  return s;
+/* A DUAL batch mapped before a fork, still open: the same address becomes a private FLIP
+ * mapping (the shared pages are the other process's too). */
+static af_status privatize(batch *b) {
+  void *p = mmap(b->base, b->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                 -1, 0);
+  if (p == MAP_FAILED) return AF_ERR_RUNTIME;
+  munmap(b->rw, b->size);
+  memset(p, 0xCC, b->size);
+  b->rw = b->base;
+  b->mode = CODEMEM_FLIP;
+  return AF_OK;
 }
 
 af_status codemem_seal(codemem *m) {
   /* Every batch not sealed yet: the open one, and any an allocation left behind when it did
-   * not fit (only sealing the last one left those read+write, their code never executable). */
+   * not fit (only sealing the last one would leave those without their code). */
   for (size_t i = 0; i < m->nbatches; i++) {
     batch *b = &m->batches[i];
     if (b->sealed) continue;
-    /* a pooled batch's old code past ours: int3, as in a fresh batch */
-    if (b->high > b->used) memset(b->base + b->used, 0xCC, b->high - b->used);
-    b->high = b->used;
-    /* One mprotect per batch: RW -> RX. The batch is never made writable again. */
-    if (mprotect(b->base, b->size, PROT_READ | PROT_EXEC) != 0) return AF_ERR_RUNTIME;
+    if (b->mode == CODEMEM_DUAL && b->gen != atomic_load(&fork_gen) && privatize(b) != AF_OK)
+      return AF_ERR_RUNTIME;
+    memcpy(b->rw, m->stage + b->img, b->used);
+    /* FLIP: one mprotect per batch, RW -> RX; DUAL: the code is already where it runs */
+    if (b->mode == CODEMEM_FLIP && mprotect(b->base, b->size, PROT_READ | PROT_EXEC) != 0)
+      return AF_ERR_RUNTIME;
     b->sealed = true;
     b->live = live_add((uintptr_t)b->base, (uintptr_t)b->base + b->size);
   }
-  m->used = 0;
+  m->stage_len = 0;
   return AF_OK;
 }
 
@@ -259,5 +427,6 @@ void codemem_free(codemem *m) {
     pool_give(&m->batches[i]);
   }
   free(m->batches);
+  free(m->stage);
   free(m);
 }

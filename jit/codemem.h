@@ -1,4 +1,4 @@
-/* codemem.h - W^X executable memory for JIT code: write in RW pages, seal to R+X, free. */
+/* codemem.h - W^X executable memory for JIT code: stage, seal into executable pages, free. */
 #ifndef ABIFUZZ_JIT_CODEMEM_H
 #define ABIFUZZ_JIT_CODEMEM_H
 
@@ -7,32 +7,51 @@
 
 #include "gen.h"
 
-/* An arena of batches. The open batch is mapped read+write (never executable); codemem_seal
- * turns it read+execute (never writable again) and the next allocation opens a fresh
- * mapping. No page is ever writable and executable at once. */
+/* An arena of batches. codemem_add reserves space in the open batch and stages the code;
+ * codemem_seal puts the staged code in place, and the batch is never written again (the next
+ * allocation opens a fresh one). No page is ever writable and executable at once, and no code
+ * runs before it is sealed: until then its executable address holds int3 (0xCC), as does
+ * every byte no code was put in and, once freed, every byte of a batch.
+ *
+ * Two ways to get there (codemem_mode):
+ *   CODEMEM_DUAL  each batch is one memfd mapped twice: read+execute where the code runs,
+ *                 read+write at another address where codemem writes it. No system call per
+ *                 compile. The default, when memfd_create works.
+ *   CODEMEM_FLIP  each batch is one private mapping, read+write while open and while pooled,
+ *                 mprotect'ed read+execute by the seal and back at free: two system calls
+ *                 (and TLB shootdowns) per compile. The fallback, kept tested.
+ * Across fork(), neither process writes again to a batch that existed at the fork (pthread_
+ * atfork: in both, the pool is emptied and older batches are unmapped when freed, never
+ * reused), so a dual mapping shared by parent and child never changes under either. */
 typedef struct codemem codemem;
+
+typedef enum { CODEMEM_DEFAULT = 0, CODEMEM_DUAL, CODEMEM_FLIP } codemem_mode;
 
 #define CODEMEM_ALIGN 16 /* every allocation (a function start) is 16-byte aligned */
 
 /* batch_size: bytes per mapping (0: 64 KiB); an allocation larger than that gets a mapping of
  * its own. AF_ERR_NOMEM if memory cannot be had. */
 af_status codemem_new(codemem **out, size_t batch_size);
-/* size bytes of writable space in the open batch at a 16-byte boundary; *where is the address
- * the code will execute at once sealed. The unused tail of a batch holds int3 (0xCC). */
-af_status codemem_alloc(codemem *m, size_t size, void **where);
-/* codemem_alloc + memcpy. */
+/* The same in a given mode (tests); CODEMEM_DEFAULT: DUAL if the process can, else FLIP.
+ * AF_ERR_UNSUPPORTED for DUAL where memfd_create fails. */
+af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode);
+/* The mode of m. */
+codemem_mode codemem_get_mode(const codemem *m);
+/* Reserves size bytes at a 16-byte boundary of the open batch and stages a copy of code for
+ * them; *where is the address the code will execute at once sealed (int3 until then). */
 af_status codemem_add(codemem *m, const void *code, size_t size, void **where);
-/* Flips every batch not sealed yet to read+execute (mprotect): the open one, and any an
- * allocation that did not fit in it left behind. No-op when nothing is open.
- * AF_ERR_RUNTIME if mprotect fails. */
+/* Puts every staged allocation in place and makes its batches executable: the open one, and
+ * any an allocation that did not fit in it left behind. No-op when nothing is open.
+ * AF_ERR_RUNTIME if mprotect fails (FLIP). */
 af_status codemem_seal(codemem *m);
 /* Whether p lies in a sealed (executable) batch of m. */
 bool codemem_is_sealed(const codemem *m, const void *p);
 /* Number of mappings made so far (sealed ones and the open one). */
 size_t codemem_nbatches(const codemem *m);
-/* Gives back every batch (to the process's pool of unused batches, read+write, their old code
- * int3-filled by the next owner where its own does not cover it, by the time it seals; or
- * unmapped when the pool is full); m may be NULL. Function pointers into m die with it. */
+/* Gives back every batch: int3 over every byte code was put in, then to the process's pool of
+ * unused batches (or unmapped when the pool is full); m may be NULL. A function pointer into
+ * m then traps (DUAL: int3; FLIP: the pooled batch is not executable) until the batch is
+ * sealed again by its next owner. */
 void codemem_free(codemem *m);
 
 #endif

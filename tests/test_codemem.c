@@ -1,5 +1,5 @@
-/* test_codemem.c - W^X executable memory: encode small functions, seal, call them (sysv_abi
- * and ms_abi), check page permissions in /proc/self/maps and by faulting in a child. */
+/* test_codemem.c - W^X executable memory, both modes: encode small functions, seal, call them,
+ * check permissions in /proc/self/maps, int3 before sealing and after freeing, and fork. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -24,6 +24,15 @@ typedef float(__attribute__((ms_abi)) * ms_ff)(float, float);
 typedef long double(__attribute__((sysv_abi)) * sysv_ll)(long double, long double);
 typedef long(__attribute__((sysv_abi)) * sysv_l)(long);
 typedef int(__attribute__((sysv_abi)) * sysv_v)(void);
+
+/* The mode every codemem of the current pass is made in (main runs each test in both). */
+static codemem_mode MODE;
+static const char *mode_name(void) { return MODE == CODEMEM_DUAL ? "dual" : "flip"; }
+static codemem *new_mem(size_t batch) {
+  codemem *m = NULL;
+  CHECK(codemem_new_mode(&m, batch, MODE) == AF_OK && codemem_get_mode(m) == MODE);
+  return m;
+}
 
 /* Permissions of the mapping holding p, from /proc/self/maps ("r-xp"), or "" if none. */
 static void perms_of(const void *p, char out[5]) {
@@ -57,6 +66,24 @@ static int child_signal(void (*fn)(void *), void *p) {
   return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 static void write_to(void *p) { *(volatile uint8_t *)p = 0xC3; }
+/* What executing a batch that holds no code yet (open, or freed) does: DUAL it holds int3,
+ * FLIP it is not executable. */
+static int no_code_signal(void) { return MODE == CODEMEM_DUAL ? SIGTRAP : SIGSEGV; }
+
+/* The number of mappings in the process that are both writable and executable (never any). */
+static int wx_mappings(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  if (!f) return -1;
+  char line[512];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    char pr[5];
+    if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) == 3 && pr[1] == 'w' && pr[2] == 'x') n++;
+  }
+  fclose(f);
+  return n;
+}
 static void exec_at(void *p) { ((sysv_v)p)(); }
 
 /* Encodes with the growable buffer and copies into code memory. */
@@ -70,8 +97,7 @@ static void *add_code(codemem *m, x86_buf *b) {
 }
 
 static void test_calls(void) {
-  codemem *m;
-  CHECK(codemem_new(&m, 0) == AF_OK);
+  codemem *m = new_mem(0);
   x86_buf b;
 
   /* int add(int a, int b) under SysV: a in edi, b in esi. */
@@ -158,16 +184,27 @@ static void test_calls(void) {
   x86_emit0(&b, X86_RET);
   sysv_l sum = (sysv_l)add_code(m, &b);
 
-  /* Before sealing: writable, not executable. */
+  /* Before sealing: no code runs there yet. DUAL: int3 where the code will run (read+execute,
+   * never writable); FLIP: read+write, not executable. */
   char pr[5];
   perms_of((void *)add_sysv, pr);
-  CHECKF(!strcmp(pr, "rw-p"), "open batch is %s", pr);
+  const char *open_perms = MODE == CODEMEM_DUAL ? "r-xs" : "rw-p";
+  /* (a DUAL batch open across a fork, as child_signal's, is sealed as a private one) */
+  const char *sealed_perms = MODE == CODEMEM_DUAL ? "r-x" : "r-xp";
+  CHECKF(!strcmp(pr, open_perms), "%s: open batch is %s", mode_name(), pr);
   CHECK(!codemem_is_sealed(m, (void *)add_sysv));
-  CHECK(child_signal(exec_at, (void *)add_sysv) == SIGSEGV); /* NX: not executable yet */
+  if (MODE == CODEMEM_DUAL) {
+    CHECKF(*(volatile uint8_t *)add_sysv == 0xCC, "staged code visible before the seal");
+    CHECK(child_signal(write_to, (void *)add_sysv) == SIGSEGV); /* never writable */
+  }
+  CHECK(child_signal(exec_at, (void *)add_sysv) == no_code_signal()); /* no code runs yet */
+  CHECKF(wx_mappings() == 0, "%s: a mapping is writable and executable", mode_name());
 
   CHECK(codemem_seal(m) == AF_OK);
+  CHECKF(wx_mappings() == 0, "%s: a mapping is writable and executable", mode_name());
   perms_of((void *)add_sysv, pr);
-  CHECKF(!strcmp(pr, "r-xp"), "sealed batch is %s", pr);
+  CHECKF(!strncmp(pr, sealed_perms, strlen(sealed_perms)), "%s: sealed batch is %s", mode_name(),
+         pr);
   CHECK(codemem_is_sealed(m, (void *)add_sysv));
   CHECK(child_signal(write_to, (void *)add_sysv) == SIGSEGV); /* never writable again */
   CHECK(codemem_seal(m) == AF_OK);                            /* nothing open: no-op */
@@ -196,8 +233,11 @@ static void test_calls(void) {
   sysv_v seven = (sysv_v)add_code(m, &b);
   CHECK(codemem_nbatches(m) == before + 1);
   perms_of((void *)seven, pr);
-  CHECKF(!strcmp(pr, "rw-p"), "fresh batch is %s", pr);
+  CHECKF(!strcmp(pr, open_perms), "%s: fresh batch is %s", mode_name(), pr);
   CHECK(codemem_seal(m) == AF_OK);
+  perms_of((void *)seven, pr); /* no fork in between: DUAL stays the shared mapping */
+  CHECKF(!strcmp(pr, MODE == CODEMEM_DUAL ? "r-xs" : "r-xp"), "%s: sealed fresh batch is %s",
+         mode_name(), pr);
   CHECK(seven() == 7 && add_sysv(1, 2) == 3);
   codemem_free(m);
 }
@@ -206,8 +246,7 @@ static void test_calls(void) {
  * than a batch, all called after every seal. */
 static void test_many(void) {
   enum { NFN = 600 };
-  codemem *m;
-  CHECK(codemem_new(&m, 4096) == AF_OK);
+  codemem *m = new_mem(4096);
   static sysv_v fns[NFN];
   for (int i = 0; i < NFN; i++) {
     x86_buf b;
@@ -228,10 +267,11 @@ static void test_many(void) {
   CHECKF(codemem_nbatches(m) >= NFN / 50, "%zu batches", codemem_nbatches(m));
 
   /* An allocation larger than the batch size gets its own mapping. */
+  static uint8_t nops[3 * 4096 + 5];
+  memset(nops, 0x90, sizeof nops - 1);
+  nops[sizeof nops - 1] = 0xC3;
   void *big;
-  CHECK(codemem_alloc(m, 3 * 4096 + 5, &big) == AF_OK && (uintptr_t)big % 16 == 0);
-  memset(big, 0x90, 3 * 4096 + 4);
-  ((uint8_t *)big)[3 * 4096 + 4] = 0xC3;
+  CHECK(codemem_add(m, nops, sizeof nops, &big) == AF_OK && (uintptr_t)big % 16 == 0);
   CHECK(codemem_seal(m) == AF_OK);
   ((sysv_v)big)();
   CHECK(codemem_is_sealed(m, (uint8_t *)big + 3 * 4096));
@@ -239,29 +279,41 @@ static void test_many(void) {
   codemem_free(NULL);
 }
 
-/* A batch back from the pool holds its old owner's code until the new owner seals: then, as
- * in a fresh batch, every byte no code was put in (the alignment gaps, the tail) is int3, and
- * space from codemem_alloc starts as int3 too. */
+/* A freed batch holds int3 over its old code at once (a stale pointer into it traps), goes to
+ * the pool, and comes back to the next codemem: int3 until that one seals, then, as a fresh
+ * batch, its code and int3 wherever no code was put (the alignment gaps, the tail). */
 static void test_reuse(void) {
-  uint8_t nops[3000], ret2[10], ret3[5];
+  static uint8_t nops[3000];
+  uint8_t ret2[10], ret3[5], ret4[50];
   memset(nops, 0x90, sizeof nops);
+  nops[sizeof nops - 1] = 0xC3;
   memset(ret2, 0xC3, sizeof ret2);
   memset(ret3, 0xC3, sizeof ret3);
-  codemem *m;
+  memset(ret4, 0xC3, sizeof ret4);
+  codemem *m = new_mem(0);
   void *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL;
-  CHECK(codemem_new(&m, 0) == AF_OK && codemem_add(m, nops, sizeof nops, &p1) == AF_OK);
+  CHECK(codemem_add(m, nops, sizeof nops, &p1) == AF_OK);
   CHECK(codemem_seal(m) == AF_OK);
+  ((sysv_v)p1)();
   codemem_free(m);
-  CHECK(codemem_new(&m, 0) == AF_OK && codemem_add(m, ret2, sizeof ret2, &p2) == AF_OK);
+  if (MODE == CODEMEM_DUAL) {
+    const volatile uint8_t *q = p1;
+    int stale = 0;
+    for (size_t i = 0; i < sizeof nops; i++)
+      stale += q[i] != 0xCC;
+    CHECKF(stale == 0, "%d bytes of freed code left", stale);
+  }
+  /* a stale pointer traps (a forked child has no DUAL pooled batch mapped at all: SIGSEGV) */
+  int sig = child_signal(exec_at, p1);
+  CHECKF(sig == no_code_signal() || sig == SIGSEGV, "%s: a stale call ended with %d", mode_name(),
+         sig);
+  m = new_mem(0);
+  CHECK(codemem_add(m, ret2, sizeof ret2, &p2) == AF_OK);
   CHECK(codemem_add(m, ret3, sizeof ret3, &p3) == AF_OK);
-  CHECK(codemem_alloc(m, 100, &p4) == AF_OK);
-  CHECKF(p2 == p1, "the freed batch is reused (%p, %p)", p1, p2);
-  const uint8_t *q = p4;
-  int stale = 0;
-  for (int i = 0; i < 100; i++)
-    stale += q[i] != 0xCC;
-  CHECKF(stale == 0, "%d bytes of old code in fresh space", stale);
-  memset(p4, 0xC3, 50); /* half of it written */
+  CHECK(codemem_add(m, ret4, sizeof ret4, &p4) == AF_OK);
+  CHECKF(p2 == p1, "%s: the freed batch is reused (%p, %p)", mode_name(), p1, p2);
+  CHECK((uint8_t *)p3 == (uint8_t *)p2 + 16 && (uint8_t *)p4 == (uint8_t *)p2 + 32);
+  CHECK(child_signal(exec_at, p2) == no_code_signal()); /* not sealed: no code yet */
   CHECK(codemem_seal(m) == AF_OK);
   const uint8_t *b = p2;
   int bad = 0;
@@ -269,7 +321,8 @@ static void test_reuse(void) {
     int code = i < 10 || (i >= 16 && i < 21) || (i >= 32 && i < 82);
     bad += code ? b[i] != 0xC3 : b[i] != 0xCC;
   }
-  CHECKF(bad == 0, "%d bytes differ from code / int3 after reuse", bad);
+  CHECKF(bad == 0, "%s: %d bytes differ from code / int3 after reuse", mode_name(), bad);
+  ((sysv_v)p3)();
   codemem_free(m);
 }
 
@@ -280,9 +333,9 @@ static void test_spill_batches(void) {
   memset(f1, 0x90, sizeof f1);
   memset(f2, 0x90, sizeof f2);
   f1[sizeof f1 - 1] = f2[sizeof f2 - 1] = 0xC3;
-  codemem *m;
+  codemem *m = new_mem(4096);
   void *p1 = NULL, *p2 = NULL;
-  CHECK(codemem_new(&m, 4096) == AF_OK && codemem_add(m, f1, sizeof f1, &p1) == AF_OK);
+  CHECK(codemem_add(m, f1, sizeof f1, &p1) == AF_OK);
   CHECK(codemem_add(m, f2, sizeof f2, &p2) == AF_OK);
   CHECK(codemem_nbatches(m) == 2);
   CHECK(codemem_seal(m) == AF_OK);
@@ -293,10 +346,82 @@ static void test_spill_batches(void) {
   codemem_free(m);
 }
 
+/* fork(): what either process does to its code memory afterwards never shows in the other's,
+ * in either mode (a DUAL batch is a shared mapping: codemem stops writing to those from
+ * before the fork). The parent keeps a sealed function, a pooled (freed) batch, and an open
+ * batch with staged code; the child frees the live codemem, seals the open one with code of
+ * its own, and compiles more. Back in the parent, all three are as they were. */
+static uint8_t ret_imm_code[6] = {0xB8, 0, 0, 0, 0, 0xC3}; /* mov eax, imm32; ret */
+static void *ret_imm(codemem *m, int v) {
+  memcpy(ret_imm_code + 1, &v, 4);
+  void *p = NULL;
+  CHECK(codemem_add(m, ret_imm_code, sizeof ret_imm_code, &p) == AF_OK);
+  return p;
+}
+
+static void test_fork(void) {
+  codemem *live = new_mem(0), *open = new_mem(0), *freed = new_mem(0);
+  void *pl = ret_imm(live, 2);
+  CHECK(codemem_seal(live) == AF_OK);
+  void *po = ret_imm(open, 3); /* staged, not sealed */
+  void *pf = ret_imm(freed, 1);
+  CHECK(codemem_seal(freed) == AF_OK);
+  codemem_free(freed); /* pf's batch is now in the pool */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int ok = 1;
+    codemem_free(live);                 /* inherited: must not touch the parent's pages */
+    void *pc = ret_imm(open, 4);        /* the inherited open batch, sealed here */
+    ok &= codemem_seal(open) == AF_OK;
+    ok &= ((sysv_v)po)() == 3 && ((sysv_v)pc)() == 4;
+    codemem *mine = new_mem(0);         /* new code: never in a batch the parent holds */
+    void *pm = ret_imm(mine, 5);
+    ok &= codemem_seal(mine) == AF_OK && ((sysv_v)pm)() == 5;
+    _exit(ok ? 0 : 1);
+  }
+  int st = -1;
+  CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+  CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: the child's code did not run right",
+         mode_name());
+  CHECKF(((sysv_v)pl)() == 2, "%s: the parent's live code changed", mode_name());
+  if (MODE == CODEMEM_DUAL) {
+    CHECKF(*(volatile uint8_t *)pf == 0xCC, "%s: the parent's pooled batch was written",
+           mode_name());
+    CHECKF(*(volatile uint8_t *)po == 0xCC && *((volatile uint8_t *)po + 16) == 0xCC,
+           "%s: the child's seal wrote into the parent's open batch", mode_name());
+  }
+  void *p6 = ret_imm(open, 6);
+  CHECK(codemem_seal(open) == AF_OK);
+  CHECK(((sysv_v)po)() == 3 && ((sysv_v)p6)() == 6);
+  CHECKF(wx_mappings() == 0, "%s: a mapping is writable and executable", mode_name());
+  codemem_free(open);
+  codemem_free(live);
+  /* and later compiles work as before (the pool refills) */
+  for (int i = 0; i < 40; i++) {
+    codemem *m = new_mem(0);
+    void *p = ret_imm(m, i);
+    CHECK(codemem_seal(m) == AF_OK && ((sysv_v)p)() == i);
+    codemem_free(m);
+  }
+}
+
 int main(void) {
-  test_calls();
-  test_many();
-  test_reuse();
-  test_spill_batches();
+  codemem *probe = NULL;
+  /* Debian 12's kernel has memfd_create: DUAL works there (the default unless a debugger,
+   * Valgrind or ABIFUZZ_CODEMEM=flip says otherwise); FLIP is the fallback */
+  int dual = codemem_new_mode(&probe, 0, CODEMEM_DUAL) == AF_OK;
+  CHECKF(dual, "DUAL code memory does not work here (memfd_create failed?)");
+  codemem_free(probe);
+  CHECK(codemem_new_mode(&probe, 0, (codemem_mode)7) == AF_ERR_INVALID && !probe);
+  codemem_mode modes[] = {CODEMEM_DUAL, CODEMEM_FLIP};
+  for (int i = dual ? 0 : 1; i < 2; i++) {
+    MODE = modes[i];
+    test_calls();
+    test_many();
+    test_reuse();
+    test_spill_batches();
+    test_fork();
+  }
   return check_done();
 }
