@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,10 +27,12 @@ typedef struct {
   uint8_t *buf; /* report bytes not yet parsed */
   size_t blen, bcap;
   uint64_t pos, chunk_end; /* the cases [pos, chunk_end) are this worker's, pos next */
-  int in_flight;           /* between a BEGIN and its END */
+  /* the live slot's copy (live_sync): a leg is in flight, (fl_index, fl_leg) since fl_t */
+  int in_flight;
   uint64_t fl_index;
-  char fl_leg[24];
+  char fl_leg[25];
   double fl_t, last_msg, kill_t;
+  camp_live_copy killed; /* what was in flight when the timeout killed it */
   int have_crash;
   msg_crash crash;
   int killed_timeout, killed_silent, killed_drain, bye, finish_sent;
@@ -44,6 +47,7 @@ typedef struct {
   const camp_cfg *cfg;
   camp_stats st;
   slot *w;
+  camp_live *live; /* [jobs] in one shared mapping: worker k writes live[k] (worker.h) */
   uint64_t next, end; /* the shared counter: next index to hand out, end (exclusive) */
   int stopping;       /* --time reached or SIGINT: no more work */
   double stop_t;      /* when stopping began */
@@ -103,6 +107,7 @@ static int spawn(supervisor *sv, int k) {
     close(cmd[0]), close(cmd[1]);
     return -1;
   }
+  camp_live_write(&sv->live[k], 0, 0, "", 0);
   fflush(stdout), fflush(stderr);
   pid_t pid = fork();
   if (pid < 0) {
@@ -114,7 +119,7 @@ static int spawn(supervisor *sv, int k) {
       if (i != k && sv->w[i].pid > 0) close(sv->w[i].cmd_fd), close(sv->w[i].rep_fd);
     close(cmd[1]), close(rep[0]);
     signal(SIGINT, SIG_IGN);
-    camp_worker_main(sv->cfg, cmd[0], rep[1]);
+    camp_worker_main(sv->cfg, cmd[0], rep[1], &sv->live[k]);
   }
   close(cmd[0]), close(rep[1]);
   fcntl(cmd[1], F_SETFD, FD_CLOEXEC);
@@ -191,8 +196,6 @@ static void save_state(supervisor *sv, int done) {
 
 static void on_end(supervisor *sv, slot *s, const msg_end *m, af_finding *f) {
   camp_stats *st = &sv->st;
-  if (s->in_flight && s->fl_index == m->index && !strncmp(s->fl_leg, m->leg, sizeof m->leg))
-    s->in_flight = 0;
   char leg[sizeof m->leg + 1];
   memcpy(leg, m->leg, sizeof m->leg), leg[sizeof m->leg] = 0;
   for (int k = 0; k < sv->cfg->nlegs; k++)
@@ -250,14 +253,6 @@ static void parse(supervisor *sv, slot *s) {
     s->last_msg = camp_now();
     switch (h.type) {
     case MSG_NEED: hand_out(sv, s); break;
-    case MSG_BEGIN: {
-      msg_begin m;
-      if (h.size < sizeof m) break;
-      memcpy(&m, p, sizeof m);
-      s->in_flight = 1, s->fl_index = m.index, s->fl_t = camp_now();
-      memcpy(s->fl_leg, m.leg, sizeof m.leg), s->fl_leg[sizeof s->fl_leg - 1] = 0;
-      break;
-    }
     case MSG_END: {
       msg_end m;
       if (h.size < sizeof m) break;
@@ -311,6 +306,17 @@ static void parse(supervisor *sv, slot *s) {
   s->blen -= off;
 }
 
+/* The slot's in-flight fields from worker k's live slot. */
+static void live_sync(supervisor *sv, int k) {
+  slot *s = &sv->w[k];
+  camp_live_copy c;
+  camp_live_read(&sv->live[k], &c);
+  s->in_flight = c.in_flight;
+  s->fl_index = c.index;
+  memcpy(s->fl_leg, c.leg, sizeof s->fl_leg);
+  s->fl_t = c.t;
+}
+
 static void describe_death(char *out, size_t n, int status) {
   if (WIFSIGNALED(status))
     snprintf(out, n, "%s (signal %d)", camp_signame(WTERMSIG(status)), WTERMSIG(status));
@@ -330,6 +336,13 @@ static void on_death(supervisor *sv, int k) {
   close(s->cmd_fd), close(s->rep_fd);
   s->pid = 0;
   if (s->bye && WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  live_sync(sv, k);
+  /* killed for a timeout, but the leg it was killed for had ended by then (another one may
+   * have begun): nothing to blame on the one running now, as when nothing runs */
+  if (s->killed_timeout && s->in_flight &&
+      (s->fl_index != s->killed.index || strcmp(s->fl_leg, s->killed.leg) ||
+       s->fl_t != s->killed.t))
+    s->in_flight = 0;
   for (int k = 0; k < sv->cfg->nlegs; k++) {
     camp_leg_stats *l = camp_leg(&sv->st, sv->cfg->legs[k]->name);
     if (l && !l->off[0] && s->outstanding[k] > 0) l->lost += (uint64_t)s->outstanding[k];
@@ -470,6 +483,7 @@ static void check_time(supervisor *sv) {
   for (int k = 0; k < sv->cfg->jobs; k++) {
     slot *s = &sv->w[k];
     if (s->pid <= 0 || s->killed_silent || s->killed_drain) continue;
+    live_sync(sv, k);
     if (sv->stopping && sv->cfg->time_s > 0 && t - sv->stop_t > DRAIN_LIMIT) {
       s->killed_drain = 1;
       sv->drained++;
@@ -478,6 +492,8 @@ static void check_time(supervisor *sv) {
       if (t - s->kill_t > 0.5) kill(s->pid, SIGKILL);
     } else if (s->in_flight && (t - s->fl_t) * 1000.0 > sv->cfg->timeout_ms) {
       s->killed_timeout = 1, s->kill_t = t;
+      s->killed = (camp_live_copy){1, s->fl_index, {0}, s->fl_t};
+      memcpy(s->killed.leg, s->fl_leg, sizeof s->killed.leg);
       kill(s->pid, SIGUSR1);
     } else if (!s->in_flight && t - s->last_msg > SILENT_LIMIT) {
       s->killed_silent = 1;
@@ -507,7 +523,12 @@ int camp_run(const camp_cfg *cfg) {
     sv.npend = sv.pend ? r->npend : 0;
   }
   sv.w = calloc((size_t)cfg->jobs, sizeof *sv.w);
-  if (!sv.w) {
+  void *lm = mmap(NULL, (size_t)cfg->jobs * sizeof *sv.live, PROT_READ | PROT_WRITE,
+                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  sv.live = lm == MAP_FAILED ? NULL : lm;
+  if (!sv.w || !sv.live) {
+    free(sv.w);
+    if (sv.live) munmap(sv.live, (size_t)cfg->jobs * sizeof *sv.live);
     camp_triage_finish(cfg, &sv.st);
     camp_stats_free(&sv.st);
     return cli_error("out of memory"), CLI_ERROR;
@@ -579,6 +600,7 @@ int camp_run(const camp_cfg *cfg) {
   for (int k = 0; k < cfg->jobs; k++)
     free(sv.w[k].buf);
   free(sv.w);
+  munmap(sv.live, (size_t)cfg->jobs * sizeof *sv.live);
   camp_triage_finish(cfg, &sv.st); /* consensus of the cases still open (lost legs) */
   if (!cfg->quiet) camp_status_line(&sv.st, stderr);
   int rc = CLI_OK;

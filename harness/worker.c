@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <ucontext.h>
@@ -21,7 +22,45 @@ int af_jit_addr_is_code(const void *addr) __attribute__((weak));
 /* The report pipe, for the signal handler. A signal handler can reach no other state, so this
  * one process-global is unavoidable; it is set once, before any leg runs. */
 static volatile int crash_fd = -1;
+static struct worker *volatile crash_w; /* its held-back records, written before a crash's */
 static volatile pid_t crash_pid; /* a forked child of a leg must not report as the worker */
+
+/* ---- the live slot (worker.h) ------------------------------------------------------------ */
+void camp_live_write(camp_live *l, int in_flight, uint64_t index, const char *leg, double t) {
+  uint64_t w[3] = {0, 0, 0};
+  size_t n = strnlen(leg, sizeof w);
+  memcpy(w, leg, n);
+  uint64_t tb;
+  memcpy(&tb, &t, sizeof tb);
+  uint64_t q = atomic_load_explicit(&l->seq, memory_order_relaxed);
+  atomic_store_explicit(&l->seq, q + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&l->index, index, memory_order_relaxed);
+  for (int i = 0; i < 3; i++)
+    atomic_store_explicit(&l->leg[i], w[i], memory_order_relaxed);
+  atomic_store_explicit(&l->t_bits, tb, memory_order_relaxed);
+  atomic_store_explicit(&l->in_flight, (uint32_t)in_flight, memory_order_relaxed);
+  atomic_store_explicit(&l->seq, q + 2, memory_order_release);
+}
+
+void camp_live_read(camp_live *l, camp_live_copy *out) {
+  for (int tries = 0;; tries++) {
+    uint64_t q1 = atomic_load_explicit(&l->seq, memory_order_acquire);
+    uint64_t w[3], tb;
+    out->index = atomic_load_explicit(&l->index, memory_order_relaxed);
+    for (int i = 0; i < 3; i++)
+      w[i] = atomic_load_explicit(&l->leg[i], memory_order_relaxed);
+    tb = atomic_load_explicit(&l->t_bits, memory_order_relaxed);
+    out->in_flight = (int)atomic_load_explicit(&l->in_flight, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t q2 = atomic_load_explicit(&l->seq, memory_order_relaxed);
+    memcpy(out->leg, w, sizeof w);
+    out->leg[sizeof w] = 0;
+    memcpy(&out->t, &tb, sizeof tb);
+    /* a torn read: again; a writer that died mid-write never finishes: keep the last copy */
+    if ((!(q1 & 1) && q1 == q2) || tries == 100) return;
+  }
+}
 
 static int write_all(int fd, const void *p, size_t n) {
   const char *c = p;
@@ -58,11 +97,16 @@ typedef struct {
   int axes[CAMP_AXES_MAX + 1];
 } pregen;
 
-typedef struct {
+typedef struct worker {
   const camp_cfg *cfg;
   af_legs_cfg lcfg; /* cfg->legs_cfg with this worker's backend */
   int cmd_fd, rep_fd;
   pthread_mutex_t lock; /* a batched leg may report from its own thread: one record at a time */
+  camp_live *live;      /* the (case, leg) running now, shared with the supervisor */
+  int live_on;          /* what this worker last wrote there: in flight, (live_index, live_leg) */
+  uint64_t live_index;
+  char live_leg[24];
+  volatile sig_atomic_t busy; /* 1 while out[] is being changed: the crash handler leaves it */
   void *state[CAMP_MAX_LEGS];
   int on[CAMP_MAX_LEGS];
   pregen *pre; /* [CAMP_BLOCK] when the backend batches */
@@ -82,18 +126,20 @@ static void flush_out(worker *w) {
 
 /* Queues one record and writes it, with any held back before it, in one write(2). A record
  * that may wait (defer: a leg's clean verdict, from the main thread while run_case submits the
- * case) is held back until the next one: the next leg's BEGIN or the case's CASE_DONE, which
- * the worker writes before it runs anything else, so it never waits while the worker blocks
- * (a batched leg's poll waits for its compiler with the supervisor's timeout running). A BEGIN is
- * never held back, so a crash or hang of the code under test is still blamed on its (case, leg); a
- * held-back clean verdict lost to such a crash is replaced by the crash's finding for that same
- * leg. Two to five writes a case instead of ~20 (header and body apart, a record per leg event):
- * the writes and the supervisor's wake-ups were 15% of a worker's time (doc/benchmarks.md). */
+ * case) is held back until the next one that may not: a finding, or the case's CASE_DONE,
+ * which the worker writes before it runs anything else, so it never waits while the worker
+ * blocks (a batched leg's poll waits for its compiler with the supervisor's timeout running).
+ * Which (case, leg) runs is in the live slot, not on the pipe, so a crash or hang of the code
+ * under test is still blamed on it; the crash handler writes what is held back before its
+ * crash record (only a SIGKILL loses it). One write a case instead of ~20 (header and body
+ * apart, a record per leg event): the writes and the supervisor's wake-ups were 15% of a
+ * worker's time, and ~9% with a BEGIN record per leg (doc/benchmarks.md). */
 static void put_msg(worker *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb,
                     int defer) {
   camp_msg_hdr h = {type, (uint32_t)(na + nb)};
   size_t need = sizeof h + na + nb;
   pthread_mutex_lock(&w->lock);
+  w->busy = 1;
   if (w->nout + need > sizeof w->out) flush_out(w);
   if (need > sizeof w->out) { /* larger than the buffer: as it comes */
     if (write_all(w->rep_fd, &h, sizeof h) || (na && write_all(w->rep_fd, a, na)) ||
@@ -106,6 +152,7 @@ static void put_msg(worker *w, uint32_t type, const void *a, size_t na, const vo
     w->nout += need;
     if (!defer || !w->in_legs || !pthread_equal(pthread_self(), w->main_thread)) flush_out(w);
   }
+  w->busy = 0;
   pthread_mutex_unlock(&w->lock);
 }
 
@@ -218,6 +265,13 @@ static void on_crash(int sig, siginfo_t *si, void *ctx) {
   memcpy(buf, &h, sizeof h);
   memcpy(buf + sizeof h, &m, sizeof m);
   if (crash_fd >= 0 && getpid() == crash_pid) {
+    /* the records held back (clean verdicts of the legs before), unless the crash is in the
+     * middle of changing them */
+    struct worker *w = crash_w;
+    if (w && !w->busy && w->nout) {
+      ssize_t r = write(crash_fd, w->out, w->nout);
+      (void)r;
+    }
     ssize_t r = write(crash_fd, buf, sizeof buf);
     (void)r;
   }
@@ -244,14 +298,29 @@ static void install_crash_handlers(void) {
 
 /* ---- the sink the legs report to ------------------------------------------------------ */
 static void sink_begin(void *u, const af_job *j, const char *leg) {
-  msg_begin m = {j->index, {0}};
-  strncpy(m.leg, leg, sizeof m.leg - 1);
-  send_msg(u, MSG_BEGIN, &m, sizeof m, NULL, 0);
+  worker *w = u;
+  pthread_mutex_lock(&w->lock);
+  w->live_on = 1, w->live_index = j->index;
+  snprintf(w->live_leg, sizeof w->live_leg, "%s", leg);
+  camp_live_write(w->live, 1, j->index, leg, camp_now());
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* The leg (j, leg) has ended: nothing in flight now, unless another one began since (a batched
+ * leg ends from its poll, after other legs began). */
+static void live_end(worker *w, const af_job *j, const char *leg) {
+  pthread_mutex_lock(&w->lock);
+  if (w->live_on && w->live_index == j->index && !strncmp(w->live_leg, leg, sizeof w->live_leg - 1)) {
+    w->live_on = 0;
+    camp_live_write(w->live, 0, j->index, leg, 0);
+  }
+  pthread_mutex_unlock(&w->lock);
 }
 
 static void sink_end(void *u, const af_job *j, const char *leg, af_leg_verdict v,
                      const char *reason, const af_finding *f, int nf) {
   msg_end m;
+  live_end(u, j, leg);
   memset(&m, 0, sizeof m);
   m.index = j->index;
   strncpy(m.leg, leg, sizeof m.leg - 1);
@@ -390,10 +459,10 @@ static int finish_pending(worker *w) {
   return poll(&p, 1, 0) > 0;
 }
 
-void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
+void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd, camp_live *live) {
   worker w;
   memset(&w, 0, sizeof w);
-  w.cfg = cfg, w.cmd_fd = cmd_fd, w.rep_fd = rep_fd;
+  w.cfg = cfg, w.cmd_fd = cmd_fd, w.rep_fd = rep_fd, w.live = live;
   pthread_mutex_init(&w.lock, NULL);
   w.main_thread = pthread_self();
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the supervisor */
@@ -409,6 +478,7 @@ void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) {
   fcntl(rep_fd, F_SETFD, FD_CLOEXEC);
   crash_pid = getpid();
   crash_fd = rep_fd;
+  crash_w = &w;
   install_crash_handlers();
   af_legs_process_init();
 

@@ -2,6 +2,7 @@
 #ifndef ABIFUZZ_WORKER_H
 #define ABIFUZZ_WORKER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "campaign.h"
@@ -20,11 +21,37 @@ typedef struct {
   uint64_t start, count;
 } camp_cmd;
 
+/* Worker -> supervisor, what runs now: the live slot, one per worker in memory the supervisor
+ * maps shared before it forks. The worker writes it when a leg begins and when it ends; the
+ * supervisor reads it to time a leg out and, when the worker dies, to blame the (case, leg)
+ * that was running. It replaced a BEGIN record per leg on the report pipe: a write(2) and a
+ * wake-up of the supervisor per leg (doc/benchmarks.md, Session 6). A seqlock: the worker
+ * (one writer at a time, under its lock) makes seq odd, writes, makes it even; a reader that
+ * sees it odd or changed reads again, a few times (a worker killed mid-write leaves it odd:
+ * then the last copy read is used). Every field is atomic, so no read races a write. */
+typedef struct {
+  _Atomic uint64_t seq;
+  _Atomic uint64_t index;      /* the case */
+  _Atomic uint64_t leg[3];     /* the leg's name, NUL-padded (24 bytes) */
+  _Atomic uint64_t t_bits;     /* camp_now() when it began, the double's bits */
+  _Atomic uint32_t in_flight;  /* 1 from the leg's begin to its end */
+} camp_live;
+
+/* A plain copy of a live slot. */
+typedef struct {
+  int in_flight;
+  uint64_t index;
+  char leg[25];
+  double t;
+} camp_live_copy;
+void camp_live_write(camp_live *l, int in_flight, uint64_t index, const char *leg, double t);
+void camp_live_read(camp_live *l, camp_live_copy *out);
+
 /* Worker -> supervisor (the report pipe): a camp_msg_hdr, then `size` bytes of the payload
  * of that type. One writer per pipe, so records never interleave. */
 enum {
   MSG_NEED = 1,  /* no payload: give me work (or FINISH) */
-  MSG_BEGIN,     /* msg_begin: code under test runs for (index, leg) */
+  MSG_UNUSED_2,  /* (was BEGIN: now the live slot) */
   MSG_END,       /* msg_end + nf af_finding */
   MSG_CASE_DONE, /* msg_case_done: every leg has had the case (batched ones may be pending) */
   MSG_CRASH,     /* msg_crash: from the signal handler, just before the worker dies */
@@ -36,11 +63,6 @@ enum {
 typedef struct {
   uint32_t type, size;
 } camp_msg_hdr;
-
-typedef struct {
-  uint64_t index;
-  char leg[24];
-} msg_begin;
 
 typedef struct {
   uint64_t index;
@@ -83,8 +105,9 @@ typedef struct {
 } msg_internal;
 
 /* The worker process: runs until FINISH or until its command pipe closes; never returns
- * (_exit). cmd_fd is read, rep_fd written. */
-void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd) __attribute__((noreturn));
+ * (_exit). cmd_fd is read, rep_fd written, live its slot (shared with the supervisor). */
+void camp_worker_main(const camp_cfg *cfg, int cmd_fd, int rep_fd, camp_live *live)
+    __attribute__((noreturn));
 
 /* Which file mapping addr lies in: "NAME+0xOFF" (base name, offset in the file) into out,
  * "" when none (anonymous memory, the stack, unmapped). Async-signal-safe (the crash handler
