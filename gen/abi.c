@@ -352,10 +352,12 @@ static int abi_side_covers(const af_divergence_side *s, af_family fam, int versi
 typedef struct {
   uint32_t kinds;  /* bit k: scalar kind k is the return type or a parameter's type */
   int agg;         /* a struct/union return or parameter */
+  int ret_empty;   /* the return type is a struct/union of size 0 */
   unsigned quirks; /* SysV: the gcc quirks that reach the return or a parameter type */
 } abi_facts;
 
-static void abi_facts_of(const af_case *c, const af_sig *sig, abi_facts *f) {
+static inline __attribute__((always_inline)) void
+abi_facts_of(const af_case *c, const af_sig *sig, abi_facts *f, const unsigned *quirks) {
   f->kinds = 0;
   f->agg = 0;
   for (int i = -1; i < sig->nparams; i++) {
@@ -365,17 +367,24 @@ static void abi_facts_of(const af_case *c, const af_sig *sig, abi_facts *f) {
     else
       f->agg = 1;
   }
-  f->quirks = f->agg && sig->cc == AF_CC_SYSV ? classify_sysv_quirks_reach(c, sig) : 0;
+  int r = sig->ret; /* af_type_is_aggregate(c, r), inline */
+  f->ret_empty = r >= AF_T_NSCALAR && r < c->ntypes &&
+                 (c->types[r].kind == AF_T_STRUCT || c->types[r].kind == AF_T_UNION) &&
+                 c->types[r].size == 0;
+  f->quirks = !f->agg || sig->cc != AF_CC_SYSV ? 0
+              : quirks                         ? *quirks
+                                               : classify_sysv_quirks_reach(c, sig);
 }
 
 /* 0 when entry d cannot match a signature with these facts: a necessary condition of each
  * abi_match case (its construct's type must be there; the quirks need an aggregate). */
-static int abi_may_match(const af_divergence *d, const af_sig *sig, const abi_facts *f) {
+static inline __attribute__((always_inline)) int
+abi_may_match(const af_divergence *d, const af_sig *sig, const abi_facts *f) {
   if (d->cc != sig->cc) return 0;
   switch ((abi_match_kind)d->match) {
   case ABI_MATCH_RET_F80: return sig->ret == AF_T_F80;
   case ABI_MATCH_RET_M256: return sig->ret == AF_T_M256;
-  case ABI_MATCH_RET_EMPTY: return f->agg;
+  case ABI_MATCH_RET_EMPTY: return f->ret_empty;
   case ABI_MATCH_RET_I128: return abi_is_i128(sig->ret);
   case ABI_MATCH_F16: return (f->kinds >> AF_T_F16) & 1;
   case ABI_MATCH_NAMED_YMM_VARIADIC: return sig->variadic;
@@ -390,9 +399,14 @@ static int abi_may_match(const af_divergence *d, const af_sig *sig, const abi_fa
 
 int abi_divergences_scan(const af_case *c, const af_sig *sig, const af_callinfo *ci,
                          const char **why) {
+  return abi_divergences_scan_q(c, sig, ci, why, NULL);
+}
+
+int abi_divergences_scan_q(const af_case *c, const af_sig *sig, const af_callinfo *ci,
+                           const char **why, const unsigned *quirks) {
   int n = 0;
   abi_facts f;
-  abi_facts_of(c, sig, &f);
+  abi_facts_of(c, sig, &f, quirks);
   for (int i = 0; i < DIV_COUNT; i++)
     if (abi_may_match(&div_table[i], sig, &f) && abi_match(&div_table[i], c, sig, ci)) {
       if (n == 0 && why) *why = div_table[i].id;
@@ -411,16 +425,22 @@ int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_cal
 static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callinfo *out,
                                   af_error *err);
 
+/* Clears what the classifiers and the scan read or leave: all but args[nparams..] (2 KB of
+ * them for a short signature, which nobody reads: af_callinfo.nargs says how many there are).
+ * Clearing the whole af_callinfo was most of a short signature's classification. */
+static void classify_clear(const af_sig *sig, af_callinfo *out) {
+  int n = sig->nparams >= 0 && sig->nparams <= AF_MAX_PARAMS ? sig->nparams : AF_MAX_PARAMS;
+  memset(out, 0, offsetof(af_callinfo, args) + sizeof(af_loc) * (size_t)n);
+  memset(&out->sret, 0, sizeof *out - offsetof(af_callinfo, sret));
+}
+
 af_status af_classify(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err) {
-  memset(out, 0, sizeof *out);
+  classify_clear(sig, out);
   return classify_cleared(c, sig, out, err);
 }
 
 af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out) {
-  /* what the classifiers and the scan read or leave: all but args[nparams..] (2 KB of them) */
-  int n = sig->nparams >= 0 && sig->nparams <= AF_MAX_PARAMS ? sig->nparams : AF_MAX_PARAMS;
-  memset(out, 0, offsetof(af_callinfo, args) + sizeof(af_loc) * (size_t)n);
-  memset(&out->sret, 0, sizeof *out - offsetof(af_callinfo, sret));
+  classify_clear(sig, out);
   return classify_cleared(c, sig, out, NULL);
 }
 
@@ -436,8 +456,12 @@ static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callin
   if (s != AF_OK) return s;
   out->cc = sig->cc;
   out->nargs = sig->nparams;
-  s = sig->cc == AF_CC_SYSV ? classify_sysv(c, sig, out, err) : classify_win64(c, sig, out, err);
-  if (s == AF_OK) out->divergent = abi_divergences_scan(c, sig, out, NULL) > 0;
+  unsigned quirks = 0; /* SysV: found on the classifier's walk, not walked again by the scan */
+  s = sig->cc == AF_CC_SYSV ? classify_sysv(c, sig, out, err, &quirks)
+                            : classify_win64(c, sig, out, err);
+  if (s == AF_OK)
+    out->divergent =
+        abi_divergences_scan_q(c, sig, out, NULL, sig->cc == AF_CC_SYSV ? &quirks : NULL) > 0;
   return s;
 }
 
@@ -456,7 +480,7 @@ int af_abi_deviates(const af_case *c, const af_sig *sig, af_family family, int v
   if (af_classify(c, sig, &ci, NULL) != AF_OK) return 0;
   if (!ci.divergent) return 0; /* no entry matches (af_classify's scan) */
   abi_facts f;
-  abi_facts_of(c, sig, &f);
+  abi_facts_of(c, sig, &f, NULL);
   for (int i = 0; i < DIV_COUNT; i++) {
     const af_divergence *d = &div_table[i];
     if (!abi_may_match(d, sig, &f) || !abi_match(d, c, sig, &ci)) continue;

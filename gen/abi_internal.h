@@ -22,6 +22,9 @@ typedef enum {
 /* Counts the divergence entries a classified signature hits (abi.c). */
 int abi_divergences_scan(const af_case *c, const af_sig *sig, const af_callinfo *ci,
                          const char **why);
+/* The same with classify_sysv_quirks_reach(c, sig) known (*quirks; NULL: computed here). */
+int abi_divergences_scan_q(const af_case *c, const af_sig *sig, const af_callinfo *ci,
+                           const char **why, const unsigned *quirks);
 
 /* The same count by every entry's matcher, without the scan's shortcut (abi_may_match): the
  * plain reference test_gen_fast compares the scan with. */
@@ -33,8 +36,10 @@ int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_cal
 af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out);
 
 /* The two classifiers (classify_sysv.c, classify_win64.c); out is zeroed and
- * out->cc set by af_classify; they fill the rest except `divergent`. */
-af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err);
+ * out->cc set by af_classify; they fill the rest except `divergent`. classify_sysv's quirks
+ * (NULL: not wanted) receives classify_sysv_quirks_reach(c, sig), found on the walk. */
+af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err,
+                        unsigned *quirks);
 af_status classify_win64(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err);
 
 /* Ways gcc's classify_argument departs from the model (classify_sysv.c). */

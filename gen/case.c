@@ -213,15 +213,28 @@ int af_type_is_aggregate(const af_case *c, int type) {
   return k == AF_T_STRUCT || k == AF_T_UNION;
 }
 
-int af_type_has(const af_case *c, int type, af_kind k) {
+/* af_type_has of a composite type id (its own function: the scalar case, most calls, then
+ * needs no frame). */
+static int type_has_composite(const af_case *c, int type, af_kind k) {
   if (type < 0 || type >= c->ntypes) return 0;
   const af_type *t = &c->types[type];
   if (type < AF_T_NSCALAR) return t->kind == k;
   if (t->kind == k) return 1;
-  if (t->kind == AF_T_ARRAY) return af_type_has(c, t->elem, k);
-  for (int i = 0; i < t->nfields; i++)
-    if (af_type_has(c, t->fields[i].type, k)) return 1;
+  if (t->kind == AF_T_ARRAY) return type_has_composite(c, t->elem, k);
+  for (int i = 0; i < t->nfields; i++) {
+    int ft = t->fields[i].type;
+    /* a scalar field: the recursion's first two tests, without the call (the probes ask this
+     * of every parameter of every function) */
+    if ((unsigned)ft < AF_T_NSCALAR && ft < c->ntypes ? c->types[ft].kind == k
+                                                      : type_has_composite(c, ft, k))
+      return 1;
+  }
   return 0;
+}
+
+int af_type_has(const af_case *c, int type, af_kind k) {
+  if ((unsigned)type < AF_T_NSCALAR) return type < c->ntypes && c->types[type].kind == k;
+  return type_has_composite(c, type, k);
 }
 
 /* ---- functions and instructions ---- */

@@ -49,8 +49,11 @@ af_status classify_check_sig(const af_case *c, const af_sig *sig, af_error *err)
     return AF_ERR_INVALID;
   }
   af_status s = classify_check_type(c, sig->ret, 1, err);
-  for (int i = 0; s == AF_OK && i < sig->nparams; i++)
-    s = classify_check_type(c, sig->params[i], 0, err);
+  for (int i = 0; s == AF_OK && i < sig->nparams; i++) {
+    int t = sig->params[i];
+    if (t > AF_T_VOID && t < AF_T_NSCALAR && t < c->ntypes) continue; /* a scalar: passes */
+    s = classify_check_type(c, t, 0, err);
+  }
   return s;
 }
 
@@ -59,7 +62,7 @@ af_status classify_check_sig(const af_case *c, const af_sig *sig, af_error *err)
 #define SYSV_MAX_EB 8 /* objects larger than eight eightbytes are MEMORY */
 
 /* psABI 3.2.3 step 4 (b): the merge of two classes of one eightbyte. */
-static af_class sysv_merge(af_class a, af_class b) {
+static inline __attribute__((always_inline)) af_class sysv_merge(af_class a, af_class b) {
   if (a == b) return a;               /* (a) */
   if (a == AF_CLS_NO_CLASS) return b; /* (b) */
   if (b == AF_CLS_NO_CLASS) return a;
@@ -71,12 +74,13 @@ static af_class sysv_merge(af_class a, af_class b) {
   return AF_CLS_SSE;      /* (f) */
 }
 
-static void sysv_put(af_class *eb, uint32_t byte, af_class k) {
+static inline __attribute__((always_inline)) void sysv_put(af_class *eb, uint32_t byte,
+                                                           af_class k) {
   if (byte / 8 < SYSV_MAX_EB) eb[byte / 8] = sysv_merge(eb[byte / 8], k);
 }
 
 /* Classes of the scalar kinds (psABI 3.2.3 step 1 and Figure 3.1). */
-static void sysv_scalar(af_class *eb, int t, uint32_t off) {
+static inline __attribute__((always_inline)) void sysv_scalar(af_class *eb, int t, uint32_t off) {
   switch (t) {
   case AF_T_I128:
   case AF_T_U128: /* "__int128 ... treated as if it were two eightbytes of INTEGER" */
@@ -116,22 +120,30 @@ static void sysv_scalar(af_class *eb, int t, uint32_t off) {
   }
 }
 
+static unsigned sysv_quirks_mask(const af_case *c, int t);
+
 /* Merges every leaf of type t placed at byte `off` of the argument into eb.
  * Returns 0 if a field is unaligned (psABI 3.2.3 step 1: "If ... it contains
  * unaligned fields, it has class MEMORY"); offsets are absolute, as in gcc's
- * classify_argument and clang's X86_64ABIInfo::classify. */
-static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsigned quirks) {
+ * classify_argument and clang's X86_64ABIInfo::classify.
+ * qm (NULL: not wanted): ORs in the gcc quirks that can change the walk of t, as
+ * sysv_quirks_mask(c, t) gives them, when the walk returns 1 (it then saw every field that
+ * mask looks at); after a 0, only some of them. */
+static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsigned quirks,
+                     unsigned *qm) {
   const af_type *ty = &c->types[t];
   if (t < AF_T_NSCALAR) {
     sysv_scalar(eb, t, off);
     return 1;
   }
-  if (ty->kind == AF_T_ARRAY) { /* step 3: arrays classify their elements */
+  if (ty->kind == AF_T_ARRAY) {         /* step 3: arrays classify their elements */
+    if (qm && ty->elem >= AF_T_NSCALAR) /* sysv_quirks_mask's array case */
+      *qm |= CLASSIFY_GCC_ARRAY | (ty->count ? 0 : sysv_quirks_mask(c, ty->elem));
     for (uint32_t i = 0; i < ty->count; i++) {
       /* gcc classifies the first element only and replicates its classes,
        * so it never sees a misaligned field of a later element. */
       unsigned q = i > 0 && (quirks & CLASSIFY_GCC_ARRAY) ? quirks | CLASSIFY_NO_ALIGN : quirks;
-      if (!sysv_walk(c, ty->elem, off + i * c->types[ty->elem].size, eb, q)) return 0;
+      if (!sysv_walk(c, ty->elem, off + i * c->types[ty->elem].size, eb, q, qm)) return 0;
     }
     return 1;
   }
@@ -142,6 +154,7 @@ static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsign
        * structs). gcc still makes it INTEGER in a union. */
       if (ty->kind == AF_T_UNION && (quirks & CLASSIFY_GCC_UNION_ZW))
         sysv_put(eb, off, AF_CLS_INTEGER);
+      if (qm && ty->kind == AF_T_UNION) *qm |= CLASSIFY_GCC_UNION_ZW;
       continue;
     }
     if (f->bits > 0) {
@@ -153,20 +166,32 @@ static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsign
       continue;
     }
     uint32_t abs = off + f->offset;
-    if (abs % c->types[f->type].alignment != 0 && !(quirks & CLASSIFY_NO_ALIGN)) return 0;
-    if (!sysv_walk(c, f->type, abs, eb, quirks)) return 0;
+    uint32_t fal = c->types[f->type].alignment; /* abs % fal, a mask for a power of two */
+    if ((fal && (fal & (fal - 1)) == 0 ? abs & (fal - 1) : abs % fal) != 0 &&
+        !(quirks & CLASSIFY_NO_ALIGN))
+      return 0;
+    if (f->type < AF_T_NSCALAR)
+      sysv_scalar(eb, f->type, abs); /* the walk's scalar case, without the call */
+    else if (!sysv_walk(c, f->type, abs, eb, quirks, qm))
+      return 0;
   }
   return 1;
 }
 
 /* Classifies a whole type: fills eb[0..*n) with the post-merger classes.
  * Returns AF_CLS_MEMORY if the object is MEMORY, AF_CLS_NO_CLASS if it
- * occupies nothing (size 0), else the class of its first eightbyte. */
-static af_class sysv_classify_type(const af_case *c, int t, af_class *eb, int *n, unsigned quirks) {
+ * occupies nothing (size 0), else the class of its first eightbyte.
+ * qm (NULL: not wanted): ORs in sysv_quirks_mask(c, t), from the walk when it saw the whole
+ * type (one walk of the type instead of two: the divergence scan wants the mask). */
+static af_class sysv_classify_type(const af_case *c, int t, af_class *eb, int *n, unsigned quirks,
+                                   unsigned *qm) {
   uint32_t size = c->types[t].size;
   memset(eb, 0, sizeof(af_class) * SYSV_MAX_EB);
   *n = (int)((size + 7) / 8);
-  if (size == 0) return AF_CLS_NO_CLASS; /* GNU C empty struct: ignored */
+  if (size == 0) { /* GNU C empty struct: ignored */
+    if (qm) *qm |= sysv_quirks_mask(c, t);
+    return AF_CLS_NO_CLASS;
+  }
   if (t < AF_T_NSCALAR && size == case_scalars[t].size) {
     /* A scalar of its own size: sysv_scalar's classes are final (no MEMORY, X87UP only
      * after X87, a 32-byte one is SSE + SSEUPs, SSEUP only after SSE), so the walk and the
@@ -174,7 +199,9 @@ static af_class sysv_classify_type(const af_case *c, int t, af_class *eb, int *n
     sysv_scalar(eb, t, 0);
     return eb[0];
   }
-  int mem = size > 8 * SYSV_MAX_EB || !sysv_walk(c, t, 0, eb, quirks);
+  int walked = size <= 8 * SYSV_MAX_EB && sysv_walk(c, t, 0, eb, quirks, qm);
+  if (qm && !walked) *qm |= sysv_quirks_mask(c, t); /* not walked, or not to the end */
+  int mem = !walked;
   if (*n > SYSV_MAX_EB) *n = SYSV_MAX_EB;
   /* Step 5, post merger cleanup. */
   for (int i = 0; !mem && i < *n; i++) {
@@ -226,10 +253,97 @@ static int sysv_parts(const af_class *eb, int n, uint32_t size, const af_reg *in
   return np;
 }
 
-static uint32_t round_up(uint32_t x, uint32_t a) { return (x + a - 1) / a * a; }
+static uint32_t round_up(uint32_t x, uint32_t a) {
+  return a && (a & (a - 1)) == 0 ? (x + a - 1) & ~(a - 1) : (x + a - 1) / a * a;
+}
+
+#ifndef CLASSIFY_SYSV_PLAIN
+/* The eightbyte classes of every scalar kind of its own size, as sysv_classify_type gives them
+ * (sysv_scalar's, final: see there), with the registers they take: INTEGER and SSE eightbytes
+ * counted, an SSE eightbyte and the SSEUPs after it one register. x87: X87 classes (memory as
+ * an argument). test_gen_fast compares every kind with sysv_classify_type and sysv_parts. */
+typedef struct {
+  uint8_t n, ni, ns, x87;
+  uint8_t cls[4];
+} sysv_kind_info;
+
+#define SK_INT                                                                                     \
+  {                                                                                                \
+    1, 1, 0, 0, { AF_CLS_INTEGER }                                                                 \
+  }
+#define SK_SSE                                                                                     \
+  {                                                                                                \
+    1, 0, 1, 0, { AF_CLS_SSE }                                                                     \
+  }
+static const sysv_kind_info sysv_kinds[AF_T_NSCALAR] = {
+    [AF_T_BOOL] = SK_INT,
+    [AF_T_I8] = SK_INT,
+    [AF_T_U8] = SK_INT,
+    [AF_T_I16] = SK_INT,
+    [AF_T_U16] = SK_INT,
+    [AF_T_I32] = SK_INT,
+    [AF_T_U32] = SK_INT,
+    [AF_T_I64] = SK_INT,
+    [AF_T_U64] = SK_INT,
+    [AF_T_I128] = {2, 2, 0, 0, {AF_CLS_INTEGER, AF_CLS_INTEGER}},
+    [AF_T_U128] = {2, 2, 0, 0, {AF_CLS_INTEGER, AF_CLS_INTEGER}},
+    [AF_T_F16] = SK_SSE,
+    [AF_T_F32] = SK_SSE,
+    [AF_T_F64] = SK_SSE,
+    [AF_T_F80] = {2, 0, 0, 1, {AF_CLS_X87, AF_CLS_X87UP}},
+    [AF_T_CF32] = SK_SSE,
+    [AF_T_CF64] = {2, 0, 2, 0, {AF_CLS_SSE, AF_CLS_SSE}},
+    [AF_T_PTR] = SK_INT,
+    [AF_T_M128] = {2, 0, 1, 0, {AF_CLS_SSE, AF_CLS_SSEUP}},
+    [AF_T_M256] = {4, 0, 1, 0, {AF_CLS_SSE, AF_CLS_SSEUP, AF_CLS_SSEUP, AF_CLS_SSEUP}},
+};
+#undef SK_INT
+#undef SK_SSE
+
+/* The registers of a scalar kind's value from ints[*ni..] and sses[*ns..] (what sysv_parts
+ * gives for its classes): INTEGER eightbytes one register each, an SSE eightbyte and the SSEUPs
+ * after it one register. Returns the number of parts. */
+static inline int sysv_scalar_parts(const sysv_kind_info *k, uint32_t size, const af_reg *ints,
+                                    int *ni, const af_reg *sses, int *ns, af_part *parts) {
+  if (k->ni) {
+    for (int j = 0; j < k->ni; j++)
+      parts[j] = (af_part){ints[(*ni)++], AF_CLS_INTEGER, (uint16_t)(8 * j),
+                           (uint16_t)(size - 8u * (uint32_t)j < 8 ? size - 8u * (uint32_t)j : 8)};
+    return k->ni;
+  }
+  if (k->ns == 1) { /* one SSE eightbyte, or SSE + SSEUPs: one register, every byte */
+    parts[0] = (af_part){sses[(*ns)++], AF_CLS_SSE, 0, (uint16_t)size};
+    return 1;
+  }
+  for (int j = 0; j < k->ns; j++) /* cf64: two SSE eightbytes */
+    parts[j] = (af_part){sses[(*ns)++], AF_CLS_SSE, (uint16_t)(8 * j), 8};
+  return k->ns;
+}
+
+/* A scalar argument of its own size (not void): what the general path of classify_sysv does
+ * for it (classes noted, registers if they are all free), from sysv_kinds. Returns 1 when it
+ * went to registers, 0 when it goes on the stack (its classes noted, l->dup set). */
+static inline int sysv_scalar_arg(const af_abi *abi, int t, uint32_t size, int unnamed, af_loc *l,
+                                  int *ni, int *ns) {
+  const sysv_kind_info *k = &sysv_kinds[t];
+  l->ncls = k->n;
+  for (int j = 0; j < k->n; j++)
+    l->cls[j] = (af_class)k->cls[j];
+  l->dup = AF_REG_NONE;
+  /* psABI 3.5.7: an unnamed 256-bit argument goes to memory (see below) */
+  if (k->x87 || (unnamed && size > 16) || *ni + k->ni > abi->n_int_args ||
+      *ns + k->ns > abi->n_sse_args)
+    return 0;
+  l->kind = AF_LOC_REG;
+  l->nparts = sysv_scalar_parts(k, size, abi->int_args, ni, abi->sse_args, ns, l->parts);
+  return 1;
+}
+
+#endif
 
 /* psABI 3.2.3 "Returning of Values". */
-static void sysv_return(const af_case *c, const af_abi *abi, int t, af_callinfo *out) {
+static void sysv_return(const af_case *c, const af_abi *abi, int t, af_callinfo *out,
+                        unsigned *qm) {
   af_loc *l = &out->ret;
   af_class eb[SYSV_MAX_EB];
   int n;
@@ -237,7 +351,7 @@ static void sysv_return(const af_case *c, const af_abi *abi, int t, af_callinfo 
     l->kind = AF_LOC_NONE;
     return;
   }
-  af_class first = sysv_classify_type(c, t, eb, &n, 0);
+  af_class first = sysv_classify_type(c, t, eb, &n, 0, qm);
   sysv_note_classes(l, eb, n);
   if (first == AF_CLS_NO_CLASS && c->types[t].size == 0) {
     l->kind = AF_LOC_NONE; /* empty struct: nothing is returned */
@@ -256,45 +370,61 @@ static void sysv_return(const af_case *c, const af_abi *abi, int t, af_callinfo 
   }
 }
 
-af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err) {
+/* An argument classified by sysv_classify_type (first: its first class): to registers if it
+ * can go there (returns 1), else 0 (the stack). */
+static int sysv_agg_regs(const af_case *c, const af_abi *abi, int t, const af_class *eb, int n,
+                         af_class first, int unnamed, af_loc *l, int *ni, int *ns) {
+  int need_i = 0, need_s = 0, mem = first == AF_CLS_MEMORY;
+  if (unnamed && c->types[t].size > 16) mem = 1; /* psABI 3.5.7, see classify_sysv */
+  for (int k = 0; k < n; k++) {
+    if (eb[k] == AF_CLS_INTEGER) need_i++;
+    if (eb[k] == AF_CLS_SSE) need_s++;
+    /* "If the class is X87, X87UP or COMPLEX_X87, it is passed in memory." */
+    if (eb[k] == AF_CLS_X87 || eb[k] == AF_CLS_X87UP || eb[k] == AF_CLS_COMPLEX_X87) mem = 1;
+  }
+  /* "If there are no registers available for any eightbyte of an argument,
+   * the whole argument is passed on the stack. If registers have already
+   * been assigned for some eightbytes of such an argument, the assignments
+   * get reverted." Later arguments may still use the free registers. */
+  if (mem || *ni + need_i > abi->n_int_args || *ns + need_s > abi->n_sse_args) return 0;
+  l->kind = AF_LOC_REG;
+  l->nparts = sysv_parts(eb, n, c->types[t].size, abi->int_args, ni, abi->sse_args, ns, l->parts);
+  return 1;
+}
+
+af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err,
+                        unsigned *quirks) {
   (void)err;
   const af_abi *abi = af_abi_get(AF_CC_SYSV);
-  sysv_return(c, abi, sig->ret, out);
+  unsigned qm = 0;
+  sysv_return(c, abi, sig->ret, out, quirks ? &qm : NULL);
   int ni = out->sret, ns = 0; /* the hidden pointer takes %rdi */
   uint32_t off = 0;           /* next free byte of the stack argument area */
   for (int i = 0; i < sig->nparams; i++) {
     int t = sig->params[i];
     af_loc *l = &out->args[i];
-    af_class eb[SYSV_MAX_EB];
-    int n;
-    af_class first = sysv_classify_type(c, t, eb, &n, 0);
-    sysv_note_classes(l, eb, n);
-    l->dup = AF_REG_NONE;
-    if (first == AF_CLS_NO_CLASS && c->types[t].size == 0) {
-      l->kind = AF_LOC_NONE; /* empty struct: takes no register, no stack */
-      continue;
-    }
-    int need_i = 0, need_s = 0, mem = first == AF_CLS_MEMORY;
     /* psABI 3.5.7: 256-bit arguments are passed in registers only when they
      * are named; through "..." they go to memory (gcc and clang agree). For
      * NAMED ones of a variadic function clang uses memory too: see abi.c's
      * "sysv-m256-variadic-named". */
-    if (sig->variadic && i >= sig->nfixed && c->types[t].size > 16) mem = 1;
-    for (int k = 0; k < n; k++) {
-      if (eb[k] == AF_CLS_INTEGER) need_i++;
-      if (eb[k] == AF_CLS_SSE) need_s++;
-      /* "If the class is X87, X87UP or COMPLEX_X87, it is passed in memory." */
-      if (eb[k] == AF_CLS_X87 || eb[k] == AF_CLS_X87UP || eb[k] == AF_CLS_COMPLEX_X87) mem = 1;
-    }
-    /* "If there are no registers available for any eightbyte of an argument,
-     * the whole argument is passed on the stack. If registers have already
-     * been assigned for some eightbytes of such an argument, the assignments
-     * get reverted." Later arguments may still use the free registers. */
-    if (!mem && ni + need_i <= abi->n_int_args && ns + need_s <= abi->n_sse_args) {
-      l->kind = AF_LOC_REG;
-      l->nparts =
-          sysv_parts(eb, n, c->types[t].size, abi->int_args, &ni, abi->sse_args, &ns, l->parts);
-      continue;
+    int unnamed = sig->variadic && i >= sig->nfixed;
+#ifndef CLASSIFY_SYSV_PLAIN /* test_gen_fast's copy takes the general path for every type */
+    if (t > AF_T_VOID && t < AF_T_NSCALAR && c->types[t].size == case_scalars[t].size) {
+      /* most arguments: a scalar of its own size, from the table */
+      if (sysv_scalar_arg(abi, t, c->types[t].size, unnamed, l, &ni, &ns)) continue;
+    } else
+#endif
+    {
+      af_class eb[SYSV_MAX_EB];
+      int n;
+      af_class first = sysv_classify_type(c, t, eb, &n, 0, quirks ? &qm : NULL);
+      sysv_note_classes(l, eb, n);
+      l->dup = AF_REG_NONE;
+      if (first == AF_CLS_NO_CLASS && c->types[t].size == 0) {
+        l->kind = AF_LOC_NONE; /* empty struct: takes no register, no stack */
+        continue;
+      }
+      if (sysv_agg_regs(c, abi, t, eb, n, first, unnamed, l, &ni, &ns)) continue;
     }
     /* psABI 3.2.3 and Figure 3.3: memory arguments are pushed in order, each
      * eightbyte aligned, with a larger alignment for types that need it
@@ -308,6 +438,7 @@ af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, a
     l->stack_align = a;
     off += l->stack_size;
   }
+  if (quirks) *quirks = qm;
   out->int_used = ni;
   out->sse_used = ns; /* psABI 3.5.7: %al for variadic calls */
   out->stack_bytes = round_up(off, (uint32_t)abi->stack_align);
@@ -343,7 +474,7 @@ static unsigned sysv_quirks_mask(const af_case *c, int t) {
   for (int i = 0; i < ty->nfields; i++) {
     const af_field *f = &ty->fields[i];
     if (f->bits == 0 && ty->kind == AF_T_UNION) m |= CLASSIFY_GCC_UNION_ZW;
-    if (f->bits < 0) m |= sysv_quirks_mask(c, f->type);
+    if (f->bits < 0 && f->type >= AF_T_NSCALAR) m |= sysv_quirks_mask(c, f->type); /* scalar: 0 */
   }
   return m;
 }
@@ -366,8 +497,8 @@ int classify_sysv_quirk_differs(const af_case *c, const af_sig *sig, unsigned qu
     if (t < AF_T_NSCALAR || !sysv_quirks_reach(c, t, quirks)) continue;
     af_class a[SYSV_MAX_EB], b[SYSV_MAX_EB];
     int na, nb;
-    sysv_classify_type(c, t, a, &na, 0);
-    sysv_classify_type(c, t, b, &nb, quirks);
+    sysv_classify_type(c, t, a, &na, 0, NULL);
+    sysv_classify_type(c, t, b, &nb, quirks, NULL);
     if (na != nb || memcmp(a, b, sizeof(af_class) * (size_t)na) != 0) return 1;
   }
   return 0;

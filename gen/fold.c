@@ -1,8 +1,9 @@
 /* fold.c - af_fold_value: the leaf walk every MIX and checksum uses (gen.h "Folding"). */
 #include <string.h>
 
-#include "gen.h"
+#include "case_internal.h"
 #include "fold_internal.h"
+#include "gen.h"
 
 /* The canonicalising helpers of fold_internal.h, out of line. */
 uint64_t af_fold_f16_bits(uint16_t b) { return fold_f16_bits(b); }
@@ -19,10 +20,18 @@ uint64_t af_bitfield_get(const uint8_t *p, uint32_t bit_offset, int bits, int is
   if (bits > 64) bits = 64; /* fields are at most 64 bits (gen.h) */
   const uint8_t *q = p + bit_offset / 8;
   unsigned sh = bit_offset % 8, n = (sh + (unsigned)bits + 7) / 8;
-  unsigned __int128 w = 0;
-  for (unsigned i = 0; i < n; i++)
-    w |= (unsigned __int128)q[i] << (8 * i);
-  uint64_t x = (uint64_t)(w >> sh);
+  uint64_t x;
+  if (n <= 8) { /* most fields: 64-bit arithmetic (the 128-bit kind costs twice as much) */
+    uint64_t w = 0;
+    for (unsigned i = 0; i < n; i++)
+      w |= (uint64_t)q[i] << (8 * i);
+    x = w >> sh;
+  } else {
+    unsigned __int128 w = 0;
+    for (unsigned i = 0; i < n; i++)
+      w |= (unsigned __int128)q[i] << (8 * i);
+    x = (uint64_t)(w >> sh);
+  }
   if (bits < 64) x &= (1ull << bits) - 1;
   if (is_signed && bits < 64 && (x >> (bits - 1)) & 1) x |= ~0ull << bits;
   return x;
@@ -63,9 +72,9 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
     const af_field *f = &t->fields[i];
     if (f->bits == 0) continue;
     if (f->bits > 0) {
-      const af_scalar_info *si = af_scalar((af_kind)f->type);
-      uint64_t x = af_bitfield_get(p, f->bit_offset, f->bits, si->is_signed);
-      h = af_fold_u64(h, x);
+      /* the signedness af_scalar gives: a bit-field's type is bool or i8..u64 (gen.h) */
+      int is_signed = (unsigned)f->type < AF_T_NSCALAR && case_scalar(f->type)->is_signed;
+      h = af_fold_u64(h, af_bitfield_get(p, f->bit_offset, f->bits, is_signed));
       continue;
     }
     if (f->type < AF_T_NSCALAR)
@@ -78,16 +87,17 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
 
 uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
                          int type) {
+  /* A scalar that is not a pointer (most operands of most MIXes): what af_fold_value does
+   * with it, without the two calls (compiled code calls this per operand). */
+  if (type > AF_T_VOID && type < AF_T_NSCALAR && type != AF_T_PTR && type < c->ntypes && p)
+    return fold_scalar(h, type, p, 0);
+  if (type != AF_T_PTR) /* af_fold_value of these bytes, without building the value */
+    return type <= AF_T_VOID || type >= c->ntypes || !p ? h : af_fold_bytes(c, h, type, p, 0);
   af_value v = {.type = type, .obj = -1};
-  if (type == AF_T_PTR) {
-    uint8_t *q;
-    memcpy(&q, p, sizeof q);
-    for (int k = 0; objects && k < c->nobjects && k < AF_MAX_OBJECTS; k++)
-      if (objects[k] && objects[k] == q) v.obj = k;
-  } else {
-    v.size = c->types[type].size;
-    v.bytes = (uint8_t *)(uintptr_t)p;
-  }
+  uint8_t *q;
+  memcpy(&q, p, sizeof q);
+  for (int k = 0; objects && k < c->nobjects && k < AF_MAX_OBJECTS; k++)
+    if (objects[k] && objects[k] == q) v.obj = k;
   return af_fold_value(c, h, &v);
 }
 

@@ -69,7 +69,8 @@ static inline uint64_t fold_f80_bytes(uint64_t h, const uint8_t *p) {
 /* One scalar leaf (type < AF_T_NSCALAR): af_fold_bytes of a scalar. Inline in fold.c's aggregate
  * walk and in the interpreter's MIX: most leaves of most operands are scalars, and a call per
  * leaf was a third of folding. */
-static inline uint64_t fold_scalar(uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
+static inline __attribute__((always_inline)) uint64_t
+fold_scalar(uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
   switch (type) {
   case AF_T_VOID: return h;
   case AF_T_BOOL:

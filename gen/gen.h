@@ -456,7 +456,9 @@ af_status af_classify(const af_case *c, const af_sig *sig, af_callinfo *out,
  *   ({double,int}: xmm0 bytes 0+8, rdi bytes 8+8);
  * - an empty (size 0) argument is AF_LOC_NONE on SysV (it takes nothing) and
  *   AF_LOC_REF on Win64 (gcc and clang pass a pointer in its slot);
- * - err may be NULL. */
+ * - err may be NULL;
+ * - only args[0, nargs) are written: args[nargs..] are left as they were (nothing reads
+ *   them; clearing all 32 was most of a short signature's cost). */
 
 /* Known gcc/clang divergences (gen/abi.c): constructs that compiler families,
  * or versions of one, lower differently. af_classify follows clang 19 on
@@ -548,7 +550,9 @@ typedef struct {
 void af_gen_opts_default(af_gen_opts *o);
 
 /* Case `index` of `seed`: the same on every machine. On success *out holds a
- * verified case. `axes` (optional, naxes ints) receives the value drawn on
+ * verified case (with the default weights by construction, af_verify not run: generate.c;
+ * test_gen and test_gen_fast run af_verify on such cases; af_gen_bytes and custom weights
+ * run it). `axes` (optional, naxes ints) receives the value drawn on
  * each axis that this case exercises (-1 where not exercised): see
  * af_weights_axis. */
 af_status af_gen_case(const af_gen_opts *o, uint64_t seed, uint64_t index,
@@ -564,7 +568,8 @@ af_status af_gen_bytes(const af_gen_opts *o, const uint8_t *data, size_t n,
 typedef struct {
   int callee;                   /* function index (host) */
   int nargs;
-  af_value args[AF_MAX_PARAMS]; /* bytes malloc'd; af_interp_result_free */
+  af_value args[AF_MAX_PARAMS]; /* bytes malloc'd; af_interp_result_free; args[nargs..] are
+                                   not written (nothing reads them) */
   af_value ret;
   /* The call's effect on memory, so that a peer answering from this trace (a compiled
    * callee stub) can reproduce it: for every ptr argument i, after[i * AF_REGION_SIZE ..]

@@ -21,6 +21,8 @@ typedef struct {
    * scanning every value): head/tail per type id, -1 = none; same_next[v] = the next value
    * of v's type. */
   int type_head[AF_MAX_TYPES], type_tail[AF_MAX_TYPES];
+  unsigned nlists; /* type ids below this have lists (the case's types when the body began:
+                      only those are cleared); a value of another type is found by the scan */
   int same_next[BODY_MAX_VALUES];
   int live[BODY_MAX_LIVE]; /* values folded by the final MIX (besides the params) */
   int nlive;
@@ -37,7 +39,7 @@ static inline int body_is_int(int t) { return t >= AF_T_I8 && t <= AF_T_U128; }
 static void add_value(body *b, int id, int type) {
   b->vt[id] = type;
   b->nv = id + 1;
-  if ((unsigned)type >= AF_MAX_TYPES) return; /* find's fallback scan covers it */
+  if ((unsigned)type >= b->nlists) return; /* find's fallback scan covers it */
   b->same_next[id] = -1;
   if (b->type_head[type] < 0)
     b->type_head[type] = id;
@@ -130,7 +132,7 @@ static int emit_path(body *b, af_op op, int type, int nargs, const int *args, co
   return icommit(b, type);
 }
 
-static int emit1(body *b, af_op op, int type, int a) {
+static inline __attribute__((always_inline)) int emit1(body *b, af_op op, int type, int a) {
   af_inst *in = islot(b, op, type);
   if (!in) return -1;
   in->nargs = 1;
@@ -138,7 +140,7 @@ static int emit1(body *b, af_op op, int type, int a) {
   return icommit(b, type);
 }
 
-static int emit2(body *b, af_op op, int type, int a, int x) {
+static inline __attribute__((always_inline)) int emit2(body *b, af_op op, int type, int a, int x) {
   af_inst *in = islot(b, op, type);
   if (!in) return -1;
   in->nargs = 2;
@@ -149,7 +151,7 @@ static int emit2(body *b, af_op op, int type, int a, int x) {
 
 static int over_budget(const body *b) { return b->c->funcs[b->fn].ninsts >= BODY_BUDGET; }
 
-static void keep(body *b, int v) {
+static inline __attribute__((always_inline)) void keep(body *b, int v) {
   if (v < 0) return;
   if (b->nlive < BODY_MAX_LIVE)
     b->live[b->nlive++] = v;
@@ -164,7 +166,7 @@ static int const_mode(body *b) {
 
 /* A CONST slot whose bytes (size of type, in the arena, at least one byte so that they are
  * never NULL) the caller fills; NULL after a failure. */
-static af_inst *const_slot(body *b, int type) {
+static inline __attribute__((always_inline)) af_inst *const_slot(body *b, int type) {
   af_inst *in = islot(b, AF_OP_CONST, type);
   if (!in) return NULL;
   uint32_t n = b->c->types[type].size;
@@ -198,9 +200,9 @@ static int emit_const_u(body *b, int type, uint64_t v) {
 }
 
 /* A random existing value of `type`, -1 if none. */
-static int find(body *b, int type) {
+static inline __attribute__((always_inline)) int find(body *b, int type) {
   int cand[64], n = 0;
-  if ((unsigned)type < AF_MAX_TYPES) {
+  if ((unsigned)type < b->nlists) {
     /* the values of this type in id order: the candidates (and draws) of the scan below */
     for (int v = b->type_head[type]; v >= 0; v = b->same_next[v]) {
       if (n < 64)
@@ -600,7 +602,9 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   const af_func *f = &g->c->funcs[fn];
   b.host = f->host;
   b.seed_mix = -1;
-  memset(b.type_head, 0xff, sizeof b.type_head); /* -1: no value of any type yet */
+  /* -1: no value of any type yet (the case's types: the only ones a body's values take) */
+  b.nlists = g->c->ntypes > 0 && g->c->ntypes <= AF_MAX_TYPES ? (unsigned)g->c->ntypes : 0;
+  memset(b.type_head, 0xff, sizeof b.type_head[0] * b.nlists);
   for (int i = 0; i < f->sig.nparams; i++)
     add_value(&b, i, f->sig.params[i]);
   b.nv = f->sig.nparams;

@@ -78,14 +78,19 @@ static const int int_kinds[] = {AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32
                                 AF_T_U32, AF_T_I64, AF_T_U64, AF_T_BOOL};
 
 /* Picks uniformly among the kinds of `list` allowed in ctx whose size fits. */
-static int pick_kind(gen_state *g, const int *list, int n, int ctx, uint32_t room) {
+static inline __attribute__((always_inline)) int pick_kind(gen_state *g, const int *list, int n,
+                                                           int ctx, uint32_t room) {
   const gen_scalar_draw *d = scalar_draw(g, ctx & (GEN_NCTX - 1)); /* its allowed kinds */
   uint32_t okm = d->kinds & gen_fit_kinds(room);
   if (list == int_kinds) {
     /* the integer list is the kinds i8..u64 in kind order, then bool: the j-th allowed entry
      * from the mask, without the list walk (most calls) */
     uint32_t ints = (okm >> AF_T_I8) & 0xffu;
-    int ni = __builtin_popcount(ints), nb = (int)(okm >> AF_T_BOOL & 1);
+    /* the bits of a byte counted in place: __builtin_popcount is a libgcc call without
+     * -mpopcnt (the baseline x86-64 this builds for) */
+    uint32_t cnt = ints - ((ints >> 1) & 0x55u);
+    cnt = (cnt & 0x33u) + ((cnt >> 2) & 0x33u);
+    int ni = (int)((cnt + (cnt >> 4)) & 0x0fu), nb = (int)(okm >> AF_T_BOOL & 1);
     if (!ni && !nb) return -1;
     int j = (int)gen_below(g, (uint64_t)(ni + nb));
     if (j >= ni) return AF_T_BOOL;
@@ -134,7 +139,7 @@ static inline __attribute__((always_inline)) void fb_add(gen_state *g, fbuild *b
   }
   uint64_t al = b->packed ? 8 : 8ull * g->c->types[type].alignment;
   if ((uint64_t)align * 8 > al) al = (uint64_t)align * 8;
-  b->bits = (b->bits + al - 1) / al * al + sz;
+  b->bits = layout_round_up(b->bits, al) + sz;
 }
 
 static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_kind) {
@@ -145,10 +150,10 @@ static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_
   if (union_kind) {
     if ((uint64_t)width > b->bits) b->bits = (uint64_t)width;
   } else if (width == 0) {
-    b->bits = (b->bits + unit - 1) / unit * unit;
+    b->bits = layout_round_up(b->bits, unit);
   } else {
-    if (!b->packed && b->bits / unit != (b->bits + (uint64_t)width - 1) / unit)
-      b->bits = (b->bits + unit - 1) / unit * unit;
+    if (!b->packed && layout_div(b->bits, unit) != layout_div(b->bits + (uint64_t)width - 1, unit))
+      b->bits = layout_round_up(b->bits, unit);
     b->bits += (uint64_t)width;
   }
 }
@@ -159,7 +164,8 @@ static const int bit_kinds[] = {AF_T_BOOL, AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U1
                                 AF_T_I32,  AF_T_U32, AF_T_I64, AF_T_U64};
 
 /* A scalar field that fits in `room` bytes; -1 if none. */
-static int field_scalar(gen_state *g, int shape, int ctx, uint32_t room) {
+static inline __attribute__((always_inline)) int field_scalar(gen_state *g, int shape, int ctx,
+                                                              uint32_t room) {
   int fctx = ctx | GS_FIELD;
   if (shape == GR_agg_shape_all_int || shape == GR_agg_shape_bitfield) {
     if (room >= 16 && gen_chance(g, 5)) return gen_chance(g, 50) ? AF_T_I128 : AF_T_U128;
@@ -404,12 +410,15 @@ int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
   return id;
 }
 
-int gen_param_type(gen_state *g, int ctx) {
+/* gen_param_type, inline in sig_attempt (a case draws ~30 parameter types). */
+static inline __attribute__((always_inline)) int param_type(gen_state *g, int ctx) {
   int row = gen_pick(g, GA_param, GEN_ALL);
   gen_note(g, row);
   if (row == GR_param_aggregate) return gen_agg(g, 0, ctx & GS_WIN64, GEN_ALL);
   return scalar_pick(g, ctx);
 }
+
+int gen_param_type(gen_state *g, int ctx) { return param_type(g, ctx); }
 
 /* ---- signatures ---- */
 
@@ -567,7 +576,7 @@ static af_status sig_attempt(gen_state *g, af_cc cc, int role, af_sig *s, int *b
     /* C11 7.16.1.4p4: va_start's parmN (the last named parameter) must
      * have a default-promoted type too, or the callee's va_start is UB. */
     int vararg = variadic && i >= s->nfixed - 1;
-    s->params[i] = gen_param_type(g, sctx | (vararg ? GS_VARARG : 0));
+    s->params[i] = param_type(g, sctx | (vararg ? GS_VARARG : 0));
     if (g->st) return g->st;
   }
   s->nparams = n;

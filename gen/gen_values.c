@@ -196,14 +196,10 @@ static inline __attribute__((always_inline)) void fill_scalar(gen_state *g, int 
   }
 }
 
+/* Bits [bit, bit + width) of p = the low width bits of v (width <= 64): af_bitfield_set,
+ * a byte at a time (test_gen_fast checks it against the bit loop this was). */
 static void put_bits(uint8_t *p, uint32_t bit, int width, uint64_t v) {
-  for (int i = 0; i < width; i++, bit++) {
-    uint8_t m = (uint8_t)(1u << (bit & 7));
-    if ((v >> i) & 1)
-      p[bit >> 3] |= m;
-    else
-      p[bit >> 3] &= (uint8_t)~m;
-  }
+  af_bitfield_set(p, bit, width, v);
 }
 
 static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
@@ -261,6 +257,17 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
 void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode) {
   uint32_t n = type == AF_T_PTR ? 0 : g->c->types[type].size;
   if (!n) return; /* empty struct: no bytes (and maybe no buffer) */
+  if (type < AF_T_NSCALAR && n == case_scalar(type)->size) {
+    /* A scalar of its own size (most values): its leaf writes every byte in every mode (edge
+     * values, random words, graffiti; f80 its padding too), so the padding fill below is
+     * dead but for its random draws, which are kept (the stream must not change). */
+    if (mode == GV_RANDOM)
+      for (uint32_t j = 0; j < n; j += 8)
+        (void)rng_next_fast(g->rng);
+    int leaf = 0;
+    fill_scalar(g, type, bytes, mode, &leaf);
+    return;
+  }
   /* Padding first: it never matters, but graffiti makes it readable too. */
   if (mode == GV_EDGE)
     memset(bytes, 0, n);
@@ -279,8 +286,11 @@ static int has_scalar_leaf(const af_case *c, int type) {
   if (type < AF_T_NSCALAR) return type != AF_T_VOID;
   const af_type *t = &c->types[type];
   if (t->kind == AF_T_ARRAY) return has_scalar_leaf(c, t->elem);
-  for (int i = 0; i < t->nfields; i++)
-    if (t->fields[i].bits != 0 && has_scalar_leaf(c, t->fields[i].type)) return 1;
+  for (int i = 0; i < t->nfields; i++) {
+    int ft = t->fields[i].type; /* a scalar field: the recursion's first test, without the call */
+    if (t->fields[i].bits != 0 && (ft < AF_T_NSCALAR ? ft != AF_T_VOID : has_scalar_leaf(c, ft)))
+      return 1;
+  }
   return 0;
 }
 
@@ -309,8 +319,11 @@ int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
     }
     if (*npath > 0 && !scalar_only && gen_chance(g, 15)) return t;
     int cand[AF_MAX_FIELDS], n = 0;
-    for (int i = 0; i < ty->nfields; i++)
-      if (ty->fields[i].bits != 0 && has_scalar_leaf(c, ty->fields[i].type)) cand[n++] = i;
+    for (int i = 0; i < ty->nfields; i++) {
+      int ft = ty->fields[i].type; /* has_scalar_leaf, its scalar case inline */
+      if (ty->fields[i].bits != 0 && (ft < AF_T_NSCALAR ? ft != AF_T_VOID : has_scalar_leaf(c, ft)))
+        cand[n++] = i;
+    }
     if (!n) return scalar_only ? -1 : t;
     int i = cand[gen_below(g, (uint64_t)n)];
     path[(*npath)++] = i;

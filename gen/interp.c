@@ -38,12 +38,17 @@ typedef struct {
 /* Frames are carved from one block per run (a malloc per function called was a few
  * percent of interpreting); a frame that does not fit gets its own. */
 #define INTERP_SLAB 32768
+/* The run's scratch is one allocation (af_interp): the frame slab, the entry's argument and
+ * return buffers and room for this many regions (more: an array of their own). */
+#define INTERP_REGIONS0 64
+#define INTERP_ARGBUF   (AF_MAX_TYPE_SIZE + 16) /* one argument or return value */
 
 typedef struct {
   const af_case *c;
   frame_cache frames[AF_MAX_FUNCS];
-  uint8_t *slab; /* INTERP_SLAB bytes, NULL until the first frame */
+  uint8_t *slab; /* INTERP_SLAB bytes of the run's scratch block */
   size_t slab_used;
+  int regions_own; /* 1: regions is its own malloc (else the scratch block's room) */
   int slots_ready;
   uint64_t steps, max_steps;
   uint8_t (*regions)[AF_REGION_SIZE];
@@ -198,7 +203,7 @@ static fval rd_float(const uint8_t *p, int type) {
   return v;
 }
 
-static void wr_float(uint8_t *p, const fval *v) {
+static inline __attribute__((always_inline)) void wr_float(uint8_t *p, const fval *v) {
   switch (v->type) {
 #if HAVE_F16
   case AF_T_F16: memcpy(p, &v->h, 2); break;
@@ -362,10 +367,17 @@ static uint64_t region_ptr_id(const interp *I, int64_t r) {
 static af_status push_region(interp *I, int64_t *id) {
   if (I->nregions >= INTERP_MAX_REGIONS) return AF_ERR_RUNTIME;
   if (I->nregions == I->cap_regions) {
-    int cap = I->cap_regions ? I->cap_regions * 2 : 64;
-    void *n = realloc(I->regions, (size_t)cap * AF_REGION_SIZE);
+    int cap = I->cap_regions ? I->cap_regions * 2 : INTERP_REGIONS0;
+    void *n;
+    if (I->regions_own || !I->regions) {
+      n = realloc(I->regions, (size_t)cap * AF_REGION_SIZE);
+    } else { /* out of the scratch block's room: the regions move to an array of their own */
+      n = malloc((size_t)cap * AF_REGION_SIZE);
+      if (n) memcpy(n, I->regions, (size_t)I->nregions * AF_REGION_SIZE);
+    }
     if (!n) return AF_ERR_NOMEM;
     I->regions = n;
+    I->regions_own = 1;
     I->cap_regions = cap;
   }
   memset(I->regions[I->nregions], 0, AF_REGION_SIZE);
@@ -386,7 +398,11 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
   }
   *idx = L->n;
   af_host_call *hc = &L->v[L->n++];
-  memset(hc, 0, sizeof *hc);
+  /* Every field but args[nargs..] (as many as 32 values nobody reads: nargs says how many
+   * there are) cleared: the whole record was 800 bytes of clearing per call. */
+  memset(hc, 0, offsetof(af_host_call, args));
+  memset(hc->args, 0, sizeof hc->args[0] * (size_t)g->sig.nparams);
+  memset(&hc->ret, 0, sizeof *hc - offsetof(af_host_call, ret));
   hc->callee = callee;
   hc->nargs = g->sig.nparams;
   hc->ret.type = g->sig.ret;
@@ -414,7 +430,7 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
     v->size = I->c->types[v->type].size;
     v->bytes = blk;
     blk += ((v->size ? v->size : 1) + 15) & ~(size_t)15;
-    memcpy(v->bytes, args[i], v->size);
+    copy_val(v->bytes, args[i], v->size);
   }
   return AF_OK;
 }
@@ -455,7 +471,7 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
   hc->ret.size = c->types[T].size;
   hc->ret.bytes = malloc(hc->ret.size ? hc->ret.size : 1);
   if (!hc->ret.bytes) return AF_ERR_NOMEM;
-  memcpy(hc->ret.bytes, d, hc->ret.size);
+  copy_val(hc->ret.bytes, d, hc->ret.size);
   return AF_OK;
 }
 
@@ -613,7 +629,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (L.bits >= 0)
       af_bitfield_set(d, L.bit_offset, L.bits, (uint64_t)rd_int(ARG(1), L.type));
     else
-      memcpy(d + L.offset, ARG(1), c->types[L.type].size);
+      copy_val(d + L.offset, ARG(1), c->types[L.type].size);
     return AF_OK;
   }
   case AF_OP_LOAD:
@@ -678,7 +694,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (T != F->f->sig.ret || in->nargs != (T == AF_T_VOID ? 0 : 1) ||
         (T != AF_T_VOID && ATYPE(0) != T))
       return fail(I, AF_ERR_INVALID, "bad ret", fi, ii);
-    if (T != AF_T_VOID) memcpy(ret, ARG(0), val_size(c, T));
+    if (T != AF_T_VOID) copy_val(ret, ARG(0), val_size(c, T));
     *done = 1;
     return AF_OK;
   default: break;
@@ -723,7 +739,6 @@ static af_status frame_get(interp *I, int fi, frame *F) {
     total += I->slot[t]; /* (val_size + 15) & ~15 */
   }
   size_t need = (head + (total ? total : 1) + 15) & ~(size_t)15;
-  if (!I->slab && need <= INTERP_SLAB) I->slab = malloc(INTERP_SLAB);
   uint8_t *blk; /* not cleared: see frame_cache */
   if (I->slab && INTERP_SLAB - I->slab_used >= need) {
     blk = I->slab + I->slab_used;
@@ -814,15 +829,24 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
     return fail(&I, AF_ERR_UNSUPPORTED, "_Float16 is not supported by this build", c->entry, -1);
   af_status s = AF_OK;
   const af_func *e = &c->funcs[c->entry];
-  /* Not cleared: an argument slot is read (run_func) only over the bytes its input wrote;
-   * retbuf is cleared below up to the return type's size, all any reader takes from it. */
-  uint8_t *inbuf = malloc((size_t)(c->ninputs + 1) * (AF_MAX_TYPE_SIZE + 16));
-  uint8_t *retbuf = malloc(AF_MAX_TYPE_SIZE + 16);
+  /* One scratch block (four mallocs and frees were a few percent of a run): the frame slab,
+   * the entry's argument buffers, its return buffer, the first INTERP_REGIONS0 regions.
+   * Not cleared: an argument slot is read (run_func) only over the bytes its input wrote;
+   * retbuf is cleared below up to the return type's size, all any reader takes from it; a
+   * region is cleared when pushed; frames: see frame_cache. */
+  size_t nin = (size_t)c->ninputs + 1;
+  uint8_t *scratch =
+      malloc(INTERP_SLAB + nin * INTERP_ARGBUF + INTERP_ARGBUF + INTERP_REGIONS0 * AF_REGION_SIZE);
+  uint8_t *inbuf = scratch ? scratch + INTERP_SLAB : NULL;
+  uint8_t *retbuf = scratch ? inbuf + nin * INTERP_ARGBUF : NULL;
   uint8_t *args[AF_MAX_PARAMS];
-  if (!inbuf || !retbuf) {
+  if (!scratch) {
     s = AF_ERR_NOMEM;
     goto out;
   }
+  I.slab = scratch;
+  I.regions = (uint8_t(*)[AF_REGION_SIZE])(retbuf + INTERP_ARGBUF);
+  I.cap_regions = INTERP_REGIONS0;
   unsigned rt_size = (unsigned)e->sig.ret < (unsigned)c->ntypes ? c->types[e->sig.ret].size : 0;
   memset(retbuf, 0, 16 + rt_size);
   for (int k = 0; k < c->nobjects; k++) {
@@ -832,7 +856,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
   }
   for (int i = 0; i < c->ninputs; i++) {
     const af_value *v = &c->inputs[i];
-    args[i] = inbuf + (size_t)i * (AF_MAX_TYPE_SIZE + 16);
+    args[i] = inbuf + (size_t)i * INTERP_ARGBUF;
     if (v->type != e->sig.params[i]) {
       s = fail(&I, AF_ERR_INVALID, "input type differs from the parameter's", c->entry, -1);
       goto out;
@@ -849,7 +873,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
         s = fail(&I, AF_ERR_INVALID, "input size differs from its type's", c->entry, -1);
         goto out;
       }
-      if (v->size) memcpy(args[i], v->bytes, v->size); /* empty struct: no bytes */
+      if (v->size) copy_val(args[i], v->bytes, v->size); /* empty struct: no bytes */
     }
   }
   if ((s = run_func(&I, c->entry, args, retbuf)) != AF_OK) goto out;
@@ -894,10 +918,8 @@ out:
   res->ncalls = I.all.n;
   for (int k = 0; k < AF_MAX_FUNCS; k++)
     if (I.frames[k].own) free(I.frames[k].off);
-  free(I.slab);
-  free(I.regions);
-  free(inbuf);
-  free(retbuf);
+  if (I.regions_own) free(I.regions);
+  free(scratch);
   if (s != AF_OK) {
     af_interp_result_free(res);
     res->ret.obj = -1;

@@ -1,4 +1,5 @@
 /* layout.c - sizes, alignments and field offsets of composite types (gcc/clang x86-64 layout). */
+#include "case_internal.h"
 #include "layout_internal.h"
 
 /* The layout rules are those of the x86-64 psABI, 3.1.2 "Data Representation"
@@ -11,7 +12,7 @@
 
 static int layout_pow2_ok(int a) { return a >= 1 && a <= 64 && (a & (a - 1)) == 0; }
 
-static uint64_t layout_round(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+static uint64_t layout_round(uint64_t x, uint64_t a) { return layout_round_up(x, a); }
 
 /* Bit-fields may only have type bool or i8..u64 (the model; C also allows
  * __int128 bit-fields in gcc, which we leave out). */
@@ -19,13 +20,14 @@ static int layout_bitfield_type_ok(int type) {
   return type == AF_T_BOOL || (type >= AF_T_I8 && type <= AF_T_U64);
 }
 
-static unsigned layout_type_bits(int type) {
-  return type == AF_T_BOOL ? 1u : 8u * af_scalar((af_kind)type)->size;
+static unsigned layout_type_bits(int type) { /* type: bool or i8..u64 (checked first) */
+  return type == AF_T_BOOL ? 1u : 8u * case_scalar(type)->size;
 }
 
 /* Checks one field of type `id` and returns its alignment in the aggregate
  * (0 on an invalid field). */
-static uint32_t layout_field_align(const af_case *c, int id, const af_type *t, const af_field *f) {
+static inline __attribute__((always_inline)) uint32_t
+layout_field_align(const af_case *c, int id, const af_type *t, const af_field *f) {
   if (f->type <= AF_T_VOID || f->type >= id) return 0; /* only earlier types */
   if (f->align != 0 && !layout_pow2_ok(f->align)) return 0;
   /* C11 6.7.5p4: _Alignas cannot make a member less aligned than its type. */
@@ -81,7 +83,8 @@ static af_status layout_struct(af_case *c, int id) {
          * appropriate for its declared type": a field that would straddle an
          * alignof(T) boundary starts at the next one. */
         uint64_t unit = 8u * ft->alignment;
-        if (pos / unit != (pos + (uint64_t)f->bits - 1) / unit) pos = layout_round(pos, unit);
+        if (layout_div(pos, unit) != layout_div(pos + (uint64_t)f->bits - 1, unit))
+          pos = layout_round(pos, unit);
       }
       /* packed: bit-contiguous, no unit rule (gcc and clang). */
       f->bit_offset = (uint32_t)pos;

@@ -12,4 +12,15 @@
  * was a tenth of generating a case). */
 af_status layout_types_from(af_case *c, int first);
 
+/* x / a and x rounded up to a multiple of a, shifts and masks when a is a power of two (every
+ * alignment and storage unit of a laid-out type is): a 64-bit division is tens of cycles, and
+ * layout, the generator's aggregates and the SysV walk do one per field. The same results as
+ * x / a and (x + a - 1) / a * a for every a (a == 0 divides, as those do). */
+static inline uint64_t layout_div(uint64_t x, uint64_t a) {
+  return a && (a & (a - 1)) == 0 ? x >> __builtin_ctzll(a) : x / a;
+}
+static inline uint64_t layout_round_up(uint64_t x, uint64_t a) {
+  return a && (a & (a - 1)) == 0 ? (x + a - 1) & ~(a - 1) : (x + a - 1) / a * a;
+}
+
 #endif /* ABIFUZZ_LAYOUT_INTERNAL_H */

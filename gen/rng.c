@@ -80,11 +80,10 @@ uint64_t af_rng_below(af_rng *r, uint64_t n) {
     return rng_take(r, want) % n;
   }
   /* Rejection sampling (unbiased): draw until below the largest multiple
-   * of n that fits in 2^64. rng_internal.h's rng_below_fast repeats this loop inline:
-   * change both or neither. */
-  uint64_t limit = -n % n; /* == 2^64 mod n */
+   * of n that fits in 2^64, i.e. reject x < 2^64 mod n (rng_below_step, rng_internal.h).
+   * rng_internal.h's rng_below_fast repeats this loop inline: change both or neither. */
   for (;;) {
-    uint64_t x = rng_xoshiro(r);
-    if (x >= limit) return x % n;
+    uint64_t v = rng_below_step(rng_xoshiro(r), n);
+    if (v < n) return v;
   }
 }

@@ -1,7 +1,10 @@
 # The generator's fast paths (issue 9): inline draws, cached picks, tail-only layout, the
 # classifier's quirk shortcut, byte-wise bit-fields and the lean case init give exactly what the
 # plain code gives; so do (session 5) the divergence scan's shortcut, the scalar classes, the
-# verifier's one-step check, the generator's own value types and its skipped final layout.
+# verifier's one-step check, the generator's own value types and its skipped final layout; and
+# (session 6) the SysV scalar table and the quirks found on the walk against the plain
+# classifier, the draw's one-division rejection test, af_classify's untouched tail, and the full
+# af_verify on cases the seeded generator no longer verifies itself.
 af_test(test_gen_fast SOURCES test_gen_fast.c LABELS unit)
 
 # The same under ASan + UBSan, with every gen/ source compiled in (sanitized copies first at

@@ -19,6 +19,21 @@
 #include "verify_body.c"
 #undef vfy_bodies
 
+/* A copy of the SysV classifier without its scalar table (CLASSIFY_SYSV_PLAIN: every type
+ * through sysv_classify_type and sysv_parts), its external names renamed. */
+#define CLASSIFY_SYSV_PLAIN         1
+#define classify_err                classify_err_plain
+#define classify_check_sig          classify_check_sig_plain
+#define classify_sysv               classify_sysv_plain
+#define classify_sysv_quirk_differs classify_sysv_quirk_differs_plain
+#define classify_sysv_quirks_reach  classify_sysv_quirks_reach_plain
+#include "classify_sysv.c"
+#undef classify_err
+#undef classify_check_sig
+#undef classify_sysv
+#undef classify_sysv_quirk_differs
+#undef classify_sysv_quirks_reach
+
 /* ---- rng_below_fast / rng_next_fast against af_rng_below / af_rng_next ---- */
 static void test_rng(void) {
   static const uint64_t ns[] = {0,   1,    2,    3,     7,          100,
@@ -122,9 +137,17 @@ static void test_pick(void) {
     g.pick_cum = pick_cum;
     for (int i = 0; i < GEN_NAXES; i++)
       g.axes[i] = -1;
+    uint64_t kept[GEN_NAXES][2];
+    for (int i = 0; i < GEN_NAXES; i++)
+      kept[i][0] = af_rng_next(&wr), kept[i][1] = af_rng_next(&wr);
     for (int k = 0; k < 3000; k++) {
       int axis = (int)af_rng_below(&wr, GEN_NAXES);
-      uint64_t mask = af_rng_below(&wr, 2) ? GEN_ALL : af_rng_next(&wr);
+      /* half all rows, a quarter one of two masks kept per axis (the masked draws' cache hits
+       * and misses), a quarter a fresh random mask */
+      uint64_t sel = af_rng_below(&wr, 4);
+      uint64_t mask = sel < 2    ? GEN_ALL
+                      : sel == 2 ? kept[axis][af_rng_below(&wr, 2)]
+                                 : af_rng_next(&wr);
       if (axis == GA_scalar && k % 2) { /* gen_scalar: its context's kinds */
         int ctx = (int)af_rng_below(&wr, GEN_NCTX);
         uint64_t m = 0;
@@ -621,6 +644,161 @@ static void test_gen_finish(void) {
   CHECKF(bad == 0, "%d functions: the generator's value_type is not af_fn_finish's", bad);
 }
 
+/* ---- session 6 (GEN4) ---- */
+
+/* classify_sysv's scalar table gives every byte the general path gives: random SysV signatures
+ * (every scalar kind, named and unnamed, registers running out, aggregate returns taking RDI)
+ * classified by the library and by the plain copy into callinfos of the same contents. */
+static void test_sysv_scalar_table(void) {
+  af_rng r;
+  af_rng_seed(&r, 66, 0);
+  int bad = 0, sigs = 0, regs = 0, stack = 0, quirky = 0;
+  for (uint64_t i = 0; i < 60; i++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_f16 = o.allow_m256 = o.allow_divergent = 1;
+    af_case *c = malloc(sizeof *c);
+    af_error err;
+    if (!c || af_gen_case(&o, 21, i, c, NULL, &err) != AF_OK) {
+      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
+      free(c);
+      continue;
+    }
+    for (int k = 0; k < 100; k++) {
+      af_sig s;
+      random_sig(&r, c, &s);
+      s.cc = AF_CC_SYSV;
+      if (k & 1) /* mostly scalars: the table's path */
+        for (int p = 0; p < s.nparams; p++)
+          if (s.params[p] >= AF_T_NSCALAR) s.params[p] = AF_T_BOOL + (int)af_rng_below(&r, 20);
+      af_callinfo a, b;
+      memset(&a, 0, sizeof a);
+      memset(&b, 0, sizeof b);
+      a.cc = b.cc = AF_CC_SYSV;
+      a.nargs = b.nargs = s.nparams;
+      a.ret.dup = b.ret.dup = AF_REG_NONE;
+      if (classify_check_sig_plain(c, &s, NULL) != AF_OK) continue;
+      unsigned q = 0xdead;
+      af_status sa = classify_sysv(c, &s, &a, NULL, &q),
+                sb = classify_sysv_plain(c, &s, &b, NULL, NULL);
+      sigs++;
+      /* the quirks found on the walk: what the separate walk finds */
+      if (sa == AF_OK && q != classify_sysv_quirks_reach(c, &s) && bad++ < 5)
+        fprintf(stderr, "case %llu sig %d: quirks %#x, want %#x\n", (unsigned long long)i, k, q,
+                classify_sysv_quirks_reach(c, &s));
+      quirky += q != 0;
+      for (int p = 0; p < s.nparams; p++) {
+        regs += a.args[p].kind == AF_LOC_REG;
+        stack += a.args[p].kind == AF_LOC_STACK;
+      }
+      if (sa != sb || memcmp(&a, &b, sizeof a) != 0)
+        if (bad++ < 5)
+          fprintf(stderr, "case %llu sig %d: the scalar table differs\n", (unsigned long long)i, k);
+    }
+    af_case_free(c);
+    free(c);
+  }
+  CHECKF(sigs > 5000 && regs > 10000 && stack > 1000 && quirky > 50,
+         "%d signatures, %d in registers, %d on the stack, %d with quirks: too few to tell", sigs,
+         regs, stack, quirky);
+  CHECKF(bad == 0, "%d signatures: the SysV scalar table differs from the general path", bad);
+}
+
+/* rng_below_step against the rejection test it replaces (x >= 2^64 mod n ? x % n : reject):
+ * every power of two, small and huge n, x below n (where the shortcut does not decide), below
+ * 2^64 mod n (rejected) and random. */
+static void test_below_step(void) {
+  af_rng r;
+  af_rng_seed(&r, 77, 0);
+  int bad = 0, rejected = 0;
+  for (int i = 0; i < 400000; i++) {
+    uint64_t n;
+    switch (i % 5) {
+    case 0: n = 2 + af_rng_below(&r, 300); break;
+    case 1: n = (uint64_t)1 << af_rng_below(&r, 64); break;
+    case 2: n = af_rng_next(&r) | 1; break;
+    case 3: n = ((uint64_t)1 << 63) + af_rng_below(&r, 1000); break;
+    default: n = 2 + af_rng_next(&r) % 100000; break;
+    }
+    if (n < 2) n = 2;
+    uint64_t limit = -n % n, x;
+    switch ((i / 5) % 4) {
+    case 0: x = af_rng_next(&r); break;
+    case 1: x = af_rng_next(&r) % n; break;
+    case 2: x = limit ? af_rng_next(&r) % limit : 0; break;
+    default: x = limit + af_rng_below(&r, 3); break;
+    }
+    uint64_t want = x >= limit ? x % n : n, got = rng_below_step(x, n);
+    rejected += want == n;
+    if (got != want && bad++ < 5)
+      fprintf(stderr, "x %llu n %llu: %llu, want %llu\n", (unsigned long long)x,
+              (unsigned long long)n, (unsigned long long)got, (unsigned long long)want);
+  }
+  CHECKF(rejected > 10000, "%d rejections: too few to tell", rejected);
+  CHECKF(bad == 0, "%d draws: rng_below_step differs from the rejection test", bad);
+}
+
+/* af_classify writes args[0, nargs) and leaves the rest as they were. */
+static void test_classify_tail(void) {
+  af_case *c = malloc(sizeof *c);
+  if (!c) abort();
+  af_case_init(c);
+  af_sig s = {.cc = AF_CC_SYSV, .ret = AF_T_F64, .nparams = 3, .nfixed = 3};
+  s.params[0] = AF_T_I32;
+  s.params[1] = AF_T_F32;
+  s.params[2] = AF_T_I128;
+  for (int cc = 0; cc < AF_CC_COUNT; cc++) {
+    s.cc = (af_cc)cc;
+    af_callinfo a, b;
+    memset(&a, 0xa5, sizeof a);
+    memset(&b, 0, sizeof b);
+    CHECK(af_classify(c, &s, &a, NULL) == AF_OK && af_classify(c, &s, &b, NULL) == AF_OK);
+    size_t head = offsetof(af_callinfo, args) + sizeof(af_loc) * 3;
+    CHECKF(memcmp(&a, &b, head) == 0 &&
+               memcmp(&a.sret, &b.sret, sizeof a - offsetof(af_callinfo, sret)) == 0,
+           "%s: the classification depends on what was in the callinfo", af_cc_name((af_cc)cc));
+    const uint8_t *t = (const uint8_t *)&a.args[3];
+    int kept = 1;
+    for (size_t k = 0; k < sizeof(af_loc) * (AF_MAX_PARAMS - 3); k++)
+      kept &= t[k] == 0xa5;
+    CHECKF(kept, "%s: args[nargs..] were written", af_cc_name((af_cc)cc));
+  }
+  af_case_free(c);
+  free(c);
+}
+
+/* af_gen_case runs no verifier on the seeded path with the default weights: every case it
+ * returns must pass the full one (af_verify, the layout freshness check included), under
+ * every option set and convention. */
+static void test_gen_verified(void) {
+  int bad = 0, n = 0;
+  for (int opt = 0; opt < 16; opt++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_f16 = opt & 1;
+    o.allow_m256 = (opt >> 1) & 1;
+    o.allow_divergent = (opt >> 2) & 1;
+    o.cc = opt < 8 ? -1 : (opt & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
+    for (uint64_t i = 0; i < 250; i++) {
+      af_case *c = malloc(sizeof *c);
+      af_error err;
+      if (!c || af_gen_case(&o, 600 + (uint64_t)opt, i, c, NULL, &err) != AF_OK) {
+        CHECKF(0, "options %d case %llu: %s", opt, (unsigned long long)i,
+               c ? err.msg : "out of memory");
+        free(c);
+        continue;
+      }
+      n++;
+      if (af_verify(c, &err) != AF_OK && bad++ < 5)
+        fprintf(stderr, "options %d case %llu: %s\n", opt, (unsigned long long)i, err.msg);
+      af_case_free(c);
+      free(c);
+    }
+  }
+  CHECKF(n == 16 * 250, "%d cases generated", n);
+  CHECKF(bad == 0, "%d generated cases fail af_verify", bad);
+}
+
 /* gen_fit_kinds against the scalar table's sizes; gen_weights_init against the rows. */
 static void test_tables(void) {
   for (uint32_t room = 0; room <= 70; room++) {
@@ -661,5 +839,9 @@ int main(void) {
   test_verify_agg_const();
   test_gen_finish();
   test_tables();
+  test_below_step();
+  test_sysv_scalar_table();
+  test_classify_tail();
+  test_gen_verified();
   return check_done();
 }
