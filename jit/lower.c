@@ -28,7 +28,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   int realign = 0;
   for (int i = 0; i < f->ninsts; i++) {
     const af_inst *in = &f->insts[i];
-    L->local_area[i] = 0;
+    /* (local_area[i] is read for LOCALs only: lower_mem) */
     if (in->op == AF_OP_CALL) {
       uint32_t o, k;
       af_status s = lower_call_need(L, (int)in->imm, &o, &k);
@@ -38,7 +38,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
       realign |= lower_call_align(L, (int)in->imm) > 16;
       continue;
     }
-    uint32_t need = lower_inst_frame_need(L, in);
+    uint32_t need = in->op == AF_OP_LOCAL ? lower_inst_frame_need(L, in) : 0;
     if (need) {
       off -= round16(need);
       L->local_area[i] = (int32_t)off;
@@ -84,12 +84,11 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
  * lower_rt.c helper, loses RSI, RDI and XMM6-XMM15 there). Save-dropping mutants then act on
  * this exact set: they use the registers (mutant_prologue_tail) and drop, or shorten, the
  * saves. */
-static uint64_t save_set(const lower_ctx *L, const ra_result *ra, const ra_clobber *clob) {
+static uint64_t save_set(const lower_ctx *L, const ra_result *ra, uint64_t lost) {
   const af_func *f = L->f;
   uint64_t own = af_abi_get(f->sig.cc)->callee_saved & ~(uint64_t)RA_RESERVED;
   uint64_t set = ra ? ra->callee_saved_used & own : 0;
-  for (int i = 0; i < f->ninsts; i++)
-    if (clob[i].kind != RA_CLOB_NONE) set |= own & ~clob[i].preserved;
+  set |= own & lost; /* lost: the registers some clobbering instruction does not preserve */
   const uint64_t xmm_hi = 0x3ffull << AF_XMM6, rsi_rdi = RA_BIT(AF_RSI) | RA_BIT(AF_RDI);
   const uint64_t r12_15 = RA_BIT(AF_R12) | RA_BIT(AF_R13) | RA_BIT(AF_R14) | RA_BIT(AF_R15);
   int w64 = f->sig.cc == AF_CC_WIN64;
@@ -108,17 +107,15 @@ static uint64_t save_set(const lower_ctx *L, const ra_result *ra, const ra_clobb
   return set;
 }
 
-/* Runs the allocator for L's function (o->no_regalloc off) and fills vreg[]. On any allocator
- * failure the function simply keeps every value in its slot (ra stays unused: returns NULL). */
-static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg, ra_clobber *clob) {
+/* Runs the allocator for L's function (o->no_regalloc off); lower_function fills vreg[] from
+ * it once the frame is laid out. On any allocator failure the function simply keeps every
+ * value in its slot (ra stays unused: returns NULL). */
+static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg) {
   if (!ra || !vreg || (L->o && L->o->no_regalloc)) return NULL;
   ra_opts ro;
-  ra_opts_default(&ro);
-  ro.clobbers = clob; /* ra_default_clobber of every instruction, as save_set sees them */
+  ra_opts_default(&ro); /* the default clobber rule, which save_set's lost registers follow */
+  ro.no_stats = 1;      /* lower_frame counts what it reports itself */
   if (ra_allocate(L->c, L->fn, &ro, ra, NULL) != AF_OK) return NULL;
-  for (int v = 0; v < L->f->nvalues; v++)
-    vreg[v] = ra->loc[v].kind == RA_REG ? ra->loc[v].reg : (int8_t)AF_REG_NONE;
-  L->vreg = vreg;
   return ra;
 }
 
@@ -175,8 +172,6 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   int32_t slot_st[RA_MAX_VALUES + 1], local_st[AF_MAX_INSTS + 1];
   int8_t vreg_st[RA_MAX_VALUES + 1];
   ra_result ra_st;
-  ra_clobber clob_st[AF_MAX_INSTS];
-  ra_clobber *clob = NULL;
   int heap = 0;
   if (!fr) fr = &dummy;
   memset(fr, 0, sizeof *fr);
@@ -200,20 +195,14 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
   if (!heap) {
     L.slot = slot_st;
     L.local_area = local_st;
-    clob = clob_st;
   } else {
     L.slot = calloc((size_t)L.f->nvalues + 1, sizeof *L.slot);
     L.local_area = calloc((size_t)L.f->ninsts + 1, sizeof *L.local_area);
-    clob = calloc((size_t)L.f->ninsts + 1, sizeof *clob);
-    if (!L.slot || !L.local_area || !clob) {
+    if (!L.slot || !L.local_area) {
       s = lw_fail(&L, AF_ERR_NOMEM, "out of memory");
       goto out;
     }
   }
-  /* every instruction's clobber, once: the allocator and save_set both need it */
-  for (int i = 0; i < L.f->ninsts; i++)
-    clob[i] = ra_op_may_clobber(L.f->insts[i].op) ? ra_default_clobber(NULL, c, L.f, &L.f->insts[i])
-                                                  : (ra_clobber){RA_CLOB_NONE, 0};
   if (!(o && o->no_regalloc)) {
     if (!heap) {
       ra = &ra_st;
@@ -223,20 +212,37 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
       vreg = malloc((size_t)L.f->nvalues + 1);
     }
   }
-  const ra_result *used = allocate(&L, ra, vreg, clob);
-  L.save_regs = save_set(&L, used, clob);
-  if ((s = layout_frame(&L, fr)) != AF_OK) goto out;
+  const ra_result *used = allocate(&L, ra, vreg);
+  /* the registers some clobbering instruction destroys (save_set): the allocator's walk over
+   * the instructions found them (ra_result.clobbered), else this one */
+  uint64_t lost = 0;
   if (used) {
-    fr->ra_saved = L.save_regs & used->callee_saved_used;
-    /* mutant: a value moved into the outgoing home space must really live there */
-    if (L.mutant == MUT_W64_LOCALS_IN_HOME)
-      for (int v = 0; v < L.f->nvalues; v++)
-        if (L.slot[v] < -L.frame + 32) vreg[v] = AF_REG_NONE;
-    for (int v = 0; v < L.f->nvalues; v++) {
-      fr->ra_in_reg += vreg[v] != AF_REG_NONE;
-      fr->ra_crossing_cs += vreg[v] != AF_REG_NONE && used->loc[v].crosses &&
-                            (L.save_regs & used->callee_saved_used & RA_BIT(vreg[v]));
+    lost = used->clobbered;
+  } else {
+    for (int i = 0; i < L.f->ninsts; i++) {
+      const af_inst *in = &L.f->insts[i];
+      if (!ra_op_may_clobber(in->op)) continue;
+      ra_clobber cl = ra_default_clobber(NULL, c, L.f, in);
+      if (cl.kind != RA_CLOB_NONE) lost |= ~cl.preserved;
     }
+  }
+  L.save_regs = save_set(&L, used, lost);
+  if ((s = layout_frame(&L, fr)) != AF_OK) goto out;
+  if (used) { /* vreg[] from the allocation, and what lower_frame reports of it */
+    uint64_t ra_saved = L.save_regs & used->callee_saved_used;
+    fr->ra_saved = ra_saved;
+    /* mutant: a value moved into the outgoing home space must really live there */
+    int32_t home_top = L.mutant == MUT_W64_LOCALS_IN_HOME ? -L.frame + 32 : INT32_MIN;
+    int in_reg = 0, crossing = 0;
+    for (int v = 0, n = L.f->nvalues; v < n; v++) {
+      const ra_loc *l = &used->loc[v];
+      int8_t r = l->kind == RA_REG && L.slot[v] >= home_top ? l->reg : (int8_t)AF_REG_NONE;
+      vreg[v] = r;
+      if (r != AF_REG_NONE) in_reg++, crossing += l->crosses && (ra_saved >> r & 1);
+    }
+    fr->ra_in_reg = in_reg;
+    fr->ra_crossing_cs = crossing;
+    L.vreg = vreg;
   }
   L.epilogue = x86_label(b);
   if ((s = lower_prologue(&L)) != AF_OK) goto out;
@@ -278,7 +284,6 @@ out:
     free(vreg);
     free(L.slot);
     free(L.local_area);
-    free(clob);
   }
   return s;
 }

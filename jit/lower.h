@@ -52,9 +52,10 @@ typedef struct jit_rt {
   struct lower_cls *cls;
 } jit_rt;
 
-/* Function k's classification, kept once computed (bit k of done). */
+/* Function k's classification, kept once computed (bit k of done); bit k of parts_ok (valid
+ * where done is set) says its register parts passed lower_call.c's size check. */
 typedef struct lower_cls {
-  uint32_t done;
+  uint32_t done, parts_ok;
   af_callinfo ci[AF_MAX_FUNCS];
 } lower_cls;
 
@@ -101,40 +102,46 @@ static inline x86_operand lw_slot(const lower_ctx *L, int value, int32_t off, in
   return x86_base(size, AF_RBP, L->slot[value] + off);
 }
 /* Loads an integer-like scalar (bool, i8..u64, ptr) of `type` from [base+off]
- * into r, extended to 64 bits by the type's signedness (bool zero-extends). Inline, as the
- * stores and loads below: with the base, size or type known at the call site, the encoding
- * (x86_direct.h) folds to a few instructions. */
-static inline void lw_load_int(lower_ctx *L, af_reg r, af_reg base, int32_t off, int type) {
-  /* bool and i8..u64 (gen.h's order: bool, then signed / unsigned pairs of 1, 2, 4, 8 bytes)
-   * without a call: af_scalar's size and is_signed for them */
-  int size, sign;
-  if (type >= AF_T_BOOL && type <= AF_T_U64) {
-    size = type == AF_T_BOOL ? 1 : 1 << ((type - AF_T_I8) >> 1);
-    sign = type != AF_T_BOOL && !((type - AF_T_I8) & 1);
-  } else {
-    const af_scalar_info *si = af_scalar((af_kind)type);
-    size = si ? si->size : 8;
-    sign = si && si->is_signed;
+ * into r, extended to 64 bits by the type's signedness (bool zero-extends): movzx / movsx from
+ * 1 and 2 bytes, movsxd or a 32-bit mov from 4, a 64-bit mov from 8. lw_load_int_any does any
+ * base and type (lower_util.c); lw_load_int writes a slot load (base rbp, the common case)
+ * itself with the bytes xd_load / xd_load_ext write, from lw_slot_loads. */
+void lw_load_int_any(lower_ctx *L, af_reg r, af_reg base, int32_t off, int type);
+typedef struct {
+  uint32_t head; /* REX.W (if w) and the opcode, little-endian; 0: not a slot-load type */
+  uint8_t hl, w; /* bytes of head; REX.W */
+} lw_slot_load;
+extern const lw_slot_load lw_slot_loads[AF_T_PTR + 1]; /* lower_util.c */
+static inline __attribute__((always_inline)) void lw_load_int(lower_ctx *L, af_reg r, af_reg base,
+                                                              int32_t off, int type) {
+  x86_buf *b = L->b;
+  unsigned reg = (unsigned)r;
+  if (base == AF_RBP && reg <= 15 && (unsigned)type <= AF_T_PTR && lw_slot_loads[type].hl &&
+      xd_room(b)) {
+    const lw_slot_load *f = &lw_slot_loads[type];
+    uint32_t h = f->head;
+    unsigned hl = f->hl;
+    if (reg & 8) { /* REX.R: in the REX.W byte, or a REX of its own */
+      if (f->w)
+        h |= 4;
+      else
+        h = h << 8 | 0x44, hl++;
+    }
+    uint8_t *q = b->data + b->len;
+    memcpy(q, &h, 4);
+    q += hl;
+    if (off == (int8_t)off) { /* ModRM mod 1 (rbp never takes mod 0), disp8 */
+      q[0] = (uint8_t)(0x45 | (reg & 7) << 3), q[1] = (uint8_t)off;
+      q += 2;
+    } else { /* mod 2, disp32 */
+      q[0] = (uint8_t)(0x85 | (reg & 7) << 3);
+      memcpy(q + 1, &off, 4);
+      q += 5;
+    }
+    b->len = (size_t)(q - b->data);
+    return;
   }
-  if (size == 8) {
-    xd_load(L->b, r, 8, base, off);
-  } else if (size == 4) {
-    if (sign)
-      xd_load_ext(L->b, X86_MOVSXD, r, 8, base, off, 4);
-    else
-      xd_load(L->b, r, 4, base, off);  /* zero-extends */
-  } else if (size == 1 || size == 2) { /* four calls: each emitter's op and size constants */
-    if (sign && size == 1)
-      xd_load_ext(L->b, X86_MOVSX, r, 8, base, off, 1);
-    else if (sign)
-      xd_load_ext(L->b, X86_MOVSX, r, 8, base, off, 2);
-    else if (size == 1)
-      xd_load_ext(L->b, X86_MOVZX, r, 8, base, off, 1);
-    else
-      xd_load_ext(L->b, X86_MOVZX, r, 8, base, off, 2);
-  } else {
-    lw_fail(L, AF_ERR_UNSUPPORTED, "lw_load_int: a %d-byte integer", size);
-  }
+  lw_load_int_any(L, r, base, off, type);
 }
 /* Stores the low `size` bytes (1, 2, 4, 8) of r to [base+off]. */
 static inline void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r, int size) {

@@ -38,9 +38,9 @@ static void lea_aligned(lower_ctx *L, af_reg r, int32_t disp, uint32_t a) {
   x86_emit2(L->b, X86_AND, x86_gpr(r, 8), x86_imm(-(int64_t)a));
 }
 
-/* Register parts are at most 16 bytes, or 32 for a YMM register (__m256). */
-static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *ci) {
-  (void)sig;
+/* Register parts are at most 16 bytes, or 32 for a YMM register (__m256): the size of the
+ * first part that is not, 0 if all are. */
+static unsigned bad_part(const af_callinfo *ci) {
   const af_loc *all[AF_MAX_PARAMS + 1];
   all[0] = &ci->ret;
   for (int i = 0; i < ci->nargs; i++)
@@ -48,9 +48,19 @@ static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *c
   for (int i = 0; i <= ci->nargs; i++)
     for (int k = 0; k < all[i]->nparts; k++) {
       const af_part *p = &all[i]->parts[k];
-      if (p->size > 16 && !(p->size == 32 && is_xmm(p->reg)))
-        return lw_fail(L, AF_ERR_UNSUPPORTED, "a %u-byte register part", (unsigned)p->size);
+      if (p->size > 16 && !(p->size == 32 && is_xmm(p->reg))) return p->size;
     }
+  return 0;
+}
+static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *ci) {
+  (void)sig;
+  /* the compile's cached classification of a function was checked when it was made */
+  const lower_cls *cache = L->rt ? L->rt->cls : NULL;
+  if (cache && ci >= cache->ci && ci < cache->ci + AF_MAX_FUNCS &&
+      (cache->parts_ok >> (ci - cache->ci) & 1))
+    return AF_OK;
+  unsigned size = bad_part(ci);
+  if (size) return lw_fail(L, AF_ERR_UNSUPPORTED, "a %u-byte register part", size);
   return AF_OK;
 }
 
@@ -81,7 +91,10 @@ const af_callinfo *lower_classify_ref(const lower_ctx *L, int k, af_callinfo *tm
   if (cache && (cache->done >> k & 1)) return &cache->ci[k];
   af_callinfo *ci = cache ? &cache->ci[k] : tmp;
   if ((*st = af_classify(L->c, &L->c->funcs[k].sig, ci, e)) != AF_OK) return NULL;
-  if (cache) cache->done |= 1u << k;
+  if (cache) {
+    cache->done |= 1u << k;
+    cache->parts_ok = (cache->parts_ok & ~(1u << k)) | (uint32_t)(bad_part(ci) == 0) << k;
+  }
   return ci;
 }
 
@@ -130,8 +143,8 @@ static void load_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p, 
       x86_emit2(L->b, X86_MOVQ, x86_xmm(p->reg), x86_base(8, base, off));
     return;
   }
-  const af_scalar_info *si = t < AF_T_NSCALAR ? af_scalar((af_kind)t) : NULL;
-  if (si && (si->is_int || t == AF_T_BOOL) && si->size <= 8) {
+  /* an integer scalar of at most 8 bytes (af_scalar's is_int and size): bool, i8..u64 */
+  if (t >= AF_T_BOOL && t <= AF_T_U64) {
     lw_load_int(L, p->reg, base, off, t);
   } else if (p->size == 1 || p->size == 2) {
     x86_emit2(L->b, X86_MOVZX, x86_gpr(p->reg, 4), x86_base(p->size, base, off));
@@ -151,11 +164,8 @@ static void lea(lower_ctx *L, af_reg r, af_reg base, int32_t off) {
 static const af_reg save_gpr_order[] = {AF_RSI, AF_RDI, AF_RBX, AF_R12, AF_R13, AF_R14, AF_R15};
 
 int32_t lower_save_size(uint64_t set) {
-  int32_t n = 0, x = 0;
-  for (size_t i = 0; i < sizeof save_gpr_order / sizeof *save_gpr_order; i++)
-    n += (set >> save_gpr_order[i]) & 1;
-  for (int r = AF_XMM0; r <= AF_XMM15; r++)
-    x += (set >> r) & 1;
+  const uint64_t gprs = 1ull << AF_RSI | 1ull << AF_RDI | 1ull << AF_RBX | 0xfull << AF_R12;
+  int32_t n = __builtin_popcountll(set & gprs), x = __builtin_popcountll(set >> AF_XMM0 & 0xffff);
   return (int32_t)round16((uint32_t)(8 * n)) + 16 * x;
 }
 
@@ -180,8 +190,12 @@ int32_t lower_save_disp(uint64_t set, af_reg r) {
  * the prologue and the epilogue walk the whole set. */
 static void save_disps(uint64_t set, int32_t d[AF_REG_COUNT]) {
   int32_t n = 0;
-  for (size_t i = 0; i < sizeof save_gpr_order / sizeof *save_gpr_order; i++)
-    if ((set >> save_gpr_order[i]) & 1) d[save_gpr_order[i]] = -8 * ++n;
+  /* save_gpr_order, unrolled: the prologue and the epilogue of every function come here */
+  if (set >> AF_RSI & 1) d[AF_RSI] = -8 * ++n;
+  if (set >> AF_RDI & 1) d[AF_RDI] = -8 * ++n;
+  if (set >> AF_RBX & 1) d[AF_RBX] = -8 * ++n;
+  for (int r = AF_R12; r <= AF_R15; r++)
+    if (set >> r & 1) d[r] = -8 * ++n;
   int32_t at = (int32_t)round16((uint32_t)(8 * n));
   for (uint64_t x = (set >> AF_XMM0) & 0xffff; x; x &= x - 1) {
     at += 16;
@@ -277,16 +291,16 @@ af_status lower_prologue(lower_ctx *L) {
   /* The callee-saved registers this function uses or loses to SysV code (lower.c's
    * save_set; a save-dropping mutant already left them out), XMMs in full: Microsoft "x64
    * calling convention", Callee/caller saved registers, requires their low 128 bits. */
-  int32_t disp[AF_REG_COUNT] = {0};
+  int32_t disp[AF_REG_COUNT]; /* save_disps sets those of the set, the only ones read */
   save_disps(L->save_regs, disp);
-  for (int r = 0; r < 32; r++)
-    if (L->save_regs & (1ull << r)) {
-      int32_t d = disp[r];
-      if (is_xmm((af_reg)r))
-        lw_store_xmm(L, AF_RBP, d, (af_reg)r, m == MUT_W64_XMM_LOW64 ? 8 : 16);
-      else
-        lw_store_int(L, AF_RBP, d, (af_reg)r, 8);
-    }
+  for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) { /* ascending */
+    int r = __builtin_ctzll(set);
+    int32_t d = disp[r];
+    if (is_xmm((af_reg)r))
+      lw_store_xmm(L, AF_RBP, d, (af_reg)r, m == MUT_W64_XMM_LOW64 ? 8 : 16);
+    else
+      lw_store_int(L, AF_RBP, d, (af_reg)r, 8);
+  }
   if (sig->cc == AF_CC_SYSV && sig->variadic) {
     for (int i = 0; i < abi->n_int_args; i++)
       lw_store_int(L, AF_RBP, L->va_save + 8 * i, abi->int_args[i], 8);
@@ -449,8 +463,8 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
     if (m && split_hi[i] >= 0) /* mutant: the high eightbyte of a split argument */
       lw_copy(L, AF_RSP, split_hi[i], s->abase, src + 8, 8);
     if (l->kind == AF_LOC_STACK) {
-      const af_scalar_info *si = t < AF_T_NSCALAR ? af_scalar((af_kind)t) : NULL;
-      if (si && (si->is_int || t == AF_T_BOOL) && si->size < 8 && m != MUT_NARROW_NOT_EXTENDED) {
+      /* bool, i8..u32: an integer scalar narrower than 8 bytes */
+      if (t >= AF_T_BOOL && t <= AF_T_U32 && m != MUT_NARROW_NOT_EXTENDED) {
         /* a narrow integer on the stack: extended like in a register */
         lw_load_int(L, AF_R11, s->abase, src, t);
         lw_store_int(L, AF_RSP, l->stack_offset, AF_R11, 8);
@@ -616,18 +630,18 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
 af_status lower_epilogue(lower_ctx *L) {
   x86_bind(L->b, L->epilogue);
   int m = L->mutant;
-  int32_t disp[AF_REG_COUNT] = {0};
+  int32_t disp[AF_REG_COUNT]; /* as in the prologue */
   save_disps(L->save_regs, disp);
-  for (int r = 0; r < 32; r++)
-    if (L->save_regs & (1ull << r)) {
-      int32_t d = disp[r];
-      if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
-        x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
-      else if (is_xmm((af_reg)r))
-        lw_load_xmm(L, (af_reg)r, AF_RBP, d, 16);
-      else
-        x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)r, 8), x86_base(8, AF_RBP, d));
-    }
+  for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) {
+    int r = __builtin_ctzll(set);
+    int32_t d = disp[r];
+    if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
+      x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
+    else if (is_xmm((af_reg)r))
+      lw_load_xmm(L, (af_reg)r, AF_RBP, d, 16);
+    else
+      x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)r, 8), x86_base(8, AF_RBP, d));
+  }
   if (m == MUT_RBP_NOT_RESTORED) { /* the saved rbp is skipped, not popped */
     x86_emit2(L->b, X86_LEA, x86_gpr(AF_RSP, 8), x86_base(0, AF_RBP, 8));
     xd_ret(L->b);

@@ -21,6 +21,10 @@ void lo_lea(lower_ctx *L, af_reg r, int v, int32_t off) {
 }
 
 static int is_int64(int t) { return t >= AF_T_I8 && t <= AF_T_U64; }
+/* af_scalar's size and is_signed of i8..u64 without the call: gen.h orders them as signed /
+ * unsigned pairs of 1, 2, 4 and 8 bytes. */
+static int int64_size(int t) { return 1 << ((t - AF_T_I8) >> 1); }
+static int int64_signed(int t) { return !((t - AF_T_I8) & 1); }
 static int is_int128(int t) { return t == AF_T_I128 || t == AF_T_U128; }
 /* Signed / unsigned twin of an integer kind (the kinds come in i/u pairs, gen.h). */
 static int signed_of(int t) { return t & ~1; }
@@ -162,7 +166,7 @@ static af_status lower_ibin(lower_ctx *L, const af_inst *in) {
     return B->err;
   }
   if (!is_int64(T)) return lw_fail(L, AF_ERR_UNSUPPORTED, "integer op on type %d", T);
-  int size = af_scalar((af_kind)T)->size, w = 8 * size;
+  int size = int64_size(T), w = 8 * size;
   /* LSHR / ASHR act on the type's width: load zero- / sign-extended to 64 bits first. */
   int ta = in->op == AF_OP_LSHR ? unsigned_of(T) : in->op == AF_OP_ASHR ? signed_of(T) : T;
   lw_load_int(L, AF_RAX, AF_RBP, L->slot[a], ta);
@@ -193,7 +197,7 @@ static af_status lower_cmp(lower_ctx *L, const af_inst *in) {
     return lower_i128_cmp(L, in);
   }
   if (!is_int64(A) && A != AF_T_BOOL) return lw_fail(L, AF_ERR_UNSUPPORTED, "cmp of type %d", A);
-  int sgn = af_scalar((af_kind)A)->is_signed && A != AF_T_BOOL;
+  int sgn = A != AF_T_BOOL && int64_signed(A);
   x86_cond cc;
   switch (in->imm) {
   case AF_CMP_EQ: cc = X86_CC_E; break;
@@ -248,7 +252,7 @@ static af_status lower_ext(lower_ctx *L, const af_inst *in) {
       /* mutant: the parameter's whole 64-bit register (the prologue kept it) */
       x86_emit2(B, X86_MOV, x86_gpr(AF_RAX, 8), x86_base(8, AF_RBP, L->slot[a]));
     if (is_int128(T)) {
-      int sgn = ta != AF_T_BOOL && af_scalar((af_kind)ta)->is_signed;
+      int sgn = ta != AF_T_BOOL && int64_signed(ta);
       x86_emit2(B, X86_MOV, x86_gpr(AF_RDX, 8), x86_gpr(AF_RAX, 8));
       if (sgn)
         x86_emit2(B, X86_SAR, x86_gpr(AF_RDX, 8), x86_imm(63));
@@ -263,7 +267,7 @@ static af_status lower_ext(lower_ctx *L, const af_inst *in) {
     lw_store_int(L, AF_RBP, L->slot[in->dst], AF_RAX, 8);
     lw_store_int(L, AF_RBP, L->slot[in->dst] + 8, AF_RDX, 8);
   } else {
-    lw_store_int(L, AF_RBP, L->slot[in->dst], AF_RAX, af_scalar((af_kind)T)->size);
+    lw_store_int(L, AF_RBP, L->slot[in->dst], AF_RAX, int64_size(T));
   }
   return B->err;
 }
@@ -382,15 +386,40 @@ static af_status lower_mem(lower_ctx *L, const af_inst *in, int index) {
 }
 
 /* ---- MIX: h = imm; h = jit_rt_fold(rt, h, &slot, type) per operand ---- */
+/* Every operand's sequence is the same but for its lea and its type: the first operand's is
+ * emitted, and the next ones repeat its constant head (mov rsi, rax; mov rdi, rt: at most 16
+ * bytes) and tail (the helper call: at most 32), kept as whole words, around their own lea and
+ * mov ecx (a MIX has ~9 operands). */
 static af_status lower_mix(lower_ctx *L, const af_inst *in) {
   x86_buf *B = L->b;
   xd_movimm(B, AF_RAX, 8, in->imm);
+  uint64_t head[2] = {0}, tail[4] = {0};
+  size_t hn = 0, tn = 0; /* their lengths; 0: not yet emitted */
   for (int k = 0; k < in->nargs; k++) {
+    int v = in->args[k];
+    if (tn && B->len + hn + tn + 48 <= B->cap) { /* words stored whole: 48 bytes of slack */
+      uint8_t *q = B->data + B->len;
+      memcpy(q, head, sizeof head);
+      B->len += hn;
+      xd_lea(B, AF_RDX, AF_RBP, L->slot[v]);
+      xd_movimm(B, AF_RCX, 4, L->f->value_type[v]);
+      memcpy(B->data + B->len, tail, sizeof tail);
+      B->len += tn;
+      continue;
+    }
+    size_t a = B->len;
     x86_emit2(B, X86_MOV, x86_gpr(AF_RSI, 8), x86_gpr(AF_RAX, 8));
     xd_movimm(B, AF_RDI, 8, (int64_t)(uintptr_t)L->rt);
-    lo_lea(L, AF_RDX, in->args[k], 0);
-    xd_movimm(B, AF_RCX, 4, lo_vtype(L, in->args[k]));
+    size_t b = B->len;
+    xd_lea(B, AF_RDX, AF_RBP, L->slot[v]);
+    xd_movimm(B, AF_RCX, 4, L->f->value_type[v]);
+    size_t c = B->len;
     call_rt(L, (const void *)jit_rt_fold);
+    if (B->err == AF_OK && b - a <= sizeof head && B->len - c <= sizeof tail) {
+      hn = b - a, tn = B->len - c;
+      memcpy(head, B->data + a, hn);
+      memcpy(tail, B->data + c, tn);
+    }
   }
   x86_emit2(B, X86_MOV, lw_slot(L, in->dst, 0, 8), x86_gpr(AF_RAX, 8));
   return B->err;

@@ -109,13 +109,14 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
     }
     return r;
   }
+  if (in->op == AF_OP_MIX) /* one jit_rt_fold call per operand (SURVIVE: see below) */
+    return (ra_clobber){RA_CLOB_SURVIVE, af_abi_get(AF_CC_SYSV)->callee_saved};
   af_kind t = kind_of(c, in->type);
   af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
                   ? kind_of(c, f->value_type[in->args[0]])
                   : AF_T_NSCALAR;
   int wide_t = t == AF_T_I128 || t == AF_T_U128;
   switch (in->op) {
-  case AF_OP_MIX: r.kind = RA_CLOB_SURVIVE; break; /* one jit_rt_fold call per operand */
   case AF_OP_FCONV:
     if (t == AF_T_F16 || a == AF_T_F16) r.kind = RA_CLOB_CALL;
     break;
@@ -154,19 +155,26 @@ typedef struct {
   int nkinds;
   ra_clobber kinds[RA_MAX_CLOBBER_KINDS];
   uint64_t all_and;                    /* AND of every kind's preserved mask */
+  uint64_t lost;                       /* OR of every clobber's ~preserved (ra_result) */
   int8_t kind_at[AF_MAX_INSTS];        /* instruction i's clobber kind index, -1 if none */
   int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none */
-  /* value ids holding a register, by ascending end: active[lo .. nactive). Expired values
-   * leave from the front by moving lo (the array never shifts for them): room for every
-   * value of a function. */
-  int16_t active[RA_MAX_VALUES];
-  int16_t aend[RA_MAX_VALUES]; /* aend[i] = loc[active[i]].end (one load less per compare) */
-  int lo, nactive;
+  int16_t start[RA_MAX_VALUES];        /* intervals (Positions), INT16_MAX: not yet defined */
+  int16_t end[RA_MAX_VALUES];
+  /* The values holding a register are tracked per register (regval, regend) and, for their
+   * expiry, in one list per interval end: ends[e + 1] heads the values ending at position e,
+   * chained through next_end. A value evicted from its register stays in its list, marked
+   * by its kind (RA_SPILL). Expiring walks the positions once in order, which replaces an
+   * active list kept sorted by end (inserting there shifted ~4 entries per value). */
+  int16_t ends[2 * AF_MAX_INSTS + 3];
+  int16_t next_end[RA_MAX_VALUES];
+  int16_t regval[AF_REG_COUNT], regend[AF_REG_COUNT];
+  /* scan_any_order only: the values holding a register, by ascending end */
+  int16_t active[RA_MAX_VALUES], aend[RA_MAX_VALUES];
 } ra_work;
 
 /* The AND of the preserved masks of every clobber the interval [s, e] crosses
  * (regalloc.h, Positions and Clobbers); ~0 if it crosses none. *crosses set to 0/1. */
-static uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, int *crosses) {
+static inline uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, int *crosses) {
   uint64_t m = ~0ull;
   *crosses = 0;
   int lo = (s + 1) / 2; /* first instruction whose clobber comes after the definition */
@@ -190,7 +198,7 @@ static uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, int *cr
 /* The first register of m in the class's canonical order (regalloc.h), AF_REG_NONE if none.
  * The order as bit groups: GPR RSI, RDI, RBX, R12-R15, R8-R11, RAX RCX RDX (ascending bits
  * within each group); XMM XMM6-XMM15, XMM0-XMM5. */
-static int first_in_order(ra_class cls, uint64_t m) {
+static inline int first_in_order(ra_class cls, uint64_t m) {
   if (cls == RA_CLASS_GPR) {
     if (m & RA_BIT(AF_RSI)) return AF_RSI;
     if (m & RA_BIT(AF_RDI)) return AF_RDI;
@@ -212,8 +220,8 @@ static int first_in_order(ra_class cls, uint64_t m) {
  *   2 * (0 not own-callee-saved, 1 own-callee-saved and used, 2 own-callee-saved and new)
  *   + (1 if the value crosses no clobber and a call preserves the register)
  * (regalloc.h, Algorithm): the six rank classes as masks, the first non-empty one wins. */
-static int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t used,
-                    uint64_t call_preserved, int crosses) {
+static inline int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t used,
+                           uint64_t call_preserved, int crosses) {
   uint64_t late = crosses ? 0 : call_preserved; /* the +1 of the rank */
   uint64_t tier[3] = {cands & ~own_saved, cands & own_saved & used, cands & own_saved & ~used};
   for (int k = 0; k < 3; k++) {
@@ -224,121 +232,129 @@ static int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uint64_t u
   return AF_REG_NONE;
 }
 
-static void active_insert(ra_work *w, const ra_loc *loc, int v) {
-  int i = w->nactive++;
-  int16_t end = loc[v].end;
-  while (i > w->lo && w->aend[i - 1] > end) {
-    w->active[i] = w->active[i - 1];
-    w->aend[i] = w->aend[i - 1];
-    i--;
-  }
-  w->active[i] = (int16_t)v;
-  w->aend[i] = end;
-}
-
-static void active_remove(ra_work *w, int idx) {
-  /* a few entries: a loop, not a memmove call */
-  for (int i = idx + 1; i < w->nactive; i++)
-    w->active[i - 1] = w->active[i], w->aend[i - 1] = w->aend[i];
-  w->nactive--;
-}
-
-/* Intervals, classes and allowed masks of every value. */
+/* Intervals of every value and the clobbering instructions (their kinds and the next one
+ * from each position); the locations are written by scan. (Here and in scan, what the loops
+ * read is held in locals: every byte store, such as kind_at[i], may alias any memory, so a
+ * value read through a pointer would be read again after each.) */
 static af_status build_intervals(const af_case *c, const af_func *f, const ra_opts *o, ra_work *w,
-                                 ra_result *out, af_error *err) {
+                                 int fn, af_error *err) {
   ra_clobber_fn clob = o->clobber ? o->clobber : ra_default_clobber;
-  int np = f->sig.nparams;
-  uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR), alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
-  for (int v = 0; v < f->nvalues; v++) {
-    ra_loc *l = &out->loc[v];
-    l->cls = (uint8_t)ra_value_class(c, f->value_type[v]);
-    l->kind = RA_NONE;
-    l->reg = AF_REG_NONE;
-    l->crosses = 0;
-    l->start = l->end = (int16_t)(v < np ? -1 : INT16_MAX); /* defs fixed below */
-    l->allowed = l->cls == RA_CLASS_GPR ? alloc_gpr : l->cls == RA_CLASS_XMM ? alloc_xmm : 0;
-  }
-  w->nkinds = 0;
-  w->all_and = ~0ull;
-  for (int i = 0; i < f->ninsts; i++) {
-    const af_inst *in = &f->insts[i];
-    int16_t def = (int16_t)(2 * i + 1), use = (int16_t)(o->reuse_operand ? 2 * i : 2 * i + 1);
-    if (in->nargs < 0 || in->nargs > AF_MAX_OPERANDS)
-      return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand count", out->fn,
-                     i);
-    for (int k = 0; k < in->nargs; k++) {
+  const int dflt = !o->clobber; /* the default rule: only some ops may clobber (regalloc.h) */
+  void *clob_user = o->clobber_user;
+  const ra_clobber *clobs = o->clobbers;
+  const int survive = o->call_args_survive;
+  const int np = f->sig.nparams, nv = f->nvalues, ni = f->ninsts;
+  int16_t *const start = w->start, *const end = w->end;
+  int8_t *const kind_at = w->kind_at;
+  ra_clobber *const kinds = w->kinds;
+  for (int v = 0; v < np; v++)
+    start[v] = end[v] = -1;
+  for (int v = np; v < nv; v++)
+    start[v] = INT16_MAX; /* its end is set with its definition */
+  int nkinds = 0;
+  uint64_t all_and = ~0ull, lost = 0;
+  const int reuse = o->reuse_operand != 0;
+  const af_inst *in = f->insts;
+  for (int i = 0; i < ni; i++, in++) {
+    int16_t def = (int16_t)(2 * i + 1), use = (int16_t)(def - reuse);
+    int n = in->nargs;
+    if ((unsigned)n > AF_MAX_OPERANDS)
+      return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand count", fn, i);
+    for (int k = 0; k < n; k++) {
       int a = in->args[k];
-      if (a < 0 || a >= f->nvalues || out->loc[a].start >= def)
-        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand v%d", out->fn,
-                       i, a);
-      out->loc[a].end = use;
+      if ((unsigned)a >= (unsigned)nv || start[a] >= def)
+        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad operand v%d", fn, i,
+                       a);
+      end[a] = use;
     }
-    if (in->dst >= 0) {
-      if (in->dst < np || in->dst >= f->nvalues)
-        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", out->fn,
-                       i, in->dst);
-      out->loc[in->dst].start = out->loc[in->dst].end = def;
+    int d = in->dst;
+    if (d >= 0) {
+      if (d < np || d >= nv)
+        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", fn, i, d);
+      start[d] = end[d] = def;
     }
-    /* clobber kinds and their prefix counts */
-    ra_clobber cl = o->clobbers ? o->clobbers[i] : clob(o->clobber_user, c, f, in);
-    if (in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && o->call_args_survive)
-      cl.kind = RA_CLOB_SURVIVE;
+    /* clobber kinds */
+    ra_clobber cl = clobs                       ? clobs[i]
+                    : !dflt                     ? clob(clob_user, c, f, in)
+                    : ra_op_may_clobber(in->op) ? ra_default_clobber(NULL, c, f, in)
+                                                : (ra_clobber){RA_CLOB_NONE, 0};
     int kk = -1;
     if (cl.kind != RA_CLOB_NONE) {
-      for (int k = 0; k < w->nkinds; k++)
-        if (w->kinds[k].kind == cl.kind && w->kinds[k].preserved == cl.preserved) kk = k;
+      lost |= ~cl.preserved;
+      if (in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && survive) cl.kind = RA_CLOB_SURVIVE;
+      for (int k = 0; k < nkinds; k++)
+        if (kinds[k].kind == cl.kind && kinds[k].preserved == cl.preserved) kk = k;
       if (kk < 0) {
-        if (w->nkinds == RA_MAX_CLOBBER_KINDS)
-          return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", out->fn,
+        if (nkinds == RA_MAX_CLOBBER_KINDS)
+          return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", fn,
                          RA_MAX_CLOBBER_KINDS);
-        kk = w->nkinds++;
-        w->kinds[kk] = cl;
-        w->all_and &= cl.preserved;
+        kk = nkinds++;
+        kinds[kk] = cl;
+        all_and &= cl.preserved;
       }
     }
-    w->kind_at[i] = (int8_t)kk;
+    kind_at[i] = (int8_t)kk;
   }
-  if (w->nkinds) {
-    w->next_clob[f->ninsts] = (int16_t)f->ninsts;
-    for (int i = f->ninsts - 1; i >= 0; i--)
-      w->next_clob[i] = w->kind_at[i] >= 0 ? (int16_t)i : w->next_clob[i + 1];
-  }
-  for (int v = 0; v < f->nvalues; v++) {
-    ra_loc *l = &out->loc[v];
-    if (l->start == INT16_MAX)
-      return ra_fail(err, AF_ERR_INVALID, "function %d: v%d is never defined", out->fn, v);
-    if (l->cls == RA_CLASS_NONE || !w->nkinds) continue; /* no clobber: nothing crossed */
-    int crosses;
-    l->allowed &= crossed_mask(w, f->ninsts, l->start, l->end, &crosses);
-    l->crosses = (uint8_t)crosses;
+  w->nkinds = nkinds;
+  w->all_and = all_and;
+  w->lost = lost;
+  if (nkinds) {
+    int16_t next = (int16_t)ni, *const next_clob = w->next_clob;
+    next_clob[ni] = next;
+    for (int i = ni - 1; i >= 0; i--)
+      next_clob[i] = next = kind_at[i] >= 0 ? (int16_t)i : next;
   }
   return AF_OK;
 }
 
-/* The linear scan proper. */
-static void scan(const af_func *f, ra_work *w, ra_result *out, uint64_t own_saved,
-                 uint64_t call_preserved, const int8_t *hint) {
-  ra_loc *loc = out->loc;
-  uint64_t used = 0;
-  uint64_t busy = 0; /* registers held by active values */
-  w->lo = w->nactive = 0;
+/* A value's class and its allowed registers (class, options, crossed clobbers). */
+static inline ra_class value_class(const af_case *c, int t) {
+  unsigned k = (unsigned)t < (unsigned)c->ntypes ? (unsigned)c->types[t].kind : AF_T_NSCALAR;
+  return k <= AF_T_ARRAY ? (ra_class)class_of_kind[k] : RA_CLASS_NONE;
+}
+
+/* The scan for intervals out of definition order, which only a function defining a value
+ * twice has (the verifier rejects it; ra_allocate does not): an active list sorted by end,
+ * expired from the front, as scan below was before it kept values per register. */
+static uint64_t scan_any_order(const af_case *c, const af_func *f, const ra_opts *o, ra_work *w,
+                               ra_loc *loc, uint64_t own_saved, uint64_t call_preserved, int *bad) {
+  const uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR);
+  const uint64_t alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
+  const int8_t *hint = o->hint;
+  for (int v = 0; v < f->nvalues; v++) {
+    if (w->start[v] == INT16_MAX) {
+      *bad = v;
+      return 0;
+    }
+    ra_class cls = value_class(c, f->value_type[v]);
+    int crosses = 0;
+    uint64_t allowed = cls == RA_CLASS_GPR ? alloc_gpr : cls == RA_CLASS_XMM ? alloc_xmm : 0;
+    if (cls != RA_CLASS_NONE && w->nkinds)
+      allowed &= crossed_mask(w, f->ninsts, w->start[v], w->end[v], &crosses);
+    loc[v] = (ra_loc){.kind = RA_NONE,
+                      .cls = (uint8_t)cls,
+                      .crosses = (uint8_t)crosses,
+                      .reg = AF_REG_NONE,
+                      .start = w->start[v],
+                      .end = w->end[v],
+                      .allowed = allowed};
+  }
+  uint64_t used = 0, busy = 0;
+  int lo = 0, nactive = 0;
   for (int v = 0; v < f->nvalues; v++) {
     ra_loc *l = &loc[v];
     if (l->cls == RA_CLASS_NONE) continue;
-    while (w->lo < w->nactive && w->aend[w->lo] < l->start) { /* expire */
-      busy &= ~RA_BIT(loc[w->active[w->lo]].reg);
-      w->lo++;
-    }
-    int r = AF_REG_NONE;
+    while (lo < nactive && w->aend[lo] < l->start) /* expire */
+      busy &= ~RA_BIT(loc[w->active[lo++]].reg);
+    int r;
     if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (l->allowed & ~busy & RA_BIT(hint[v])))
       r = hint[v];
     else
       r = pick_reg((ra_class)l->cls, l->allowed & ~busy, own_saved, used, call_preserved,
                    l->crosses);
     if (r == AF_REG_NONE) {
-      /* spill the active value ending furthest among those holding a usable register */
       int vi = -1;
-      for (int i = w->nactive - 1; i >= w->lo; i--)
+      for (int i = nactive - 1; i >= lo; i--)
         if (l->allowed & RA_BIT(loc[w->active[i]].reg)) {
           vi = i;
           break;
@@ -351,14 +367,138 @@ static void scan(const af_func *f, ra_work *w, ra_result *out, uint64_t own_save
       r = victim->reg;
       victim->kind = RA_SPILL;
       victim->reg = AF_REG_NONE;
-      active_remove(w, vi);
+      for (int i = vi + 1; i < nactive; i++)
+        w->active[i - 1] = w->active[i], w->aend[i - 1] = w->aend[i];
+      nactive--;
     }
     l->kind = RA_REG;
     l->reg = (int8_t)r;
     busy |= RA_BIT(r);
     used |= RA_BIT(r);
-    active_insert(w, loc, v);
+    int i = nactive++;
+    while (i > lo && w->aend[i - 1] > l->end) {
+      w->active[i] = w->active[i - 1];
+      w->aend[i] = w->aend[i - 1];
+      i--;
+    }
+    w->active[i] = (int16_t)v;
+    w->aend[i] = l->end;
   }
+  return used;
+}
+
+/* The linear scan proper, writing every value's location (and its allowed mask, from the
+ * clobbers its interval crosses). Returns the registers given (regs_used), or sets *bad to
+ * the first value never defined, or *bad to -2 when a value starts before an earlier one
+ * (then scan_any_order does the work). */
+static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc,
+                     uint64_t own_saved, uint64_t call_preserved, int *bad) {
+  const int8_t *const hint = o->hint;
+  const uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR);
+  const uint64_t alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
+  const int nv = f->nvalues, ni = f->ninsts, nkinds = w->nkinds;
+  const int *const vtype = f->value_type;
+  const int16_t *const start = w->start, *const end = w->end;
+  int16_t *const ends = w->ends, *const next_end = w->next_end;
+  int16_t *const regval = w->regval, *const regend = w->regend;
+  /* crossed_mask's walk (inline below), its arrays in locals */
+  const int16_t *const next_clob = w->next_clob;
+  const int8_t *const kind_at = w->kind_at;
+  const ra_clobber *const kinds = w->kinds;
+  const uint64_t all_and = w->all_and;
+  memset(ends, 0xff, (size_t)(2 * ni + 3) * sizeof *ends); /* every list empty (-1) */
+  uint64_t used = 0;
+  uint64_t busy = 0; /* registers held by values live at the current position */
+  int xp = 0;        /* ends[] lists below xp are expired */
+  int last = -1;     /* the previous value's start */
+  for (int v = 0; v < nv; v++) {
+    int s = start[v], e = end[v];
+    if (s == INT16_MAX) {
+      *bad = v;
+      return 0;
+    }
+    if (s < last) {
+      *bad = -2;
+      return 0;
+    }
+    last = s;
+    /* ra_value_class without the type table: a scalar's type id is its kind (gen.h, Types:
+     * every case's table starts with one entry per scalar kind), and no other type (struct,
+     * union, array, or none) has a class */
+    unsigned t = (unsigned)vtype[v];
+    ra_class cls = t < AF_T_NSCALAR ? (ra_class)class_of_kind[t] : RA_CLASS_NONE;
+    ra_loc *l = &loc[v];
+    if (cls == RA_CLASS_NONE) {
+      *l = (ra_loc){.kind = RA_NONE, .reg = AF_REG_NONE, .start = (int16_t)s, .end = (int16_t)e};
+      continue;
+    }
+    uint64_t allowed = cls == RA_CLASS_GPR ? alloc_gpr : alloc_xmm;
+    int crosses = 0;
+    /* crossed_mask (above), inline */
+    int lo = (s + 1) / 2;
+    if (nkinds && e >= 0 && lo < ni) {
+      int hi_call = e / 2, hi_surv = e / 2 + 1;
+      if (hi_call > ni) hi_call = ni;
+      if (hi_surv > ni) hi_surv = ni;
+      uint64_t m = ~0ull;
+      for (int j = next_clob[lo]; j < hi_surv; j = next_clob[j + 1]) {
+        const ra_clobber *kd = &kinds[kind_at[j]];
+        if (kd->kind != RA_CLOB_SURVIVE && j >= hi_call) continue;
+        m &= kd->preserved;
+        crosses = 1;
+        if (m == all_and) break;
+      }
+      allowed &= m;
+    }
+    /* expire: every value ending before s frees its register (unless evicted: then the
+     * register went to the value that took it) */
+    for (; xp <= s; xp++)
+      for (int u = ends[xp]; u >= 0; u = next_end[u])
+        if (loc[u].kind == RA_REG) busy &= ~RA_BIT(loc[u].reg);
+    int r;
+    if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (allowed & ~busy & RA_BIT(hint[v])))
+      r = hint[v];
+    else
+      r = pick_reg(cls, allowed & ~busy, own_saved, used, call_preserved, crosses);
+    if (r == AF_REG_NONE) {
+      /* spill the live value ending furthest (the latest defined among equal ends) among
+       * those holding a usable register, if it ends after this one */
+      int vr = -1;
+      for (uint64_t m = busy & allowed; m; m &= m - 1) {
+        int q = __builtin_ctzll(m);
+        if (vr < 0 || regend[q] > regend[vr] || (regend[q] == regend[vr] && regval[q] > regval[vr]))
+          vr = q;
+      }
+      if (vr < 0 || regend[vr] <= e) {
+        *l = (ra_loc){.kind = RA_SPILL,
+                      .cls = (uint8_t)cls,
+                      .crosses = (uint8_t)crosses,
+                      .reg = AF_REG_NONE,
+                      .start = (int16_t)s,
+                      .end = (int16_t)e,
+                      .allowed = allowed};
+        continue;
+      }
+      ra_loc *victim = &loc[regval[vr]];
+      r = vr;
+      victim->kind = RA_SPILL;
+      victim->reg = AF_REG_NONE;
+    }
+    *l = (ra_loc){.kind = RA_REG,
+                  .cls = (uint8_t)cls,
+                  .crosses = (uint8_t)crosses,
+                  .reg = (int8_t)r,
+                  .start = (int16_t)s,
+                  .end = (int16_t)e,
+                  .allowed = allowed};
+    busy |= RA_BIT(r);
+    used |= RA_BIT(r);
+    regval[r] = (int16_t)v;
+    regend[r] = (int16_t)e;
+    next_end[v] = ends[e + 1];
+    ends[e + 1] = (int16_t)v;
+  }
+  return used;
 }
 
 af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out, af_error *err) {
@@ -370,7 +510,7 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   memset(&out->stats, 0, sizeof out->stats);
   out->fn = fn;
   out->nvalues = 0;
-  out->regs_used = out->callee_saved_used = 0;
+  out->regs_used = out->callee_saved_used = out->clobbered = 0;
   if (fn < 0 || fn >= c->nfuncs)
     return ra_fail(err, AF_ERR_INVALID, "no function %d in the case", fn);
   const af_func *f = &c->funcs[fn];
@@ -379,14 +519,26 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   if (f->nvalues > RA_MAX_VALUES || f->ninsts > AF_MAX_INSTS)
     return ra_fail(err, AF_ERR_LIMIT, "function %d: too many values", fn);
   ra_work w;
-  af_status s = build_intervals(c, f, o, &w, out, err);
+  af_status s = build_intervals(c, f, o, &w, fn, err);
   if (s != AF_OK) return s;
-  out->nvalues = f->nvalues;
   uint64_t own_saved = af_abi_get(f->sig.cc)->callee_saved;
   uint64_t call_preserved = 0;
   for (int k = 0; k < w.nkinds; k++)
     call_preserved |= w.kinds[k].preserved;
-  scan(f, &w, out, own_saved, call_preserved, o->hint);
+  int bad = o->reference_scan ? -2 : -1;
+  uint64_t used = bad == -2 ? 0 : scan(f, o, &w, out->loc, own_saved, call_preserved, &bad);
+  if (bad == -2) {
+    bad = -1;
+    used = scan_any_order(c, f, o, &w, out->loc, own_saved, call_preserved, &bad);
+  }
+  if (bad >= 0) return ra_fail(err, AF_ERR_INVALID, "function %d: v%d is never defined", fn, bad);
+  out->nvalues = f->nvalues;
+  /* every register scan gave is held by a value at the end: an evicted value's register
+   * passes to the value that evicted it */
+  out->regs_used = used;
+  out->callee_saved_used = used & own_saved;
+  out->clobbered = w.lost;
+  if (o->no_stats) return AF_OK;
   ra_stats *st = &out->stats;
   for (int v = 0; v < f->nvalues; v++) {
     const ra_loc *l = &out->loc[v];
@@ -398,19 +550,16 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
     }
     st->values_gpr += l->cls == RA_CLASS_GPR;
     st->values_xmm += l->cls == RA_CLASS_XMM;
-    if (l->kind == RA_REG) {
-      out->regs_used |= RA_BIT(l->reg);
+    if (l->kind == RA_REG)
       st->in_reg++;
-    } else {
+    else
       st->spilled++;
-    }
     if (l->crosses) {
       st->crossing++;
       st->crossing_in_reg += l->kind == RA_REG;
       st->crossing_callee_saved += l->kind == RA_REG && (own_saved & RA_BIT(l->reg));
     }
   }
-  out->callee_saved_used = out->regs_used & own_saved;
   return AF_OK;
 }
 

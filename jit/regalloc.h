@@ -73,22 +73,23 @@
  *   1 own-callee-saved and already used,  2 own-callee-saved and new;
  * a value that crosses no clobber prefers, at equal rank, a register no call preserves
  * (keeping preserved ones for values that cross calls). If none is free: among active
- * values holding a register it may use, the one ending furthest is spilled and its
- * register taken if it ends after the current value; else the current value is spilled.
- * No spilled value could have had a register without moving another one: for every
- * register r it may use, some value in r meets its interval. (A value evicted by w has
- * w inside its interval, so every clobber w crosses it crosses too and w may use all it
- * may; when a value is spilled or evicted, every holder of such an r ends no later than
- * it, and a holder evicted later hands r to a value starting before that end.) The sweep
- * in tests/test_regalloc.c checks this on every function.
+ * values holding a register it may use, the one ending furthest (of equal ends, the latest
+ * defined) is spilled and its register taken if it ends after the current value; else the current
+ * value is spilled. No spilled value could have had a register without moving another one: for
+ * every register r it may use, some value in r meets its interval. (A value evicted by w has w
+ * inside its interval, so every clobber w crosses it crosses too and w may use all it may; when a
+ * value is spilled or evicted, every holder of such an r ends no later than it, and a holder
+ * evicted later hands r to a value starting before that end.) The sweep in tests/test_regalloc.c
+ * checks this on every function.
  *
- * Cost: O(V * R) for the scan (R <= 30 registers, the active list is <= R long) and
- * O(I) to index the clobbering instructions (each one's kind among K <=
- * RA_MAX_CLOBBER_KINDS distinct kind/preserved pairs, 3 with the default rule, and the next
- * clobbering instruction from each position); a value's crossed mask walks the clobbers in
- * its interval, stopping once the mask is the AND of all K (nothing when the function has
- * no clobber: the common case). The pick in the canonical order is a few mask tests. No heap
- * allocation: the work arrays live on the stack (~3 KB) and the result (~17 KB) is the
+ * Cost: O(V + I) for the scan (live values are kept per register, and expire through one
+ * list per interval end, walked once in position order; only a spill looks at the <= R = 30
+ * registers, for the victim) and O(I) to index the clobbering instructions (each one's kind
+ * among K <= RA_MAX_CLOBBER_KINDS distinct kind/preserved pairs, 3 with the default rule, and
+ * the next clobbering instruction from each position); a value's crossed mask walks the
+ * clobbers in its interval, stopping once the mask is the AND of all K (every function with a
+ * MIX has a clobber). The pick in the canonical order is a few mask tests. No heap
+ * allocation: the work arrays live on the stack (~18 KB) and the result (~17 KB) is the
  * caller's, fixed-size.
  *
  * What the lowering must respect:
@@ -143,6 +144,11 @@ typedef struct {
   /* NULL, or [ninsts] every instruction's clobber, already computed (the lowering computes
    * them once for itself too): used instead of calling `clobber` */
   const ra_clobber *clobbers;
+  /* 1: leave ra_result.stats zero (the lowering never reads them; tests and ra_print do) */
+  int no_stats;
+  /* tests: 1 runs the reference scan (an active list sorted by end, the one intervals out of
+   * definition order take) instead of the per-register one; both must give the same result */
+  int reference_scan;
 } ra_opts;
 
 typedef struct {
@@ -171,6 +177,9 @@ typedef struct {
   uint64_t regs_used;         /* every register some value was given */
   uint64_t callee_saved_used; /* regs_used & own convention's callee_saved: save these */
   ra_stats stats;
+  /* registers some clobbering instruction destroys (the OR of their ~preserved): what the
+   * lowering's save set needs of the clobbers */
+  uint64_t clobbered;
 } ra_result;
 
 void ra_opts_default(ra_opts *o);

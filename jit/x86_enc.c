@@ -422,6 +422,21 @@ static af_status branch(x86_buf *b, x86_op op, x86_cond cc, int label) {
     }
   }
   in.o[0].size = 4;
+  if (target < 0 && (op == X86_JMP || (op == X86_JCC && cc <= X86_CC_G)) &&
+      b->nfixups < b->capfixups && b->len + 16 <= b->cap) {
+    /* a forward jmp / jcc, the lowering's (SELECT, RET, 128-bit shifts): the table's rows
+     * E9 rel32 / 0F 80+cc rel32 written here, the rel32 patched at bind */
+    uint8_t *q = b->data + b->len;
+    size_t hl = op == X86_JMP ? 1 : 2;
+    if (op == X86_JMP)
+      q[0] = 0xE9;
+    else
+      q[0] = 0x0F, q[1] = (uint8_t)(0x80 | cc);
+    memset(q + hl, 0, 4);
+    b->len += hl + 4;
+    b->fixups[b->nfixups++] = (x86_fixup){.pos = b->len - 4, .size = 4, .label = label};
+    return AF_OK;
+  }
   af_status s = x86_encode(&in, tmp, &n);
   if (s != AF_OK) return fail(b, s);
   if (target >= 0) {

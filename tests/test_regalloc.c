@@ -146,6 +146,12 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
   if (r->callee_saved_used != (regs & own))
     T_FAIL("%s: callee_saved_used %llx, assigned callee-saved %llx", ctx,
            (unsigned long long)r->callee_saved_used, (unsigned long long)(regs & own));
+  uint64_t lost = 0; /* what save sets need: every register some clobber destroys */
+  for (int i = 0; i < f->ninsts; i++)
+    if (cl[i].kind != 0) lost |= ~cl[i].preserved;
+  if (r->clobbered != lost)
+    T_FAIL("%s: clobbered %llx, recomputed %llx", ctx, (unsigned long long)r->clobbered,
+           (unsigned long long)lost);
   if (r->stats.in_reg != in_reg || r->stats.spilled != spilled || r->stats.crossing != crossing)
     T_FAIL("%s: stats in_reg %d spilled %d crossing %d, recounted %ld %ld %ld", ctx,
            r->stats.in_reg, r->stats.spilled, r->stats.crossing, in_reg, spilled, crossing);
@@ -529,6 +535,102 @@ static void test_custom_clobber(void) {
   af_case_free(&c);
 }
 
+/* ---- the two scans and the statistics switch agree, field for field ---- */
+static ra_result res2;
+static int same_result(const ra_result *a, const ra_result *b, int stats) {
+  if (a->fn != b->fn || a->nvalues != b->nvalues || a->regs_used != b->regs_used ||
+      a->callee_saved_used != b->callee_saved_used || a->clobbered != b->clobbered)
+    return 0;
+  if (memcmp(a->loc, b->loc, sizeof a->loc[0] * (size_t)a->nvalues)) return 0;
+  return !stats || !memcmp(&a->stats, &b->stats, sizeof a->stats);
+}
+
+/* ra_allocate keeps live values per register (its fast scan); reference_scan runs the sorted
+ * active list that intervals out of definition order need: on every function and option set
+ * they must give the same locations. no_stats must change nothing but the statistics. */
+static void test_scans_agree(int ncases) {
+  af_gen_opts g;
+  af_gen_opts_default(&g);
+  g.allow_f16 = 1;
+  g.allow_m256 = 1;
+  g.allow_divergent = 1;
+  long compared = 0, differ = 0, spills = 0, reorders = 0;
+  static int8_t hints[RA_MAX_VALUES];
+  for (int v = 0; v < RA_MAX_VALUES; v++)
+    hints[v] = (int8_t)(v % 4 == 0 ? AF_RSI : v % 4 == 1 ? AF_XMM9 : v % 4 == 2 ? AF_RAX : -1);
+  for (int i = 0; i < ncases; i++) {
+    af_case c;
+    af_error e;
+    g.cc = i % 2;
+    if (af_gen_case(&g, 0xa11c, (uint64_t)i, &c, NULL, &e) != AF_OK) {
+      CHECKF(0, "case %d: %s", i, e.msg);
+      af_case_free(&c);
+      continue;
+    }
+    for (int fn = 0; fn < c.nfuncs; fn++)
+      for (int var = 0; var < 6; var++) {
+        ra_opts o;
+        ra_opts_default(&o);
+        o.reuse_operand = var & 1;
+        o.call_args_survive = var == 2;
+        if (var >= 3) o.max_gpr = 1 + (i + var) % 4, o.max_xmm = 1 + i % 3; /* spills, evictions */
+        if (var == 4) o.hint = hints;
+        if (var == 5) o.scratch = RA_BIT(AF_RAX) | RA_BIT(AF_XMM0);
+        af_status s1 = ra_allocate(&c, fn, &o, &res, NULL);
+        o.reference_scan = 1;
+        af_status s2 = ra_allocate(&c, fn, &o, &res2, NULL);
+        compared++;
+        spills += res.stats.spilled;
+        if (s1 != s2 || (s1 == AF_OK && !same_result(&res, &res2, 1))) {
+          if (++differ <= 3) CHECKF(0, "case %d fn %d options %d: the scans differ", i, fn, var);
+          continue;
+        }
+        o.reference_scan = 0;
+        o.no_stats = 1;
+        af_status s3 = ra_allocate(&c, fn, &o, &res2, NULL);
+        ra_stats zero = {0};
+        if (s3 != s1 || (s1 == AF_OK && (!same_result(&res, &res2, 0) ||
+                                         memcmp(&res2.stats, &zero, sizeof zero)))) {
+          if (++differ <= 3) CHECKF(0, "case %d fn %d options %d: no_stats differs", i, fn, var);
+        }
+      }
+    /* two results swapped (the verifier rejects it, ra_allocate does not): the later value id
+     * is defined first, so the intervals are out of definition order, which the fast scan must
+     * notice and hand to the reference scan. Swapped: an instruction's result u and that of an
+     * instruction before u's first use (every use still follows its definition). */
+    for (int fn = 0; fn < c.nfuncs; fn++) {
+      af_func *f = &c.funcs[fn];
+      int first = -1, later = -1;
+      for (int k = 0; k < f->ninsts && later < 0; k++) {
+        int u = f->insts[k].dst, use = f->ninsts;
+        if (u < 0) continue;
+        for (int j = k + 1; j < f->ninsts && use == f->ninsts; j++)
+          for (int a = 0; a < f->insts[j].nargs; a++)
+            if (f->insts[j].args[a] == u) use = j;
+        for (int j = k + 1; j < use && later < 0; j++)
+          if (f->insts[j].dst >= 0) first = k, later = j;
+      }
+      if (later < 0) continue;
+      int u = f->insts[first].dst, v = f->insts[later].dst;
+      f->insts[first].dst = v, f->insts[later].dst = u;
+      ra_opts o;
+      ra_opts_default(&o);
+      af_status s1 = ra_allocate(&c, fn, &o, &res, NULL);
+      o.reference_scan = 1;
+      af_status s2 = ra_allocate(&c, fn, &o, &res2, NULL);
+      reorders += s1 == AF_OK;
+      if (s1 != s2 || (s1 == AF_OK && !same_result(&res, &res2, 1)))
+        if (++differ <= 3) CHECKF(0, "case %d fn %d: out-of-order values differ", i, fn);
+      f->insts[first].dst = u, f->insts[later].dst = v;
+    }
+    af_case_free(&c);
+  }
+  printf("scans: %ld allocations compared, %ld reordered, %ld differ, %ld values spilled\n",
+         compared, reorders, differ, spills);
+  CHECK(reorders > 0);
+  CHECK(differ == 0 && compared > 0 && spills > 0);
+}
+
 /* ---- generated cases, both conventions ---- */
 static void test_sweep(int ncases) {
   t_totals tot = {0}, totcap = {0};
@@ -586,6 +688,7 @@ int main(int argc, char **argv) {
   test_call_args();
   test_reuse_and_errors();
   test_custom_clobber();
+  test_scans_agree(n / 4);
   test_sweep(n);
   return check_done();
 }
