@@ -24,14 +24,17 @@
 #define WHY_CLOSURE "libffi could not make a closure for a host function"
 #define WHY_NOMEM   "out of memory"
 
-static af_status ffi_init(const af_legs_cfg *cfg, void **state, af_error *err) {
+/* ffi-caller's state: the objects' regions, allocated once (an aligned_alloc and a free per
+ * case were ~5% of the leg). */
+static af_status caller_init(const af_legs_cfg *cfg, void **state, af_error *err) {
   (void)cfg;
-  (void)err;
-  *state = NULL; /* nothing lives across jobs */
-  return AF_OK;
+  *state = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+  if (*state) return AF_OK;
+  if (err) snprintf(err->msg, sizeof err->msg, "out of memory");
+  return AF_ERR_NOMEM;
 }
 
-static void ffi_fini(void *state) { (void)state; }
+static void caller_fini(void *state) { free(state); }
 
 static void skip(const af_leg_sink *sink, af_job *j, const char *leg, const char *why) {
   sink->end(sink->u, j, leg, AF_LEG_SKIP, why, NULL, 0);
@@ -53,9 +56,9 @@ static void compile_failed(const af_leg_sink *sink, af_job *j, const char *leg, 
   sink->end(sink->u, j, leg, AF_LEG_FAIL, NULL, &f, 1);
 }
 
-/* Fresh 64-aligned copies of the case's objects (what af_jit_run gives the entry too). */
-static uint8_t *objects_new(const af_case *c, uint8_t *op[AF_MAX_OBJECTS]) {
-  uint8_t *objs = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+/* Fresh 64-aligned copies of the case's objects (what af_jit_run gives the entry too), in objs
+ * (AF_MAX_OBJECTS regions, 64-aligned; NULL: none). */
+static uint8_t *objects_new(uint8_t *objs, const af_case *c, uint8_t *op[AF_MAX_OBJECTS]) {
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
     op[k] = objs && k < c->nobjects ? objs + (size_t)k * AF_REGION_SIZE : NULL;
   if (objs)
@@ -79,6 +82,7 @@ static void check_objects(const af_case *c, const af_interp_result *want, const 
                           const char *leg, af_findings *fs) {
   for (int k = 0; k < c->nobjects; k++) {
     const uint8_t *w = want->objects[k], *g = got[k];
+    if (!memcmp(w, g, AF_REGION_SIZE)) continue; /* the usual: no byte to find */
     int first = -1, n = 0;
     for (int b = 0; b < AF_REGION_SIZE; b++)
       if (w[b] != g[b]) {
@@ -100,7 +104,6 @@ static void finish(const af_leg_sink *sink, af_job *j, const char *leg, const af
 /* ---- ffi-caller: ffi_call (FFI_UNIX64 / FFI_WIN64) calls the JIT entry -------------------- */
 
 static void caller_submit(void *state, af_job *j, const af_leg_sink *sink) {
-  (void)state;
   const af_case *c = &j->c;
   af_ffi_sig fs;
   const char *why = NULL;
@@ -117,7 +120,7 @@ static void caller_submit(void *state, af_job *j, const af_leg_sink *sink) {
     return;
   }
   uint8_t *op[AF_MAX_OBJECTS];
-  uint8_t *objs = objects_new(c, op);
+  uint8_t *objs = objects_new(state, c, op);
   _Alignas(64) uint8_t rb[AF_FFI_RET_BYTES];
   memset(rb, 0, sizeof rb);
   if (!objs) {
@@ -138,7 +141,6 @@ static void caller_submit(void *state, af_job *j, const af_leg_sink *sink) {
       finish(sink, j, LEG_CALLER, &f);
     }
   }
-  free(objs);
   af_jit_free(jit);
   af_ffi_free(&fs);
 }
@@ -254,14 +256,23 @@ static void callee_run_case(af_job *j, const af_leg_sink *sink, callee_run *run,
   finish(sink, j, LEG_CALLEE, f);
 }
 
+/* ffi-callee's state: one closure slot per function, allocated once (a calloc and a free per
+ * case were ~7% of the leg); the slots of a case's functions are cleared for it. */
+static af_status callee_init(const af_legs_cfg *cfg, void **state, af_error *err) {
+  (void)cfg;
+  *state = calloc(AF_MAX_FUNCS, sizeof(host_closure));
+  if (*state) return AF_OK;
+  if (err) snprintf(err->msg, sizeof err->msg, "out of memory");
+  return AF_ERR_NOMEM;
+}
+
+static void callee_fini(void *state) { free(state); }
+
 static void callee_submit(void *state, af_job *j, const af_leg_sink *sink) {
-  (void)state;
   const af_case *c = &j->c;
-  host_closure *hs = calloc(c->nfuncs > 0 ? (size_t)c->nfuncs : 1, sizeof *hs);
-  if (!hs) {
-    skip(sink, j, LEG_CALLEE, WHY_NOMEM);
-    return;
-  }
+  host_closure *hs = state;
+  int nf = c->nfuncs < 0 ? 0 : c->nfuncs > AF_MAX_FUNCS ? AF_MAX_FUNCS : c->nfuncs;
+  memset(hs, 0, (size_t)nf * sizeof *hs);
   const void *host_fns[AF_MAX_FUNCS] = {0};
   af_findings f;
   af_findings_clear(&f);
@@ -299,7 +310,6 @@ static void callee_submit(void *state, af_job *j, const af_leg_sink *sink) {
       af_ffi_closure_free(hs[k].cl);
       af_ffi_free(&hs[k].sig);
     }
-  free(hs);
 }
 
 const af_leg af_leg_ffi_caller = {
@@ -307,17 +317,17 @@ const af_leg af_leg_ffi_caller = {
     "libffi (ffi_call, FFI_UNIX64 / FFI_WIN64) calls the JIT entry; result and objects vs the "
     "interpreter",
     1,
-    ffi_init,
+    caller_init,
     caller_submit,
     NULL,
-    ffi_fini};
+    caller_fini};
 
 const af_leg af_leg_ffi_callee = {
     LEG_CALLEE,
     "the JIT entry (af_jit_run) calls libffi closures in place of the host functions; every "
     "argument vs the interpreter's trace, result, objects, host-call count",
     1,
-    ffi_init,
+    callee_init,
     callee_submit,
     NULL,
-    ffi_fini};
+    callee_fini};

@@ -14,6 +14,7 @@ typedef struct {
   uint8_t *objmem;                  /* malloc'd */
   uint8_t *objects[AF_MAX_OBJECTS]; /* 64-aligned regions in objmem */
   af_findings fs;
+  af_callinfo ci[AF_MAX_FUNCS]; /* garbage: the first run's classification, for the second */
 } leg_state;
 
 static af_status leg_init(const af_legs_cfg *cfg, void **state, af_error *err) {
@@ -106,6 +107,8 @@ static void opts_for(leg_state *st, const af_job *j, const compiled *cp, const c
   o->garbage = garbage;
   o->leg = leg;
   o->code = j->code ? NULL : cp->code;
+  /* the compile's classification of every function (NULL: the run classifies) */
+  o->ci = af_jit_callinfos(cp->jit);
 }
 
 static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {
@@ -162,6 +165,13 @@ static void garbage_submit(void *state, af_job *j, const af_leg_sink *sink) {
   af_status s = af_probe_run(st->p, &o, &ignored, &a, &err);
   if (s == AF_OK) {
     reset_objects(st, &j->c, &cp);
+    /* the same case: the second run takes the first one's classification (af_probe_opts.ci)
+     * when the compile's was not there */
+    if (!o.ci) {
+      for (int k = 0; k < j->c.nfuncs; k++)
+        st->ci[k] = *af_probe_callinfo(st->p, k);
+      o.ci = st->ci;
+    }
     o.garbage = garbage_seed(j);
     af_findings_clear(&ignored);
     s = af_probe_run(st->p, &o, &ignored, &b, &err);

@@ -20,7 +20,27 @@ probe_tmp:      .quad 0
 probe_target:   .quad 0
 ipz_tmp:        .quad 0
 
+#ifdef AF_PROBE_HANDLER_STACK
+        .p2align 6
+probe_hstack:   .zero 65536
+#endif
+
         .text
+
+/* Where a handler's C frame goes: below everything at entry (the default), or, in a build with
+ * AF_PROBE_HANDLER_STACK defined (test builds only: the equivalence builds of
+ * bench/perf_finddump.c define it for C and ASM), on a stack of its own, so that what the handlers leave in their frames never shows in memory that code
+ * under test reads without writing it (a mutant's stale stack slot): then two builds whose
+ * handlers differ find the same. Handlers never nest: each returns before code under test
+ * goes on. */
+.macro HANDLER_RSP
+#ifdef AF_PROBE_HANDLER_STACK
+        lea rsp, [rip + probe_hstack + 65536]
+#else
+        sub rsp, 256
+        and rsp, -64
+#endif
+.endm
 
 /* Stores every GPR but R11 and RSP into the image at [r11 + \base]. */
 .macro STORE_GPRS base
@@ -156,8 +176,7 @@ callout_common:
         fnstcw [r11 + 396]
         cld
         mov rbx, r11
-        sub rsp, 256                    /* the handler's frame, below everything at entry */
-        and rsp, -64
+        HANDLER_RSP                    /* the handler's frame, below everything at entry */
         mov rdi, rbx
         call af_probe_callout_pre
         /* the real implementation: registers and stack as received, same RSP */
@@ -180,8 +199,7 @@ callout_common:
         mov [r11 + 880], rsp
         cld
         mov rbx, r11
-        sub rsp, 256
-        and rsp, -64
+        HANDLER_RSP
         mov rdi, rbx
         call af_probe_callout_post      /* fills the exit image (ST0 stays untouched) */
         mov r11, rbx
@@ -217,8 +235,7 @@ af_probe_enter:
         fnstcw [r11 + 396]
         cld
         mov rbx, r11
-        sub rsp, 256
-        and rsp, -64
+        HANDLER_RSP
         mov rdi, rbx
         call af_probe_enter_pre         /* call image: entry, canaries in callee-saved */
         mov r11, rbx
@@ -247,8 +264,7 @@ af_probe_enter:
         cld
         mov rbx, r11
         mov rsp, [r11 + 32]             /* whatever the target did to RSP */
-        sub rsp, 256
-        and rsp, -64
+        HANDLER_RSP
         mov rdi, rbx
         call af_probe_enter_post        /* checks; exit image (in `call`) */
         mov r11, rbx
@@ -305,8 +321,7 @@ interpose_common:
         lea rax, [r11 + IPZ_FRAME]
         mov [rip + af_probe_ipz_next], rax /* push the frame */
         mov rbx, r11
-        sub rsp, 256                    /* the handler's frame, below everything at entry */
-        and rsp, -64
+        HANDLER_RSP                    /* the handler's frame, below everything at entry */
         mov rdi, rbx
         call af_probe_interpose_pre     /* checks; the call image; af_probe_ipz_target */
         mov r11, rbx
@@ -342,8 +357,7 @@ interpose_common:
 1:      fninit                          /* repaired: only the return value goes back */
         cld
         mov rbx, r11
-        sub rsp, 256
-        and rsp, -64
+        HANDLER_RSP
         mov rdi, rbx
         call af_probe_interpose_post    /* checks; the exit image */
         mov r11, rbx

@@ -65,27 +65,26 @@ const void *const af_interposers[AF_MAX_FUNCS] = {
 #define CANARY_XMM 0xc5c5c5c500000000ull
 
 /* ---- shared helpers --------------------------------------------------------------------- */
-uint64_t probe_garbage(af_probe *p) { return af_rng_next(&p->rng); }
-
-void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n) {
-  while (n) {
-    uint64_t g = probe_garbage(p);
-    size_t k = n < 8 ? n : 8;
-    memcpy(d, &g, k);
-    d += k;
-    n -= k;
-  }
+/* The bytes of a scalar leaf that hold its value: f80 10, ptr 8, else its size. */
+static uint32_t leaf_bytes(const af_case *c, int type) {
+  return type == AF_T_F80 ? 10 : type == AF_T_PTR ? 8 : c->types[type].size;
 }
 
 void probe_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base) {
   const af_type *t = &c->types[type];
   if (type < AF_T_NSCALAR) {
-    uint32_t n = type == AF_T_F80 ? 10 : type == AF_T_PTR ? 8 : t->size;
-    memset(mask + base, 1, n);
+    memset(mask + base, 1, leaf_bytes(c, type));
     return;
   }
+  /* scalar elements and fields marked here, not by a call each (most leaves are scalars) */
   if (t->kind == AF_T_ARRAY) {
     uint32_t es = c->types[t->elem].size;
+    if (t->elem < AF_T_NSCALAR) {
+      uint32_t n = leaf_bytes(c, t->elem);
+      for (uint32_t i = 0; i < t->count; i++)
+        memset(mask + base + i * es, 1, n);
+      return;
+    }
     for (uint32_t i = 0; i < t->count; i++)
       probe_defined_mask(c, t->elem, mask, base + i * es);
     return;
@@ -98,17 +97,11 @@ void probe_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base
       memset(mask + base + b0, 1, b1 - b0);
       continue;
     }
-    probe_defined_mask(c, f->type, mask, base + f->offset);
+    if (f->type < AF_T_NSCALAR)
+      memset(mask + base + f->offset, 1, leaf_bytes(c, f->type));
+    else
+      probe_defined_mask(c, f->type, mask, base + f->offset);
   }
-}
-
-int probe_is_narrow(int type) { return af_ext_narrow(type); }
-
-uint32_t probe_type_size(const af_case *c, int t) { return t == AF_T_PTR ? 8 : c->types[t].size; }
-
-uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg) {
-  if (reg >= AF_RAX && reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
-  return r->xmm[(unsigned)(reg - AF_XMM0) & 15]; /* callers pass XMM0-15 here */
 }
 
 void probe_add(af_probe *p, const char *check, const char *what, const char *fmt, ...) {
@@ -133,18 +126,43 @@ static void hex16(char *out, size_t n, const uint8_t *x) {
 }
 
 /* ---- the probe object ------------------------------------------------------------------- */
+/* The probe and its memory: malloc'd; in a build with AF_PROBE_HANDLER_STACK (perf_finddump's
+ * equivalence builds, probe.S) mapped at a fixed address per area instead, so that the
+ * addresses the probes hand code under test (the stack, the poison pointers in volatile
+ * registers) do not move with the heap's layout between two builds, and the probe's own size
+ * does not move the heap: a mutant that turns an address into a value then shows the same
+ * value in both. */
+#ifdef AF_PROBE_HANDLER_STACK
+#include <sys/mman.h>
+static int probe_nareas; /* areas mapped so far: each at its own fixed address */
+static void *probe_alloc(size_t n) {
+  void *want = (void *)(uintptr_t)(0x300000000000ull + (uint64_t)probe_nareas++ * 0x1000000ull);
+  void *q = mmap(want, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                 -1, 0);
+  if (q != MAP_FAILED && q != want) munmap(q, n); /* a kernel that took the address as a hint */
+  return q == want ? q : malloc(n);
+}
+/* (an area that could not be mapped there was malloc'd: only the fixed range is unmapped) */
+#define probe_release(q, n)                                                                        \
+  ((uintptr_t)(q)-0x300000000000ull < 0x100000000ull ? (void)munmap((q), (n)) : free(q))
+#else
+static void *probe_alloc(size_t n) { return malloc(n); }
+#define probe_release(q, n) free(q)
+#endif
+
 af_status af_probe_new(af_probe **out) {
   *out = NULL;
-  af_probe *p = calloc(1, sizeof *p);
+  af_probe *p = probe_alloc(sizeof *p);
   if (!p) return AF_ERR_NOMEM;
-  p->mem = malloc(PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
-  p->poison = malloc(PROBE_POISON);
-  p->refmem = malloc(PROBE_REFS + 64);
+  memset(p, 0, sizeof *p);
+  p->mem = probe_alloc(PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
+  p->poison = probe_alloc(PROBE_POISON);
+  p->refmem = probe_alloc(PROBE_REFS + 64);
   if (!p->mem || !p->poison || !p->refmem) {
-    free(p->mem);
-    free(p->poison);
-    free(p->refmem);
-    free(p);
+    probe_release(p->mem, PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
+    probe_release(p->poison, PROBE_POISON);
+    probe_release(p->refmem, PROBE_REFS + 64);
+    probe_release(p, sizeof *p);
     return AF_ERR_NOMEM;
   }
   p->refs = (uint8_t *)(((uintptr_t)p->refmem + 63) & ~(uintptr_t)63);
@@ -158,10 +176,10 @@ af_status af_probe_new(af_probe **out) {
 
 void af_probe_free(af_probe *p) {
   if (!p) return;
-  free(p->mem);
-  free(p->poison);
-  free(p->refmem);
-  free(p);
+  probe_release(p->mem, PROBE_STACK + 64 + sizeof(af_probe_frame) + 64);
+  probe_release(p->poison, PROBE_POISON);
+  probe_release(p->refmem, PROBE_REFS + 64);
+  probe_release(p, sizeof *p);
 }
 
 void af_probe_set_observer(af_probe *p, af_probe_observer fn, void *u) {
@@ -176,10 +194,9 @@ const af_callinfo *af_probe_callinfo(const af_probe *p, int k) {
   return &p->ci[k];
 }
 
-void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
-                   const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
-                   uint32_t size, const af_value *want) {
-  if (!p->obs) return;
+void probe_observe_out(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
+                       const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
+                       uint32_t size, const af_value *want) {
   af_probe_event ev;
   memset(&ev, 0, sizeof ev);
   ev.kind = kind;
@@ -198,8 +215,34 @@ void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int
 }
 
 const char *af_probe_unsupported(const af_case *c) {
+  /* An aggregate holds an __m256 somewhere only if some aggregate of the table holds one as a
+   * field or an element itself. None does in most cases: then a signature has one only as a
+   * parameter or the return itself, and one flat pass over the table and the signatures
+   * decides (af_type_has over every parameter of every function was ~3.5 k instructions a
+   * case, and the native leg asks twice; a walk of the signatures' aggregates that skips those
+   * met before cost more than this pass). In a table that starts with the scalars in kind
+   * order (af_case_init; every case), a scalar holds an __m256 iff its id is AF_T_M256. */
+  int standard = c->ntypes >= AF_T_NSCALAR, nested = 0;
+  for (int t = 0; t < AF_T_NSCALAR && standard; t++)
+    standard = c->types[t].kind == (af_kind)t;
+  for (int t = AF_T_NSCALAR; t < c->ntypes && standard && !nested; t++) {
+    const af_type *ty = &c->types[t];
+    if (ty->kind == AF_T_ARRAY) {
+      nested = ty->elem == AF_T_M256;
+      continue;
+    }
+    for (int i = 0; i < ty->nfields; i++)
+      nested |= ty->fields[i].type == AF_T_M256;
+  }
   for (int k = 0; k < c->nfuncs; k++) {
     const af_sig *s = &c->funcs[k].sig;
+    if (standard && !nested) {
+      int m = s->ret == AF_T_M256;
+      for (int i = 0; i < s->nparams; i++)
+        m |= s->params[i] == AF_T_M256;
+      if (m) return "probe: __m256 (YMM) values not supported";
+      continue;
+    }
     if (s->ret != AF_T_VOID && af_type_has(c, s->ret, AF_T_M256))
       return "probe: __m256 (YMM) values not supported";
     for (int i = 0; i < s->nparams; i++)
@@ -238,11 +281,9 @@ static void arg_bytes(af_probe *p, const af_case *c, const af_value *v, uint8_t 
     uint8_t mask[AF_MAX_TYPE_SIZE];
     memset(mask, 0, v->size);
     probe_defined_mask(c, v->type, mask, 0);
-    for (uint32_t i = 0; i < v->size; i++)
-      if (!mask[i]) buf[i] = (uint8_t)probe_garbage(p);
+    probe_garbage_pad(p, buf, mask, v->size);
   }
 }
-
 
 /* Places argument i per its location into the register image and the stack image at rsp. */
 static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
@@ -402,6 +443,16 @@ static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *
   }
 }
 
+/* What the probes read of a classification (af_classify writes args[0, nargs) only): all of it
+ * but the argument slots past nargs, 2.3 KB a copy otherwise. */
+static void copy_callinfo(af_callinfo *d, const af_callinfo *s) {
+  int n = s->nargs < 0 ? 0 : s->nargs > AF_MAX_PARAMS ? AF_MAX_PARAMS : s->nargs;
+  memcpy(d, s, offsetof(af_callinfo, args));
+  memcpy(d->args, s->args, (size_t)n * sizeof s->args[0]);
+  memcpy((uint8_t *)d + offsetof(af_callinfo, sret),
+         (const uint8_t *)s + offsetof(af_callinfo, sret), sizeof *s - offsetof(af_callinfo, sret));
+}
+
 /* gen.h's checksum over what the run left. */
 static uint64_t outcome_checksum(const af_probe_opts *o, const uint8_t *ret) {
   const af_case *c = o->c;
@@ -436,13 +487,19 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
     return AF_ERR_UNSUPPORTED;
   }
   for (int k = 0; k < c->nfuncs; k++) {
-    af_status s = af_classify(c, &c->funcs[k].sig, &p->ci[k], err);
-    if (s != AF_OK) return s;
+    if (o->ci) {
+      copy_callinfo(&p->ci[k], &o->ci[k]);
+    } else {
+      af_status s = af_classify(c, &c->funcs[k].sig, &p->ci[k], err);
+      if (s != AF_OK) return s;
+    }
+    p->call_align[k] = probe_call_align(&p->ci[k], af_abi_get(c->funcs[k].sig.cc));
   }
   /* the calls each function makes, nested ones included; calls go to greater indices */
   for (int k = c->nfuncs - 1; k >= 0; k--) {
     p->tree_calls[k] = p->tree_host[k] = 0;
     const af_func *f = &c->funcs[k];
+    if (f->host) continue; /* host functions contain no CALL (gen.h) */
     for (int i = 0; i < f->ninsts && f->insts[i].op != AF_OP_RET; i++) {
       int g = (int)f->insts[i].imm;
       if (f->insts[i].op != AF_OP_CALL || g <= k || g >= c->nfuncs) continue;
@@ -485,6 +542,7 @@ void af_probe_check_outcome(const af_probe_opts *o, const af_probe_outcome *out,
   if (af_value_diff(c, &w->ret, out->ret, o->objects, where, sizeof where, detail, sizeof detail))
     af_findings_add(fs, o->leg, "result", where, "%s", detail);
   for (int k = 0; k < c->nobjects; k++) {
+    if (!memcmp(o->objects[k], w->objects[k], AF_REGION_SIZE)) continue; /* the usual */
     int first = -1, ndiff = 0;
     for (int b = 0; b < AF_REGION_SIZE; b++)
       if (o->objects[k][b] != w->objects[k][b]) {

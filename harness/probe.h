@@ -104,6 +104,11 @@ typedef struct {
   const char *leg;              /* the leg name findings carry */
   const void *const *code;      /* [c->nfuncs] or NULL: the code under test of each function the
                                    run calls through af_interposers (NULL where not) */
+  /* [c->nfuncs] or NULL: af_classify's answer for every signature of c, when the caller has it
+   * already (a compile of the same case classified them all): the run copies it instead of
+   * classifying again (~2.5 k instructions a signature). NULL: the run classifies. (Added in
+   * session 6 by helper PRB.) */
+  const af_callinfo *ci;
 } af_probe_opts;
 
 typedef struct {

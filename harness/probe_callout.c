@@ -112,7 +112,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   probe_observe(p, AF_PROBE_EV_CALL, pc, -1, e, NULL, NULL, 0, NULL);
   char what[64] = "", awhat[64]; /* formatted when a finding needs them (call_what) */
   /* psABI 3.2.2 / MS-SU: RSP at the call aligned (more for over-aligned stack slots) */
-  uint64_t align = probe_call_align(ci, abi);
+  uint64_t align = p->call_align[k];
   uint64_t at_call = e->gpr[AF_RSP] + 8;
   if (at_call % align)
     probe_add(p, "stack-align", call_what(what, sizeof what, -1, m, k),
@@ -319,8 +319,9 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
   for (int i = 0; l->kind == AF_LOC_REG && i < l->nparts; i++)
     ret_regs |= 1u << l->parts[i].reg;
   if (l->kind == AF_LOC_SRET) ret_regs |= 1u << abi->sret_out;
+  probe_rng gs = probe_rng_take(p);
   for (int r = AF_RAX; r <= AF_R15; r++) {
-    uint64_t g = probe_garbage(p);
+    uint64_t g = probe_xoshiro(gs.s);
     if ((abi->callee_saved >> r) & 1)
       x->gpr[r] = e->gpr[r];
     else if ((ret_regs >> r) & 1)
@@ -330,11 +331,15 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
   }
   x->gpr[AF_RSP] = e->gpr[AF_RSP];
   for (int v = 0; v < 16; v++) {
-    if ((abi->callee_saved >> (AF_XMM0 + v)) & 1)
+    if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) {
       memcpy(x->xmm[v], e->xmm[v], 16);
-    else
-      probe_garbage_fill(p, x->xmm[v], 16);
+    } else { /* probe_garbage_fill's 16 bytes: low half first */
+      uint64_t lo = probe_xoshiro(gs.s), hi = probe_xoshiro(gs.s);
+      memcpy(x->xmm[v], &lo, 8);
+      memcpy(x->xmm[v] + 8, &hi, 8);
+    }
   }
+  probe_rng_put(p, &gs);
   x->rflags = 0x202; /* DF clear (psABI 3.2.1) */
   x->mxcsr = e->mxcsr;
   x->fcw = e->fcw;
@@ -359,12 +364,10 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
     memset(mask, 0, size);
     probe_defined_mask(c, sig->ret, mask, 0);
     for (int i = 0; l->kind == AF_LOC_REG && i < l->nparts; i++)
-      for (uint32_t b = 0; b < l->parts[i].size; b++)
-        if (!mask[l->parts[i].offset + b])
-          probe_reg_bytes(x, l->parts[i].reg)[b] = (uint8_t)probe_garbage(p);
-    uint8_t *buf = (uint8_t *)(uintptr_t)e->gpr[abi->sret_in];
-    for (uint32_t b = 0; l->kind == AF_LOC_SRET && !pc->wild && b < size; b++)
-      if (!mask[b]) buf[b] = (uint8_t)probe_garbage(p);
+      probe_garbage_pad(p, probe_reg_bytes(x, l->parts[i].reg), mask + l->parts[i].offset,
+                        l->parts[i].size);
+    if (l->kind == AF_LOC_SRET && !pc->wild)
+      probe_garbage_pad(p, (uint8_t *)(uintptr_t)e->gpr[abi->sret_in], mask, size);
   }
   /* the argument area belongs to the callee (psABI 3.2.2, MS-SU): garbage over its slots */
   uint8_t *at_call = (uint8_t *)(uintptr_t)(e->gpr[AF_RSP] + 8);

@@ -3,6 +3,7 @@
 #define ABIFUZZ_HARNESS_PROBE_INTERNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "probe.h"
 
@@ -108,11 +109,12 @@ struct af_probe {
   /* the run in flight */
   const af_probe_opts *o;
   af_findings *fs;
-  af_callinfo ci[AF_MAX_FUNCS]; /* every signature of the case, classified once */
-  af_rng rng;                   /* the garbage pattern */
-  int ncalls;                   /* host calls so far */
-  int nall;                     /* calls so far, host or not (the index into want.calls) */
-  probe_call co;                /* the callout in flight (between pre and post) */
+  af_callinfo ci[AF_MAX_FUNCS];      /* every signature of the case, classified once */
+  uint64_t call_align[AF_MAX_FUNCS]; /* probe_call_align of each, computed with it */
+  af_rng rng;                        /* the garbage pattern */
+  int ncalls;                        /* host calls so far */
+  int nall;                          /* calls so far, host or not (the index into want.calls) */
+  probe_call co;                     /* the callout in flight (between pre and post) */
   /* every call of function k makes tree_calls[k] calls, tree_host[k] of them to host
    * functions, nested ones included (bodies are straight-line: gen.h) */
   int tree_calls[AF_MAX_FUNCS], tree_host[AF_MAX_FUNCS];
@@ -122,23 +124,95 @@ struct af_probe {
   int ran; /* a run was made (af_probe_last_frame, af_probe_callinfo) */
 };
 
-/* Reports one event to p's observer, if any (kind, call, argument / return fields). */
-void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
-                   const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
-                   uint32_t size, const af_value *want);
+/* Reports one event to p's observer, if any (kind, call, argument / return fields). Inline:
+ * without an observer (every run but replay's) the call and its ten arguments cost more than
+ * nothing, once per argument of every probed call. */
+void probe_observe_out(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
+                       const af_probe_regs *regs, const af_probe_regs *call, const uint8_t *got,
+                       uint32_t size, const af_value *want);
+static inline void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
+                                 const af_probe_regs *regs, const af_probe_regs *call,
+                                 const uint8_t *got, uint32_t size, const af_value *want) {
+  if (p->obs) probe_observe_out(p, kind, pc, arg, regs, call, got, size, want);
+}
 
-/* Shared by probe.c and probe_callout.c (probe_marshal.c). */
-uint64_t probe_garbage(af_probe *p);
-void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n);
+/* The garbage pattern: the next draw of p->rng, seeded by af_rng_seed (never in byte mode), so
+ * exactly af_rng_next's xoshiro256** step (gen/rng_internal.h; Blackman and Vigna's
+ * reference), inline: a run draws a few hundred times (every volatile register after every
+ * probed call), and the call per draw was a tenth of the probes' own cost. perf_finddump
+ * (bench/perf_finddump.c) checks that every finding stays the same. */
+static inline uint64_t probe_xoshiro(uint64_t *s) {
+  uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = (s[3] << 45) | (s[3] >> 19);
+  return result;
+}
+static inline uint64_t probe_garbage(af_probe *p) { return probe_xoshiro(p->rng.s); }
+
+/* The same draws from a copy of the state in locals (probe_rng_take, then probe_rng_put when
+ * done): for the loops that fill a register image, whose uint64_t stores the compiler must
+ * otherwise assume may change p->rng (it reloads and stores the state around every draw). */
+typedef struct {
+  uint64_t s[4];
+} probe_rng;
+static inline probe_rng probe_rng_take(const af_probe *p) {
+  probe_rng r;
+  memcpy(r.s, p->rng.s, sizeof r.s);
+  return r;
+}
+static inline void probe_rng_put(af_probe *p, const probe_rng *r) {
+  memcpy(p->rng.s, r->s, sizeof r->s);
+}
+
+/* Garbage over the bytes of d[0, n) whose mask byte (probe_defined_mask: 1 defined, 0 padding)
+ * is 0, one draw per such byte in order, as a byte loop does it: eight defined bytes are passed
+ * over in one test, and the state stays in locals (a byte store may alias it otherwise). */
+static inline void probe_garbage_pad(af_probe *p, uint8_t *d, const uint8_t *mask, uint32_t n) {
+  probe_rng g = probe_rng_take(p);
+  for (uint32_t b = 0; b < n;) {
+    uint64_t w;
+    if (n - b >= 8 && (memcpy(&w, mask + b, 8), w == 0x0101010101010101ull)) {
+      b += 8;
+      continue;
+    }
+    if (!mask[b]) d[b] = (uint8_t)probe_xoshiro(g.s);
+    b++;
+  }
+  probe_rng_put(p, &g);
+}
+
+/* n bytes of garbage at d: one draw per 8 bytes, little-endian, the last draw's low bytes for
+ * a tail (what the byte-wise fill always wrote). */
+static inline void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n) {
+  for (; n >= 8; d += 8, n -= 8) {
+    uint64_t g = probe_garbage(p);
+    memcpy(d, &g, 8);
+  }
+  if (n) {
+    uint64_t g = probe_garbage(p);
+    memcpy(d, &g, n);
+  }
+}
 /* Marks in mask[0..size) the bytes of a value of `type` that hold some leaf (1) and leaves
  * padding bytes alone (the caller zeroes mask). */
 void probe_defined_mask(const af_case *c, int type, uint8_t *mask, uint32_t base);
 /* 1 for bool, i8, u8, i16, u16 (the SysV caller extends them to 32 bits). */
-int probe_is_narrow(int type);
-/* Size in bytes of a value of type t as an argument (ptr: 8). */
-uint32_t probe_type_size(const af_case *c, int t);
+static inline int probe_is_narrow(int type) { return af_ext_narrow(type); }
+/* Size in bytes of a value of type t as an argument (ptr: 8). Inline, like the next: every
+ * argument of every probed call asks a few times. */
+static inline uint32_t probe_type_size(const af_case *c, int t) {
+  return t == AF_T_PTR ? 8 : c->types[t].size;
+}
 /* The register's bytes in an image (GPR: 8, XMM: 16). */
-uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg);
+static inline uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg) {
+  if (reg >= AF_RAX && reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
+  return r->xmm[(unsigned)(reg - AF_XMM0) & 15]; /* callers pass XMM0-15 here */
+}
 /* The trace's record of call m (host call n, -1 if not a host call) to function k: calls[m]
  * when the run interposes every JIT function (o->code), else host_calls[n]; or NULL (and a finding
  * `check`, "call M to fK", if the trace's call m goes elsewhere or the trace has fewer calls). */

@@ -109,8 +109,8 @@ const void *af_probe_ipz_target;
 /* Where the callee gets its stack arguments: RSP at the call, unless the caller misaligned it
  * (finding "stack-align" made): then a copy of the argument area at an aligned RSP further
  * down the probe stack, so that the callee's own aligned accesses do not crash the run. */
-static uint64_t call_rsp(af_probe *p, const af_callinfo *ci, const af_abi *abi, uint64_t entry) {
-  uint64_t at_call = entry + 8, align = probe_call_align(ci, abi);
+static uint64_t call_rsp(af_probe *p, int k, const af_callinfo *ci, uint64_t entry) {
+  uint64_t at_call = entry + 8, align = p->call_align[k];
   if (at_call % align == 0) return at_call;
   uint64_t n = ci->stack_bytes;
   uint64_t to = (entry - 8192 - n) & ~(align - 1); /* below the handler's frame */
@@ -130,20 +130,24 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
   const af_callinfo *ci = &p->ci[pc->k];
   const af_abi *abi = af_abi_get(sig->cc);
   af_probe_regs *er = (af_probe_regs *)e;
+  probe_rng g = probe_rng_take(p);
   for (int r = AF_RAX; r <= AF_R15; r++)
     x->gpr[r] = (abi->callee_saved >> r) & 1
                     ? IPZ_CANARY_GPR | (uint64_t)depth << 16 | (uint64_t)pc->k << 8 | (uint64_t)r
-                    : probe_garbage(p);
+                    : probe_xoshiro(g.s);
   for (int v = 0; v < 16; v++) {
+    uint64_t lo, hi;
     if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) {
-      uint64_t lo = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x100 + v),
-               hi = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x200 + v);
-      memcpy(x->xmm[v], &lo, 8);
-      memcpy(x->xmm[v] + 8, &hi, 8);
-    } else {
-      probe_garbage_fill(p, x->xmm[v], 16);
+      lo = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x100 + v);
+      hi = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x200 + v);
+    } else { /* probe_garbage_fill's 16 bytes: low half first */
+      lo = probe_xoshiro(g.s);
+      hi = probe_xoshiro(g.s);
     }
+    memcpy(x->xmm[v], &lo, 8);
+    memcpy(x->xmm[v] + 8, &hi, 8);
   }
+  probe_rng_put(p, &g);
   for (int i = 0; i < sig->nparams; i++) {
     const af_loc *l = &ci->args[i];
     int narrow = abi->narrow_ext == AF_EXT_TO_32 && probe_is_narrow(sig->params[i]);
@@ -159,7 +163,7 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
     }
   }
   if (ci->sret) x->gpr[abi->sret_in] = e->gpr[abi->sret_in];
-  x->gpr[AF_RSP] = call_rsp(p, ci, abi, e->gpr[AF_RSP]);
+  x->gpr[AF_RSP] = call_rsp(p, pc->k, ci, e->gpr[AF_RSP]);
   if (abi->vararg_al && sig->variadic)
     x->gpr[AF_RAX] = (x->gpr[AF_RAX] & ~0xffull) | (e->gpr[AF_RAX] & 0xff);
   x->rflags = 0x202;
@@ -220,25 +224,27 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
     hex16(b, sizeof b, out->xmm[x]);
     probe_add(p, "callee-saved", what, "call %d: canary %s, got %s", pc->m, a, b);
   }
-  snprintf(what, sizeof what, "call %d to f%d", pc->m, pc->k);
+  /* "call M to fK", formatted only for a finding (a snprintf per call cost more than the
+   * checks below) */
+#define WHAT_CALL (snprintf(what, sizeof what, "call %d to f%d", pc->m, pc->k), what)
   if (out->gpr[AF_RSP] != in->gpr[AF_RSP])
-    probe_add(p, "rsp", what, "expected 0x%llx after the return, got 0x%llx (%+lld)",
+    probe_add(p, "rsp", WHAT_CALL, "expected 0x%llx after the return, got 0x%llx (%+lld)",
               (unsigned long long)in->gpr[AF_RSP], (unsigned long long)out->gpr[AF_RSP],
               (long long)(out->gpr[AF_RSP] - in->gpr[AF_RSP]));
   if (out->rflags & 0x400)
-    probe_add(p, "df", what, "DF set after the return (psABI 3.2.1: clear on exit)");
+    probe_add(p, "df", WHAT_CALL, "DF set after the return (psABI 3.2.1: clear on exit)");
   if ((out->mxcsr ^ in->mxcsr) & 0xffc0u)
-    probe_add(p, "mxcsr", what, "control bits 0x%04x at the call, 0x%04x after",
+    probe_add(p, "mxcsr", WHAT_CALL, "control bits 0x%04x at the call, 0x%04x after",
               in->mxcsr & 0xffc0u, out->mxcsr & 0xffc0u);
   if ((out->fcw ^ in->fcw) & 0x1f3fu)
-    probe_add(p, "x87cw", what, "0x%04x at the call, 0x%04x after", in->fcw, out->fcw);
+    probe_add(p, "x87cw", WHAT_CALL, "0x%04x at the call, 0x%04x after", in->fcw, out->fcw);
   uint16_t tw = (uint16_t)(s->fenv[8] | s->fenv[9] << 8);
   int used = 0;
   for (int i = 0; i < 8; i++)
     used += ((tw >> (2 * i)) & 3) != 3;
   if (used != (ci->ret.kind == AF_LOC_X87))
-    probe_add(p, "x87-stack", what, "%d x87 register(s) in use after the return, expected %d", used,
-              ci->ret.kind == AF_LOC_X87);
+    probe_add(p, "x87-stack", WHAT_CALL, "%d x87 register(s) in use after the return, expected %d",
+              used, ci->ret.kind == AF_LOC_X87);
   /* the return value, decoded per af_callinfo.ret */
   uint8_t ret[AF_MAX_TYPE_SIZE + 16];
   memset(ret, 0, sizeof ret);
@@ -253,7 +259,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
     uint64_t buf = s->entry.gpr[abi->sret_in];
     memcpy(ret, (const void *)(uintptr_t)buf, c->types[sig->ret].size);
     if (out->gpr[abi->sret_out] != buf)
-      probe_add(p, "sret-rax", what, "%s: expected the sret buffer 0x%llx, got 0x%llx",
+      probe_add(p, "sret-rax", WHAT_CALL, "%s: expected the sret buffer 0x%llx, got 0x%llx",
                 af_reg_name(abi->sret_out), (unsigned long long)buf,
                 (unsigned long long)out->gpr[abi->sret_out]);
     break;
@@ -278,6 +284,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
     return 1;
   }
   return 0;
+#undef WHAT_CALL
 }
 
 /* The callee's return value was not the trace's ("result" reported): the caller gets the

@@ -59,6 +59,14 @@ const void *af_jit_fn(const af_jit *j, int k) {
   return (const void *)(uintptr_t)j->table[k];
 }
 
+const af_callinfo *af_jit_callinfos(const af_jit *j) {
+  const lower_cls *cls = j && j->rt ? j->rt->cls : NULL;
+  if (!cls || !j->rt->c) return NULL;
+  int n = j->rt->c->nfuncs;
+  uint32_t all = n >= 32 ? ~0u : (1u << n) - 1;
+  return (cls->done & all) == all ? cls->ci : NULL;
+}
+
 const void *af_jit_code(const af_jit *j, int k) {
   if (!j || !j->recs || k < 0 || k >= j->c->nfuncs) return NULL;
   if (j->o.ext && j->o.ext->fn[k] && !j->c->funcs[k].host) return j->o.ext->fn[k];
@@ -211,8 +219,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     if (s != AF_OK) goto bad;
     j->runner = (void (*)(const uint8_t *, uint8_t *))where;
   }
-  free(j->rt->cls); /* only the compile uses it */
-  j->rt->cls = NULL;
+  /* j->rt->cls stays: the code never reads it, af_jit_callinfos hands it to the probes */
   if ((s = codemem_seal(j->mem)) != AF_OK) {
     fail(err, s, "cannot seal code memory");
     goto bad;

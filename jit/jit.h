@@ -85,6 +85,11 @@ const void *af_jit_fn(const af_jit *j, int k);
  * code (a host function compiled without a mutant is the harness's reference implementation
  * of it), or af_jit_opts.ext's code for the functions it replaces. */
 const void *af_jit_code(const af_jit *j, int k);
+/* Every function's af_classify result as the compile computed it (an array of the case's
+ * nfuncs; pure af_classify output, which no mutant changes), or NULL when the compile did not
+ * classify every function. The harness's probes take it instead of classifying again. Lives as
+ * long as j. */
+const af_callinfo *af_jit_callinfos(const af_jit *j);
 /* 1 if addr lies in this case's code memory (a fault address, a return address). */
 int af_jit_contains(const af_jit *j, const void *addr);
 /* Which function of j addr lies in: its index, -1 for the runner thunk, -2 when outside.

@@ -144,9 +144,13 @@ static af_status map_struct(ffi_state *st, const af_case *c, int t, ffi_type **o
   int cap = (int)ty->size + 1;
   elem_list l = {NULL, NULL, 0, cap};
   l.elems = st_alloc(st, (size_t)(cap + 1) * sizeof *l.elems); /* NULL-terminated */
-  l.offs = malloc((size_t)cap * sizeof *l.offs);
+  /* the expected offsets and libffi's: on the stack for every size the model allows (a
+   * malloc and a free each were a fifth of mapping a struct) */
+  size_t offs_buf[AF_MAX_TYPE_SIZE + 1], got_buf[AF_MAX_TYPE_SIZE + 1];
+  int small = cap <= AF_MAX_TYPE_SIZE + 1;
+  l.offs = small ? offs_buf : malloc((size_t)cap * sizeof *l.offs);
   ffi_type *ft = st_alloc(st, sizeof *ft);
-  size_t *got = malloc((size_t)cap * sizeof *got);
+  size_t *got = small ? got_buf : malloc((size_t)cap * sizeof *got);
   af_status s = AF_OK;
   if (!l.elems || !l.offs || !ft || !got) {
     s = AF_ERR_NOMEM;
@@ -184,8 +188,10 @@ static af_status map_struct(ffi_state *st, const af_case *c, int t, ffi_type **o
     }
   *out = ft;
 out:
-  free(l.offs);
-  free(got);
+  if (!small) {
+    free(l.offs);
+    free(got);
+  }
   return s;
 }
 
@@ -221,6 +227,14 @@ static af_status map_type(ffi_state *st, const af_case *c, int t, ffi_type **out
  * lands in the next GPR slot, which a later argument or nothing uses. The
  * closure side is not affected. */
 static int r9_clobbers_xmm0(const af_case *c, const af_sig *sig) {
+  /* Only a struct argument has an {INTEGER, SSE} pair of eightbytes (no scalar type has), and
+   * its INTEGER one lands in R9 only after five GPRs went to earlier arguments (an sret
+   * pointer included): two at least, each taking at most two. Without such an argument the
+   * answer is 0 without classifying (af_classify was most of preparing a cif). */
+  int candidate = 0;
+  for (int i = 2; i < sig->nparams && !candidate; i++)
+    candidate = sig->params[i] >= AF_T_NSCALAR;
+  if (!candidate) return 0;
   af_callinfo ci;
   if (af_classify(c, sig, &ci, NULL) != AF_OK) return 0;
   for (int i = 0; i < ci.nargs; i++) {
@@ -261,7 +275,8 @@ af_status af_ffi_prepare(const af_case *c, const af_sig *sig, af_ffi_sig *out,
      * double}) is returned in ST0 like a long double (gcc and clang agree);
      * libffi 3.4.4 reads such a struct return from RAX/RDX instead (seen
      * here: struct{long double} f(long double) returns 0 through ffi_call). */
-    if (s == AF_OK && sig->cc == AF_CC_SYSV && st->ret->type == FFI_TYPE_STRUCT) {
+    if (s == AF_OK && sig->cc == AF_CC_SYSV && st->ret->type == FFI_TYPE_STRUCT &&
+        af_type_has(c, sig->ret, AF_T_F80)) { /* X87 classes come from a long double only */
       af_callinfo ci;
       if (af_classify(c, sig, &ci, NULL) == AF_OK && ci.ret.kind == AF_LOC_X87) {
         why = "sysv struct{long double} return (libffi reads RAX, not ST0)";
