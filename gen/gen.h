@@ -524,6 +524,19 @@ void af_rng_bytes(af_rng *r, const uint8_t *data, size_t n); /* byte mode: when
                                  xoshiro state seeded by them */
 uint64_t af_rng_next(af_rng *r);
 uint64_t af_rng_below(af_rng *r, uint64_t n);  /* uniform in [0, n), n >= 1 */
+/* One xoshiro256** 1.0 step (Blackman, Vigna) on a bare state: the one implementation, inline
+ * for the hot draws (the generator's, gen/rng_internal.h; the probes' garbage, harness/). */
+static inline uint64_t af_xoshiro_step(uint64_t s[4]) {
+  uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = (s[3] << 45) | (s[3] >> 19);
+  return result;
+}
 
 /* The weights table: every axis of the generator, named. A weight file holds
  * "axis.value = N" lines (doc/weights.md). */
@@ -550,9 +563,9 @@ typedef struct {
 void af_gen_opts_default(af_gen_opts *o);
 
 /* Case `index` of `seed`: the same on every machine. On success *out holds a
- * verified case (with the default weights by construction, af_verify not run: generate.c;
- * test_gen and test_gen_fast run af_verify on such cases; af_gen_bytes and custom weights
- * run it). `axes` (optional, naxes ints) receives the value drawn on
+ * verified case (with the default weights by construction, af_verify run on one index in 64:
+ * generate.c; test_gen and test_gen_fast run af_verify on such cases; af_gen_bytes and custom
+ * weights run it on every case). `axes` (optional, naxes ints) receives the value drawn on
  * each axis that this case exercises (-1 where not exercised): see
  * af_weights_axis. */
 af_status af_gen_case(const af_gen_opts *o, uint64_t seed, uint64_t index,

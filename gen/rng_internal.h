@@ -4,23 +4,9 @@
 
 #include "gen.h"
 
-static inline uint64_t rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-/* xoshiro256** 1.0 (Blackman, Vigna): the one implementation, used by rng.c and inlined
- * into the generator's draws (a case makes ~700 of them; the two calls per draw were a
- * few percent of generating a case). */
-static inline uint64_t rng_xoshiro(af_rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rng_rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rng_rotl(s[3], 45);
-  return result;
-}
+/* xoshiro256** (gen.h af_xoshiro_step), inlined into the generator's draws (a case makes ~700
+ * of them; the two calls per draw were a few percent of generating a case). */
+static inline uint64_t rng_xoshiro(af_rng *r) { return af_xoshiro_step(r->s); }
 
 /* One draw of af_rng_below's rejection loop: x % n if x is at least 2^64 mod n, else n (a
  * rejection, never a result). 2^64 mod n is below n, so a draw x >= n (all but a few draws

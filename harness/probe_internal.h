@@ -137,21 +137,11 @@ static inline void probe_observe(af_probe *p, af_probe_ev_kind kind, const probe
 }
 
 /* The garbage pattern: the next draw of p->rng, seeded by af_rng_seed (never in byte mode), so
- * exactly af_rng_next's xoshiro256** step (gen/rng_internal.h; Blackman and Vigna's
+ * exactly af_rng_next's xoshiro256** step (gen.h af_xoshiro_step; Blackman and Vigna's
  * reference), inline: a run draws a few hundred times (every volatile register after every
  * probed call), and the call per draw was a tenth of the probes' own cost. perf_finddump
  * (bench/perf_finddump.c) checks that every finding stays the same. */
-static inline uint64_t probe_xoshiro(uint64_t *s) {
-  uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = (s[3] << 45) | (s[3] >> 19);
-  return result;
-}
+static inline uint64_t probe_xoshiro(uint64_t *s) { return af_xoshiro_step(s); }
 static inline uint64_t probe_garbage(af_probe *p) { return probe_xoshiro(p->rng.s); }
 
 /* The same draws from a copy of the state in locals (probe_rng_take, then probe_rng_put when
