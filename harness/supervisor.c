@@ -27,11 +27,8 @@ typedef struct {
   uint8_t *buf; /* report bytes not yet parsed */
   size_t blen, bcap;
   uint64_t pos, chunk_end; /* the cases [pos, chunk_end) are this worker's, pos next */
-  /* the live slot's copy (live_sync): a leg is in flight, (fl_index, fl_leg) since fl_t */
-  int in_flight;
-  uint64_t fl_index;
-  char fl_leg[25];
-  double fl_t, last_msg, kill_t;
+  camp_live_copy fl;       /* the live slot's copy (live_sync): the leg in flight, if any */
+  double last_msg, kill_t;
   camp_live_copy killed; /* what was in flight when the timeout killed it */
   int have_crash;
   msg_crash crash;
@@ -47,7 +44,7 @@ typedef struct {
   const camp_cfg *cfg;
   camp_stats st;
   slot *w;
-  camp_live *live; /* [jobs] in one shared mapping: worker k writes live[k] (worker.h) */
+  camp_live *live;    /* [jobs] in one shared mapping: worker k writes live[k] (worker.h) */
   uint64_t next, end; /* the shared counter: next index to hand out, end (exclusive) */
   int stopping;       /* --time reached or SIGINT: no more work */
   double stop_t;      /* when stopping began */
@@ -125,7 +122,7 @@ static int spawn(supervisor *sv, int k) {
   fcntl(cmd[1], F_SETFD, FD_CLOEXEC);
   fcntl(rep[0], F_SETFD, FD_CLOEXEC);
   s->pid = pid, s->cmd_fd = cmd[1], s->rep_fd = rep[0];
-  s->blen = 0, s->in_flight = 0, s->have_crash = 0;
+  s->blen = 0, s->fl.in_flight = 0, s->have_crash = 0;
   s->killed_timeout = s->killed_silent = s->killed_drain = s->bye = s->finish_sent = 0;
   memset(s->outstanding, 0, sizeof s->outstanding);
   s->last_msg = camp_now();
@@ -307,15 +304,7 @@ static void parse(supervisor *sv, slot *s) {
 }
 
 /* The slot's in-flight fields from worker k's live slot. */
-static void live_sync(supervisor *sv, int k) {
-  slot *s = &sv->w[k];
-  camp_live_copy c;
-  camp_live_read(&sv->live[k], &c);
-  s->in_flight = c.in_flight;
-  s->fl_index = c.index;
-  memcpy(s->fl_leg, c.leg, sizeof s->fl_leg);
-  s->fl_t = c.t;
-}
+static void live_sync(supervisor *sv, int k) { camp_live_read(&sv->live[k], &sv->w[k].fl); }
 
 static void describe_death(char *out, size_t n, int status) {
   if (WIFSIGNALED(status))
@@ -339,10 +328,10 @@ static void on_death(supervisor *sv, int k) {
   live_sync(sv, k);
   /* killed for a timeout, but the leg it was killed for had ended by then (another one may
    * have begun): nothing to blame on the one running now, as when nothing runs */
-  if (s->killed_timeout && s->in_flight &&
-      (s->fl_index != s->killed.index || strcmp(s->fl_leg, s->killed.leg) ||
-       s->fl_t != s->killed.t))
-    s->in_flight = 0;
+  if (s->killed_timeout && s->fl.in_flight &&
+      (s->fl.index != s->killed.index || strcmp(s->fl.leg, s->killed.leg) ||
+       s->fl.t != s->killed.t))
+    s->fl.in_flight = 0;
   for (int k = 0; k < sv->cfg->nlegs; k++) {
     camp_leg_stats *l = camp_leg(&sv->st, sv->cfg->legs[k]->name);
     if (l && !l->off[0] && s->outstanding[k] > 0) l->lost += (uint64_t)s->outstanding[k];
@@ -351,12 +340,12 @@ static void on_death(supervisor *sv, int k) {
   char how[64];
   describe_death(how, sizeof how, status);
   camp_stats *st = &sv->st;
-  if (s->in_flight) {
+  if (s->fl.in_flight) {
     af_finding f;
     camp_crash cr;
     memset(&cr, 0, sizeof cr);
     cr.sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    camp_leg_stats *l = camp_leg(st, s->fl_leg);
+    camp_leg_stats *l = camp_leg(st, s->fl.leg);
     if (s->killed_timeout) {
       if (s->have_crash) { /* the SIGUSR1 record: where it was looping */
         const msg_crash *m = &s->crash;
@@ -365,14 +354,14 @@ static void on_death(supervisor *sv, int k) {
         cr.have_regs = 1, cr.rip_in_jit = m->rip_in_jit, cr.addr_in_jit = m->addr_in_jit;
         memcpy(cr.rip_where, m->rip_where, sizeof cr.rip_where);
         cr.rip_where[sizeof cr.rip_where - 1] = 0;
-        af_finding_set(&f, s->fl_leg, "timeout", "",
+        af_finding_set(&f, s->fl.leg, "timeout", "",
                        "no end after %d ms (worker killed); rip 0x%llx (in JIT code: %s%s%s), "
                        "rsp 0x%llx",
                        sv->cfg->timeout_ms, (unsigned long long)m->rip,
                        m->rip_in_jit ? "yes" : "no", cr.rip_where[0] ? ", in " : "", cr.rip_where,
                        (unsigned long long)m->gregs[15]);
       } else {
-        af_finding_set(&f, s->fl_leg, "timeout", "", "no end after %d ms (worker killed)",
+        af_finding_set(&f, s->fl.leg, "timeout", "", "no end after %d ms (worker killed)",
                        sv->cfg->timeout_ms);
       }
       st->timeouts++;
@@ -384,7 +373,7 @@ static void on_death(supervisor *sv, int k) {
       cr.have_regs = 1, cr.rip_in_jit = m->rip_in_jit, cr.addr_in_jit = m->addr_in_jit;
       memcpy(cr.rip_where, m->rip_where, sizeof cr.rip_where);
       cr.rip_where[sizeof cr.rip_where - 1] = 0;
-      af_finding_set(&f, s->fl_leg, "crash", camp_signame(m->sig),
+      af_finding_set(&f, s->fl.leg, "crash", camp_signame(m->sig),
                      "%s si_code %d at address 0x%llx, rip 0x%llx (rip in JIT code: %s%s%s, "
                      "address in JIT code: %s), rsp 0x%llx",
                      camp_signame(m->sig), m->code, (unsigned long long)m->addr,
@@ -394,7 +383,7 @@ static void on_death(supervisor *sv, int k) {
       st->crashes++;
       if (l) l->crash++;
     } else {
-      af_finding_set(&f, s->fl_leg, "crash",
+      af_finding_set(&f, s->fl.leg, "crash",
                      WIFSIGNALED(status) ? camp_signame(WTERMSIG(status)) : "exit",
                      "the worker died: %s (no crash record: killed, or out of memory)", how);
       st->crashes++;
@@ -404,18 +393,18 @@ static void on_death(supervisor *sv, int k) {
     int cc = 0;
     af_case c;
     af_error err = {{0}};
-    if (camp_gen(sv->cfg, s->fl_index, &c, NULL, &err) == AF_OK) cc = (int)c.cc;
+    if (camp_gen(sv->cfg, s->fl.index, &c, NULL, &err) == AF_OK) cc = (int)c.cc;
     af_case_free(&c);
-    camp_record_finding(sv->cfg, st, s->fl_index, cc, &f, &cr);
-    camp_note_end(sv->cfg, st, s->fl_index, cc, s->fl_leg, AF_LEG_FAIL, &f, 1);
+    camp_record_finding(sv->cfg, st, s->fl.index, cc, &f, &cr);
+    camp_note_end(sv->cfg, st, s->fl.index, cc, s->fl.leg, AF_LEG_FAIL, &f, 1);
     int k = 0;
-    while (k < sv->cfg->nlegs && strcmp(sv->cfg->legs[k]->name, s->fl_leg))
+    while (k < sv->cfg->nlegs && strcmp(sv->cfg->legs[k]->name, s->fl.leg))
       k++;
-    if (s->fl_index == s->pos && s->pos < s->chunk_end && k + 1 < sv->cfg->nlegs) {
+    if (s->fl.index == s->pos && s->pos < s->chunk_end && k + 1 < sv->cfg->nlegs) {
       /* the legs after the one that crashed still get the case: the restarted worker runs it
        * from the next leg on (never the crashed one again), and counts it when it is done */
       s->resume_leg = k + 1;
-    } else if (s->fl_index == s->pos && s->pos < s->chunk_end) {
+    } else if (s->fl.index == s->pos && s->pos < s->chunk_end) {
       /* the case the worker was on counts as done; the next worker starts after it */
       st->cases++;
       if (cc >= 0 && cc < AF_CC_COUNT) st->by_cc[cc]++;
@@ -442,9 +431,9 @@ static void on_death(supervisor *sv, int k) {
       s->pos++;
     }
   }
-  if (s->in_flight)
+  if (s->fl.in_flight)
     sv->respawns = 0; /* a death blamed on a case is progress; only our own deaths add up */
-  s->in_flight = 0;
+  s->fl.in_flight = 0;
   if (sv->stopping) return;
   if (++sv->respawns > MAX_RESPAWNS) {
     if (!sv->fatal) cli_error("internal error: workers keep dying; giving up");
@@ -490,12 +479,11 @@ static void check_time(supervisor *sv) {
       kill(s->pid, SIGKILL);
     } else if (s->killed_timeout) {
       if (t - s->kill_t > 0.5) kill(s->pid, SIGKILL);
-    } else if (s->in_flight && (t - s->fl_t) * 1000.0 > sv->cfg->timeout_ms) {
+    } else if (s->fl.in_flight && (t - s->fl.t) * 1000.0 > sv->cfg->timeout_ms) {
       s->killed_timeout = 1, s->kill_t = t;
-      s->killed = (camp_live_copy){1, s->fl_index, {0}, s->fl_t};
-      memcpy(s->killed.leg, s->fl_leg, sizeof s->killed.leg);
+      s->killed = s->fl;
       kill(s->pid, SIGUSR1);
-    } else if (!s->in_flight && t - s->last_msg > SILENT_LIMIT) {
+    } else if (!s->fl.in_flight && t - s->last_msg > SILENT_LIMIT) {
       s->killed_silent = 1;
       kill(s->pid, SIGKILL);
     }

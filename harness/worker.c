@@ -23,7 +23,7 @@ int af_jit_addr_is_code(const void *addr) __attribute__((weak));
  * one process-global is unavoidable; it is set once, before any leg runs. */
 static volatile int crash_fd = -1;
 static struct worker *volatile crash_w; /* its held-back records, written before a crash's */
-static volatile pid_t crash_pid; /* a forked child of a leg must not report as the worker */
+static volatile pid_t crash_pid;        /* a forked child of a leg must not report as the worker */
 
 /* ---- the live slot (worker.h) ------------------------------------------------------------ */
 void camp_live_write(camp_live *l, int in_flight, uint64_t index, const char *leg, double t) {
@@ -310,7 +310,8 @@ static void sink_begin(void *u, const af_job *j, const char *leg) {
  * leg ends from its poll, after other legs began). */
 static void live_end(worker *w, const af_job *j, const char *leg) {
   pthread_mutex_lock(&w->lock);
-  if (w->live_on && w->live_index == j->index && !strncmp(w->live_leg, leg, sizeof w->live_leg - 1)) {
+  if (w->live_on && w->live_index == j->index &&
+      !strncmp(w->live_leg, leg, sizeof w->live_leg - 1)) {
     w->live_on = 0;
     camp_live_write(w->live, 0, j->index, leg, 0);
   }

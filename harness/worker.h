@@ -31,10 +31,10 @@ typedef struct {
  * then the last copy read is used). Every field is atomic, so no read races a write. */
 typedef struct {
   _Atomic uint64_t seq;
-  _Atomic uint64_t index;      /* the case */
-  _Atomic uint64_t leg[3];     /* the leg's name, NUL-padded (24 bytes) */
-  _Atomic uint64_t t_bits;     /* camp_now() when it began, the double's bits */
-  _Atomic uint32_t in_flight;  /* 1 from the leg's begin to its end */
+  _Atomic uint64_t index;     /* the case */
+  _Atomic uint64_t leg[3];    /* the leg's name, NUL-padded (24 bytes) */
+  _Atomic uint64_t t_bits;    /* camp_now() when it began, the double's bits */
+  _Atomic uint32_t in_flight; /* 1 from the leg's begin to its end */
 } camp_live;
 
 /* A plain copy of a live slot. */

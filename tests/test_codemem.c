@@ -371,11 +371,11 @@ static void test_fork(void) {
   pid_t pid = fork();
   if (pid == 0) {
     int ok = 1;
-    codemem_free(live);                 /* inherited: must not touch the parent's pages */
-    void *pc = ret_imm(open, 4);        /* the inherited open batch, sealed here */
+    codemem_free(live);          /* inherited: must not touch the parent's pages */
+    void *pc = ret_imm(open, 4); /* the inherited open batch, sealed here */
     ok &= codemem_seal(open) == AF_OK;
     ok &= ((sysv_v)po)() == 3 && ((sysv_v)pc)() == 4;
-    codemem *mine = new_mem(0);         /* new code: never in a batch the parent holds */
+    codemem *mine = new_mem(0); /* new code: never in a batch the parent holds */
     void *pm = ret_imm(mine, 5);
     ok &= codemem_seal(mine) == AF_OK && ((sysv_v)pm)() == 5;
     _exit(ok ? 0 : 1);
