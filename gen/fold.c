@@ -85,12 +85,10 @@ uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p,
   return h;
 }
 
-uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
-                         int type) {
-  /* A scalar that is not a pointer (most operands of most MIXes): what af_fold_value does
-   * with it, without the two calls (compiled code calls this per operand). */
-  if (type > AF_T_VOID && type < AF_T_NSCALAR && type != AF_T_PTR && type < c->ntypes && p)
-    return fold_scalar(h, type, p, 0);
+/* af_fold_operand of anything but a non-pointer scalar, out of line: the scalar path (three
+ * operands in four) then needs no saved registers. */
+static __attribute__((noinline)) uint64_t
+fold_operand_rest(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p, int type) {
   if (type != AF_T_PTR) /* af_fold_value of these bytes, without building the value */
     return type <= AF_T_VOID || type >= c->ntypes || !p ? h : af_fold_bytes(c, h, type, p, 0);
   af_value v = {.type = type, .obj = -1};
@@ -99,6 +97,15 @@ uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, 
   for (int k = 0; objects && k < c->nobjects && k < AF_MAX_OBJECTS; k++)
     if (objects[k] && objects[k] == q) v.obj = k;
   return af_fold_value(c, h, &v);
+}
+
+uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
+                         int type) {
+  /* A scalar that is not a pointer (most operands of most MIXes): what af_fold_value does
+   * with it, without the two calls (compiled code calls this per operand). */
+  if ((unsigned)type - 1u < AF_T_NSCALAR - 1u && type != AF_T_PTR && type < c->ntypes && p)
+    return fold_scalar(h, type, p, 0);
+  return fold_operand_rest(c, objects, h, p, type);
 }
 
 uint64_t af_fold_value(const af_case *c, uint64_t h, const af_value *v) {

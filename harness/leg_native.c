@@ -109,6 +109,7 @@ static void opts_for(leg_state *st, const af_job *j, const compiled *cp, const c
   o->code = j->code ? NULL : cp->code;
   /* the compile's classification of every function (NULL: the run classifies) */
   o->ci = af_jit_callinfos(cp->jit);
+  o->supported = 1; /* both legs asked af_probe_unsupported before they compiled */
 }
 
 static void native_submit(void *state, af_job *j, const af_leg_sink *sink) {

@@ -478,10 +478,29 @@ static uint64_t outcome_checksum(const af_probe_opts *o, const uint8_t *ret) {
   return h;
 }
 
+/* The calls function k makes, nested ones included: calls go to greater indices, so the
+ * recursion is at most AF_MAX_FUNCS deep, and the counts are those the loop over every function
+ * from the last to the first computed. */
+void probe_tree(af_probe *p, int k) {
+  const af_case *c = p->o->c;
+  if (k < 0 || k >= c->nfuncs || k >= AF_MAX_FUNCS || ((p->tree_done >> k) & 1)) return;
+  const af_func *f = &c->funcs[k];
+  p->tree_calls[k] = p->tree_host[k] = 0;
+  if (!f->host) /* host functions contain no CALL (gen.h) */
+    for (int i = 0; i < f->ninsts && f->insts[i].op != AF_OP_RET; i++) {
+      int g = (int)f->insts[i].imm;
+      if (f->insts[i].op != AF_OP_CALL || g <= k || g >= c->nfuncs) continue;
+      probe_tree(p, g);
+      p->tree_calls[k] += 1 + p->tree_calls[g];
+      p->tree_host[k] += c->funcs[g].host + p->tree_host[g];
+    }
+  p->tree_done |= 1u << k;
+}
+
 af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_probe_outcome *out,
                        af_error *err) {
   const af_case *c = o->c;
-  const char *why = af_probe_unsupported(c);
+  const char *why = o->supported ? NULL : af_probe_unsupported(c);
   if (why) {
     if (err) snprintf(err->msg, sizeof err->msg, "%s", why);
     return AF_ERR_UNSUPPORTED;
@@ -495,18 +514,9 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
     }
     p->call_align[k] = probe_call_align(&p->ci[k], af_abi_get(c->funcs[k].sig.cc));
   }
-  /* the calls each function makes, nested ones included; calls go to greater indices */
-  for (int k = c->nfuncs - 1; k >= 0; k--) {
-    p->tree_calls[k] = p->tree_host[k] = 0;
-    const af_func *f = &c->funcs[k];
-    if (f->host) continue; /* host functions contain no CALL (gen.h) */
-    for (int i = 0; i < f->ninsts && f->insts[i].op != AF_OP_RET; i++) {
-      int g = (int)f->insts[i].imm;
-      if (f->insts[i].op != AF_OP_CALL || g <= k || g >= c->nfuncs) continue;
-      p->tree_calls[k] += 1 + p->tree_calls[g];
-      p->tree_host[k] += c->funcs[g].host + p->tree_host[g];
-    }
-  }
+  /* the calls each function makes (probe_tree): counted when an interposer first asks; the
+   * walk over every instruction of every function was ~2 k instructions a run */
+  p->tree_done = 0;
   p->o = o;
   p->fs = fs;
   p->ran = 1;

@@ -109,6 +109,9 @@ typedef struct {
    * classifying again (~2.5 k instructions a signature). NULL: the run classifies. (Added in
    * session 6 by helper PRB.) */
   const af_callinfo *ci;
+  /* 1: the caller found af_probe_unsupported(c) NULL already (the native legs ask before they
+   * compile): the run does not ask again. 0: the run asks. (Added in session 7 by helper RUN.) */
+  int supported;
 } af_probe_opts;
 
 typedef struct {

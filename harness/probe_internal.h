@@ -116,8 +116,10 @@ struct af_probe {
   int nall;                          /* calls so far, host or not (the index into want.calls) */
   probe_call co;                     /* the callout in flight (between pre and post) */
   /* every call of function k makes tree_calls[k] calls, tree_host[k] of them to host
-   * functions, nested ones included (bodies are straight-line: gen.h) */
+   * functions, nested ones included (bodies are straight-line: gen.h); counted when first
+   * asked for (probe_tree: bit k of tree_done), not for every function of every run */
   int tree_calls[AF_MAX_FUNCS], tree_host[AF_MAX_FUNCS];
+  uint32_t tree_done;
   probe_call ipz[PROBE_IPZ_DEPTH]; /* the interposers in flight, by shadow-stack depth */
   af_probe_observer obs;           /* af_probe_set_observer (replay); NULL: none */
   void *obs_u;
@@ -207,6 +209,9 @@ static inline uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg) {
  * when the run interposes every JIT function (o->code), else host_calls[n]; or NULL (and a finding
  * `check`, "call M to fK", if the trace's call m goes elsewhere or the trace has fewer calls). */
 const af_host_call *probe_record(af_probe *p, int m, int n, int k, const char *check);
+/* Counts p->tree_calls[k] and p->tree_host[k] (and those of the functions k calls) unless
+ * done in this run; no library call (an interposer's post runs it, under the probes). */
+void probe_tree(af_probe *p, int k);
 /* The alignment RSP must have at a call of ci: the convention's, or the largest over-aligned
  * stack slot's (psABI 3.2.2). */
 uint64_t probe_call_align(const af_callinfo *ci, const af_abi *abi);

@@ -329,6 +329,7 @@ void af_probe_interpose_post(af_probe_ipz_frame *s) {
   int bad_ret = !pc->wild && check_callee(p, pc, s);
   /* the callee made every call its body has (straight-line), or the count goes back in step
    * with the trace so that the calls after this one compare with their own records */
+  probe_tree(p, pc->k);
   int made = p->nall - pc->m - 1, want = p->tree_calls[pc->k];
   if (made != want) {
     char what[64];

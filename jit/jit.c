@@ -1,4 +1,5 @@
 /* jit.c - the JIT's public API: compile a case, run its entry, compute the checksum. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@ struct af_jit {
    * recs[1 + k] function k */
   jit_fn_record *recs;
   jit_debug_reg *reg; /* the registration with gdb's JIT interface (debug.h) */
+  /* af_jit_run's buffers (objects, inputs, return), allocated by its first run and kept: a
+   * compile is run by several legs, and memalign per run was ~700 instructions */
+  uint8_t *run_objs, *run_in, *run_ret;
 };
 
 static af_status fail(af_error *err, af_status s, const char *msg) {
@@ -35,6 +39,9 @@ void af_jit_free(af_jit *j) {
   if (j->rt) free(j->rt->cls);
   free(j->rt);
   free(j->table);
+  free(j->run_objs);
+  free(j->run_in);
+  free(j->run_ret);
   free(j);
 }
 
@@ -241,18 +248,23 @@ void af_jit_result_free(af_jit_result *res) {
 af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_error *err) {
   const af_case *c = j->c;
   const af_sig *sig = &c->funcs[c->entry].sig;
-  memset(res, 0, sizeof *res);
+  /* cleared but for the objects the run writes below (the case's regions, copied whole) */
+  int nobj = c->nobjects > 0 ? (c->nobjects < AF_MAX_OBJECTS ? c->nobjects : AF_MAX_OBJECTS) : 0;
+  memset(res, 0, offsetof(af_jit_result, objects));
+  memset(res->objects[nobj], 0, sizeof res->objects - (size_t)nobj * AF_REGION_SIZE);
   res->ret.obj = -1;
   if (!inputs) inputs = c->inputs;
-  uint8_t *objs = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
-  uint8_t *in = aligned_alloc(16, (j->in_size + 15) & ~(size_t)15);
-  uint8_t *ret = aligned_alloc(16, AF_MAX_TYPE_SIZE + 64);
+  if (!j->run_objs) j->run_objs = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+  if (!j->run_in) j->run_in = aligned_alloc(16, (j->in_size + 15) & ~(size_t)15);
+  if (!j->run_ret) j->run_ret = aligned_alloc(16, AF_MAX_TYPE_SIZE + 64);
+  uint8_t *objs = j->run_objs, *in = j->run_in, *ret = j->run_ret;
   af_status s = AF_OK;
   if (!objs || !in || !ret) {
     s = fail(err, AF_ERR_NOMEM, "out of memory");
     goto out;
   }
-  memset(objs, 0, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
+  /* objs is not cleared: regions 0..nobjects-1 get the case's initial bytes below, and no
+   * pointer to a later one exists (set_object leaves them NULL) */
   memset(in, 0, (j->in_size + 15) & ~(size_t)15);
   memset(ret, 0, AF_MAX_TYPE_SIZE + 64);
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
@@ -304,17 +316,20 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
     memcpy(res->objects[k], j->rt->objects[k], AF_REGION_SIZE);
     for (int b = 0; b < AF_REGION_SIZE; b += 8) {
       uint64_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      memcpy(&x, res->objects[k] + b, 8); /* the loop below, one load */
+#else
       for (int i = 0; i < 8; i++)
         x |= (uint64_t)res->objects[k][b + i] << (8 * i);
+#endif
       h = af_fold_u64(h, x);
     }
   }
   res->checksum = h;
 out:
+  if (s != AF_OK) /* as cleared as before the run */
+    memset(res->objects, 0, (size_t)nobj * AF_REGION_SIZE);
   for (int k = 0; k < AF_MAX_OBJECTS; k++)
     set_object(j, k, NULL);
-  free(objs);
-  free(in);
-  free(ret);
   return s;
 }

@@ -227,8 +227,8 @@ static void test_hand(const af_legs_cfg *cfg) {
         memcpy(objs[o], j->c.objects[o].init, AF_REGION_SIZE);
       }
       af_jit_set_objects(jit, objs, j->c.nobjects);
-      af_probe_opts o = {&j->c, &j->want, af_jit_fn(jit, j->c.entry), real, objs, 1, "t",
-                         NULL,  NULL};
+      af_probe_opts o = {&j->c, &j->want, af_jit_fn(jit, j->c.entry), real, objs, 1, "t", NULL,
+                         NULL,  0};
       af_findings fs = {0};
       af_probe_outcome out;
       CHECK(af_probe_run(p, &o, &fs, &out, &err) == AF_OK);
@@ -332,7 +332,7 @@ static void nested_run(af_job *j, af_jit *jit, uint8_t *const *objs, const af_in
     memcpy(objs[o], j->c.objects[o].init, AF_REGION_SIZE);
   af_probe *p = NULL;
   CHECK(af_probe_new(&p) == AF_OK);
-  af_probe_opts o = {&j->c, w, af_jit_fn(jit, j->c.entry), real, objs, 3, "t", code, NULL};
+  af_probe_opts o = {&j->c, w, af_jit_fn(jit, j->c.entry), real, objs, 3, "t", code, NULL, 0};
   af_error err = {{0}};
   memset(fs, 0, sizeof *fs);
   CHECK(p && af_probe_run(p, &o, fs, out, &err) == AF_OK);
@@ -493,7 +493,7 @@ static void test_bad_callees(void) {
              bs[i].cc, bs[i].cc);
     af_job *j = job_parse(text, NULL);
     if (!j || !p) continue;
-    af_probe_opts o = {&j->c, &j->want, (const void *)bs[i].fn, NULL, NULL, 7, "t", NULL, NULL};
+    af_probe_opts o = {&j->c, &j->want, (const void *)bs[i].fn, NULL, NULL, 7, "t", NULL, NULL, 0};
     af_findings fs = {0};
     af_probe_outcome out;
     af_error err = {{0}};
@@ -579,7 +579,8 @@ static void test_marshal(void) {
     CHECKF(j != NULL, "marshal case %zu", i);
     if (!j) continue;
     for (uint64_t g = 1; g <= 3; g++) { /* several garbage patterns */
-      af_probe_opts o = {&j->c, &j->want, (const void *)ms[i].fn, NULL, NULL, g, "t", NULL, NULL};
+      af_probe_opts o = {&j->c, &j->want, (const void *)ms[i].fn, NULL, NULL, g, "t", NULL,
+                         NULL,  0};
       af_findings fs = {0};
       af_probe_outcome out;
       af_error err = {{0}};

@@ -109,7 +109,7 @@ static void probe_once(af_probe *p, af_job *j, const char *inject, const af_call
     if (c->funcs[k].host) real[k] = af_jit_code(ref, k);
     if (host_fns[k] && !c->funcs[k].host) code[k] = af_jit_code(jit, k);
   }
-  af_probe_opts o = {c, &j->want, af_jit_fn(jit, c->entry), real, objs, 0x77, "t", code, ci};
+  af_probe_opts o = {c, &j->want, af_jit_fn(jit, c->entry), real, objs, 0x77, "t", code, ci, 0};
   r->s = af_probe_run(p, &o, &r->fs, &r->out, &err);
   if (r->s == AF_OK) af_probe_check_outcome(&o, &r->out, &r->fs);
   af_jit_free(jit);
