@@ -74,6 +74,16 @@ static void from_record(const jit_fn_record *r, int k, jit_debug_fn *out) {
   out->locals_end = r->fr.locals_end;
 }
 
+/* The part of from_record the ELF image and the perf map read (index, name, extent); the
+ * other fields are left as they are: every compile registers its functions, and the frame
+ * fields (the prologue scan above) are for jit_debug_describe only. */
+static void extent_from_record(const jit_fn_record *r, int k, jit_debug_fn *out) {
+  out->index = k;
+  put_name(out->name, k);
+  out->addr = r->addr;
+  out->size = r->size;
+}
+
 af_status jit_debug_describe(const af_jit *j, int k, jit_debug_fn *out, af_error *err) {
   memset(out, 0, sizeof *out);
   const jit_fn_record *r = k >= 0 ? jit_record(j, k) : NULL;
@@ -267,22 +277,26 @@ af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err
   *out = NULL;
   const af_case *c = jit_case(j);
   if (!c) return fail(err, AF_ERR_INVALID, "no compiled case");
-  jit_debug_fn *fns = calloc((size_t)c->nfuncs + 1, sizeof *fns);
+  /* on the stack within the IR's limits (every verified case: no allocation per compile),
+   * else on the heap; only the extents are filled (extent_from_record), all that is read */
+  jit_debug_fn fns_st[AF_MAX_FUNCS + 1];
+  int heap = c->nfuncs < 0 || c->nfuncs > AF_MAX_FUNCS;
+  jit_debug_fn *fns = heap ? calloc((size_t)c->nfuncs + 1, sizeof *fns) : fns_st;
   if (!fns) return fail(err, AF_ERR_NOMEM, "out of memory");
   af_status s = AF_OK;
   int n = 0;
   for (int k = 0; k < c->nfuncs; k++) {
     /* every function, host_fns-replaced ones too: the harness's probes call the compiled code
      * behind them (af_jit_code), so it does run and a backtrace through it wants its name */
-    from_record(jit_record(j, k), k, &fns[n++]);
+    extent_from_record(jit_record(j, k), k, &fns[n++]);
   }
-  from_record(jit_record(j, -1), -1, &fns[n++]);
+  extent_from_record(jit_record(j, -1), -1, &fns[n++]);
   jit_debug_reg *r = NULL;
   if (s == AF_OK && !(r = calloc(1, sizeof *r))) s = fail(err, AF_ERR_NOMEM, "out of memory");
   if (s == AF_OK && (s = jit_debug_elf(fns, n, &r->image, &r->size)) != AF_OK)
     fail(err, s, "out of memory");
   if (s == AF_OK) perf_map(fns, n);
-  free(fns);
+  if (heap) free(fns);
   if (s != AF_OK) {
     free(r);
     return s;

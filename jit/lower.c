@@ -17,25 +17,30 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   int64_t off = -lower_save_size(L->save_regs);
   fr->w64_save = (int32_t)-off;
   fr->saved = L->save_regs;
-  for (int v = 0; v < f->nvalues; v++) {
-    int t = f->value_type[v];
-    uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : c->types[t].size;
+  /* (the bounds, tables and slot array in locals: each int32_t store to a slot may alias
+   * them, so the loop would read them again every time) */
+  const int *const vtype = f->value_type;
+  const af_type *const types = c->types;
+  int32_t *const slot = L->slot;
+  for (int v = 0, nv = f->nvalues; v < nv; v++) {
+    int t = vtype[v];
+    uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : types[t].size;
     off -= round16(size ? size : 1);
-    L->slot[v] = (int32_t)off;
+    slot[v] = (int32_t)off;
   }
   fr->slots_end = (int32_t)off;
   uint32_t out = 0, copy = 0;
   int realign = 0;
-  for (int i = 0; i < f->ninsts; i++) {
+  for (int i = 0, ni = f->ninsts; i < ni; i++) {
     const af_inst *in = &f->insts[i];
     /* (local_area[i] is read for LOCALs only: lower_mem) */
     if (in->op == AF_OP_CALL) {
-      uint32_t o, k;
-      af_status s = lower_call_need(L, (int)in->imm, &o, &k);
+      uint32_t o, k, a;
+      af_status s = lower_call_need(L, (int)in->imm, &o, &k, &a);
       if (s != AF_OK) return lw_fail(L, s, "cannot classify the callee of instruction %d", i);
       if (o > out) out = o;
       if (k > copy) copy = k;
-      realign |= lower_call_align(L, (int)in->imm) > 16;
+      realign |= a > 16; /* lower_call_align */
       continue;
     }
     uint32_t need = in->op == AF_OP_LOCAL ? lower_inst_frame_need(L, in) : 0;
@@ -115,28 +120,21 @@ static const ra_result *allocate(lower_ctx *L, ra_result *ra, int8_t *vreg) {
   ra_opts ro;
   ra_opts_default(&ro); /* the default clobber rule, which save_set's lost registers follow */
   ro.no_stats = 1;      /* lower_frame counts what it reports itself */
+  /* vreg[] and lower_frame's counts straight from the allocator (lean mode), unless the mutant
+   * that moves values into the home space takes some registers back (lower_function) */
+  if (L->mutant != MUT_W64_LOCALS_IN_HOME) ro.vreg_out = vreg;
   if (ra_allocate(L->c, L->fn, &ro, ra, NULL) != AF_OK) return NULL;
   return ra;
 }
 
-/* Stores a register-homed value from its register into its slot (whole GPR: the slot is 16
- * bytes and a narrow integer is kept extended, as lw_load_int leaves it), or loads it back.
- * Inline: the lowering does this around most instructions. */
-static inline int home_xmm_size(int t) {
-  return t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
-}
+/* Stores a register-homed value from its register into its slot, or loads it back: lower.h's
+ * lower_home_store_reg / lower_home_load_reg, inline (the lowering does this around most
+ * instructions). */
 static inline __attribute__((always_inline)) void home_store(lower_ctx *L, int v, af_reg r) {
-  if (r >= AF_XMM0 && r <= AF_XMM15)
-    lw_store_xmm(L, AF_RBP, L->slot[v], r, home_xmm_size(L->f->value_type[v]));
-  else
-    xd_store(L->b, AF_RBP, L->slot[v], r, 8);
+  lower_home_store_reg(L, v, r);
 }
 static inline __attribute__((always_inline)) void home_load(lower_ctx *L, int v, af_reg r) {
-  int t = L->f->value_type[v];
-  if (r >= AF_XMM0 && r <= AF_XMM15)
-    lw_load_xmm(L, r, AF_RBP, L->slot[v], home_xmm_size(t));
-  else
-    lw_load_int(L, r, AF_RBP, L->slot[v], t);
+  lower_home_load_reg(L, v, r);
 }
 static void home_move_reg(lower_ctx *L, int v, int store, af_reg r) {
   if (store)
@@ -234,11 +232,17 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
     /* mutant: a value moved into the outgoing home space must really live there */
     int32_t home_top = L.mutant == MUT_W64_LOCALS_IN_HOME ? -L.frame + 32 : INT32_MIN;
     int in_reg = 0, crossing = 0;
-    for (int v = 0, n = L.f->nvalues; v < n; v++) {
-      const ra_loc *l = &used->loc[v];
-      int8_t r = l->kind == RA_REG && L.slot[v] >= home_top ? l->reg : (int8_t)AF_REG_NONE;
-      vreg[v] = r;
-      if (r != AF_REG_NONE) in_reg++, crossing += l->crosses && (ra_saved >> r & 1);
+    if (L.mutant != MUT_W64_LOCALS_IN_HOME) { /* lean mode: vreg[] is written */
+      in_reg = used->lean_in_reg;
+      for (uint64_t m = ra_saved; m; m &= m - 1)
+        crossing += used->lean_crossing[__builtin_ctzll(m)];
+    } else {
+      for (int v = 0, n = L.f->nvalues; v < n; v++) {
+        const ra_loc *l = &used->loc[v];
+        int8_t r = l->kind == RA_REG && L.slot[v] >= home_top ? l->reg : (int8_t)AF_REG_NONE;
+        vreg[v] = r;
+        if (r != AF_REG_NONE) in_reg++, crossing += l->crosses && (ra_saved >> r & 1);
+      }
     }
     fr->ra_in_reg = in_reg;
     fr->ra_crossing_cs = crossing;
@@ -256,14 +260,17 @@ af_status lower_function(const af_case *c, int fn, const af_jit_opts *o, jit_rt 
     if (vr)
       for (int k = 0; k < in->nargs; k++)
         if (vr[in->args[k]] != AF_REG_NONE) home_store(&L, in->args[k], (af_reg)vr[in->args[k]]);
-    if (in->op == AF_OP_CALL)
+    /* the result's register, read before the instruction is lowered (after it, every field
+     * would be read again: the emitters' stores may alias *in) */
+    int op = in->op, dst = in->dst;
+    int8_t dr = op != AF_OP_RET && vr && dst >= 0 ? vr[dst] : (int8_t)AF_REG_NONE;
+    if (op == AF_OP_CALL)
       s = lower_call(&L, in);
-    else if (in->op == AF_OP_RET)
+    else if (op == AF_OP_RET)
       s = lower_ret(&L, in);
     else
       s = lower_inst(&L, in, i);
-    if (in->op != AF_OP_RET && vr && in->dst >= 0 && vr[in->dst] != AF_REG_NONE)
-      home_load(&L, in->dst, (af_reg)vr[in->dst]); /* the result into its register */
+    if (dr != AF_REG_NONE) home_load(&L, dst, (af_reg)dr); /* the result into its register */
     if (s == AF_OK && b->err != AF_OK) s = b->err;
     if (s != AF_OK) lw_fail(&L, s, "instruction %d (%s)", i, af_op_name(in->op));
   }

@@ -91,6 +91,9 @@ typedef struct lower_ctx {
    * that defines it, so lower_ops*.c and lower_call.c keep reading and writing slots. */
   const int8_t *vreg;
   uint64_t save_regs; /* callee-saved registers the prologue saves (lower_save_set) */
+  /* lower_prologue: the rbp displacement of each register of save_regs (lower_save_disp; the
+   * others unset), which lower_epilogue restores from */
+  int32_t save_disp[AF_REG_COUNT];
 } lower_ctx;
 
 /* ---- lower_util.c: operands and moves every part uses ---- */
@@ -144,7 +147,8 @@ static inline __attribute__((always_inline)) void lw_load_int(lower_ctx *L, af_r
   lw_load_int_any(L, r, base, off, type);
 }
 /* Stores the low `size` bytes (1, 2, 4, 8) of r to [base+off]. */
-static inline void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r, int size) {
+static inline __attribute__((always_inline)) void lw_store_int(lower_ctx *L, af_reg base,
+                                                               int32_t off, af_reg r, int size) {
   switch (size) { /* a constant size for the emitter (folds away when the caller's is one) */
   case 8: xd_store(L->b, base, off, r, 8); break;
   case 4: xd_store(L->b, base, off, r, 4); break;
@@ -157,14 +161,16 @@ static inline void lw_store_int(lower_ctx *L, af_reg base, int32_t off, af_reg r
  * The areas may not overlap; neither base may be R11. */
 void lw_copy(lower_ctx *L, af_reg dbase, int32_t doff, af_reg sbase, int32_t soff, uint32_t n);
 /* Loads / stores the `size` (4, 8 or 16) low bytes of an XMM register. */
-static inline void lw_load_xmm(lower_ctx *L, af_reg x, af_reg base, int32_t off, int size) {
+static inline __attribute__((always_inline)) void lw_load_xmm(lower_ctx *L, af_reg x, af_reg base,
+                                                              int32_t off, int size) {
   switch (size) { /* constants for the emitter, as lw_store_int */
   case 4: xd_xmm_mem(L->b, X86_MOVSS, 0, x, base, off, 4); break;
   case 8: xd_xmm_mem(L->b, X86_MOVSD, 0, x, base, off, 8); break;
   default: xd_xmm_mem(L->b, X86_MOVUPS, 0, x, base, off, size); break;
   }
 }
-static inline void lw_store_xmm(lower_ctx *L, af_reg base, int32_t off, af_reg x, int size) {
+static inline __attribute__((always_inline)) void lw_store_xmm(lower_ctx *L, af_reg base,
+                                                               int32_t off, af_reg x, int size) {
   switch (size) {
   case 4: xd_xmm_mem(L->b, X86_MOVSS, 1, x, base, off, 4); break;
   case 8: xd_xmm_mem(L->b, X86_MOVSD, 1, x, base, off, 8); break;
@@ -218,9 +224,10 @@ typedef struct {
 } lower_site;
 af_status lower_call_site(lower_ctx *L, const lower_site *s);
 /* What a call of function `callee` needs in the caller's frame: the outgoing argument area
- * (home space included) and the by-reference copy area. */
-af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
-                          uint32_t *copy_bytes);
+ * (home space included) and the by-reference copy area; align (may be NULL) receives
+ * lower_call_align(L, callee), computed from the same classification. */
+af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes, uint32_t *copy_bytes,
+                          uint32_t *align);
 /* The alignment (32 or 64) a call of `callee` needs RSP to have at the call instruction when
  * it passes a stack argument whose slot is more than 16-aligned (psABI 3.2.2: the end of the
  * argument area is then 32- or 64-byte aligned); 16 otherwise (the frame keeps RSP 16-aligned).
@@ -258,6 +265,28 @@ af_status lower_classify(const lower_ctx *L, int k, af_callinfo *ci, af_error *e
  * no cache, to *tmp classified there. NULL on failure, with *st the af_classify status. */
 const af_callinfo *lower_classify_ref(const lower_ctx *L, int k, af_callinfo *tmp, af_status *st,
                                       af_error *e);
+/* A register-homed value v (in register r) from its register into its slot (the whole GPR:
+ * the slot is 16 bytes and a narrow integer is kept extended, as lw_load_int leaves it; an
+ * XMM's low 4, 8 or 16 bytes by the type), or back. Inline: the lowering does this around most
+ * instructions and for the register-homed parameters. */
+static inline int lower_home_xmm_size(int t) {
+  return t == AF_T_F32 ? 4 : t == AF_T_F64 || t == AF_T_CF32 ? 8 : 16;
+}
+static inline __attribute__((always_inline)) void lower_home_store_reg(lower_ctx *L, int v,
+                                                                       af_reg r) {
+  if (r >= AF_XMM0 && r <= AF_XMM15)
+    lw_store_xmm(L, AF_RBP, L->slot[v], r, lower_home_xmm_size(L->f->value_type[v]));
+  else
+    xd_store(L->b, AF_RBP, L->slot[v], r, 8);
+}
+static inline __attribute__((always_inline)) void lower_home_load_reg(lower_ctx *L, int v,
+                                                                      af_reg r) {
+  int t = L->f->value_type[v];
+  if (r >= AF_XMM0 && r <= AF_XMM15)
+    lw_load_xmm(L, r, AF_RBP, L->slot[v], lower_home_xmm_size(t));
+  else
+    lw_load_int(L, r, AF_RBP, L->slot[v], t);
+}
 /* lower.c: a register-homed value (lower_ctx.vreg) from its register into its slot / back;
  * nothing for other values (or v < 0). */
 void lower_home_store(lower_ctx *L, int v);

@@ -40,17 +40,18 @@ static void lea_aligned(lower_ctx *L, af_reg r, int32_t disp, uint32_t a) {
 
 /* Register parts are at most 16 bytes, or 32 for a YMM register (__m256): the size of the
  * first part that is not, 0 if all are. */
-static unsigned bad_part(const af_callinfo *ci) {
-  const af_loc *all[AF_MAX_PARAMS + 1];
-  all[0] = &ci->ret;
-  for (int i = 0; i < ci->nargs; i++)
-    all[i + 1] = &ci->args[i];
-  for (int i = 0; i <= ci->nargs; i++)
-    for (int k = 0; k < all[i]->nparts; k++) {
-      const af_part *p = &all[i]->parts[k];
-      if (p->size > 16 && !(p->size == 32 && is_xmm(p->reg))) return p->size;
-    }
+static inline unsigned bad_part_of(const af_loc *l) {
+  for (int k = 0; k < l->nparts; k++) {
+    const af_part *p = &l->parts[k];
+    if (p->size > 16 && !(p->size == 32 && is_xmm(p->reg))) return p->size;
+  }
   return 0;
+}
+static unsigned bad_part(const af_callinfo *ci) {
+  unsigned size = bad_part_of(&ci->ret);
+  for (int i = 0; i < ci->nargs && !size; i++)
+    size = bad_part_of(&ci->args[i]);
+  return size;
 }
 static af_status check_sig(lower_ctx *L, const af_sig *sig, const af_callinfo *ci) {
   (void)sig;
@@ -115,7 +116,8 @@ static af_status classify(lower_ctx *L, int k, af_callinfo *ci) {
 }
 
 /* Stores register part p to [base+off] (off = the part's place in the value). */
-static void store_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p) {
+static inline __attribute__((always_inline)) void store_part(lower_ctx *L, af_reg base, int32_t off,
+                                                             const af_part *p) {
   if (is_xmm(p->reg)) {
     if (p->size == 32)
       vmovups_ymm(L, 1, p->reg, base, off);
@@ -133,7 +135,8 @@ static void store_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p)
 /* Loads register part p of a value of type t from [base+off]. A whole narrow scalar integer
  * is extended to 64 bits by its signedness (bool zero-extends): that meets SysV's
  * extend-to-32 rule (af_abi.narrow_ext) and costs nothing on Win64. */
-static void load_part(lower_ctx *L, af_reg base, int32_t off, const af_part *p, int t) {
+static inline __attribute__((always_inline)) void load_part(lower_ctx *L, af_reg base, int32_t off,
+                                                            const af_part *p, int t) {
   if (is_xmm(p->reg)) {
     if (p->size == 32)
       vmovups_ymm(L, 0, p->reg, base, off);
@@ -163,9 +166,17 @@ static void lea(lower_ctx *L, af_reg r, af_reg base, int32_t off) {
 
 static const af_reg save_gpr_order[] = {AF_RSI, AF_RDI, AF_RBX, AF_R12, AF_R13, AF_R14, AF_R15};
 
+/* The bits set in a 32-bit mask (bit arithmetic: without -mpopcnt, __builtin_popcount is a
+ * libgcc call, and every function's frame layout counts its saves). */
+static inline int32_t bits32(uint32_t v) {
+  v = v - (v >> 1 & 0x55555555u);
+  v = (v & 0x33333333u) + (v >> 2 & 0x33333333u);
+  return (int32_t)(((v + (v >> 4)) & 0x0f0f0f0fu) * 0x01010101u >> 24);
+}
+
 int32_t lower_save_size(uint64_t set) {
   const uint64_t gprs = 1ull << AF_RSI | 1ull << AF_RDI | 1ull << AF_RBX | 0xfull << AF_R12;
-  int32_t n = __builtin_popcountll(set & gprs), x = __builtin_popcountll(set >> AF_XMM0 & 0xffff);
+  int32_t n = bits32((uint32_t)(set & gprs)), x = bits32((uint32_t)(set >> AF_XMM0 & 0xffff));
   return (int32_t)round16((uint32_t)(8 * n)) + 16 * x;
 }
 
@@ -201,6 +212,41 @@ static void save_disps(uint64_t set, int32_t d[AF_REG_COUNT]) {
     at += 16;
     d[AF_XMM0 + __builtin_ctzll(x)] = -at;
   }
+}
+
+/* The prologue's saves (load 0) or the epilogue's restores (load 1) of set, ascending, with
+ * the bytes written in place after one room check: mov [rbp + d], r64 / mov r64, [rbp + d]
+ * (REX.W [R] 89 / 8B) and movups [rbp + d], xmm / movups xmm, [rbp + d] ([REX.R] 0F 11 / 10),
+ * ModRM 45 + disp8 or 85 + disp32: what xd_store / xd_load / xd_xmm_mem write for them (a
+ * Win64 function calling SysV code saves twelve). 0 (nothing written) without the room. */
+static int save_moves(x86_buf *b, uint64_t set, const int32_t *disp, int load) {
+  set &= 0xffffffffull;
+  if (b->len + 12 * (size_t)bits32((uint32_t)set) + 16 > b->cap) return 0;
+  uint8_t *q = b->data + b->len;
+  for (; set; set &= set - 1) {
+    unsigned r = (unsigned)__builtin_ctzll(set);
+    int32_t d = disp[r];
+    if (r >= AF_XMM0) {
+      unsigned x = r - AF_XMM0;
+      if (x & 8) *q++ = 0x44;
+      q[0] = 0x0F, q[1] = load ? 0x10 : 0x11;
+      q += 2;
+      r = x;
+    } else {
+      q[0] = (uint8_t)(0x48 | (r & 8) >> 1), q[1] = load ? 0x8B : 0x89;
+      q += 2;
+    }
+    if (d == (int8_t)d) {
+      q[0] = (uint8_t)(0x45 | (r & 7) << 3), q[1] = (uint8_t)d;
+      q += 2;
+    } else {
+      q[0] = (uint8_t)(0x85 | (r & 7) << 3);
+      memcpy(q + 1, &d, 4);
+      q += 5;
+    }
+  }
+  b->len = (size_t)(q - b->data);
+  return 1;
 }
 
 /* ---- prologue and incoming arguments -------------------------------------------------- */
@@ -291,16 +337,19 @@ af_status lower_prologue(lower_ctx *L) {
   /* The callee-saved registers this function uses or loses to SysV code (lower.c's
    * save_set; a save-dropping mutant already left them out), XMMs in full: Microsoft "x64
    * calling convention", Callee/caller saved registers, requires their low 128 bits. */
-  int32_t disp[AF_REG_COUNT]; /* save_disps sets those of the set, the only ones read */
+  int32_t *disp = L->save_disp; /* save_disps sets those of the set, the only ones read */
   save_disps(L->save_regs, disp);
-  for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) { /* ascending */
-    int r = __builtin_ctzll(set);
-    int32_t d = disp[r];
-    if (is_xmm((af_reg)r))
-      lw_store_xmm(L, AF_RBP, d, (af_reg)r, m == MUT_W64_XMM_LOW64 ? 8 : 16);
-    else
-      lw_store_int(L, AF_RBP, d, (af_reg)r, 8);
-  }
+  if (m == MUT_W64_XMM_LOW64 || !save_moves(L->b, L->save_regs, disp, 0))
+    for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) { /* ascending */
+      int r = __builtin_ctzll(set);
+      int32_t d = disp[r];
+      if (!is_xmm((af_reg)r))
+        lw_store_int(L, AF_RBP, d, (af_reg)r, 8);
+      else if (m == MUT_W64_XMM_LOW64)
+        lw_store_xmm(L, AF_RBP, d, (af_reg)r, 8);
+      else /* lw_store_xmm of 16 bytes, inline (Win64 functions save up to ten) */
+        xd_xmm_mem(L->b, X86_MOVUPS, 1, (af_reg)r, AF_RBP, d, 16);
+    }
   if (sig->cc == AF_CC_SYSV && sig->variadic) {
     for (int i = 0; i < abi->n_int_args; i++)
       lw_store_int(L, AF_RBP, L->va_save + 8 * i, abi->int_args[i], 8);
@@ -348,16 +397,18 @@ af_status lower_prologue(lower_ctx *L) {
     if (m == MUT_CALLEE_READS_64 && L->vreg[i] != AF_REG_NONE && !is_xmm((af_reg)L->vreg[i]) &&
         (t == AF_T_I32 || t == AF_T_U32)) /* the upper half as the caller left it */
       x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)L->vreg[i], 8), x86_base(8, AF_RBP, L->slot[i]));
-    else
-      lower_home_load(L, i);
+    else if (L->vreg[i] != AF_REG_NONE) /* lower_home_load, inline */
+      lower_home_load_reg(L, i, (af_reg)L->vreg[i]);
   }
   return L->b->err;
 }
 
 /* ---- calls ------------------------------------------------------------------------------ */
 
-af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
-                          uint32_t *copy_bytes) {
+static uint32_t call_align(const af_callinfo *ci);
+
+af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes, uint32_t *copy_bytes,
+                          uint32_t *align) {
   af_callinfo tmp;
   const af_sig *sig = &L->c->funcs[callee].sig;
   *out_bytes = *copy_bytes = 0;
@@ -381,6 +432,9 @@ af_status lower_call_need(const lower_ctx *L, int callee, uint32_t *out_bytes,
     if (ci->args[i].kind == AF_LOC_REF) *copy_bytes += copy_room(L->c, sig->params[i]);
   /* an over-aligned sret buffer: built aligned in the copy area, then copied to the slot */
   if (ci->sret && type_align(L->c, sig->ret) > 16) *copy_bytes += copy_room(L->c, sig->ret);
+  /* lower_call_align's answer: the same adjusted locations (the mutant's stack_bytes changes
+   * above do not enter it) */
+  if (align) *align = call_align(ci);
   return AF_OK;
 }
 
@@ -567,7 +621,7 @@ af_status lower_call_site(lower_ctx *L, const lower_site *s) {
       store_part(L, rbase, rd + r->parts[k].offset, &r->parts[k]);
     break;
   case AF_LOC_X87:
-    x86_emit1(L->b, X86_FSTP, x86_base(10, rbase, rd));
+    xd_x87_mem(L->b, X86_FSTP, rbase, rd, 10);
     x86_emit2(L->b, X86_MOV, x86_base(2, rbase, rd + 10), x86_imm(0));
     x86_emit2(L->b, X86_MOV, x86_base(4, rbase, rd + 12), x86_imm(0));
     break;
@@ -610,7 +664,7 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
       if (L->mutant == MUT_F80_IN_XMM0)
         lw_load_xmm(L, AF_XMM0, AF_RBP, slot, 16);
       else
-        x86_emit1(L->b, X86_FLD, x86_base(10, AF_RBP, slot));
+        xd_x87_mem(L->b, X86_FLD, AF_RBP, slot, 10);
       break;
     case AF_LOC_SRET: {
       /* copy into the caller's buffer and return its address (sret_out) */
@@ -630,18 +684,18 @@ af_status lower_ret(lower_ctx *L, const af_inst *in) {
 af_status lower_epilogue(lower_ctx *L) {
   x86_bind(L->b, L->epilogue);
   int m = L->mutant;
-  int32_t disp[AF_REG_COUNT]; /* as in the prologue */
-  save_disps(L->save_regs, disp);
-  for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) {
-    int r = __builtin_ctzll(set);
-    int32_t d = disp[r];
-    if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
-      x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
-    else if (is_xmm((af_reg)r))
-      lw_load_xmm(L, (af_reg)r, AF_RBP, d, 16);
-    else
-      x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)r, 8), x86_base(8, AF_RBP, d));
-  }
+  const int32_t *disp = L->save_disp; /* as the prologue computed them */
+  if (m == MUT_W64_XMM_LOW64 || !save_moves(L->b, L->save_regs, disp, 1))
+    for (uint64_t set = L->save_regs & 0xffffffffull; set; set &= set - 1) {
+      int r = __builtin_ctzll(set);
+      int32_t d = disp[r];
+      if (is_xmm((af_reg)r) && m == MUT_W64_XMM_LOW64) /* movq: the upper half comes back 0 */
+        x86_emit2(L->b, X86_MOVQ, x86_xmm((af_reg)r), x86_base(8, AF_RBP, d));
+      else if (is_xmm((af_reg)r)) /* lw_load_xmm of 16 bytes, inline */
+        xd_xmm_mem(L->b, X86_MOVUPS, 0, (af_reg)r, AF_RBP, d, 16);
+      else
+        x86_emit2(L->b, X86_MOV, x86_gpr((af_reg)r, 8), x86_base(8, AF_RBP, d));
+    }
   if (m == MUT_RBP_NOT_RESTORED) { /* the saved rbp is skipped, not popped */
     x86_emit2(L->b, X86_LEA, x86_gpr(AF_RSP, 8), x86_base(0, AF_RBP, 8));
     xd_ret(L->b);
@@ -659,13 +713,13 @@ af_status lower_runner(lower_ctx *L, int callee, const int32_t *in_off) {
   if (callee < 0 || callee >= L->c->nfuncs)
     return lw_fail(L, AF_ERR_INVALID, "runner of function %d", callee);
   const af_sig *sig = &L->c->funcs[callee].sig;
-  uint32_t out, copy;
-  af_status st = lower_call_need(L, callee, &out, &copy);
+  uint32_t out, copy, align;
+  af_status st = lower_call_need(L, callee, &out, &copy, &align);
   if (st != AF_OK) return lw_fail(L, st, "af_classify failed for the entry");
   uint32_t rsize = type_size(L->c, sig->ret);
   /* [rbp-8] in, [rbp-16] ret, [rbp-24] the saved RSP of a realigned call (lower_call_align),
    * then the result, the copy area, the outgoing area */
-  int realign = lower_call_align(L, callee) > 16;
+  int realign = align > 16;
   L->rsp_save = realign ? -24 : 0;
   int32_t rdisp = (realign ? -32 : -16) - (int32_t)round16(rsize ? rsize : 1);
   L->copy_size = (int32_t)copy;

@@ -49,7 +49,63 @@ static inline __attribute__((always_inline)) void const_chunk(lower_ctx *L, cons
   xd_store(L->b, AF_RBP, L->slot[in->dst] + (int32_t)i, AF_RAX, c);
 }
 
+/* const_chunk's two instructions written in place (xd_movimm's and xd_store's bytes for RAX
+ * and an rbp base: mov eax, imm32 (B8 id) for every value that zero-extends from 32 bits,
+ * mov rax, imm32 sign-extended (48 C7 C0 id), else movabs (48 B8 iq); then mov [rbp + d],
+ * al / ax / eax / rax (88 / 66 89 / 89 / 48 89, ModRM 45 disp8 or 85 disp32)). q has room. */
+static inline __attribute__((always_inline)) uint8_t *const_pair(uint8_t *q, const uint8_t *p,
+                                                                 int32_t d, int c) {
+  uint64_t v = 0;
+  memcpy(&v, p, (size_t)c);
+  if (v <= UINT32_MAX) {
+    uint32_t u = (uint32_t)v;
+    *q = 0xB8;
+    memcpy(q + 1, &u, 4);
+    q += 5;
+  } else if ((int64_t)v == (int32_t)v) {
+    int32_t w = (int32_t)v;
+    q[0] = 0x48, q[1] = 0xC7, q[2] = 0xC0;
+    memcpy(q + 3, &w, 4);
+    q += 7;
+  } else {
+    q[0] = 0x48, q[1] = 0xB8;
+    memcpy(q + 2, &v, 8);
+    q += 10;
+  }
+  static const uint32_t head[9] = {[1] = 0x88, [2] = 0x8966, [4] = 0x89, [8] = 0x8948};
+  uint32_t h = head[c];
+  unsigned hl = c == 2 || c == 8 ? 2 : 1;
+  memcpy(q, &h, 4);
+  q += hl;
+  if (d == (int8_t)d) {
+    q[0] = 0x45, q[1] = (uint8_t)d;
+    return q + 2;
+  }
+  q[0] = 0x85;
+  memcpy(q + 1, &d, 4);
+  return q + 5;
+}
+
+/* lower_const with every pair written in place after one room check; 0 (nothing written)
+ * without the room. */
+static int const_fast(lower_ctx *L, const af_inst *in) {
+  x86_buf *b = L->b;
+  uint32_t n = in->cst.size, i = 0;
+  if (n > 4096 || b->len + (size_t)(n / 8 + 4) * 20 > b->cap) return 0;
+  const uint8_t *p = in->cst.bytes;
+  int32_t d = L->slot[in->dst];
+  uint8_t *q = b->data + b->len;
+  for (; n - i >= 8; i += 8)
+    q = const_pair(q, p + i, d + (int32_t)i, 8);
+  if (n - i >= 4) q = const_pair(q, p + i, d + (int32_t)i, 4), i += 4;
+  if (n - i >= 2) q = const_pair(q, p + i, d + (int32_t)i, 2), i += 2;
+  if (n - i >= 1) q = const_pair(q, p + i, d + (int32_t)i, 1);
+  b->len = (size_t)(q - b->data);
+  return 1;
+}
+
 static void lower_const(lower_ctx *L, const af_inst *in) {
+  if (const_fast(L, in)) return;
   /* 8-byte chunks, then at most one of 4, 2 and 1 (each size a constant for the emitters) */
   uint32_t n = in->cst.size, i = 0;
   for (; n - i >= 8; i += 8)
@@ -144,7 +200,7 @@ static af_status lower_i128_cmp(lower_ctx *L, const af_inst *in) {
   return B->err;
 }
 
-static af_status lower_ibin(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_ibin(lower_ctx *L, const af_inst *in) {
   int T = in->type, a = in->args[0], b = in->args[1], d = in->dst;
   x86_buf *B = L->b;
   if (is_int128(T)) {
@@ -191,7 +247,7 @@ static af_status lower_ibin(lower_ctx *L, const af_inst *in) {
 }
 
 /* ---- CMP -> bool byte ---- */
-static af_status lower_cmp(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_cmp(lower_ctx *L, const af_inst *in) {
   int A = lo_vtype(L, in->args[0]);
   if (is_int128(A)) {
     return lower_i128_cmp(L, in);
@@ -215,7 +271,7 @@ static af_status lower_cmp(lower_ctx *L, const af_inst *in) {
 }
 
 /* ---- SELECT: test the bool byte, copy one slot (any size) ---- */
-static af_status lower_select(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_select(lower_ctx *L, const af_inst *in) {
   uint32_t n = lo_size(L, in->type);
   int other = x86_label(L->b), done = x86_label(L->b);
   if (other < 0 || done < 0) return L->b->err;
@@ -230,7 +286,7 @@ static af_status lower_select(lower_ctx *L, const af_inst *in) {
 }
 
 /* ---- SEXT ZEXT TRUNC: the value as 128 bits in RDX:RAX, then the result's bytes ---- */
-static af_status lower_ext(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_ext(lower_ctx *L, const af_inst *in) {
   int A = lo_vtype(L, in->args[0]), T = in->type, a = in->args[0];
   x86_buf *B = L->b;
   if ((!is_int64(A) && !is_int128(A) && A != AF_T_BOOL) ||
@@ -316,7 +372,7 @@ static void bf_set_inline(lower_ctx *L, const af_leaf *lf, int v, int d) {
   lw_store_int(L, AF_RBP, off, AF_RAX, w);
 }
 
-static af_status lower_getset(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_getset(lower_ctx *L, const af_inst *in) {
   int A = lo_vtype(L, in->args[0]), agg = in->args[0], d = in->dst;
   af_leaf lf;
   if (af_path_leaf(L->c, A, in->path, in->npath, &lf) != AF_OK)
@@ -359,7 +415,7 @@ static af_status lower_getset(lower_ctx *L, const af_inst *in) {
 }
 
 /* ---- LOAD / STORE / LOCAL ---- */
-static af_status lower_mem(lower_ctx *L, const af_inst *in, int index) {
+static __attribute__((noinline)) af_status lower_mem(lower_ctx *L, const af_inst *in, int index) {
   x86_buf *B = L->b;
   if (in->op == AF_OP_LOCAL) {
     int32_t align = (int32_t)in->imm;
@@ -390,7 +446,7 @@ static af_status lower_mem(lower_ctx *L, const af_inst *in, int index) {
  * emitted, and the next ones repeat its constant head (mov rsi, rax; mov rdi, rt: at most 16
  * bytes) and tail (the helper call: at most 32), kept as whole words, around their own lea and
  * mov ecx (a MIX has ~9 operands). */
-static af_status lower_mix(lower_ctx *L, const af_inst *in) {
+static __attribute__((noinline)) af_status lower_mix(lower_ctx *L, const af_inst *in) {
   x86_buf *B = L->b;
   xd_movimm(B, AF_RAX, 8, in->imm);
   uint64_t head[2] = {0}, tail[4] = {0};
@@ -400,11 +456,24 @@ static af_status lower_mix(lower_ctx *L, const af_inst *in) {
     if (tn && B->len + hn + tn + 48 <= B->cap) { /* words stored whole: 48 bytes of slack */
       uint8_t *q = B->data + B->len;
       memcpy(q, head, sizeof head);
-      B->len += hn;
-      xd_lea(B, AF_RDX, AF_RBP, L->slot[v]);
-      xd_movimm(B, AF_RCX, 4, L->f->value_type[v]);
-      memcpy(B->data + B->len, tail, sizeof tail);
-      B->len += tn;
+      q += hn;
+      /* xd_lea's lea rdx, [rbp + d] (48 8D 55 disp8 / 48 8D 95 disp32) and xd_movimm's
+       * mov ecx, type (B9 id; a type id is never negative), written in place */
+      int32_t d = L->slot[v];
+      if (d == (int8_t)d) {
+        q[0] = 0x48, q[1] = 0x8D, q[2] = 0x55, q[3] = (uint8_t)d;
+        q += 4;
+      } else {
+        q[0] = 0x48, q[1] = 0x8D, q[2] = 0x95;
+        memcpy(q + 3, &d, 4);
+        q += 7;
+      }
+      uint32_t t = (uint32_t)L->f->value_type[v];
+      q[0] = 0xB9;
+      memcpy(q + 1, &t, 4);
+      q += 5;
+      memcpy(q, tail, sizeof tail);
+      B->len = (size_t)(q - B->data) + tn;
       continue;
     }
     size_t a = B->len;
@@ -425,15 +494,31 @@ static af_status lower_mix(lower_ctx *L, const af_inst *in) {
   return B->err;
 }
 
+/* CONST and BITCAST, out of line: lower_inst stays a dispatcher with no frame of its own
+ * (every case a tail call), which it was not while these and the other cases were inlined
+ * into it and each instruction paid for saving their registers. */
+static __attribute__((noinline)) af_status lower_const_inst(lower_ctx *L, const af_inst *in) {
+  if (in->type == AF_T_PTR || in->cst.size != lo_size(L, in->type) ||
+      (in->cst.size && !in->cst.bytes))
+    return lw_fail(L, AF_ERR_INVALID, "bad constant");
+  lower_const(L, in);
+  return L->b->err;
+}
+
+static __attribute__((noinline)) af_status lower_bitcast(lower_ctx *L, const af_inst *in) {
+  lw_copy(L, AF_RBP, L->slot[in->dst], AF_RBP, L->slot[in->args[0]], lo_size(L, in->type));
+  return L->b->err;
+}
+
+static __attribute__((noinline)) af_status lower_unsupported(lower_ctx *L, const af_inst *in) {
+  return lw_fail(L, AF_ERR_UNSUPPORTED, "lower_inst: op %s is not lowered here",
+                 af_op_name(in->op));
+}
+
 af_status lower_inst(lower_ctx *L, const af_inst *in, int index) {
   if (L->b->err != AF_OK) return L->b->err;
   switch (in->op) {
-  case AF_OP_CONST:
-    if (in->type == AF_T_PTR || in->cst.size != lo_size(L, in->type) ||
-        (in->cst.size && !in->cst.bytes))
-      return lw_fail(L, AF_ERR_INVALID, "bad constant");
-    lower_const(L, in);
-    return L->b->err;
+  case AF_OP_CONST: return lower_const_inst(L, in);
   case AF_OP_ADD:
   case AF_OP_SUB:
   case AF_OP_MUL:
@@ -454,17 +539,13 @@ af_status lower_inst(lower_ctx *L, const af_inst *in, int index) {
   case AF_OP_FCONV:
   case AF_OP_FTOI:
   case AF_OP_ITOF: return lo_float(L, in);
-  case AF_OP_BITCAST:
-    lw_copy(L, AF_RBP, L->slot[in->dst], AF_RBP, L->slot[in->args[0]], lo_size(L, in->type));
-    return L->b->err;
+  case AF_OP_BITCAST: return lower_bitcast(L, in);
   case AF_OP_GET:
   case AF_OP_SET: return lower_getset(L, in);
   case AF_OP_LOAD:
   case AF_OP_STORE:
   case AF_OP_LOCAL: return lower_mem(L, in, index);
   case AF_OP_MIX: return lower_mix(L, in);
-  default: break;
+  default: return lower_unsupported(L, in);
   }
-  return lw_fail(L, AF_ERR_UNSUPPORTED, "lower_inst: op %s is not lowered here",
-                 af_op_name(in->op));
 }

@@ -14,11 +14,11 @@ static void zero_f80_pad(lower_ctx *L, int v) {
 /* fld / fstp of a float slot of type t (f32 f64 f80). */
 static void x87_load(lower_ctx *L, int v, int t) {
   int sz = t == AF_T_F32 ? 4 : t == AF_T_F64 ? 8 : 10;
-  x86_emit1(L->b, X86_FLD, lw_slot(L, v, 0, sz));
+  xd_x87_mem(L->b, X86_FLD, AF_RBP, L->slot[v], sz); /* fld [slot] */
 }
 static void x87_store(lower_ctx *L, int v, int t) {
   int sz = t == AF_T_F32 ? 4 : t == AF_T_F64 ? 8 : 10;
-  x86_emit1(L->b, X86_FSTP, lw_slot(L, v, 0, sz));
+  xd_x87_mem(L->b, X86_FSTP, AF_RBP, L->slot[v], sz); /* fstp [slot] */
   if (t == AF_T_F80) zero_f80_pad(L, v);
 }
 

@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <emmintrin.h> /* SSE2 (x86-64's baseline): scan_lean's expiry */
+
 #include "regalloc.h"
 
 /* Canonical orders (regalloc.h): registers free of save cost under SysV first. */
@@ -96,21 +98,24 @@ static int leaf_is_bitfield(const af_case *c, int type, const af_inst *in) {
   return 0;
 }
 
-ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, const af_inst *in) {
-  (void)user;
+/* ra_default_clobber with the conventions' callee-saved masks given (cs[cc]): build_intervals
+ * looks them up once per function instead of at every call and MIX. */
+static inline __attribute__((always_inline)) ra_clobber
+default_clobber(const af_case *c, const af_func *f, const af_inst *in, const uint64_t *cs) {
   ra_clobber r = {RA_CLOB_NONE, 0};
   /* the operation first: most instructions never call anything, and the type lookups below
    * only matter for the few that may (ra_op_may_clobber, regalloc.h) */
   if (!ra_op_may_clobber(in->op)) return r;
+  if (in->op == AF_OP_MIX) /* one jit_rt_fold call per operand (SURVIVE: see below) */
+    return (ra_clobber){RA_CLOB_SURVIVE, cs[AF_CC_SYSV]};
   if (in->op == AF_OP_CALL) {
     if (in->imm >= 0 && in->imm < c->nfuncs) {
       r.kind = RA_CLOB_CALL;
-      r.preserved = af_abi_get(c->funcs[in->imm].sig.cc)->callee_saved;
+      unsigned cc = (unsigned)c->funcs[in->imm].sig.cc;
+      r.preserved = cc < AF_CC_COUNT ? cs[cc] : af_abi_get((af_cc)cc)->callee_saved;
     }
     return r;
   }
-  if (in->op == AF_OP_MIX) /* one jit_rt_fold call per operand (SURVIVE: see below) */
-    return (ra_clobber){RA_CLOB_SURVIVE, af_abi_get(AF_CC_SYSV)->callee_saved};
   af_kind t = kind_of(c, in->type);
   af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
                   ? kind_of(c, f->value_type[in->args[0]])
@@ -145,9 +150,22 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
   /* lower_ops*.c loads the helper's arguments (RDI = &result, RSI = &operand ...) before it
    * has read every operand: the operands must survive those writes, hence SURVIVE; the
    * helpers are SysV (lower.h) */
-  if (r.kind != RA_CLOB_NONE)
-    r.kind = RA_CLOB_SURVIVE, r.preserved = af_abi_get(AF_CC_SYSV)->callee_saved;
+  if (r.kind != RA_CLOB_NONE) r.kind = RA_CLOB_SURVIVE, r.preserved = cs[AF_CC_SYSV];
   return r;
+}
+
+/* The conventions' callee-saved masks, indexed by af_cc. */
+static void callee_saved_masks(uint64_t cs[AF_CC_COUNT]) {
+  for (int k = 0; k < AF_CC_COUNT; k++)
+    cs[k] = af_abi_get((af_cc)k)->callee_saved;
+}
+
+ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, const af_inst *in) {
+  (void)user;
+  if (!ra_op_may_clobber(in->op)) return (ra_clobber){RA_CLOB_NONE, 0};
+  uint64_t cs[AF_CC_COUNT];
+  callee_saved_masks(cs);
+  return default_clobber(c, f, in, cs);
 }
 
 /* Work state of one allocation (on the stack: no heap). */
@@ -157,8 +175,11 @@ typedef struct {
   uint64_t all_and;                    /* AND of every kind's preserved mask */
   uint64_t lost;                       /* OR of every clobber's ~preserved (ra_result) */
   int8_t kind_at[AF_MAX_INSTS];        /* instruction i's clobber kind index, -1 if none */
-  int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none */
-  int16_t start[RA_MAX_VALUES];        /* intervals (Positions), INT16_MAX: not yet defined */
+  int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none
+                                          (build_next_clob: scan, scan_any_order) */
+  int16_t clob_pos[AF_MAX_INSTS];      /* the clobbering instructions in order (scan_lean) */
+  int nclob;
+  int16_t start[RA_MAX_VALUES]; /* intervals (Positions), INT16_MAX: not yet defined */
   int16_t end[RA_MAX_VALUES];
   /* The values holding a register are tracked per register (regval, regend) and, for their
    * expiry, in one list per interval end: ends[e + 1] heads the values ending at position e,
@@ -232,6 +253,22 @@ static inline int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uin
   return AF_REG_NONE;
 }
 
+/* A clobber of some instruction into w's kinds (survive: a CALL that is SURVIVE instead,
+ * ra_opts.call_args_survive): its kind's index, -1 beyond RA_MAX_CLOBBER_KINDS. */
+static __attribute__((noinline)) int add_clobber(ra_work *w, ra_clobber cl, int survive) {
+  w->lost |= ~cl.preserved;
+  if (survive) cl.kind = RA_CLOB_SURVIVE;
+  int kk = -1;
+  for (int k = 0; k < w->nkinds; k++)
+    if (w->kinds[k].kind == cl.kind && w->kinds[k].preserved == cl.preserved) kk = k;
+  if (kk >= 0) return kk;
+  if (w->nkinds == RA_MAX_CLOBBER_KINDS) return -1;
+  kk = w->nkinds++;
+  w->kinds[kk] = cl;
+  w->all_and &= cl.preserved;
+  return kk;
+}
+
 /* Intervals of every value and the clobbering instructions (their kinds and the next one
  * from each position); the locations are written by scan. (Here and in scan, what the loops
  * read is held in locals: every byte store, such as kind_at[i], may alias any memory, so a
@@ -246,13 +283,23 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
   const int np = f->sig.nparams, nv = f->nvalues, ni = f->ninsts;
   int16_t *const start = w->start, *const end = w->end;
   int8_t *const kind_at = w->kind_at;
-  ra_clobber *const kinds = w->kinds;
   for (int v = 0; v < np; v++)
     start[v] = end[v] = -1;
-  for (int v = np; v < nv; v++)
-    start[v] = INT16_MAX; /* its end is set with its definition */
-  int nkinds = 0;
-  uint64_t all_and = ~0ull, lost = 0;
+  { /* start[np..nv) = INT16_MAX (each end is set with its definition), four at a time */
+    const uint64_t four = 0x7fff7fff7fff7fffull;
+    int v = np;
+    for (; v + 4 <= nv; v += 4)
+      memcpy(&start[v], &four, 8);
+    for (; v < nv; v++)
+      start[v] = INT16_MAX;
+  }
+  w->nkinds = 0;
+  w->nclob = 0;
+  w->all_and = ~0ull;
+  w->lost = 0;
+  uint64_t cs[AF_CC_COUNT];
+  callee_saved_masks(cs);
+  const int generic = clobs || !dflt; /* else only ra_op_may_clobber's ops may clobber */
   const int reuse = o->reuse_operand != 0;
   const af_inst *in = f->insts;
   for (int i = 0; i < ni; i++, in++) {
@@ -273,38 +320,32 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
         return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", fn, i, d);
       start[d] = end[d] = def;
     }
-    /* clobber kinds */
-    ra_clobber cl = clobs                       ? clobs[i]
-                    : !dflt                     ? clob(clob_user, c, f, in)
-                    : ra_op_may_clobber(in->op) ? ra_default_clobber(NULL, c, f, in)
-                                                : (ra_clobber){RA_CLOB_NONE, 0};
+    /* clobber kinds (few instructions have one: their bookkeeping is add_clobber's, out of
+     * this loop, whose state then fits in registers) */
     int kk = -1;
-    if (cl.kind != RA_CLOB_NONE) {
-      lost |= ~cl.preserved;
-      if (in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && survive) cl.kind = RA_CLOB_SURVIVE;
-      for (int k = 0; k < nkinds; k++)
-        if (kinds[k].kind == cl.kind && kinds[k].preserved == cl.preserved) kk = k;
-      if (kk < 0) {
-        if (nkinds == RA_MAX_CLOBBER_KINDS)
-          return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", fn,
-                         RA_MAX_CLOBBER_KINDS);
-        kk = nkinds++;
-        kinds[kk] = cl;
-        all_and &= cl.preserved;
-      }
+    if (generic || ra_op_may_clobber(in->op)) {
+      ra_clobber cl = clobs   ? clobs[i]
+                      : !dflt ? clob(clob_user, c, f, in)
+                              : default_clobber(c, f, in, cs);
+      if (cl.kind != RA_CLOB_NONE &&
+          (kk = add_clobber(w, cl, in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && survive)) < 0)
+        return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", fn,
+                       RA_MAX_CLOBBER_KINDS);
+      if (kk >= 0) w->clob_pos[w->nclob++] = (int16_t)i;
     }
     kind_at[i] = (int8_t)kk;
   }
-  w->nkinds = nkinds;
-  w->all_and = all_and;
-  w->lost = lost;
-  if (nkinds) {
-    int16_t next = (int16_t)ni, *const next_clob = w->next_clob;
-    next_clob[ni] = next;
-    for (int i = ni - 1; i >= 0; i--)
-      next_clob[i] = next = kind_at[i] >= 0 ? (int16_t)i : next;
-  }
   return AF_OK;
+}
+
+/* next_clob from kind_at, for scan and scan_any_order (scan_lean walks clob_pos). */
+static void build_next_clob(ra_work *w, int ni) {
+  if (!w->nkinds) return;
+  int16_t next = (int16_t)ni, *const next_clob = w->next_clob;
+  const int8_t *const kind_at = w->kind_at;
+  next_clob[ni] = next;
+  for (int i = ni - 1; i >= 0; i--)
+    next_clob[i] = next = kind_at[i] >= 0 ? (int16_t)i : next;
 }
 
 /* A value's class and its allowed registers (class, options, crossed clobbers). */
@@ -501,6 +542,137 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
   return used;
 }
 
+/* scan in lean mode (ra_opts.vreg_out): the same allocation, step for step, with each value's
+ * register written to vreg and the lowering's counts kept as registers are given and taken,
+ * instead of a location per value (most values have no register class: for them, one byte). */
+static inline __attribute__((always_inline)) uint64_t
+scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, uint64_t own_saved,
+               uint64_t call_preserved, int *bad, const int8_t *const hint) {
+  int8_t *const vreg = o->vreg_out;
+  const uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR);
+  const uint64_t alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
+  const int nv = f->nvalues, ni = f->ninsts;
+  const int *const vtype = f->value_type;
+  const int16_t *const start = w->start, *const end = w->end;
+  /* per register: the value holding it, its end, whether it crosses a clobber; what the
+   * values in it that cross count (out->lean_crossing). Only the 32 GPRs and XMMs can be given
+   * (RA_RESERVED holds ST0), so a register's holder expires when regend[r] < s, compared for
+   * all 32 at once; no list of ends. */
+  int16_t regend[32] __attribute__((aligned(16))) = {0};
+  int16_t regval[32], crossing[32] = {0};
+  int8_t regcross[32];
+  const int16_t *const clob_pos = w->clob_pos;
+  const int nclob = w->nclob;
+  int cc = 0; /* clob_pos[cc]: the first clobber at or after the current value's lo (the
+                 values come in start order: it only moves forward) */
+  const int8_t *const kind_at = w->kind_at;
+  const ra_clobber *const kinds = w->kinds;
+  const uint64_t all_and = w->all_and;
+  uint64_t used = 0;
+  uint64_t busy = 0; /* registers held by values live at the current position */
+  int last = -1;     /* the previous value's start */
+  int in_reg = 0;
+  for (int v = 0; v < nv; v++) {
+    int s = start[v], e = end[v];
+    if (s == INT16_MAX) {
+      *bad = v;
+      return 0;
+    }
+    if (s < last) {
+      *bad = -2;
+      return 0;
+    }
+    last = s;
+    unsigned t = (unsigned)vtype[v]; /* the class as scan finds it */
+    ra_class cls = t < AF_T_NSCALAR ? (ra_class)class_of_kind[t] : RA_CLASS_NONE;
+    vreg[v] = AF_REG_NONE;
+    if (cls == RA_CLASS_NONE) continue;
+    uint64_t allowed = cls == RA_CLASS_GPR ? alloc_gpr : alloc_xmm;
+    int crosses = 0;
+    int lo = (s + 1) / 2;
+    while (cc < nclob && clob_pos[cc] < lo)
+      cc++;
+    /* crossed_mask, inline, over clob_pos; first whether any clobber lies in the interval at
+     * all (rarely) */
+    if (e >= 0 && cc < nclob && clob_pos[cc] <= (int)((unsigned)e >> 1)) {
+      int hi_call = (int)((unsigned)e >> 1), hi_surv = hi_call + 1;
+      if (hi_call > ni) hi_call = ni;
+      if (hi_surv > ni) hi_surv = ni;
+      uint64_t m = ~0ull;
+      for (int k = cc, j; k < nclob && (j = clob_pos[k]) < hi_surv; k++) {
+        const ra_clobber *kd = &kinds[kind_at[j]];
+        if (kd->kind != RA_CLOB_SURVIVE && j >= hi_call) continue;
+        m &= kd->preserved;
+        crosses = 1;
+        if (m == all_and) break;
+      }
+      allowed &= m;
+    }
+    if (busy) { /* expire: the holders ending before s free their registers */
+      const __m128i sv = _mm_set1_epi16((short)s);
+      const __m128i *re = (const __m128i *)regend;
+      unsigned lo = (unsigned)_mm_movemask_epi8(
+          _mm_packs_epi16(_mm_cmplt_epi16(re[0], sv), _mm_cmplt_epi16(re[1], sv)));
+      unsigned hi = (unsigned)_mm_movemask_epi8(
+          _mm_packs_epi16(_mm_cmplt_epi16(re[2], sv), _mm_cmplt_epi16(re[3], sv)));
+      busy &= ~((uint64_t)lo | (uint64_t)hi << 16);
+    }
+    int r;
+    if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (allowed & ~busy & RA_BIT(hint[v])))
+      r = hint[v];
+    else
+      r = pick_reg(cls, allowed & ~busy, own_saved, used, call_preserved, crosses);
+    if (r == AF_REG_NONE) {
+      int vr = -1;
+      for (uint64_t m = busy & allowed; m; m &= m - 1) {
+        int q = __builtin_ctzll(m);
+        if (vr < 0 || regend[q] > regend[vr] || (regend[q] == regend[vr] && regval[q] > regval[vr]))
+          vr = q;
+      }
+      if (vr < 0 || regend[vr] <= e) continue; /* spilled: vreg stays AF_REG_NONE */
+      r = vr;
+      vreg[regval[vr]] = AF_REG_NONE; /* the victim */
+      in_reg--;
+      crossing[r] -= regcross[r];
+    }
+    vreg[v] = (int8_t)r;
+    in_reg++;
+    crossing[r] += (int16_t)crosses;
+    regcross[r] = (int8_t)crosses;
+    busy |= RA_BIT(r);
+    used |= RA_BIT(r);
+    regval[r] = (int16_t)v;
+    regend[r] = (int16_t)e;
+  }
+  out->lean_in_reg = in_reg;
+  memcpy(out->lean_crossing, crossing, sizeof crossing);
+  for (int k = 32; k < AF_REG_COUNT; k++)
+    out->lean_crossing[k] = 0;
+  return used;
+}
+
+/* scan_lean_body without hints (the lowering's case) and with them */
+static uint64_t scan_lean(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out,
+                          uint64_t own_saved, uint64_t call_preserved, int *bad) {
+  if (o->hint) return scan_lean_body(f, o, w, out, own_saved, call_preserved, bad, o->hint);
+  return scan_lean_body(f, o, w, out, own_saved, call_preserved, bad, NULL);
+}
+
+/* Lean mode's outputs from the locations (after scan_any_order). */
+static void lean_from_loc(const ra_result *r, int nv, int8_t *vreg, int *in_reg,
+                          int16_t *crossing) {
+  *in_reg = 0;
+  for (int k = 0; k < AF_REG_COUNT; k++)
+    crossing[k] = 0;
+  for (int v = 0; v < nv; v++) {
+    const ra_loc *l = &r->loc[v];
+    vreg[v] = l->kind == RA_REG ? l->reg : (int8_t)AF_REG_NONE;
+    if (l->kind != RA_REG) continue;
+    ++*in_reg;
+    crossing[l->reg] += l->crosses;
+  }
+}
+
 af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out, af_error *err) {
   ra_opts def;
   if (!o) {
@@ -526,10 +698,17 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   for (int k = 0; k < w.nkinds; k++)
     call_preserved |= w.kinds[k].preserved;
   int bad = o->reference_scan ? -2 : -1;
-  uint64_t used = bad == -2 ? 0 : scan(f, o, &w, out->loc, own_saved, call_preserved, &bad);
+  const int lean = o->vreg_out != NULL;
+  if (!lean || bad == -2) build_next_clob(&w, f->ninsts);
+  uint64_t used = bad == -2 ? 0
+                  : lean    ? scan_lean(f, o, &w, out, own_saved, call_preserved, &bad)
+                            : scan(f, o, &w, out->loc, own_saved, call_preserved, &bad);
   if (bad == -2) {
+    if (lean && !o->reference_scan) build_next_clob(&w, f->ninsts);
     bad = -1;
     used = scan_any_order(c, f, o, &w, out->loc, own_saved, call_preserved, &bad);
+    if (bad < 0 && lean)
+      lean_from_loc(out, f->nvalues, o->vreg_out, &out->lean_in_reg, out->lean_crossing);
   }
   if (bad >= 0) return ra_fail(err, AF_ERR_INVALID, "function %d: v%d is never defined", fn, bad);
   out->nvalues = f->nvalues;
@@ -538,7 +717,7 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   out->regs_used = used;
   out->callee_saved_used = used & own_saved;
   out->clobbered = w.lost;
-  if (o->no_stats) return AF_OK;
+  if (o->no_stats || lean) return AF_OK;
   ra_stats *st = &out->stats;
   for (int v = 0; v < f->nvalues; v++) {
     const ra_loc *l = &out->loc[v];

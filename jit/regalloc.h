@@ -89,8 +89,14 @@
  * the next clobbering instruction from each position); a value's crossed mask walks the
  * clobbers in its interval, stopping once the mask is the AND of all K (every function with a
  * MIX has a clobber). The pick in the canonical order is a few mask tests. No heap
- * allocation: the work arrays live on the stack (~18 KB) and the result (~17 KB) is the
+ * allocation: the work arrays live on the stack (~20 KB) and the result (~17 KB) is the
  * caller's, fixed-size.
+ * Lean mode (ra_opts.vreg_out, what the lowering uses): the same allocation, but the scan
+ * writes one register byte per value instead of a location, keeps the lowering's counts as it
+ * gives and takes registers, expires the holders of all 32 registers with one SSE2 compare of
+ * their ends instead of per-end lists, and walks the clobbers as a list (values come in start
+ * order, so its cursor only moves forward). tests/test_regalloc.c checks it against the
+ * locations on every allocation it compares.
  *
  * What the lowering must respect:
  * - parameters arrive in argument registers that may be allocated to other values (a
@@ -149,6 +155,11 @@ typedef struct {
   /* tests: 1 runs the reference scan (an active list sorted by end, the one intervals out of
    * definition order take) instead of the per-register one; both must give the same result */
   int reference_scan;
+  /* NULL, or [nvalues]: the lowering's compact result (lean mode). Each value's register
+   * (loc[v].reg of a RA_REG value) or AF_REG_NONE is written here, and ra_result's lean_*
+   * counts are filled, instead of ra_result.loc (left unwritten) and the stats (zero, as with
+   * no_stats). The allocation is the same; only what is written differs. */
+  int8_t *vreg_out;
 } ra_opts;
 
 typedef struct {
@@ -180,6 +191,10 @@ typedef struct {
   /* registers some clobbering instruction destroys (the OR of their ~preserved): what the
    * lowering's save set needs of the clobbers */
   uint64_t clobbered;
+  /* lean mode only (ra_opts.vreg_out): the values given a register, and per register r the
+   * values in r that cross a clobber (loc's kind == RA_REG, reg == r, crosses) */
+  int lean_in_reg;
+  int16_t lean_crossing[AF_REG_COUNT];
 } ra_result;
 
 void ra_opts_default(ra_opts *o);
@@ -192,21 +207,14 @@ ra_clobber ra_default_clobber(void *user, const af_case *c, const af_func *f, co
  * ops that call, or may call a runtime helper. Inline, so that a caller walking every
  * instruction (lower.c) calls ra_default_clobber only for those. */
 static inline int ra_op_may_clobber(int op) {
-  switch (op) {
-  case AF_OP_CALL:
-  case AF_OP_MIX:
-  case AF_OP_FCONV:
-  case AF_OP_ITOF:
-  case AF_OP_FTOI:
-  case AF_OP_MUL:
-  case AF_OP_SHL:
-  case AF_OP_LSHR:
-  case AF_OP_ASHR:
-  case AF_OP_CMP:
-  case AF_OP_GET:
-  case AF_OP_SET: return 1;
-  default: return 0;
-  }
+  /* the ops below as one mask (a switch on the op was a few instructions more per
+   * instruction, and the lowering's walks ask for every one) */
+  const uint64_t may = 1ull << AF_OP_CALL | 1ull << AF_OP_MIX | 1ull << AF_OP_FCONV |
+                       1ull << AF_OP_ITOF | 1ull << AF_OP_FTOI | 1ull << AF_OP_MUL |
+                       1ull << AF_OP_SHL | 1ull << AF_OP_LSHR | 1ull << AF_OP_ASHR |
+                       1ull << AF_OP_CMP | 1ull << AF_OP_GET | 1ull << AF_OP_SET;
+  _Static_assert(AF_OP_COUNT <= 64, "ra_op_may_clobber's mask");
+  return (unsigned)op < 64 && (may >> op & 1);
 }
 /* Allocates registers for function `fn` of `c` (af_fn_finish done). AF_OK; AF_ERR_INVALID
  * for a bad function index or operand; AF_ERR_LIMIT beyond RA_MAX_CLOBBER_KINDS. err may

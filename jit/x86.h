@@ -209,7 +209,9 @@ af_status x86_emit_movimm(x86_buf *b, af_reg r, int size, int64_t v);
 /* x86_emit of a two-operand instruction. With the op and the operands' kinds known at the call
  * site (the constructors above), the forms x86_direct.h has emitters for fold to them: mov
  * between a GPR and [base + disp], lea r64, the xmm moves to and from memory, two-register
- * ALU ops, ALU ops with an immediate. Everything else builds the x86_inst for x86_emit. */
+ * ALU ops, ALU ops with an immediate or a memory source, scalar SSE arithmetic from memory,
+ * extending loads, shifts by cl, pxor / xorps, movq r64, xmm, immediates to memory. Everything
+ * else builds the x86_inst for x86_emit. */
 static inline __attribute__((always_inline)) af_status x86_emit2(x86_buf *b, x86_op op,
                                                                  x86_operand a, x86_operand c) {
   int plain_c = c.kind == X86_OPND_MEM && c.index == AF_REG_NONE && c.scale == 1;
@@ -220,9 +222,28 @@ static inline __attribute__((always_inline)) af_status x86_emit2(x86_buf *b, x86
     return xd_store(b, (af_reg)a.base, a.disp, (af_reg)c.reg, c.size);
   if (op == X86_LEA && a.kind == X86_OPND_GPR && a.size == 8 && plain_c && c.size == 0)
     return xd_lea(b, (af_reg)a.reg, (af_reg)c.base, c.disp);
-  if ((op == X86_MOVSS || op == X86_MOVSD || op == X86_MOVUPS || op == X86_MOVQ) &&
+  if ((op == X86_MOVSS || op == X86_MOVSD || op == X86_MOVUPS || op == X86_MOVQ ||
+       op == X86_ADDSS || op == X86_ADDSD || op == X86_MULSS || op == X86_MULSD ||
+       op == X86_SUBSS || op == X86_SUBSD) &&
       a.kind == X86_OPND_XMM && a.size == 16 && plain_c)
     return xd_xmm_mem(b, op, 0, (af_reg)a.reg, (af_reg)c.base, c.disp, c.size);
+  if ((op == X86_PXOR || op == X86_XORPS) && a.kind == X86_OPND_XMM && a.size == 16 &&
+      c.kind == X86_OPND_XMM && c.size == 16)
+    return xd_xmm_rr(b, op, (af_reg)a.reg, (af_reg)c.reg);
+  if ((op == X86_MOVZX || op == X86_MOVSX || op == X86_MOVSXD) && a.kind == X86_OPND_GPR && plain_c)
+    return xd_load_ext(b, op, (af_reg)a.reg, a.size, (af_reg)c.base, c.disp, c.size);
+  if ((op == X86_ADD || op == X86_OR || op == X86_AND || op == X86_SUB || op == X86_XOR ||
+       op == X86_CMP || op == X86_ADC || op == X86_SBB || op == X86_IMUL) &&
+      a.kind == X86_OPND_GPR && plain_c && c.size == a.size)
+    return xd_alu_rm(b, op, a.size, (af_reg)a.reg, (af_reg)c.base, c.disp);
+  if ((op == X86_SHL || op == X86_SHR || op == X86_SAR) && a.kind == X86_OPND_GPR &&
+      c.kind == X86_OPND_GPR && c.reg == AF_RCX && c.size == 1)
+    return xd_shift_cl(b, op, a.size, (af_reg)a.reg);
+  if (op == X86_MOVQ && a.kind == X86_OPND_GPR && a.size == 8 && c.kind == X86_OPND_XMM &&
+      c.size == 16)
+    return xd_movq_gx(b, (af_reg)a.reg, (af_reg)c.reg);
+  if ((op == X86_MOV || op == X86_CMP) && plain_a && c.kind == X86_OPND_IMM)
+    return xd_mem_imm(b, op, a.size, (af_reg)a.base, a.disp, c.imm);
   if ((op == X86_MOVSS || op == X86_MOVSD || op == X86_MOVUPS || op == X86_MOVQ) && plain_a &&
       c.kind == X86_OPND_XMM && c.size == 16)
     return xd_xmm_mem(b, op, 1, (af_reg)c.reg, (af_reg)a.base, a.disp, a.size);
@@ -245,6 +266,11 @@ static inline af_status x86_emit3(x86_buf *b, x86_op op, x86_operand a, x86_oper
 }
 static inline af_status x86_emitcc(x86_buf *b, x86_op op, x86_cond cc, int nops, x86_operand a,
                                    x86_operand c) {
+  if (op == X86_SETCC && nops == 1 && a.kind == X86_OPND_GPR && a.size == 1)
+    return xd_setcc(b, cc, (af_reg)a.reg); /* the table's bytes, without it */
+  if (op == X86_CMOVCC && nops == 2 && a.kind == X86_OPND_GPR && c.kind == X86_OPND_GPR &&
+      a.size == c.size)
+    return xd_cmov(b, cc, a.size, (af_reg)a.reg, (af_reg)c.reg);
   x86_inst i = nops == 1 ? x86_inst1(op, a) : x86_inst2(op, a, c);
   i.cond = (uint8_t)cc;
   return x86_emit(b, &i);

@@ -10,7 +10,10 @@
 /* Why: a case's compile emits ~1,700 instructions, and ~90% of them are a dozen forms: mov
  * between a GPR and [base + disp] (a value's slot), movabs / mov r, imm (a call's target),
  * lea r64, [base + disp], mov r64, r64, call r64, movss / movsd / movups / movq between an
- * xmm and [base + disp], movzx / movsx / movsxd loads, and two-register ALU ops. Through
+ * xmm and [base + disp], movzx / movsx / movsxd loads, and two-register ALU ops (later also:
+ * ALU ops and scalar SSE arithmetic with a memory source, shifts by cl, setcc, cmovcc, pxor /
+ * xorps, fld / fstp, immediates to memory, movq r64, xmm: what still went through the table
+ * tens of times a case). Through
  * x86_emit each cost ~100 host instructions (an 80-byte x86_inst built, a hashed form lookup,
  * the recipe's generic encoding); here the lowering passes registers and displacements as
  * plain integers, and with the op and most operands known at the call site the compiler folds
@@ -159,6 +162,17 @@ XD_INLINE af_status xd_xmm_mem(x86_buf *b, x86_op op, int store, af_reg x, af_re
       xd_rm_mem(b, store ? 0x66 : 0xF3, 0, 0, 0x0F | (store ? 0xD6u : 0x7Eu) << 8, 2, xr, bs, disp);
       return AF_OK;
     }
+    /* scalar arithmetic xmm, m32 / m64: F3 (ss) or F2 (sd) 0F 58 add, 59 mul, 5C sub */
+    if (!store && (op == X86_ADDSS || op == X86_MULSS || op == X86_SUBSS) && size == 4) {
+      uint32_t opc = op == X86_ADDSS ? 0x58u : op == X86_MULSS ? 0x59u : 0x5Cu;
+      xd_rm_mem(b, 0xF3, 0, 0, 0x0F | opc << 8, 2, xr, bs, disp);
+      return AF_OK;
+    }
+    if (!store && (op == X86_ADDSD || op == X86_MULSD || op == X86_SUBSD) && size == 8) {
+      uint32_t opc = op == X86_ADDSD ? 0x58u : op == X86_MULSD ? 0x59u : 0x5Cu;
+      xd_rm_mem(b, 0xF2, 0, 0, 0x0F | opc << 8, 2, xr, bs, disp);
+      return AF_OK;
+    }
   }
   if (store)
     return x86_emit2_cold(b, op, x86_base(size, base, disp), x86_xmm(x));
@@ -189,6 +203,69 @@ XD_INLINE af_status xd_rr(x86_buf *b, x86_op op, int size, af_reg dst, af_reg sr
   return x86_emit2_cold(b, op, x86_gpr(dst, size), x86_gpr(src, size));
 }
 
+/* add / or / and / sub / xor / cmp / adc / sbb r, [base + disp] (size 4 or 8): the RM rows
+ * 03 0B 23 2B 33 3B 13 1B /r; imul r, [base + disp]: 0F AF /r. */
+XD_INLINE af_status xd_alu_rm(x86_buf *b, x86_op op, int size, af_reg dst, af_reg base,
+                              int32_t disp) {
+  unsigned d = (unsigned)dst, bs = (unsigned)base;
+  if (__builtin_expect(xd_gpr_ok(d) && xd_gpr_ok(bs) && (size == 4 || size == 8) && xd_room(b),
+                       1)) {
+    unsigned w = size == 8, opc = 0;
+    switch (op) {
+    case X86_ADD: opc = 0x03; break;
+    case X86_OR: opc = 0x0B; break;
+    case X86_AND: opc = 0x23; break;
+    case X86_SUB: opc = 0x2B; break;
+    case X86_XOR: opc = 0x33; break;
+    case X86_CMP: opc = 0x3B; break;
+    case X86_ADC: opc = 0x13; break;
+    case X86_SBB: opc = 0x1B; break;
+    case X86_IMUL: xd_rm_mem(b, 0, w, 0, 0xAF0F, 2, d, bs, disp); return AF_OK;
+    default: break;
+    }
+    if (opc) {
+      xd_rm_mem(b, 0, w, 0, opc, 1, d, bs, disp);
+      return AF_OK;
+    }
+  }
+  return x86_emit2_cold(b, op, x86_gpr(dst, size), x86_base(size, base, disp));
+}
+
+/* shl / shr / sar r (size 4 or 8), cl: D3 /4, /5, /7. */
+XD_INLINE af_status xd_shift_cl(x86_buf *b, x86_op op, int size, af_reg dst) {
+  unsigned d = (unsigned)dst;
+  unsigned digit = op == X86_SHL ? 4 : op == X86_SHR ? 5 : op == X86_SAR ? 7 : 8;
+  if (__builtin_expect(digit < 8 && xd_gpr_ok(d) && (size == 4 || size == 8) && xd_room(b), 1)) {
+    xd_rm_reg(b, 0, size == 8, 0, 0xD3, 1, digit, d);
+    return AF_OK;
+  }
+  return x86_emit2_cold(b, op, x86_gpr(dst, size), x86_gpr(AF_RCX, 1));
+}
+
+/* cmovcc r, r (size 4 or 8): 0F 40+cc /r, ModRM.reg = dst. */
+XD_INLINE af_status xd_cmov(x86_buf *b, x86_cond cc, int size, af_reg dst, af_reg src) {
+  unsigned d = (unsigned)dst, r = (unsigned)src;
+  if (__builtin_expect(xd_gpr_ok(d) && xd_gpr_ok(r) && (unsigned)cc <= 15 &&
+                           (size == 4 || size == 8) && xd_room(b),
+                       1)) {
+    xd_rm_reg(b, 0, size == 8, 0, 0x0F | (0x40u + (unsigned)cc) << 8, 2, d, r);
+    return AF_OK;
+  }
+  x86_inst i = x86_inst2(X86_CMOVCC, x86_gpr(dst, size), x86_gpr(src, size));
+  i.cond = (uint8_t)cc;
+  return x86_emit(b, &i);
+}
+
+/* movq r64, xmm: 66 REX.W 0F 7E /r (ModRM.reg = the xmm, rm = the GPR). */
+XD_INLINE af_status xd_movq_gx(x86_buf *b, af_reg dst, af_reg src) {
+  unsigned d = (unsigned)dst, x = (unsigned)src - AF_XMM0;
+  if (__builtin_expect(xd_gpr_ok(d) && x <= 15 && xd_room(b), 1)) {
+    xd_rm_reg(b, 0x66, 1, 0, 0x7E0F, 2, x, d);
+    return AF_OK;
+  }
+  return x86_emit2_cold(b, X86_MOVQ, x86_gpr(dst, 8), x86_xmm(src));
+}
+
 /* add / or / and / sub / xor / cmp r (size 4 or 8), imm: 83 /digit ib when the value fits a
  * signed byte, else 81 /digit id (a value within int32: for size 8 sign-extended, for size 4
  * the same bits); REX.W for 64 bits. Other values and ops: the table. */
@@ -214,6 +291,74 @@ XD_INLINE af_status xd_alu_imm(x86_buf *b, x86_op op, int size, af_reg dst, int6
     return AF_OK;
   }
   return x86_emit2_cold(b, op, x86_gpr(dst, size), x86_imm(v));
+}
+
+/* pxor xmm, xmm (66 0F EF /r) and xorps xmm, xmm (0F 57 /r): ModRM.reg = dst, rm = src. */
+XD_INLINE af_status xd_xmm_rr(x86_buf *b, x86_op op, af_reg dst, af_reg src) {
+  unsigned d = (unsigned)dst - AF_XMM0, r = (unsigned)src - AF_XMM0;
+  if (__builtin_expect((op == X86_PXOR || op == X86_XORPS) && d <= 15 && r <= 15 && xd_room(b),
+                       1)) {
+    xd_rm_reg(b, op == X86_PXOR ? 0x66 : 0, 0, 0, 0x0F | (op == X86_PXOR ? 0xEFu : 0x57u) << 8, 2,
+              d, r);
+    return AF_OK;
+  }
+  return x86_emit2_cold(b, op, x86_xmm(dst), x86_xmm(src));
+}
+
+/* An immediate to memory: mov word [base + disp], imm16 (66 C7 /0 iw), mov dword ..., imm32
+ * (C7 /0 id), cmp byte ..., imm8 (80 /7 ib); anything else, the table. */
+XD_INLINE af_status xd_mem_imm(x86_buf *b, x86_op op, int size, af_reg base, int32_t disp,
+                               int64_t v) {
+  unsigned bs = (unsigned)base;
+  if (__builtin_expect(xd_gpr_ok(bs) && xd_room(b), 1)) {
+    unsigned hl, tl;
+    if (op == X86_MOV && ((size == 2 && v >= INT16_MIN && v <= INT16_MAX) ||
+                          (size == 4 && v >= INT32_MIN && v <= INT32_MAX))) {
+      uint64_t h = xd_head(size == 2 ? 0x66 : 0, (bs & 8) >> 3, 0, 0xC7, 1, &hl);
+      uint64_t t = xd_mem_tail(0, bs, disp, &tl);
+      uint8_t *q = b->data + b->len;
+      memcpy(q, &h, 8);
+      memcpy(q + hl, &t, 8);
+      int32_t iv = (int32_t)v;
+      memcpy(q + hl + tl, &iv, 4); /* whole: the room check leaves 16 bytes */
+      b->len += hl + tl + (unsigned)size;
+      return AF_OK;
+    }
+    if (op == X86_CMP && size == 1 && v >= -128 && v <= 127) {
+      uint64_t h = xd_head(0, (bs & 8) >> 3, 0, 0x80, 1, &hl);
+      uint64_t t = xd_mem_tail(7, bs, disp, &tl);
+      t = (t & ((1ull << (8 * tl)) - 1)) | (uint64_t)(uint8_t)v << (8 * tl); /* (tl <= 6) */
+      xd_put(b, h, hl, t, tl + 1);
+      return AF_OK;
+    }
+  }
+  return x86_emit2_cold(b, op, x86_base(size, base, disp), x86_imm(v));
+}
+
+/* fld / fstp of m32, m64, m80: D9 /0, DD /0, DB /5; D9 /3, DD /3, DB /7. */
+XD_INLINE af_status xd_x87_mem(x86_buf *b, x86_op op, af_reg base, int32_t disp, int size) {
+  unsigned bs = (unsigned)base;
+  if (__builtin_expect((op == X86_FLD || op == X86_FSTP) &&
+                           (size == 4 || size == 8 || size == 10) && xd_gpr_ok(bs) && xd_room(b),
+                       1)) {
+    unsigned opc = size == 4 ? 0xD9 : size == 8 ? 0xDD : 0xDB;
+    unsigned regf = op == X86_FLD ? (size == 10 ? 5 : 0) : (size == 10 ? 7 : 3);
+    xd_rm_mem(b, 0, 0, 0, opc, 1, regf, bs, disp);
+    return AF_OK;
+  }
+  return x86_emit1(b, op, x86_base(size, base, disp));
+}
+
+/* setcc r8: 0F 90+cc /0 (a REX for spl..dil and r8b..r15b). */
+XD_INLINE af_status xd_setcc(x86_buf *b, x86_cond cc, af_reg r) {
+  unsigned reg = (unsigned)r;
+  if (__builtin_expect(xd_gpr_ok(reg) && (unsigned)cc <= 15 && xd_room(b), 1)) {
+    xd_rm_reg(b, 0, 0, reg - 4u < 4, 0x0F | (0x90u + (unsigned)cc) << 8, 2, 0, reg);
+    return AF_OK;
+  }
+  x86_inst i = x86_inst1(X86_SETCC, x86_gpr(r, 1));
+  i.cond = (uint8_t)cc;
+  return x86_emit(b, &i);
 }
 
 /* push / pop r64: [REX.B] 50+r / 58+r; ret: C3. */

@@ -545,6 +545,35 @@ static int same_result(const ra_result *a, const ra_result *b, int stats) {
   return !stats || !memcmp(&a->stats, &b->stats, sizeof a->stats);
 }
 
+/* Lean mode (ra_opts.vreg_out) must give what the locations say: each value's register (or
+ * none), the count of values in registers and, per register, of those crossing a clobber.
+ * Returns 1 when it does (and both calls agree on the status). */
+static int lean_agrees(const af_case *c, int fn, ra_opts o, af_status s_full,
+                       const ra_result *full) {
+  static ra_result lean;
+  static int8_t vreg[RA_MAX_VALUES];
+  memset(vreg, 0x5a, sizeof vreg);
+  o.vreg_out = vreg;
+  o.no_stats = 0;
+  af_status s = ra_allocate(c, fn, &o, &lean, NULL);
+  if (s != s_full) return 0;
+  if (s != AF_OK) return 1;
+  if (lean.regs_used != full->regs_used || lean.callee_saved_used != full->callee_saved_used ||
+      lean.clobbered != full->clobbered || lean.nvalues != full->nvalues)
+    return 0;
+  int in_reg = 0;
+  int16_t crossing[AF_REG_COUNT] = {0};
+  for (int v = 0; v < full->nvalues; v++) {
+    const ra_loc *l = &full->loc[v];
+    int8_t want = l->kind == RA_REG ? l->reg : (int8_t)AF_REG_NONE;
+    if (vreg[v] != want) return 0;
+    if (l->kind == RA_REG) in_reg++, crossing[l->reg] += l->crosses;
+  }
+  ra_stats zero = {0};
+  return lean.lean_in_reg == in_reg && !memcmp(lean.lean_crossing, crossing, sizeof crossing) &&
+         !memcmp(&lean.stats, &zero, sizeof zero);
+}
+
 /* ra_allocate keeps live values per register (its fast scan); reference_scan runs the sorted
  * active list that intervals out of definition order need: on every function and option set
  * they must give the same locations. no_stats must change nothing but the statistics. */
@@ -554,7 +583,7 @@ static void test_scans_agree(int ncases) {
   g.allow_f16 = 1;
   g.allow_m256 = 1;
   g.allow_divergent = 1;
-  long compared = 0, differ = 0, spills = 0, reorders = 0;
+  long compared = 0, differ = 0, spills = 0, reorders = 0, leans = 0;
   static int8_t hints[RA_MAX_VALUES];
   for (int v = 0; v < RA_MAX_VALUES; v++)
     hints[v] = (int8_t)(v % 4 == 0 ? AF_RSI : v % 4 == 1 ? AF_XMM9 : v % 4 == 2 ? AF_RAX : -1);
@@ -586,6 +615,11 @@ static void test_scans_agree(int ncases) {
           continue;
         }
         o.reference_scan = 0;
+        if (!lean_agrees(&c, fn, o, s1, &res)) {
+          if (++differ <= 3) CHECKF(0, "case %d fn %d options %d: lean mode differs", i, fn, var);
+        } else {
+          leans++;
+        }
         o.no_stats = 1;
         af_status s3 = ra_allocate(&c, fn, &o, &res2, NULL);
         ra_stats zero = {0};
@@ -621,12 +655,17 @@ static void test_scans_agree(int ncases) {
       reorders += s1 == AF_OK;
       if (s1 != s2 || (s1 == AF_OK && !same_result(&res, &res2, 1)))
         if (++differ <= 3) CHECKF(0, "case %d fn %d: out-of-order values differ", i, fn);
+      o.reference_scan = 0;
+      if (!lean_agrees(&c, fn, o, s1, &res))
+        if (++differ <= 3) CHECKF(0, "case %d fn %d: out-of-order lean mode differs", i, fn);
       f->insts[first].dst = u, f->insts[later].dst = v;
     }
     af_case_free(&c);
   }
-  printf("scans: %ld allocations compared, %ld reordered, %ld differ, %ld values spilled\n",
-         compared, reorders, differ, spills);
+  printf("scans: %ld allocations compared (%ld in lean mode too), %ld reordered, %ld differ, "
+         "%ld values spilled\n",
+         compared, leans, reorders, differ, spills);
+  CHECK(leans == compared);
   CHECK(reorders > 0);
   CHECK(differ == 0 && compared > 0 && spills > 0);
 }

@@ -354,6 +354,38 @@ static af_status d_call_mem(x86_buf *b, const void *p) {
   const dargs *a = p;
   return xd_call_mem(b, (af_reg)a->base, a->disp);
 }
+static af_status d_xmm_rr(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_xmm_rr(b, (x86_op)a->op, (af_reg)a->r, (af_reg)a->base);
+}
+static af_status d_mem_imm(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_mem_imm(b, (x86_op)a->op, a->size, (af_reg)a->base, a->disp, a->v);
+}
+static af_status d_x87_mem(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_x87_mem(b, (x86_op)a->op, (af_reg)a->base, a->disp, a->size);
+}
+static af_status d_setcc(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_setcc(b, (x86_cond)a->op, (af_reg)a->r);
+}
+static af_status d_alu_rm(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_alu_rm(b, (x86_op)a->op, a->size, (af_reg)a->r, (af_reg)a->base, a->disp);
+}
+static af_status d_shift_cl(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_shift_cl(b, (x86_op)a->op, a->size, (af_reg)a->r);
+}
+static af_status d_cmov(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_cmov(b, (x86_cond)a->msize, a->size, (af_reg)a->r, (af_reg)a->base);
+}
+static af_status d_movq_gx(x86_buf *b, const void *p) {
+  const dargs *a = p;
+  return xd_movq_gx(b, (af_reg)a->r, (af_reg)a->base);
+}
 static af_status d_movimm(x86_buf *b, const void *p) {
   const dargs *a = p;
   return xd_movimm(b, (af_reg)a->r, a->size, a->v);
@@ -394,8 +426,9 @@ static long compare_direct(void) {
                                      x86_base(ms, (af_reg)base, disp));
               DCHECK(x, d_load_ext, e, "load_ext");
             }
-          static const int sops[] = {X86_MOVSS, X86_MOVSD, X86_MOVUPS, X86_MOVQ};
-          for (int k = 0; k < 4 && r >= 0; k++)
+          static const int sops[] = {X86_MOVSS, X86_MOVSD, X86_MOVUPS, X86_MOVQ,  X86_ADDSS,
+                                     X86_ADDSD, X86_MULSS, X86_MULSD,  X86_SUBSS, X86_SUBSD};
+          for (int k = 0; k < 10 && r >= 0; k++)
             for (int store = 0; store < 2; store++) {
               af_reg x = (af_reg)(AF_XMM0 + r - 1); /* -1 and 16: out of range */
               dargs e = {sops[k], x, base, 16, size, store, disp, 0};
@@ -405,11 +438,42 @@ static long compare_direct(void) {
               DCHECK(in, d_xmm_mem, e, "xmm_mem");
             }
         }
+        if (r == 0) { /* immediates to memory, x87 loads and stores */
+          static const int64_t imms[] = {0,     1,         -1,        127,       128,
+                                         -128,  -129,      255,       32767,     -32768,
+                                         65535, INT32_MAX, INT32_MIN, 1ll << 32, -(1ll << 40)};
+          for (int si = 0; si < ns; si++)
+            for (int k = 0; k < 2; k++)
+              for (size_t j = 0; j < sizeof imms / sizeof imms[0]; j++) {
+                int op = k ? X86_CMP : X86_MOV, size = sizes[si];
+                dargs mi = {op, 0, base, size, size, 0, disp, imms[j]};
+                x86_inst in =
+                    x86_inst2((x86_op)op, x86_base(size, (af_reg)base, disp), x86_imm(imms[j]));
+                DCHECK(in, d_mem_imm, mi, "mem_imm");
+              }
+          static const int x87sizes[] = {2, 4, 8, 10, 16};
+          for (int si = 0; si < 5; si++)
+            for (int k = 0; k < 2; k++) {
+              int op = k ? X86_FSTP : X86_FLD, size = x87sizes[si];
+              dargs xm = {op, 0, base, size, size, 0, disp, 0};
+              x86_inst in = x86_inst1((x86_op)op, x86_base(size, (af_reg)base, disp));
+              DCHECK(in, d_x87_mem, xm, "x87_mem");
+            }
+        }
         if (r == 0) {
           dargs cm = {X86_CALL, 0, base, 8, 8, 0, disp, 0};
           x86_inst in = x86_inst1(X86_CALL, x86_base(8, (af_reg)base, disp));
           DCHECK(in, d_call_mem, cm, "call_mem");
         }
+        static const int mops[] = {X86_ADD, X86_OR,  X86_AND, X86_SUB,  X86_XOR,
+                                   X86_CMP, X86_ADC, X86_SBB, X86_IMUL, X86_TEST};
+        for (int k = 0; k < 10; k++) /* ALU r, [mem] */
+          for (int si = 0; si < ns; si++) {
+            dargs a = {mops[k], r, base, sizes[si], sizes[si], 0, disp, 0};
+            x86_inst in = x86_inst2((x86_op)mops[k], x86_gpr((af_reg)r, sizes[si]),
+                                    x86_base(sizes[si], (af_reg)base, disp));
+            DCHECK(in, d_alu_rm, a, "alu_rm");
+          }
         dargs l = {X86_LEA, r, base, 8, 0, 0, disp, 0};
         x86_inst lea = x86_inst2(X86_LEA, x86_gpr((af_reg)r, 8), x86_base(0, (af_reg)base, disp));
         DCHECK(lea, d_lea, l, "lea");
@@ -425,6 +489,47 @@ static long compare_direct(void) {
                                   x86_gpr((af_reg)src, sizes[si]));
           DCHECK(in, d_rr, a, "rr");
         }
+  for (int k = 0; k < 3; k++) /* xmm, xmm */
+    for (int d = -2; d < 18; d++)
+      for (int src = -2; src < 18; src++) {
+        static const int xops[] = {X86_PXOR, X86_XORPS, X86_MOVAPS};
+        af_reg xd = (af_reg)(AF_XMM0 + d - 1), xs = (af_reg)(AF_XMM0 + src - 1);
+        dargs a = {xops[k], xd, xs, 16, 0, 0, 0, 0};
+        x86_inst in = x86_inst2((x86_op)xops[k], x86_xmm(xd), x86_xmm(xs));
+        DCHECK(in, d_xmm_rr, a, "xmm_rr");
+      }
+  for (int d = -2; d < 18; d++) {
+    for (int si = 0; si < ns; si++) { /* shifts by cl */
+      static const int shops[] = {X86_SHL, X86_SHR, X86_SAR, X86_ROL};
+      for (int k = 0; k < 4; k++) {
+        dargs a = {shops[k], d, 0, sizes[si], 0, 0, 0, 0};
+        x86_inst in =
+            x86_inst2((x86_op)shops[k], x86_gpr((af_reg)d, sizes[si]), x86_gpr(AF_RCX, 1));
+        DCHECK(in, d_shift_cl, a, "shift_cl");
+      }
+      for (int src = -2; src < 18; src += 3) /* cmovcc */
+        for (int cc = 0; cc < 17; cc++) {
+          dargs a = {X86_CMOVCC, d, src, sizes[si], cc, 0, 0, 0};
+          x86_inst in =
+              x86_inst2(X86_CMOVCC, x86_gpr((af_reg)d, sizes[si]), x86_gpr((af_reg)src, sizes[si]));
+          in.cond = (uint8_t)cc;
+          DCHECK(in, d_cmov, a, "cmov");
+        }
+    }
+    for (int x = -2; x < 18; x++) { /* movq r64, xmm */
+      af_reg xr = (af_reg)(AF_XMM0 + x - 1);
+      dargs a = {X86_MOVQ, d, xr, 8, 0, 0, 0, 0};
+      x86_inst in = x86_inst2(X86_MOVQ, x86_gpr((af_reg)d, 8), x86_xmm(xr));
+      DCHECK(in, d_movq_gx, a, "movq_gx");
+    }
+  }
+  for (int cc = 0; cc < 17; cc++) /* setcc r8 (17: out of range) */
+    for (int r = -2; r < 18; r++) {
+      dargs a = {cc, r, 0, 1, 0, 0, 0, 0};
+      x86_inst in = x86_inst1(X86_SETCC, x86_gpr((af_reg)r, 1));
+      in.cond = (uint8_t)cc;
+      DCHECK(in, d_setcc, a, "setcc");
+    }
   static const int aops[] = {X86_ADD, X86_OR,  X86_AND, X86_SUB,
                              X86_XOR, X86_CMP, X86_ADC, X86_TEST};
   for (int k = 0; k < 8; k++)
