@@ -402,11 +402,33 @@ int abi_divergences_scan(const af_case *c, const af_sig *sig, const af_callinfo 
   return abi_divergences_scan_q(c, sig, ci, why, NULL);
 }
 
+/* Bit k set: an entry of match kind k may match (abi_may_match's test for each kind, the
+ * convention aside). 0 for most signatures: then no entry can match and the scan stops. */
+static inline __attribute__((always_inline)) uint32_t abi_may_kinds(const af_sig *sig,
+                                                                    const abi_facts *f) {
+#define ABI_K(k) (1u << (k))
+  uint32_t m = 0;
+  if (sig->ret == AF_T_F80) m |= ABI_K(ABI_MATCH_RET_F80);
+  if (sig->ret == AF_T_M256) m |= ABI_K(ABI_MATCH_RET_M256);
+  if (f->ret_empty) m |= ABI_K(ABI_MATCH_RET_EMPTY);
+  if (abi_is_i128(sig->ret)) m |= ABI_K(ABI_MATCH_RET_I128);
+  if ((f->kinds >> AF_T_F16) & 1) m |= ABI_K(ABI_MATCH_F16);
+  if (sig->variadic) m |= ABI_K(ABI_MATCH_NAMED_YMM_VARIADIC);
+  if (f->kinds & (1u << AF_T_I128 | 1u << AF_T_U128))
+    m |= ABI_K(ABI_MATCH_I128_VARARG_STACK) | ABI_K(ABI_MATCH_I128_STACK_PAD) |
+         ABI_K(ABI_MATCH_I128_LAST_GPR);
+  if (f->quirks & CLASSIFY_GCC_ARRAY) m |= ABI_K(ABI_MATCH_GCC_ARRAY_ALIGN);
+  if (f->quirks & CLASSIFY_GCC_UNION_ZW) m |= ABI_K(ABI_MATCH_GCC_UNION_ZW);
+  return m;
+#undef ABI_K
+}
+
 int abi_divergences_scan_q(const af_case *c, const af_sig *sig, const af_callinfo *ci,
                            const char **why, const unsigned *quirks) {
   int n = 0;
   abi_facts f;
   abi_facts_of(c, sig, &f, quirks);
+  if (!abi_may_kinds(sig, &f)) return 0; /* no entry's construct is there */
   for (int i = 0; i < DIV_COUNT; i++)
     if (abi_may_match(&div_table[i], sig, &f) && abi_match(&div_table[i], c, sig, ci)) {
       if (n == 0 && why) *why = div_table[i].id;
@@ -423,7 +445,7 @@ int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_cal
 }
 
 static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callinfo *out,
-                                  af_error *err);
+                                  af_error *err, int check);
 
 /* Clears what the classifiers and the scan read or leave: all but args[nparams..] (2 KB of
  * them for a short signature, which nobody reads: af_callinfo.nargs says how many there are).
@@ -436,23 +458,29 @@ static void classify_clear(const af_sig *sig, af_callinfo *out) {
 
 af_status af_classify(const af_case *c, const af_sig *sig, af_callinfo *out, af_error *err) {
   classify_clear(sig, out);
-  return classify_cleared(c, sig, out, err);
+  return classify_cleared(c, sig, out, err, 1);
 }
 
 af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out) {
   classify_clear(sig, out);
-  return classify_cleared(c, sig, out, NULL);
+  return classify_cleared(c, sig, out, NULL, 1);
 }
 
-/* af_classify on a cleared out (every field the classifiers leave alone is zero). */
+af_status abi_classify_gen(const af_case *c, const af_sig *sig, af_callinfo *out) {
+  classify_clear(sig, out);
+  return classify_cleared(c, sig, out, NULL, 0);
+}
+
+/* af_classify on a cleared out (every field the classifiers leave alone is zero); check: run
+ * classify_check_sig (0: the caller's signature passes it by construction). */
 static af_status classify_cleared(const af_case *c, const af_sig *sig, af_callinfo *out,
-                                  af_error *err) {
+                                  af_error *err, int check) {
   out->ret.dup = AF_REG_NONE;
   if ((unsigned)sig->cc >= AF_CC_COUNT) {
     classify_err(err, "unknown calling convention %d", (int)sig->cc);
     return AF_ERR_INVALID;
   }
-  af_status s = classify_check_sig(c, sig, err);
+  af_status s = check ? classify_check_sig(c, sig, err) : AF_OK;
   if (s != AF_OK) return s;
   out->cc = sig->cc;
   out->nargs = sig->nparams;

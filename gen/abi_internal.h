@@ -34,6 +34,11 @@ int abi_divergences_scan_plain(const af_case *c, const af_sig *sig, const af_cal
  * and the counts are as af_classify leaves them; args[nparams..] are not cleared (af_classify
  * clears all 32, most of its own cost for a short signature). */
 af_status abi_classify_lean(const af_case *c, const af_sig *sig, af_callinfo *out);
+/* abi_classify_lean without classify_check_sig, for signatures that pass it by construction:
+ * the generator's (nparams <= AF_MAX_PARAMS, nfixed consistent, every type id a non-void
+ * scalar or a laid-out struct/union of the case; the return also void). The same result as
+ * abi_classify_lean on those (test_gen_fast compares them on generated signatures). */
+af_status abi_classify_gen(const af_case *c, const af_sig *sig, af_callinfo *out);
 
 /* The two classifiers (classify_sysv.c, classify_win64.c); out is zeroed and
  * out->cc set by af_classify; they fill the rest except `divergent`. classify_sysv's quirks

@@ -39,7 +39,8 @@ static inline void *case_alloc_uncleared(af_case *c, size_t n) {
  * of memory). The caller fills every field but dst (a CONST's cst.bytes pointing into the
  * arena: case_alloc_uncleared), then case_inst_commit counts it and assigns dst: the value id
  * defined, -1 if none, exactly as af_inst_add. Both inline but the growth
- * (case_inst_slot_grow). */
+ * (case_inst_slot_grow). (The generator's bodies, gen_body.c, leave args[nargs..] and
+ * path[npath..] unwritten too: every reader goes by those counts.) */
 af_inst *case_inst_slot_grow(af_case *c, int func);
 static inline af_inst *case_inst_slot(af_case *c, int func) {
   if ((unsigned)func < (unsigned)c->nfuncs) {

@@ -14,13 +14,21 @@
 typedef struct {
   gen_state *g;
   af_case *c;
+  af_func *f; /* &c->funcs[fn] (the array is part of the case: the pointer stays valid) */
   int fn, host;
+  /* The function's instruction array as the body builds it: next = the next slot, end = the
+   * end of the slots usable without growing (AF_MAX_INSTS at most), ni = f->ninsts, kept here
+   * until body_finish writes it back (nothing reads it meanwhile but over_budget and the
+   * growth, which syncs it). */
+  af_inst *next, *end;
+  int ni;
   int vt[BODY_MAX_VALUES]; /* type of every value id so far */
   int nv;
   /* The values of each type, in id order, as linked lists (find draws among them without
    * scanning every value): head/tail per type id, -1 = none; same_next[v] = the next value
    * of v's type. */
   int type_head[AF_MAX_TYPES], type_tail[AF_MAX_TYPES];
+  int type_count[AF_MAX_TYPES]; /* values on the list (set when its head is) */
   unsigned nlists; /* type ids below this have lists (the case's types when the body began:
                       only those are cleared); a value of another type is found by the scan */
   int same_next[BODY_MAX_VALUES];
@@ -36,58 +44,66 @@ typedef struct {
 static inline int body_is_int(int t) { return t >= AF_T_I8 && t <= AF_T_U128; }
 
 /* Records value id (the next one) of `type`. */
-static void add_value(body *b, int id, int type) {
+static inline __attribute__((always_inline)) void add_value(body *b, int id, int type) {
   b->vt[id] = type;
   b->nv = id + 1;
   if ((unsigned)type >= b->nlists) return; /* find's fallback scan covers it */
   b->same_next[id] = -1;
-  if (b->type_head[type] < 0)
+  if (b->type_head[type] < 0) {
     b->type_head[type] = id;
-  else
+    b->type_count[type] = 1;
+  } else {
     b->same_next[b->type_tail[type]] = id;
+    b->type_count[type]++;
+  }
   b->type_tail[type] = id;
 }
 
-static int emit(body *b, af_inst *in) {
-  if (b->g->st) return -1;
-  int id = af_inst_add(b->c, b->fn, in);
-  if (id == -2) {
-    gen_fail(b->g, AF_ERR_LIMIT, "f%d: cannot add an instruction", b->fn);
-    return -1;
-  }
-  if (id >= 0) {
-    if (id >= BODY_MAX_VALUES) {
-      gen_fail(b->g, AF_ERR_LIMIT, "f%d: too many values", b->fn);
-      return -1;
-    }
-    add_value(b, id, in->type);
-  }
-  return id;
-}
-
 static void inst_init(af_inst *in, af_op op, int type) {
-  /* Cleared by 16-byte stores of a zero the compiler cannot see through (the asm), so that
-   * the loop stays 14 stores instead of becoming memset's `rep stos` (27 counted iterations
-   * and a slow start) or a copy of a static zero instruction (a load per store). */
-  typedef unsigned char v16 __attribute__((vector_size(16)));
-  v16 z = {0};
-  __asm__("" : "+x"(z));
-  unsigned char *p = (unsigned char *)in;
-  size_t i = 0;
-#pragma GCC unroll 16
-  for (; i + 16 <= sizeof *in; i += 16)
-    memcpy(p + i, &z, 16);
-  if (i < sizeof *in) memcpy(p + i, &z, sizeof *in - i);
+  /* Every field but dst (icommit's), the operands and the path: the caller writes the
+   * operands and path it counts, and nothing reads args[nargs..] or path[npath..] (every
+   * reader goes by the counts): a few stores instead of clearing 216 bytes. */
   in->op = op;
   in->type = type;
+  in->nargs = 0;
+  in->imm = 0;
+  in->npath = 0;
+  memset(&in->cst, 0, sizeof in->cst);
 }
 
-/* The in-place emit (case_internal.h): islot gives the function's next slot, cleared, with
- * op and type; icommit adds it as emit does. For instructions whose operands are all known
- * before the slot is taken (a nested emit would take the same slot). */
+/* The array's usable slots (f->insts and its capacity, AF_MAX_INSTS at most) into b. */
+static void body_cursor(body *b) {
+  af_func *f = b->f;
+  if (!f->insts) { /* no array yet (a host body's start): the first islot grows it */
+    b->next = b->end = NULL;
+    return;
+  }
+  b->next = f->insts + f->ninsts;
+  b->end = f->insts + (f->cap_insts < AF_MAX_INSTS ? f->cap_insts : AF_MAX_INSTS);
+}
+
+/* Instructions in the array so far (f->ninsts as af_inst_add would have it). */
+static inline int body_ninsts(const body *b) { return b->ni; }
+
+/* case_inst_slot_grow with the count synced (out of line: a host body's first instruction,
+ * or a JIT body past its reserve). */
+static __attribute__((noinline)) af_inst *islot_grow(body *b) {
+  b->f->ninsts = body_ninsts(b);
+  af_inst *in = case_inst_slot_grow(b->c, b->fn);
+  body_cursor(b);
+  return in;
+}
+
+/* The in-place emit (case_internal.h): islot gives the function's next slot with op and type
+ * and the other fields but the operands and the path cleared (inst_init); icommit adds it as
+ * af_inst_add would. For instructions whose operands are all known before the slot is taken
+ * (a nested emit would take the same slot). */
 static inline __attribute__((always_inline)) af_inst *islot(body *b, af_op op, int type) {
-  if (b->g->st) return NULL;
-  af_inst *in = case_inst_slot(b->c, b->fn);
+  /* No test of g->st here: after a failure the body may add a few more instructions (within
+   * the array's bounds, value ids checked by icommit) before its loops stop on g->st, and the
+   * case is then discarded whole (gen_body returns the first failure). */
+  /* case_inst_slot with the array at hand (fn is valid: gen_body's) */
+  af_inst *in = b->next < b->end ? b->next : islot_grow(b);
   if (!in) {
     gen_fail(b->g, AF_ERR_LIMIT, "f%d: cannot add an instruction", b->fn);
     return NULL;
@@ -96,8 +112,13 @@ static inline __attribute__((always_inline)) af_inst *islot(body *b, af_op op, i
   return in;
 }
 
-static inline __attribute__((always_inline)) int icommit(body *b, int type) {
-  int id = case_inst_commit(b->c, b->fn);
+/* case_inst_commit for an instruction of op `op` (what islot was given: whether it defines a
+ * value is known without reading it back). */
+static inline __attribute__((always_inline)) int icommit(body *b, af_inst *in, af_op op, int type) {
+  b->next = in + 1; /* in is islot's: the slot at b->next */
+  b->ni++;
+  int defines = op == AF_OP_CALL ? type != AF_T_VOID : op != AF_OP_STORE && op != AF_OP_RET;
+  int id = in->dst = defines ? b->nv : -1; /* the next value id (f->nvalues: body_finish) */
   if (id >= 0) {
     if (id >= BODY_MAX_VALUES) {
       gen_fail(b->g, AF_ERR_LIMIT, "f%d: too many values", b->fn);
@@ -109,18 +130,19 @@ static inline __attribute__((always_inline)) int icommit(body *b, int type) {
 }
 
 /* In place: an instruction whose operands (and path) are all computed already. */
-static int emit_n(body *b, af_op op, int type, int nargs, const int *args, int64_t imm) {
+static inline __attribute__((always_inline)) int emit_n(body *b, af_op op, int type, int nargs,
+                                                        const int *args, int64_t imm) {
   af_inst *in = islot(b, op, type);
   if (!in) return -1;
   in->nargs = nargs;
   for (int k = 0; k < nargs; k++)
     in->args[k] = args[k];
   in->imm = imm;
-  return icommit(b, type);
+  return icommit(b, in, op, type);
 }
 
-static int emit_path(body *b, af_op op, int type, int nargs, const int *args, const int *path,
-                     int npath) {
+static inline __attribute__((always_inline)) int
+emit_path(body *b, af_op op, int type, int nargs, const int *args, const int *path, int npath) {
   af_inst *in = islot(b, op, type);
   if (!in) return -1;
   in->nargs = nargs;
@@ -129,7 +151,7 @@ static int emit_path(body *b, af_op op, int type, int nargs, const int *args, co
   in->npath = npath;
   for (int k = 0; k < npath; k++)
     in->path[k] = path[k];
-  return icommit(b, type);
+  return icommit(b, in, op, type);
 }
 
 static inline __attribute__((always_inline)) int emit1(body *b, af_op op, int type, int a) {
@@ -137,7 +159,7 @@ static inline __attribute__((always_inline)) int emit1(body *b, af_op op, int ty
   if (!in) return -1;
   in->nargs = 1;
   in->args[0] = a;
-  return icommit(b, type);
+  return icommit(b, in, op, type);
 }
 
 static inline __attribute__((always_inline)) int emit2(body *b, af_op op, int type, int a, int x) {
@@ -146,10 +168,10 @@ static inline __attribute__((always_inline)) int emit2(body *b, af_op op, int ty
   in->nargs = 2;
   in->args[0] = a;
   in->args[1] = x;
-  return icommit(b, type);
+  return icommit(b, in, op, type);
 }
 
-static int over_budget(const body *b) { return b->c->funcs[b->fn].ninsts >= BODY_BUDGET; }
+static int over_budget(const body *b) { return body_ninsts(b) >= BODY_BUDGET; }
 
 static inline __attribute__((always_inline)) void keep(body *b, int v) {
   if (v < 0) return;
@@ -181,30 +203,39 @@ static inline __attribute__((always_inline)) af_inst *const_slot(body *b, int ty
   return in;
 }
 
-static int emit_const(body *b, int type) {
+static inline __attribute__((always_inline)) int emit_const(body *b, int type) {
   int mode = const_mode(b); /* drawn before the value, as ever */
   af_inst *in = const_slot(b, type);
   if (!in) return -1;
   gen_fill(b->g, type, in->cst.bytes, mode);
-  return icommit(b, type);
+  return icommit(b, in, AF_OP_CONST, type);
 }
 
 static int emit_const_u(body *b, int type, uint64_t v) {
-  uint8_t buf[16] = {0};
-  for (int i = 0; i < 8; i++)
-    buf[i] = (uint8_t)(v >> (8 * i));
   af_inst *in = const_slot(b, type);
   if (!in) return -1;
-  memcpy(in->cst.bytes, buf, in->cst.size); /* u64 or i128/u128: at most 16 bytes */
-  return icommit(b, type);
+  /* u64, or i128/u128 (16 bytes: v, then zeros), little-endian */
+  uint8_t *p = in->cst.bytes;
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+  if (in->cst.size == 16) memset(p + 8, 0, 8);
+  return icommit(b, in, AF_OP_CONST, type);
 }
 
 /* A random existing value of `type`, -1 if none. */
 static inline __attribute__((always_inline)) int find(body *b, int type) {
   int cand[64], n = 0;
   if ((unsigned)type < b->nlists) {
+    int v = b->type_head[type];
+    if (v < 0) return -1;
+    int cnt = b->type_count[type];
+    if (cnt <= 64) { /* the loop below's draw of cand[k], the k-th value of the list */
+      for (int k = (int)gen_below(b->g, (uint64_t)cnt); k > 0; k--)
+        v = b->same_next[v];
+      return v;
+    }
     /* the values of this type in id order: the candidates (and draws) of the scan below */
-    for (int v = b->type_head[type]; v >= 0; v = b->same_next[v]) {
+    for (v = b->type_head[type]; v >= 0; v = b->same_next[v]) {
       if (n < 64)
         cand[n++] = v;
       else
@@ -265,7 +296,7 @@ static int derive(body *b, int m, int type, int depth);
 
 static int derive_agg(body *b, int m, int type, int depth) {
   int v = emit_const(b, type);
-  if (!gen_has_path(b->c, type) || depth > 2) return v;
+  if (!gen_path_ok(b->g, type) || depth > 2) return v;
   int nset = over_budget(b) ? 1 : 1 + (int)gen_below(b->g, 3);
   for (int k = 0; k < nset && v >= 0; k++) {
     int path[AF_MAX_PATH], npath;
@@ -386,7 +417,7 @@ static void random_op(body *b) {
   case GR_op_get_set: {
     int cand[64], n = 0;
     for (int x = 0; x < b->nv && n < 64; x++)
-      if (gen_has_path(b->c, b->vt[x])) cand[n++] = x;
+      if (gen_path_ok(b->g, b->vt[x])) cand[n++] = x;
     int agg;
     if (n && gen_chance(g, 85))
       agg = cand[gen_below(g, (uint64_t)n)];
@@ -394,7 +425,7 @@ static void random_op(body *b) {
       int t = AF_T_CF64;
       for (int tries = 0; tries < 4; tries++) {
         int k = AF_T_NSCALAR + (int)gen_below(g, (uint64_t)(b->c->ntypes - AF_T_NSCALAR + 1));
-        if (k < b->c->ntypes && b->c->types[k].kind != AF_T_ARRAY && gen_has_path(b->c, k)) {
+        if (k < b->c->ntypes && b->c->types[k].kind != AF_T_ARRAY && gen_path_ok(b->g, k)) {
           t = k;
           break;
         }
@@ -500,7 +531,7 @@ static void emit_call(body *b, int callee) {
   int r = emit_n(b, AF_OP_CALL, s->ret, s->nparams, av, callee);
   if (r >= 0) {
     keep(b, r);
-    if (gen_has_path(b->c, s->ret) && gen_chance(g, 40)) { /* use a field of the result */
+    if (gen_path_ok(b->g, s->ret) && gen_chance(g, 40)) { /* use a field of the result */
       int path[AF_MAX_PATH], npath;
       int leaf = gen_path(g, s->ret, path, &npath, 0);
       if (leaf >= 0) keep(b, emit_path(b, AF_OP_GET, leaf, 1, &r, path, npath));
@@ -524,7 +555,7 @@ static int final_mix(body *b) {
   if (!n) ops[n++] = emit_const(b, AF_T_U64);
   int acc = -1, at = 0;
   while (at < n) {
-    int64_t seed = (int64_t)(rng_next_fast(b->g->rng) & 0x7fffffff);
+    int64_t seed = (int64_t)(gen_next(b->g) & 0x7fffffff);
     int args[AF_MAX_OPERANDS], na = 0;
     if (acc >= 0) args[na++] = acc;
     while (at < n && na < AF_MAX_OPERANDS)
@@ -547,8 +578,7 @@ static void store_mix(body *b, int m) {
 
 static void emit_ret(body *b, int m) {
   const af_sig *s = &b->c->funcs[b->fn].sig;
-  af_inst in;
-  inst_init(&in, AF_OP_RET, s->ret);
+  int nargs = 0, arg = -1; /* built in place at the end (emit_n), after what it uses */
   if (s->ret == AF_T_VOID) {
     store_mix(b, m);
   } else if (s->ret == AF_T_PTR) {
@@ -562,30 +592,29 @@ static void emit_ret(body *b, int m) {
     }
     int v = p[gen_below(b->g, (uint64_t)n)];
     if (n > 1) {
-      af_inst sel;
-      inst_init(&sel, AF_OP_SELECT, AF_T_PTR);
-      sel.nargs = 3;
-      sel.args[0] = emit1(b, AF_OP_TRUNC, AF_T_BOOL, m);
-      sel.args[1] = v;
-      sel.args[2] = p[gen_below(b->g, (uint64_t)n)];
-      v = emit(b, &sel);
+      int sel[3];
+      sel[0] = emit1(b, AF_OP_TRUNC, AF_T_BOOL, m);
+      sel[1] = v;
+      sel[2] = p[gen_below(b->g, (uint64_t)n)];
+      v = emit_n(b, AF_OP_SELECT, AF_T_PTR, 3, sel, 0);
     }
-    in.nargs = 1;
-    in.args[0] = v;
+    nargs = 1;
+    arg = v;
   } else {
     if (gen_chance(b->g, 20)) store_mix(b, m);
-    in.nargs = 1;
-    in.args[0] = derive(b, m, s->ret, 0);
+    nargs = 1;
+    arg = derive(b, m, s->ret, 0);
   }
-  emit(b, &in);
+  emit_n(b, AF_OP_RET, s->ret, nargs, &arg, 0);
 }
 
 /* f->value_type as af_fn_finish computes it (the parameters' types, then each defined value's
  * type, one slot more, zeroed): b->vt holds exactly that. */
 static af_status body_finish(body *b) {
   af_func *f = &b->c->funcs[b->fn];
+  f->ninsts = body_ninsts(b);
   if (b->g->st) return b->g->st;
-  if (f->nvalues != b->nv) return gen_fail(b->g, AF_ERR_INVALID, "f%d: value count", b->fn);
+  f->nvalues = b->nv; /* what af_inst_add would have counted: the ids icommit gave, in order */
   int *vt = af_case_alloc(b->c, sizeof(int) * (size_t)(b->nv + 1));
   if (!vt) return gen_fail(b->g, AF_ERR_NOMEM, "f%d: value types", b->fn);
   memcpy(vt, b->vt, sizeof(int) * (size_t)b->nv);
@@ -599,8 +628,10 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   b.g = g;
   b.c = g->c;
   b.fn = fn;
-  const af_func *f = &g->c->funcs[fn];
+  af_func *f = b.f = &g->c->funcs[fn];
   b.host = f->host;
+  b.ni = f->ninsts;
+  body_cursor(&b);
   b.seed_mix = -1;
   /* -1: no value of any type yet (the case's types: the only ones a body's values take) */
   b.nlists = g->c->ntypes > 0 && g->c->ntypes <= AF_MAX_TYPES ? (unsigned)g->c->ntypes : 0;
@@ -618,14 +649,14 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   /* JIT bodies end near BODY_BUDGET, rarely past twice it: one array, no growth. */
   if (case_reserve_insts(g->c, fn, 2 * BODY_BUDGET + 8) != AF_OK)
     return gen_fail(g, AF_ERR_NOMEM, "f%d: instruction array", fn);
+  body_cursor(&b);
   /* A few parameters mixed early: the source of derived values and arguments. */
-  af_inst in;
-  inst_init(&in, AF_OP_MIX, AF_T_U64);
-  in.imm = (int64_t)(rng_next_fast(g->rng) & 0x7fffffff);
+  int64_t seed = (int64_t)(gen_next(g) & 0x7fffffff);
+  int margs[3], nm = 0;
   for (int k = 0; k < 3 && f->sig.nparams; k++)
-    in.args[in.nargs++] = (int)gen_below(g, (uint64_t)f->sig.nparams);
-  if (!in.nargs) in.args[in.nargs++] = emit_const(&b, AF_T_U64);
-  b.seed_mix = emit(&b, &in);
+    margs[nm++] = (int)gen_below(g, (uint64_t)f->sig.nparams);
+  if (!nm) margs[nm++] = emit_const(&b, AF_T_U64); /* added before the MIX, as ever */
+  b.seed_mix = emit_n(&b, AF_OP_MIX, AF_T_U64, nm, margs, seed);
   /* An over-aligned local, written now and read back after the calls. */
   int la = gen_pick(g, GA_local_align, GEN_ALL);
   gen_note(g, la);

@@ -138,6 +138,8 @@ struct af_weights {
 
 const gen_row_info *gen_weight_rows(void);   /* the static table, GEN_NROWS rows */
 void gen_weights_init(struct af_weights *w); /* defaults into caller storage */
+/* The defaults as a constant table (what gen_weights_init writes), for the seeded path. */
+const struct af_weights *gen_weights_defaults(void);
 
 /* ---- generator state (gen/generate.c, gen_types.c, gen_body.c, gen_values.c) ---- */
 
@@ -156,19 +158,28 @@ enum { GV_EDGE, GV_RANDOM, GV_GRAFFITI };
 /* A scalar draw precomputed for one context (gen_types.c, gen_scalar): the rows the
  * context allows, in axis order, with running sums of their weights. Computed on first use
  * per af_gen_case; a draw is then one gen_below and a short scan, as gen_pick would do. */
+#define GEN_SCALAR_START 32 /* gen_scalar_draw.start */
 typedef struct {
   int n;                       /* allowed rows */
   uint32_t kinds;              /* bit k: scalar kind k is allowed */
   uint64_t total;              /* sum of their weights */
   uint8_t row[AF_T_NSCALAR];   /* value index on the scalar axis */
   uint64_t cum[AF_T_NSCALAR];  /* cum[i] = weights of row[0..i] */
+  /* total <= 8 * GEN_SCALAR_START (the default weights' 107): start[x >> 3] = the first i
+   * with cum[i] > (x & ~7), where the scan for a draw x may begin (it stops at the same i:
+   * every earlier cum is <= x); a scan of a step or two instead of ~8 */
+  uint8_t start[GEN_SCALAR_START];
 } gen_scalar_draw;
 
 #define GEN_NCTX 32 /* every combination of the GS_* flags */
 
 typedef struct {
   af_case *c;
-  af_rng *rng;
+  /* The draws' source, held here (gen_main copies the caller's): the inline draws reach its
+   * state without a pointer load, and `bytes` says whether byte mode (af_rng_bytes) still has
+   * input, one test per draw instead of comparing pos with nbytes. */
+  af_rng r;
+  int bytes; /* r.pos < r.nbytes: the draws go through af_rng_* (gen_below_bytes) */
   const struct af_weights *w;
   const af_gen_opts *o;
   af_error *err;
@@ -180,13 +191,40 @@ typedef struct {
   uint32_t pick_ready;   /* bit axis: pick_total[axis] and its pick_cum rows are computed */
   uint64_t *pick_total;  /* [GEN_NAXES] sum of the axis's weights (caller storage) */
   uint64_t *pick_cum;    /* [GEN_NROWS] running sum of the weights within each axis */
+  /* The same for the last mask an axis was drawn with that does not allow every value
+   * (gen_pick_any): mpick_cum sums only the allowed weights (a row not allowed adds 0). */
+  uint32_t mpick_ready;  /* bit axis: mpick_key/total/cum of the axis are computed */
+  uint64_t *mpick_key;   /* [GEN_NAXES] the mask (within the axis's values) */
+  uint64_t *mpick_total; /* [GEN_NAXES] */
+  uint64_t *mpick_cum;   /* [GEN_NROWS] */
+  /* [AF_MAX_TYPES] per type id (caller storage): GEN_TF_LEAF, GEN_TF_PATH; NULL until the
+   * case's types are final (gen_type_flags, before the bodies: they add no type). */
+  const uint8_t *tflags;
 } gen_state;
 
+enum {
+  GEN_TF_LEAF = 1, /* a scalar leaf is reachable (has_scalar_leaf) */
+  GEN_TF_PATH = 2, /* some GET/SET path exists (gen_has_path) */
+};
+
 /* generate.c */
-static inline uint64_t gen_below(gen_state *g, uint64_t n) { return rng_below_fast(g->rng, n); }
-static inline int gen_chance(gen_state *g, int percent) {
-  return (int)rng_below_fast(g->rng, 100) < percent;
+/* af_rng_below / af_rng_next in byte mode (out of line; they update g->bytes). */
+uint64_t gen_below_bytes(gen_state *g, uint64_t n);
+uint64_t gen_next_bytes(gen_state *g);
+/* Exactly af_rng_below(&g->r, n) (rng_below_fast, with the state at hand). */
+static inline uint64_t gen_below(gen_state *g, uint64_t n) {
+  if (n <= 1) return 0;
+  if (__builtin_expect(g->bytes, 0)) return gen_below_bytes(g, n);
+  for (;;) { /* rejection sampling as in af_rng_below */
+    uint64_t v = rng_below_step(af_xoshiro_step(g->r.s), n);
+    if (v < n) return v;
+  }
 }
+/* Exactly af_rng_next(&g->r). */
+static inline uint64_t gen_next(gen_state *g) {
+  return __builtin_expect(g->bytes, 0) ? gen_next_bytes(g) : af_xoshiro_step(g->r.s);
+}
+static inline int gen_chance(gen_state *g, int percent) { return (int)gen_below(g, 100) < percent; }
 #define GEN_ALL (~(uint64_t)0)
 /* Draws a row of `axis` among the values whose bit is set in `mask` (bit i =
  * value i of the axis); returns the row (GR_*). Does not record it. */
@@ -255,6 +293,14 @@ static inline int gen_has_path(const af_case *c, int type) {
   if (type == AF_T_CF32 || type == AF_T_CF64 || type == AF_T_M128 || type == AF_T_M256) return 1;
   if (type < AF_T_NSCALAR || c->types[type].kind == AF_T_ARRAY) return 0;
   return gen_has_leaf(c, type);
+}
+
+/* Fills flags[0, ntypes) (GEN_TF_*) for the case's types, in id order: a type's flags
+ * depend only on earlier types. gen_run sets g->tflags to it before the bodies. */
+void gen_type_flags(const af_case *c, uint8_t *flags);
+/* gen_has_path from the table (types < ntypes, after gen_type_flags). */
+static inline int gen_path_ok(const gen_state *g, int type) {
+  return g->tflags[type] & GEN_TF_PATH;
 }
 
 /* gen_body.c */

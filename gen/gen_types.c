@@ -41,6 +41,12 @@ static __attribute__((noinline)) const gen_scalar_draw *scalar_draw_fill(gen_sta
     d->row[d->n] = (uint8_t)SCALAR_VALUE(k);
     d->cum[d->n++] = d->total;
   }
+  if (d->total <= 8 * GEN_SCALAR_START)
+    for (int b = 0, i = 0; 8 * (uint64_t)b < d->total; b++) {
+      while (d->cum[i] <= 8 * (uint64_t)b) /* some cum[i] = total > 8b ends it */
+        i++;
+      d->start[b] = (uint8_t)i;
+    }
   g->scalar_ready |= 1u << ctx;
   return d;
 }
@@ -62,7 +68,7 @@ static inline __attribute__((always_inline)) int scalar_pick(gen_state *g, int c
     row = gen_pick(g, GA_scalar, mask);
   } else {
     uint64_t x = gen_below(g, d->total);
-    int i = 0;
+    int i = d->total <= 8 * GEN_SCALAR_START ? d->start[x >> 3] : 0;
     while (x >= d->cum[i])
       i++;
     row = GR_scalar_bool + d->row[i];
@@ -139,7 +145,8 @@ static inline __attribute__((always_inline)) void fb_add(gen_state *g, fbuild *b
   }
   uint64_t al = b->packed ? 8 : 8ull * g->c->types[type].alignment;
   if ((uint64_t)align * 8 > al) al = (uint64_t)align * 8;
-  b->bits = layout_round_up(b->bits, al) + sz;
+  /* layout_round_up for a power of two (alignments and _Alignas are), without the test */
+  b->bits = ((b->bits + al - 1) & ~(al - 1)) + sz;
 }
 
 static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_kind) {
@@ -198,7 +205,7 @@ static int agg_commit(gen_state *g, af_kind kind, fbuild *b, int packed, int ali
   int id = af_type_add_struct(c, kind, b->n, b->f, packed, align);
   if (id < 0) return -1;
   /* Every earlier type is laid out: only the new one needs it (layout_internal.h). */
-  if (layout_types_from(c, id) != AF_OK) {
+  if (layout_type_gen(c, id) != AF_OK) {
     c->ntypes--;
     return -1;
   }
@@ -275,7 +282,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
       if (b.n == 0 || gen_chance(g, 50)) {
         uint32_t cnt = b.n == 0 ? target : 1 + (uint32_t)gen_below(g, target);
         int arr = af_type_add_array(c, gen_chance(g, 50) ? AF_T_U8 : AF_T_I8, cnt);
-        if (arr < 0 || layout_types_from(c, arr) != AF_OK) {
+        if (arr < 0 || layout_type_gen(c, arr) != AF_OK) {
           if (arr >= 0) c->ntypes--;
           break;
         }
@@ -307,7 +314,7 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
       if (cnt > 16) cnt = 16;
       cnt = 1 + (uint32_t)gen_below(g, cnt);
       int arr = af_type_add_array(c, elem, cnt);
-      if (arr < 0 || layout_types_from(c, arr) != AF_OK) {
+      if (arr < 0 || layout_type_gen(c, arr) != AF_OK) {
         if (arr >= 0) c->ntypes--;
         break;
       }
@@ -402,7 +409,7 @@ int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
   int arr = af_type_add_array(c, AF_T_U8, n);
   fbuild b;
   fb_init(&b);
-  if (arr < 0 || layout_types_from(c, arr) != AF_OK) return AF_T_I32;
+  if (arr < 0 || layout_type_gen(c, arr) != AF_OK) return AF_T_I32;
   fb_add(g, &b, arr, 0, 0);
   int id = agg_commit(g, AF_T_STRUCT, &b, 0, 0);
   if (id < 0) return g->st ? -1 : AF_T_I32;
@@ -425,7 +432,7 @@ int gen_param_type(gen_state *g, int ctx) { return param_type(g, ctx); }
 static int two_field(gen_state *g, int a, int b) {
   af_field f[2] = {{a, -1, 0, 0, 0}, {b, -1, 0, 0, 0}};
   int id = af_type_add_struct(g->c, AF_T_STRUCT, 2, f, 0, 0);
-  if (id < 0 || layout_types_from(g->c, id) != AF_OK) return -1;
+  if (id < 0 || layout_type_gen(g->c, id) != AF_OK) return -1;
   return id;
 }
 
@@ -448,7 +455,7 @@ static int backfill_prefix(gen_state *g, af_sig *s, int ret_sret, int *big_at) {
   af_sig probe = {.cc = AF_CC_SYSV, .ret = AF_T_VOID, .nparams = 1, .nfixed = 1};
   probe.params[0] = big;
   af_callinfo ci;
-  if (abi_classify_lean(g->c, &probe, &ci) != AF_OK || ci.args[0].kind != AF_LOC_REG) return 0;
+  if (abi_classify_gen(g->c, &probe, &ci) != AF_OK || ci.args[0].kind != AF_LOC_REG) return 0;
   int need[2] = {0, 0}; /* 0 integer, 1 sse */
   for (int p = 0; p < ci.args[0].nparts; p++)
     need[ci.args[0].parts[p].cls == AF_CLS_SSE]++;
@@ -523,7 +530,7 @@ static int ret_type(gen_state *g, af_cc cc, int sctx, int *row) {
     if (cc == AF_CC_SYSV && gen_chance(g, 25)) { /* struct { long double }: X87, X87UP */
       af_field f = {AF_T_F80, -1, 0, 0, 0};
       int id = af_type_add_struct(g->c, AF_T_STRUCT, 1, &f, 0, 0);
-      if (id >= 0 && layout_types_from(g->c, id) == AF_OK) return id;
+      if (id >= 0 && layout_type_gen(g->c, id) == AF_OK) return id;
       if (id >= 0) g->c->ntypes--;
     }
     return AF_T_F80;
@@ -560,7 +567,7 @@ static af_status sig_attempt(gen_state *g, af_cc cc, int role, af_sig *s, int *b
     if (af_type_is_aggregate(g->c, s->ret)) {
       af_sig probe = {.cc = cc, .ret = s->ret};
       af_callinfo ci;
-      if (abi_classify_lean(g->c, &probe, &ci) == AF_OK) sret = ci.sret;
+      if (abi_classify_gen(g->c, &probe, &ci) == AF_OK) sret = ci.sret;
     }
     k = backfill_prefix(g, s, sret, big_at);
     if (g->st) return g->st;
@@ -639,7 +646,7 @@ af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
     if (st != AF_OK) return st;
     /* One classification: af_classify sets ci.divergent exactly when
      * af_abi_divergences would count an entry (and both fail alike). */
-    if (abi_classify_lean(g->c, out, &ci) != AF_OK) continue;
+    if (abi_classify_gen(g->c, out, &ci) != AF_OK) continue;
     if (!g->o->allow_divergent && ci.divergent) continue;
     /* The return must land where the draw asked (a weight of 0 removes the
      * category, e.g. an odd-sized Win64 "small" aggregate would be sret). */
@@ -659,7 +666,7 @@ af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
     out->variadic = 1;
     out->nfixed = 1;
   }
-  if (abi_classify_lean(g->c, out, &ci) != AF_OK)
+  if (abi_classify_gen(g->c, out, &ci) != AF_OK)
     return gen_fail(g, AF_ERR_INVALID, "cannot classify the fallback signature");
   note_sig(g, out, &ci, -1);
   return AF_OK;

@@ -40,7 +40,7 @@ static void edge_int(gen_state *g, uint8_t *p, int n) {
 static void edge_ieee(gen_state *g, uint8_t *p, int ebits, int mbits) {
   uint64_t emax = ((uint64_t)1 << ebits) - 1, mmask = ((uint64_t)1 << mbits) - 1;
   uint64_t quiet = (uint64_t)1 << (mbits - 1), e = 0, m = 0;
-  uint64_t payload = rng_next_fast(g->rng) & (quiet - 1);
+  uint64_t payload = gen_next(g) & (quiet - 1);
   switch (gen_below(g, 9)) {
   case 0: break;                                      /* zero */
   case 1: e = emax; break;                            /* infinity */
@@ -68,7 +68,7 @@ static void f80_canonical(uint8_t *p) {
 }
 
 static void edge_f80(gen_state *g, uint8_t *p) {
-  uint64_t m = 0, payload = rng_next_fast(g->rng) & 0x3fffffffffffffffull;
+  uint64_t m = 0, payload = gen_next(g) & 0x3fffffffffffffffull;
   unsigned e = 0;
   switch (gen_below(g, 8)) {
   case 0: break;
@@ -94,11 +94,11 @@ static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
   int j = 0;
   if (mode != GV_GRAFFITI) { /* one draw per 8 bytes */
     for (; j + 8 <= n; j += 8) {
-      r = rng_next_fast(g->rng);
+      r = gen_next(g);
       memcpy(p + j, &r, 8);
     }
     if (j < n) {
-      r = rng_next_fast(g->rng);
+      r = gen_next(g);
       for (int i = 0; j < n; j++, i++)
         p[j] = (uint8_t)(r >> (8 * i));
     }
@@ -118,7 +118,7 @@ static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
       p[j] = graffiti(leaf, j);
       continue;
     }
-    if ((j & 7) == 0) r = rng_next_fast(g->rng); /* one draw per 8 bytes */
+    if ((j & 7) == 0) r = gen_next(g); /* one draw per 8 bytes */
     p[j] = (uint8_t)(r >> (8 * (j & 7)));
   }
 }
@@ -127,7 +127,7 @@ static void fill_bytes(gen_state *g, uint8_t *p, int n, int mode, int leaf) {
  * (the last one's low bytes for a partial word), little-endian, as fill_bytes does. */
 static inline void fill_random_small(gen_state *g, uint8_t *p, int n) {
   for (int j = 0; j < n; j += 8) {
-    uint64_t r = rng_next_fast(g->rng);
+    uint64_t r = gen_next(g);
     int k = n - j < 8 ? n - j : 8;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     switch (k) { /* the low k bytes of r: one store */
@@ -235,7 +235,7 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
     if (f->bits > 0) {
       uint64_t v;
       if (mode == GV_RANDOM)
-        v = rng_next_fast(g->rng);
+        v = gen_next(g);
       else if (mode == GV_GRAFFITI)
         v = 0x0101010101010101ull * graffiti(*leaf, 0);
       else {
@@ -263,7 +263,7 @@ void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode) {
      * dead but for its random draws, which are kept (the stream must not change). */
     if (mode == GV_RANDOM)
       for (uint32_t j = 0; j < n; j += 8)
-        (void)rng_next_fast(g->rng);
+        (void)gen_next(g);
     int leaf = 0;
     fill_scalar(g, type, bytes, mode, &leaf);
     return;
@@ -296,11 +296,34 @@ static int has_scalar_leaf(const af_case *c, int type) {
 
 int gen_has_leaf(const af_case *c, int type) { return has_scalar_leaf(c, type); }
 
+void gen_type_flags(const af_case *c, uint8_t *flags) {
+  /* the scalars: a leaf but void; a path (gen_has_path) for complex and vectors only */
+  static const uint8_t scalar_flags[AF_T_NSCALAR] = {
+      [AF_T_BOOL... AF_T_F80] = GEN_TF_LEAF,
+      [AF_T_CF32... AF_T_CF64] = GEN_TF_LEAF | GEN_TF_PATH,
+      [AF_T_PTR] = GEN_TF_LEAF,
+      [AF_T_M128... AF_T_M256] = GEN_TF_LEAF | GEN_TF_PATH,
+  };
+  memcpy(flags, scalar_flags, sizeof scalar_flags);
+  for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
+    const af_type *ty = &c->types[t];
+    if (ty->kind == AF_T_ARRAY) { /* a leaf through its element; never a path by itself */
+      flags[t] = flags[ty->elem] & GEN_TF_LEAF;
+      continue;
+    }
+    int leaf = 0;
+    for (int i = 0; i < ty->nfields && !leaf; i++)
+      leaf = ty->fields[i].bits != 0 && (flags[ty->fields[i].type] & GEN_TF_LEAF);
+    flags[t] = (uint8_t)(leaf ? GEN_TF_LEAF | GEN_TF_PATH : 0);
+  }
+}
+
 int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
   const af_case *c = g->c;
   int t = type;
   *npath = 0;
-  if (!gen_has_path(c, type)) return -1;
+  const uint8_t *tf = g->tflags; /* gen_body's calls: always set */
+  if (tf ? !(tf[type] & GEN_TF_PATH) : !gen_has_path(c, type)) return -1;
   for (;;) {
     int lanes = t == AF_T_CF32 || t == AF_T_CF64 ? 2 : t == AF_T_M128 ? 4 : t == AF_T_M256 ? 8 : 0;
     if (lanes) {
@@ -319,11 +342,18 @@ int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
     }
     if (*npath > 0 && !scalar_only && gen_chance(g, 15)) return t;
     int cand[AF_MAX_FIELDS], n = 0;
-    for (int i = 0; i < ty->nfields; i++) {
-      int ft = ty->fields[i].type; /* has_scalar_leaf, its scalar case inline */
-      if (ty->fields[i].bits != 0 && (ft < AF_T_NSCALAR ? ft != AF_T_VOID : has_scalar_leaf(c, ft)))
-        cand[n++] = i;
-    }
+    if (tf)
+      for (int i = 0; i < ty->nfields; i++) { /* the allowed fields in order (branch-free) */
+        cand[n] = i;
+        n += ty->fields[i].bits != 0 && (tf[ty->fields[i].type] & GEN_TF_LEAF);
+      }
+    else
+      for (int i = 0; i < ty->nfields; i++) {
+        int ft = ty->fields[i].type; /* has_scalar_leaf, its scalar case inline */
+        if (ty->fields[i].bits != 0 &&
+            (ft < AF_T_NSCALAR ? ft != AF_T_VOID : has_scalar_leaf(c, ft)))
+          cand[n++] = i;
+      }
     if (!n) return scalar_only ? -1 : t;
     int i = cand[gen_below(g, (uint64_t)n)];
     path[(*npath)++] = i;

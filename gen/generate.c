@@ -42,13 +42,28 @@ int gen_pick_any(gen_state *g, int axis, uint64_t mask) {
       return i;
     }
   }
+  uint64_t m = mask & all;
+  if (m && (g->mpick_ready & (1u << axis)) && g->mpick_key[axis] == m && g->mpick_total[axis]) {
+    /* the running sums of the allowed weights, as computed below for this mask before: the
+     * first sum above x is the row the scan below stops at */
+    uint64_t x = gen_below(g, g->mpick_total[axis]);
+    int i = first;
+    while (x >= g->mpick_cum[i])
+      i++;
+    return i;
+  }
   uint64_t total = 0;
   int allowed = 0;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n; i++) {
     if (mask & ((uint64_t)1 << i)) {
       total += (uint64_t)w->w[first + i];
       allowed++;
     }
+    g->mpick_cum[first + i] = total;
+  }
+  g->mpick_key[axis] = m;
+  g->mpick_total[axis] = total;
+  g->mpick_ready |= 1u << axis;
   if (!allowed) return first;
   if (!total) {
     /* Every allowed value has weight 0 but the construct is needed (e.g. a
@@ -64,6 +79,18 @@ int gen_pick_any(gen_state *g, int axis, uint64_t mask) {
     x -= (uint64_t)w->w[first + i];
   }
   return first + n - 1;
+}
+
+uint64_t gen_below_bytes(gen_state *g, uint64_t n) {
+  uint64_t v = af_rng_below(&g->r, n);
+  g->bytes = g->r.pos < g->r.nbytes;
+  return v;
+}
+
+uint64_t gen_next_bytes(gen_state *g) {
+  uint64_t v = af_rng_next(&g->r);
+  g->bytes = g->r.pos < g->r.nbytes;
+  return v;
 }
 
 af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...) {
@@ -84,13 +111,27 @@ af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...) {
 /* ---- the case ---- */
 
 static void fill_object(gen_state *g, int k, uint8_t *p) {
-  for (int j = 0; j < AF_REGION_SIZE; j++) {
-    switch (g->input_mode) {
-    case GV_RANDOM: p[j] = (uint8_t)rng_next_fast(g->rng); break;
-    /* graffiti: the low 7 bits name the byte, the top bit the object's parity */
-    case GV_GRAFFITI: p[j] = (uint8_t)(((j & 0x7f) | ((k & 1) << 7)) ^ 0xa5); break;
-    default: p[j] = (j / 16) & 1 ? 0xff : 0; break; /* edge: runs of 0 and 0xff */
-    }
+  switch (g->input_mode) { /* (the mode tested once, not per byte) */
+  case GV_RANDOM: {        /* one draw per byte, its low byte */
+    int j = 0;
+    while (j < AF_REGION_SIZE && g->bytes) /* byte mode (af_rng_next) while it lasts */
+      p[j++] = (uint8_t)gen_next(g);
+    /* then xoshiro steps with the state in locals (the byte stores would reload it) */
+    uint64_t st[4] = {g->r.s[0], g->r.s[1], g->r.s[2], g->r.s[3]};
+    for (; j < AF_REGION_SIZE; j++)
+      p[j] = (uint8_t)af_xoshiro_step(st);
+    memcpy(g->r.s, st, sizeof st);
+    break;
+  }
+  /* graffiti: the low 7 bits name the byte, the top bit the object's parity */
+  case GV_GRAFFITI:
+    for (int j = 0; j < AF_REGION_SIZE; j++)
+      p[j] = (uint8_t)(((j & 0x7f) | ((k & 1) << 7)) ^ 0xa5);
+    break;
+  default: /* edge: runs of 16 bytes of 0 and 0xff */
+    for (int j = 0; j < AF_REGION_SIZE; j += 16)
+      memset(p + j, (j / 16) & 1 ? 0xff : 0, 16);
+    break;
   }
 }
 
@@ -100,18 +141,26 @@ static af_status gen_inputs(gen_state *g) {
   c->ninputs = s->nparams;
   for (int i = 0; i < s->nparams; i++) {
     af_value *v = &c->inputs[i];
-    if (af_value_init(c, v, s->params[i]) != AF_OK) return gen_fail(g, AF_ERR_NOMEM, "input %d", i);
-    if (s->params[i] == AF_T_PTR) {
-      /* Usually a fresh object; sometimes an alias of an earlier one. */
-      if (c->nobjects > 0 && (c->nobjects == AF_MAX_OBJECTS || gen_chance(g, 15))) {
-        v->obj = (int)gen_below(g, (uint64_t)c->nobjects);
-      } else {
-        v->obj = c->nobjects;
-        fill_object(g, c->nobjects, c->objects[c->nobjects].init);
-        c->nobjects++;
-      }
+    int t = s->params[i];
+    if (t != AF_T_PTR) {
+      /* af_value_init without clearing bytes gen_fill writes: every one of a value's size
+       * (scalars by their leaves, aggregates by the padding fill first); the one byte of an
+       * empty struct's value (size 0, bytes never NULL) is cleared as af_value_init clears it */
+      uint32_t n = c->types[t].size;
+      *v = (af_value){.type = t, .obj = -1, .size = n, .bytes = case_alloc_uncleared(c, n ? n : 1)};
+      if (!v->bytes) return gen_fail(g, AF_ERR_NOMEM, "input %d", i);
+      if (!n) v->bytes[0] = 0;
+      gen_fill(g, t, v->bytes, g->input_mode);
+      continue;
+    }
+    if (af_value_init(c, v, t) != AF_OK) return gen_fail(g, AF_ERR_NOMEM, "input %d", i);
+    /* Usually a fresh object; sometimes an alias of an earlier one. */
+    if (c->nobjects > 0 && (c->nobjects == AF_MAX_OBJECTS || gen_chance(g, 15))) {
+      v->obj = (int)gen_below(g, (uint64_t)c->nobjects);
     } else {
-      gen_fill(g, s->params[i], v->bytes, g->input_mode);
+      v->obj = c->nobjects;
+      fill_object(g, c->nobjects, c->objects[c->nobjects].init);
+      c->nobjects++;
     }
   }
   return g->st;
@@ -178,6 +227,10 @@ static af_status gen_run(gen_state *g) {
     caller[f] = (int)gen_below(g, (uint64_t)nj);
   }
   c->entry = 0;
+  /* The types are final: the bodies add none. */
+  uint8_t tflags[AF_MAX_TYPES];
+  gen_type_flags(c, tflags);
+  g->tflags = tflags;
 
   for (int f = 0; f < c->nfuncs; f++) {
     int callees[AF_MAX_FUNCS + 4], n = 0;
@@ -190,9 +243,14 @@ static af_status gen_run(gen_state *g) {
         callees[j] = t;
       }
     }
-    if (gen_body(g, f, callees, n) != AF_OK) return g->st;
+    if (gen_body(g, f, callees, n) != AF_OK) {
+      g->tflags = NULL;
+      return g->st;
+    }
   }
-  return gen_inputs(g);
+  af_status st = gen_inputs(g);
+  g->tflags = NULL; /* (gen_run's storage) */
+  return st;
 }
 
 /* verify: run the verifier on the result (without its layout freshness check). The seeded
@@ -204,18 +262,22 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
     af_gen_opts_default(&defaults);
     o = &defaults;
   }
-  struct af_weights wdef;
-  if (!o->weights) gen_weights_init(&wdef);
   gen_state g;
   gen_scalar_draw draws[GEN_NCTX];                     /* filled on demand (scalar_ready) */
   uint64_t pick_total[GEN_NAXES], pick_cum[GEN_NROWS]; /* filled on demand (pick_ready) */
+  uint64_t mpick_key[GEN_NAXES], mpick_total[GEN_NAXES],
+      mpick_cum[GEN_NROWS]; /* filled on demand (mpick_ready) */
   memset(&g, 0, sizeof g);
   g.scalar_draw = draws;
   g.pick_total = pick_total;
   g.pick_cum = pick_cum;
+  g.mpick_key = mpick_key;
+  g.mpick_total = mpick_total;
+  g.mpick_cum = mpick_cum;
   g.c = out;
-  g.rng = rng;
-  g.w = o->weights ? o->weights : &wdef;
+  g.r = *rng; /* (the caller's copy is not used again) */
+  g.bytes = g.r.pos < g.r.nbytes;
+  g.w = o->weights ? o->weights : gen_weights_defaults();
   g.o = o;
   g.err = err;
   for (int a = 0; a < GEN_NAXES; a++)
@@ -225,7 +287,7 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
   out->index = index;
   af_status st = gen_run(&g);
   /* No af_layout of the whole table here: every type was laid out as it was added
-   * (layout_types_from, layout_internal.h) and a type dropped after a failed layout is never
+   * (layout_type_gen, layout_internal.h) and a type dropped after a failed layout is never
    * referenced, so af_layout would recompute the same sizes and offsets (test_gen_fast
    * checks af_verify's freshness check on generated cases). gen_body wrote every function's
    * value_type as af_fn_finish would (the verifier compares it with the body). */
@@ -238,7 +300,7 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
     if (st != AF_OK && err)
       snprintf(err->msg, sizeof err->msg, "generator bug (seed %llu index %llu): %.180s",
                (unsigned long long)seed, (unsigned long long)index, verr.msg);
-  } else if (err && g.st == AF_OK) {
+  } else if (st != AF_OK && err && g.st == AF_OK) { /* (formatted only for a failure) */
     snprintf(err->msg, sizeof err->msg, "generator: %s", af_strerror(st));
   }
   if (st != AF_OK) {

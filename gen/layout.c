@@ -27,7 +27,11 @@ static unsigned layout_type_bits(int type) { /* type: bool or i8..u64 (checked f
 /* Checks one field of type `id` and returns its alignment in the aggregate
  * (0 on an invalid field). */
 static inline __attribute__((always_inline)) uint32_t
-layout_field_align(const af_case *c, int id, const af_type *t, const af_field *f) {
+layout_field_align(const af_case *c, int id, const af_type *t, const af_field *f, int check) {
+  if (!check) { /* a valid field (layout_type_gen): its alignment only */
+    uint32_t a = t->packed ? 1 : c->types[f->type].alignment;
+    return (uint32_t)f->align > a ? (uint32_t)f->align : a;
+  }
   if (f->type <= AF_T_VOID || f->type >= id) return 0; /* only earlier types */
   if (f->align != 0 && !layout_pow2_ok(f->align)) return 0;
   /* C11 6.7.5p4: _Alignas cannot make a member less aligned than its type. */
@@ -46,17 +50,19 @@ layout_field_align(const af_case *c, int id, const af_type *t, const af_field *f
   return a;
 }
 
-static af_status layout_struct(af_case *c, int id) {
+/* check: validate the type and its fields (0: layout_type_gen's, valid by construction). */
+static inline __attribute__((always_inline)) af_status layout_struct(af_case *c, int id,
+                                                                     int check) {
   af_type *t = &c->types[id];
   uint64_t pos = 0; /* next free bit */
   uint32_t align = 1;
   uint64_t size = 0; /* unions: largest member in bytes */
-  if (t->nfields < 0 || t->nfields > AF_MAX_FIELDS || (t->nfields && !t->fields))
+  if (check && (t->nfields < 0 || t->nfields > AF_MAX_FIELDS || (t->nfields && !t->fields)))
     return AF_ERR_INVALID;
-  if (t->align != 0 && !layout_pow2_ok(t->align)) return AF_ERR_INVALID;
+  if (check && t->align != 0 && !layout_pow2_ok(t->align)) return AF_ERR_INVALID;
   for (int i = 0; i < t->nfields; i++) {
     af_field *f = &t->fields[i];
-    uint32_t fa = layout_field_align(c, id, t, f);
+    uint32_t fa = layout_field_align(c, id, t, f, check);
     if (!fa) return AF_ERR_INVALID;
     const af_type *ft = &c->types[f->type];
     if (t->kind == AF_T_UNION) {
@@ -125,11 +131,23 @@ af_status layout_types_from(af_case *c, int first) {
       t->size = (uint32_t)size;
       t->alignment = e->alignment;
     } else if (t->kind == AF_T_STRUCT || t->kind == AF_T_UNION) {
-      af_status s = layout_struct(c, id);
+      af_status s = layout_struct(c, id, 1);
       if (s != AF_OK) return s;
     } else {
       return AF_ERR_INVALID;
     }
   }
   return AF_OK;
+}
+
+af_status layout_type_gen(af_case *c, int id) {
+  af_type *t = &c->types[id];
+  if (t->kind == AF_T_ARRAY) { /* layout_types_from's array case: only the size can fail */
+    uint64_t size = (uint64_t)c->types[t->elem].size * t->count;
+    if (size > AF_MAX_TYPE_SIZE) return AF_ERR_LIMIT;
+    t->size = (uint32_t)size;
+    t->alignment = c->types[t->elem].alignment;
+    return AF_OK;
+  }
+  return layout_struct(c, id, 0);
 }

@@ -38,6 +38,46 @@ void gen_weights_init(struct af_weights *w) {
   }
 }
 
+/* The default weights with each axis's first row and row count, as constants: the seeded
+ * generator takes this table instead of running gen_weights_init per case (~1 k instructions
+ * a case). An axis's rows are contiguous, in GEN_AXES order, so its first row is named here and
+ * its count is the next axis's first row minus its own; test_gen_fast checks the table against
+ * gen_weights_init. */
+#define GEN_F0  GR_cc_sysv
+#define GEN_F1  GR_nargs_n0_3
+#define GEN_F2  GR_param_scalar
+#define GEN_F3  GR_scalar_bool
+#define GEN_F4  GR_agg_size_s1_8
+#define GEN_F5  GR_agg_shape_all_int
+#define GEN_F6  GR_backfill_no
+#define GEN_F7  GR_ret_void_
+#define GEN_F8  GR_varargs_none
+#define GEN_F9  GR_nest_d0
+#define GEN_F10 GR_pressure_low
+#define GEN_F11 GR_local_align_none
+#define GEN_F12 GR_input_edge
+#define GEN_F13 GR_host_none
+#define GEN_F14 GR_mixed_cc_same
+#define GEN_F15 GR_op_int_
+#define GEN_F16 GEN_NROWS
+_Static_assert(GEN_NAXES == 16, "weights_default_table names 16 axes");
+static const struct af_weights weights_default_table = {
+    .w =
+        {
+#define GEN_ROW_WEIGHT(a, v, s, w) w,
+            GEN_WEIGHTS(GEN_ROW_WEIGHT)
+#undef GEN_ROW_WEIGHT
+        },
+    .first = {GEN_F0, GEN_F1, GEN_F2, GEN_F3, GEN_F4, GEN_F5, GEN_F6, GEN_F7, GEN_F8, GEN_F9,
+              GEN_F10, GEN_F11, GEN_F12, GEN_F13, GEN_F14, GEN_F15},
+    .count = {GEN_F1 - GEN_F0, GEN_F2 - GEN_F1, GEN_F3 - GEN_F2, GEN_F4 - GEN_F3, GEN_F5 - GEN_F4,
+              GEN_F6 - GEN_F5, GEN_F7 - GEN_F6, GEN_F8 - GEN_F7, GEN_F9 - GEN_F8, GEN_F10 - GEN_F9,
+              GEN_F11 - GEN_F10, GEN_F12 - GEN_F11, GEN_F13 - GEN_F12, GEN_F14 - GEN_F13,
+              GEN_F15 - GEN_F14, GEN_F16 - GEN_F15},
+};
+
+const struct af_weights *gen_weights_defaults(void) { return &weights_default_table; }
+
 af_weights *af_weights_default(void) {
   af_weights *w = malloc(sizeof *w);
   if (w) gen_weights_init(w);

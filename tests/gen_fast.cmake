@@ -4,7 +4,9 @@
 # verifier's one-step check, the generator's own value types and its skipped final layout; and
 # (session 6) the SysV scalar table and the quirks found on the walk against the plain
 # classifier, the draw's one-division rejection test, af_classify's untouched tail, and the full
-# af_verify on cases the seeded generator no longer verifies itself.
+# af_verify on cases the seeded generator no longer verifies itself; and (session 7) the constant
+# default weights, the per-type path/leaf flags, layout_type_gen against af_layout, and the
+# signatures abi_classify_gen takes passing classify_check_sig, on generated cases.
 af_test(test_gen_fast SOURCES test_gen_fast.c LABELS unit)
 
 # The same under ASan + UBSan, with every gen/ source compiled in (sanitized copies first at

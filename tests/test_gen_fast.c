@@ -127,14 +127,19 @@ static void test_pick(void) {
     af_rng_seed(&b, 5, (uint64_t)round);
     gen_scalar_draw draws[GEN_NCTX];
     uint64_t pick_total[GEN_NAXES], pick_cum[GEN_NROWS];
+    uint64_t mpick_key[GEN_NAXES], mpick_total[GEN_NAXES], mpick_cum[GEN_NROWS];
     gen_state g;
     memset(&g, 0, sizeof g);
-    g.rng = &b;
+    g.r = b; /* the generator's own copy (gen_main's) */
+    g.bytes = b.pos < b.nbytes;
     g.w = &w;
     g.o = &o;
     g.scalar_draw = draws;
     g.pick_total = pick_total;
     g.pick_cum = pick_cum;
+    g.mpick_key = mpick_key;
+    g.mpick_total = mpick_total;
+    g.mpick_cum = mpick_cum;
     for (int i = 0; i < GEN_NAXES; i++)
       g.axes[i] = -1;
     uint64_t kept[GEN_NAXES][2];
@@ -165,7 +170,7 @@ static void test_pick(void) {
         fprintf(stderr, "round %d draw %d: gen_pick axis %d gave row %d, the scan %d\n", round, k,
                 axis, got, want);
     }
-    CHECKF(memcmp(&a, &b, sizeof a) == 0, "round %d: the rng states drifted apart", round);
+    CHECKF(memcmp(&a, &g.r, sizeof a) == 0, "round %d: the rng states drifted apart", round);
   }
   CHECKF(bad == 0, "%d draws differ", bad);
 }
@@ -826,8 +831,80 @@ static void test_tables(void) {
     CHECKF(w.w[r] == rows[r].weight, "row %d: weight %ld, want %ld", r, w.w[r], rows[r].weight);
 }
 
+/* (session 7) The seeded path's constant default weights (gen_weights_defaults) are what
+ * gen_weights_init writes. On generated cases: the per-type flags (gen_type_flags) say what
+ * gen_has_path and gen_has_leaf say; layout_type_gen lays out each type as af_layout does;
+ * every signature passes classify_check_sig (abi_classify_gen skips it). */
+static void test_defaults_and_flags(void) {
+  struct af_weights w;
+  memset(&w, 0x5a, sizeof w);
+  gen_weights_init(&w);
+  const struct af_weights *d = gen_weights_defaults();
+  CHECKF(memcmp(d->w, w.w, sizeof w.w) == 0, "default weights differ from gen_weights_init");
+  for (int a = 0; a < GEN_NAXES; a++)
+    CHECKF(d->first[a] == w.first[a] && d->count[a] == w.count[a],
+           "axis %d: constant table first %d count %d, gen_weights_init %d %d", a, d->first[a],
+           d->count[a], w.first[a], w.count[a]);
+  int bad = 0, types = 0, lbad = 0, ltypes = 0;
+  for (int opt = 0; opt < 8; opt++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_f16 = opt & 1;
+    o.allow_m256 = (opt >> 1) & 1;
+    o.allow_divergent = (opt >> 2) & 1;
+    for (uint64_t i = 0; i < 200; i++) {
+      af_case *c = malloc(sizeof *c);
+      af_error err;
+      if (!c || af_gen_case(&o, 900 + (uint64_t)opt, i, c, NULL, &err) != AF_OK) {
+        CHECKF(0, "options %d case %llu: %s", opt, (unsigned long long)i,
+               c ? err.msg : "out of memory");
+        free(c);
+        continue;
+      }
+      /* layout_type_gen, type by type, against af_layout (which validates every rule) */
+      CHECKF(af_layout(c) == AF_OK, "options %d case %llu: af_layout fails", opt,
+             (unsigned long long)i);
+      for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
+        af_type *ty = &c->types[t];
+        uint32_t size = ty->size, al = ty->alignment, off[AF_MAX_FIELDS], bo[AF_MAX_FIELDS];
+        for (int k = 0; k < ty->nfields; k++) {
+          off[k] = ty->fields[k].offset, bo[k] = ty->fields[k].bit_offset;
+          ty->fields[k].offset = ty->fields[k].bit_offset = 12345;
+        }
+        ty->size = ty->alignment = 777;
+        int same = layout_type_gen(c, t) == AF_OK && ty->size == size && ty->alignment == al;
+        for (int k = 0; k < ty->nfields; k++)
+          same &= ty->fields[k].offset == off[k] && ty->fields[k].bit_offset == bo[k];
+        if (!same && lbad++ < 5)
+          fprintf(stderr, "options %d case %llu type %d: layout_type_gen differs\n", opt,
+                  (unsigned long long)i, t);
+        ltypes++;
+      }
+      /* every signature passes the check abi_classify_gen leaves out */
+      for (int k = 0; k < c->nfuncs; k++)
+        CHECKF(classify_check_sig(c, &c->funcs[k].sig, NULL) == AF_OK,
+               "options %d case %llu f%d: classify_check_sig fails", opt, (unsigned long long)i, k);
+      uint8_t f[AF_MAX_TYPES];
+      gen_type_flags(c, f);
+      for (int t = 0; t < c->ntypes; t++, types++) {
+        int path = !!(f[t] & GEN_TF_PATH), leaf = !!(f[t] & GEN_TF_LEAF);
+        if ((path != gen_has_path(c, t) || leaf != gen_has_leaf(c, t)) && bad++ < 5)
+          fprintf(stderr, "options %d case %llu type %d: flags path %d leaf %d, want %d %d\n", opt,
+                  (unsigned long long)i, t, path, leaf, gen_has_path(c, t), gen_has_leaf(c, t));
+      }
+      af_case_free(c);
+      free(c);
+    }
+  }
+  CHECKF(types > 8 * 200 * AF_T_NSCALAR, "only %d types checked", types);
+  CHECKF(bad == 0, "%d types: gen_type_flags differs from gen_has_path / gen_has_leaf", bad);
+  CHECKF(ltypes > 8 * 200, "only %d composite types laid out", ltypes);
+  CHECKF(lbad == 0, "%d types: layout_type_gen differs from af_layout", lbad);
+}
+
 int main(void) {
   test_rng();
+  test_defaults_and_flags();
   test_pick();
   test_layout_tail();
   test_quirks_nested();
