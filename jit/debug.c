@@ -132,8 +132,11 @@ const char *jit_debug_symbolize(const af_case *c, const af_jit *j, uint64_t addr
 /* An ELF64 relocatable object for gdb: sections [1..n] are SHT_NOBITS .text.<name> at each
  * function's address, then .symtab, .strtab, .shstrtab. gdb relocates a symbol of a
  * relocatable object by its section's address, so st_value is 0 and st_shndx its section. */
-af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t *size) {
-  *image = NULL;
+/* jit_debug_elf's image after `head` zeroed bytes of the same allocation (*block; head a
+ * multiple of 16): the registration keeps itself and its image in one. */
+static af_status elf_image(const jit_debug_fn *fns, int n, size_t head, uint8_t **block,
+                           uint8_t **image, size_t *size) {
+  *block = *image = NULL;
   *size = 0;
   size_t strsz = 1, shstrsz = 1 + sizeof ".symtab" + sizeof ".strtab" + sizeof ".shstrtab";
   for (int k = 0; k < n; k++) {
@@ -147,8 +150,10 @@ af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t 
   size_t shstroff = stroff + strsz;
   size_t shoff = (shstroff + shstrsz + 7) & ~(size_t)7;
   size_t total = shoff + (size_t)nsec * sizeof(Elf64_Shdr);
-  uint8_t *m = calloc(1, total);
+  uint8_t *m = calloc(1, head + total);
   if (!m) return AF_ERR_NOMEM;
+  *block = m;
+  m += head;
 
   Elf64_Ehdr *eh = (Elf64_Ehdr *)m;
   memcpy(eh->e_ident, ELFMAG, SELFMAG);
@@ -225,6 +230,11 @@ af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t 
   return AF_OK;
 }
 
+af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t *size) {
+  uint8_t *block;
+  return elf_image(fns, n, 0, &block, image, size);
+}
+
 /* ---- gdb's JIT interface ---------------------------------------------------------------- */
 /* Names and layout fixed by gdb (gdb/jit.h; manual, "JIT Declarations"). */
 typedef enum { JIT_NOACTION = 0, JIT_REGISTER_FN, JIT_UNREGISTER_FN } jit_actions_t;
@@ -291,16 +301,18 @@ af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err
     extent_from_record(jit_record(j, k), k, &fns[n++]);
   }
   extent_from_record(jit_record(j, -1), -1, &fns[n++]);
+  /* the registration and its image in one allocation (the image 16-aligned after it) */
+  enum { HEAD = (sizeof(jit_debug_reg) + 15) & ~(size_t)15 };
   jit_debug_reg *r = NULL;
-  if (s == AF_OK && !(r = calloc(1, sizeof *r))) s = fail(err, AF_ERR_NOMEM, "out of memory");
-  if (s == AF_OK && (s = jit_debug_elf(fns, n, &r->image, &r->size)) != AF_OK)
-    fail(err, s, "out of memory");
+  uint8_t *block = NULL, *image = NULL;
+  size_t size = 0;
+  if ((s = elf_image(fns, n, HEAD, &block, &image, &size)) != AF_OK) fail(err, s, "out of memory");
   if (s == AF_OK) perf_map(fns, n);
   if (heap) free(fns);
-  if (s != AF_OK) {
-    free(r);
-    return s;
-  }
+  if (s != AF_OK) return s;
+  r = (jit_debug_reg *)(void *)block;
+  r->image = image;
+  r->size = size;
   r->entry.symfile_addr = (const char *)r->image;
   r->entry.symfile_size = r->size;
   pthread_mutex_lock(&jit_debug_lock);
@@ -331,8 +343,7 @@ void jit_debug_unregister(jit_debug_reg *r) {
   __jit_debug_descriptor.action_flag = JIT_NOACTION;
   __jit_debug_descriptor.relevant_entry = NULL;
   pthread_mutex_unlock(&jit_debug_lock);
-  free(r->image);
-  free(r);
+  free(r); /* the image with it (jit_debug_register) */
 }
 
 const void *jit_debug_image(const jit_debug_reg *r, size_t *size) {

@@ -26,6 +26,16 @@ struct af_jit {
   uint8_t *run_objs, *run_in, *run_ret;
 };
 
+/* A compile's own state in one allocation (af_jit_compile): the handle, the runtime context,
+ * the call table, the records and the classification cache; af_jit_free frees it whole. */
+typedef struct {
+  af_jit j;
+  jit_rt rt;
+  uint64_t table[AF_MAX_FUNCS];
+  lower_cls cls;
+  jit_fn_record recs[AF_MAX_FUNCS + 1];
+} jit_block;
+
 static af_status fail(af_error *err, af_status s, const char *msg) {
   if (err) snprintf(err->msg, sizeof err->msg, "%s", msg);
   return s;
@@ -35,14 +45,10 @@ void af_jit_free(af_jit *j) {
   if (!j || --j->refs > 0) return;
   jit_debug_unregister(j->reg); /* before the code goes */
   codemem_free(j->mem);
-  free(j->recs);
-  if (j->rt) free(j->rt->cls);
-  free(j->rt);
-  free(j->table);
   free(j->run_objs);
   free(j->run_in);
   free(j->run_ret);
-  free(j);
+  free(j); /* the jit_block: j is its first member */
 }
 
 /* The object regions pointers fold against: the JIT's own and external code's (af_jit_ext). */
@@ -147,36 +153,43 @@ static af_status place(af_jit *j, x86_buf *b, void **where) {
 
 af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err) {
   *out = NULL;
-  if (c->entry < 0 || c->entry >= c->nfuncs || c->ninputs != c->funcs[c->entry].sig.nparams)
+  if (c->entry < 0 || c->entry >= c->nfuncs || c->nfuncs > AF_MAX_FUNCS ||
+      c->ninputs != c->funcs[c->entry].sig.nparams)
     return fail(err, AF_ERR_INVALID, "bad entry or inputs");
   if (o && mutant_resolve(o->inject) < 0) {
     if (err) snprintf(err->msg, sizeof err->msg, "unknown mutant %s", o->inject);
     return AF_ERR_INVALID;
   }
-  af_jit *j = calloc(1, sizeof *j);
-  if (!j) return fail(err, AF_ERR_NOMEM, "out of memory");
+  /* one malloc, not five: zeroed as the separate callocs were (the records of the case's
+   * functions and the runner), the classification cache only marked empty (lower.h) */
+  jit_block *blk = malloc(sizeof *blk);
+  if (!blk) return fail(err, AF_ERR_NOMEM, "out of memory");
+  memset(blk, 0, offsetof(jit_block, cls));
+  memset(blk->recs, 0, ((size_t)c->nfuncs + 1) * sizeof *blk->recs);
+  af_jit *j = &blk->j;
   j->refs = 1;
   j->c = c;
   if (o) j->o = *o;
-  j->rt = calloc(1, sizeof *j->rt);
-  j->table = calloc(AF_MAX_FUNCS, sizeof *j->table);
-  j->recs = calloc((size_t)c->nfuncs + 1, sizeof *j->recs);
+  j->rt = &blk->rt;
+  j->table = blk->table;
+  j->recs = blk->recs;
   af_status s = AF_OK;
-  if (!j->rt || !j->table || !j->recs) {
-    s = fail(err, AF_ERR_NOMEM, "out of memory");
-    goto bad;
-  }
   j->rt->c = c;
   /* every function's classification, computed once for this compile (lower.h) */
-  if ((j->rt->cls = malloc(sizeof *j->rt->cls))) j->rt->cls->done = 0;
+  j->rt->cls = &blk->cls;
+  j->rt->cls->done = 0;
   if ((s = codemem_new(&j->mem, 0)) != AF_OK) {
     fail(err, s, "cannot map code memory");
     goto bad;
   }
   /* one buffer for every function and the runner (each is copied out once lowered) */
+  /* its first 16 KB (a case's largest function, mostly), labels and fixups on the stack: no
+   * allocation per compile unless a function outgrows them (x86_buf_init_borrowed) */
+  uint8_t code_st[16384];
+  long labels_st[64];
+  x86_fixup fixups_st[64];
   x86_buf b;
-  x86_buf_init(&b);
-  if ((b.data = malloc(16384))) b.cap = 16384; /* a case's largest function, mostly: no regrowth */
+  x86_buf_init_borrowed(&b, code_st, sizeof code_st, labels_st, 64, fixups_st, 64);
   for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
     void *where = NULL;
     jit_fn_record *r = &j->recs[1 + k];

@@ -24,8 +24,14 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   int32_t *const slot = L->slot;
   for (int v = 0, nv = f->nvalues; v < nv; v++) {
     int t = vtype[v];
-    uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : types[t].size;
-    off -= round16(size ? size : 1);
+    /* the scalars before M256 (void and ptr included) are at most 16 bytes: one 16-byte slot,
+     * no load from the type table (gen.h, Types: the table's first entries are the scalars) */
+    if ((unsigned)t < AF_T_M256) {
+      off -= 16;
+    } else {
+      uint32_t size = t == AF_T_PTR ? 8 : t == AF_T_VOID ? 0 : types[t].size;
+      off -= round16(size ? size : 1);
+    }
     slot[v] = (int32_t)off;
   }
   fr->slots_end = (int32_t)off;

@@ -168,10 +168,20 @@ typedef struct {
   int nlabels, caplabels;
   x86_fixup *fixups;
   int nfixups, capfixups;
+  /* X86_BUF_BORROWED_*: which of data, labels, fixups are the caller's memory (growing copies
+   * them to the heap; x86_buf_free leaves them) */
+  uint8_t borrowed;
 } x86_buf;
+#define X86_BUF_BORROWED_DATA   1u
+#define X86_BUF_BORROWED_LABELS 2u
+#define X86_BUF_BORROWED_FIXUPS 4u
 
 void x86_buf_init(x86_buf *b);                                 /* growable (malloc) */
 void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap); /* caller's memory */
+/* Growable, but starting in the caller's memory (code bytes, labels, fixups; e.g. on its
+ * stack): nothing allocated until one of them outgrows it. */
+void x86_buf_init_borrowed(x86_buf *b, uint8_t *mem, size_t cap, long *labels, int caplabels,
+                           x86_fixup *fixups, int capfixups);
 void x86_buf_free(x86_buf *b);
 /* Empties b for the next function (no code, labels, fixups or error), keeping its memory: a
  * compile lowers every function into one buffer. */

@@ -327,6 +327,25 @@ void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap) {
   b->data = mem, b->cap = cap, b->fixed = true;
 }
 
+void x86_buf_init_borrowed(x86_buf *b, uint8_t *mem, size_t cap, long *labels, int caplabels,
+                           x86_fixup *fixups, int capfixups) {
+  memset(b, 0, sizeof *b);
+  b->data = mem, b->cap = cap;
+  b->labels = labels, b->caplabels = caplabels;
+  b->fixups = fixups, b->capfixups = capfixups;
+  b->borrowed = X86_BUF_BORROWED_DATA | X86_BUF_BORROWED_LABELS | X86_BUF_BORROWED_FIXUPS;
+}
+
+/* realloc for the buffer's arrays: a borrowed one (bit of x86_buf.borrowed) is copied to the
+ * heap instead, and is the buffer's own from then on. */
+static void *grow(x86_buf *b, unsigned bit, void *p, size_t old, size_t n) {
+  if (!(b->borrowed & bit)) return realloc(p, n);
+  void *q = malloc(n);
+  if (q && old) memcpy(q, p, old);
+  if (q) b->borrowed &= (uint8_t)~bit;
+  return q;
+}
+
 void x86_buf_reset(x86_buf *b) {
   b->len = 0;
   b->err = AF_OK;
@@ -335,9 +354,9 @@ void x86_buf_reset(x86_buf *b) {
 }
 
 void x86_buf_free(x86_buf *b) {
-  if (!b->fixed) free(b->data);
-  free(b->labels);
-  free(b->fixups);
+  if (!b->fixed && !(b->borrowed & X86_BUF_BORROWED_DATA)) free(b->data);
+  if (!(b->borrowed & X86_BUF_BORROWED_LABELS)) free(b->labels);
+  if (!(b->borrowed & X86_BUF_BORROWED_FIXUPS)) free(b->fixups);
   memset(b, 0, sizeof *b);
 }
 
@@ -352,7 +371,7 @@ static af_status reserve(x86_buf *b, size_t n) {
   size_t cap = b->cap ? b->cap : 4096; /* most functions' code: growing was 3% of emits */
   while (cap < b->len + n)
     cap *= 2;
-  uint8_t *p = realloc(b->data, cap);
+  uint8_t *p = grow(b, X86_BUF_BORROWED_DATA, b->data, b->len, cap);
   if (!p) return fail(b, AF_ERR_NOMEM);
   b->data = p, b->cap = cap;
   return AF_OK;
@@ -378,7 +397,8 @@ af_status x86_align(x86_buf *b, size_t align) {
 int x86_label(x86_buf *b) {
   if (b->nlabels == b->caplabels) {
     int cap = b->caplabels ? 2 * b->caplabels : 16;
-    long *p = realloc(b->labels, (size_t)cap * sizeof *p);
+    long *p = grow(b, X86_BUF_BORROWED_LABELS, b->labels, (size_t)b->nlabels * sizeof *p,
+                   (size_t)cap * sizeof *p);
     if (!p) return fail(b, AF_ERR_NOMEM), -1;
     b->labels = p, b->caplabels = cap;
   }
@@ -447,7 +467,8 @@ static af_status branch(x86_buf *b, x86_op op, x86_cond cc, int label) {
   }
   if (b->nfixups == b->capfixups) {
     int cap = b->capfixups ? 2 * b->capfixups : 16;
-    x86_fixup *p = realloc(b->fixups, (size_t)cap * sizeof *p);
+    x86_fixup *p = grow(b, X86_BUF_BORROWED_FIXUPS, b->fixups, (size_t)b->nfixups * sizeof *p,
+                        (size_t)cap * sizeof *p);
     if (!p) return fail(b, AF_ERR_NOMEM);
     b->fixups = p, b->capfixups = cap;
   }

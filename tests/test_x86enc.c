@@ -564,6 +564,57 @@ static void check_labels(void) {
   x86_buf_free(&b);
 }
 
+/* check_labels' sequence (forward and backward branches, a call, labels bound late) into b */
+static void label_program(x86_buf *b) {
+  int top = x86_label(b), out = x86_label(b), far = x86_label(b);
+  int more[20];
+  for (int i = 0; i < 20; i++)
+    more[i] = x86_label(b);
+  x86_bind(b, top);
+  x86_jcc_label(b, X86_CC_E, out);
+  for (int i = 0; i < 20; i++)
+    x86_jmp_label(b, more[i]); /* forward: 20 fixups at once */
+  x86_emit2(b, X86_ADD, R32(RAX), R32(RCX));
+  x86_jmp_label(b, top);
+  for (int i = 0; i < 20; i++)
+    x86_bind(b, more[i]);
+  x86_bind(b, out);
+  for (int i = 0; i < 100; i++)
+    x86_emit2(b, X86_MOV, R64(RAX), x86_imm(0x123456789abcdef));
+  x86_jcc_label(b, X86_CC_NE, top);
+  x86_call_label(b, far);
+  x86_bind(b, far);
+  x86_emit0(b, X86_RET);
+}
+
+/* A borrowed buffer (x86_buf_init_borrowed) writes the same bytes as a growable one, in the
+ * caller's memory while it fits and on the heap once outgrown, never freeing the caller's. */
+static void check_borrowed(void) {
+  x86_buf g, b;
+  x86_buf_init(&g);
+  label_program(&g);
+  CHECK(x86_buf_finish(&g) == AF_OK && g.len > 1000);
+  /* room for everything: nothing moves */
+  static uint8_t big[4096];
+  long lab[32];
+  x86_fixup fix[32];
+  x86_buf_init_borrowed(&b, big, sizeof big, lab, 32, fix, 32);
+  label_program(&b);
+  CHECK(x86_buf_finish(&b) == AF_OK && b.len == g.len && !memcmp(b.data, g.data, g.len));
+  CHECK(b.data == big && b.labels == lab && b.fixups == fix);
+  x86_buf_free(&b); /* frees none of them (an invalid free would abort) */
+  /* too little of each: all three outgrown, copied to the heap, the same bytes */
+  uint8_t small[16];
+  long lab1[1];
+  x86_fixup fix1[1];
+  x86_buf_init_borrowed(&b, small, sizeof small, lab1, 1, fix1, 1);
+  label_program(&b);
+  CHECK(x86_buf_finish(&b) == AF_OK && b.len == g.len && !memcmp(b.data, g.data, g.len));
+  CHECK(b.data != small && b.labels != lab1 && b.fixups != fix1 && b.borrowed == 0);
+  x86_buf_free(&b); /* frees the heap copies */
+  x86_buf_free(&g);
+}
+
 int main(void) {
   if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
     fprintf(stderr, "cs_open failed\n");
@@ -589,6 +640,7 @@ int main(void) {
   check_foreign();
   check_errors();
   check_labels();
+  check_borrowed();
   check_movimm();
   printf("golden byte sequences: %zu (%ld checks)\n", ngolden, golden_passed);
   printf("table rows (instruction forms): %zu, swept: %ld, unreached: %d\n", x86_nrows, n_rows_hit,
