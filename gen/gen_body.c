@@ -25,13 +25,14 @@ typedef struct {
   int vt[BODY_MAX_VALUES]; /* type of every value id so far */
   int nv;
   /* The values of each type, in id order, as linked lists (find draws among them without
-   * scanning every value): head/tail per type id, -1 = none; same_next[v] = the next value
+   * scanning every value): head/tail per type id, -1 = none; same_next[v + 1] = the next value
    * of v's type. */
   int type_head[AF_MAX_TYPES], type_tail[AF_MAX_TYPES];
-  int type_count[AF_MAX_TYPES]; /* values on the list (set when its head is) */
+  int type_count[AF_MAX_TYPES]; /* values on the list (0 while the head is -1) */
   unsigned nlists; /* type ids below this have lists (the case's types when the body began:
                       only those are cleared); a value of another type is found by the scan */
-  int same_next[BODY_MAX_VALUES];
+  /* same_next[0], the slot of tail -1, is written and never read (add_value) */
+  int same_next[BODY_MAX_VALUES + 1];
   int live[BODY_MAX_LIVE]; /* values folded by the final MIX (besides the params) */
   int nlive;
   int locals[8]; /* LOCAL results, re-read after calls */
@@ -48,14 +49,13 @@ static inline __attribute__((always_inline)) void add_value(body *b, int id, int
   b->vt[id] = type;
   b->nv = id + 1;
   if ((unsigned)type >= b->nlists) return; /* find's fallback scan covers it */
-  b->same_next[id] = -1;
-  if (b->type_head[type] < 0) {
-    b->type_head[type] = id;
-    b->type_count[type] = 1;
-  } else {
-    b->same_next[b->type_tail[type]] = id;
-    b->type_count[type]++;
-  }
+  /* Without a branch on whether the list is empty (a mispredicted one, ~45 a case): an empty
+   * list has tail -1, whose link is the spare same_next[0], and count 0 (gen_body). */
+  int h = b->type_head[type];
+  b->same_next[id + 1] = -1;
+  b->same_next[b->type_tail[type] + 1] = id;
+  b->type_head[type] = h < 0 ? id : h;
+  b->type_count[type]++;
   b->type_tail[type] = id;
 }
 
@@ -182,8 +182,10 @@ static inline __attribute__((always_inline)) void keep(body *b, int v) {
 }
 
 static int const_mode(body *b) {
-  uint64_t r = gen_below(b->g, 10);
-  return r < 5 ? GV_EDGE : r < 8 ? GV_RANDOM : GV_GRAFFITI;
+  /* r < 5 edge, r < 8 random, else graffiti: a lookup, not two unpredictable branches */
+  static const uint8_t mode[10] = {GV_EDGE,   GV_EDGE,   GV_EDGE,   GV_EDGE,     GV_EDGE,
+                                   GV_RANDOM, GV_RANDOM, GV_RANDOM, GV_GRAFFITI, GV_GRAFFITI};
+  return mode[gen_below(b->g, 10)];
 }
 
 /* A CONST slot whose bytes (size of type, in the arena, at least one byte so that they are
@@ -231,11 +233,11 @@ static inline __attribute__((always_inline)) int find(body *b, int type) {
     int cnt = b->type_count[type];
     if (cnt <= 64) { /* the loop below's draw of cand[k], the k-th value of the list */
       for (int k = (int)gen_below(b->g, (uint64_t)cnt); k > 0; k--)
-        v = b->same_next[v];
+        v = b->same_next[v + 1];
       return v;
     }
     /* the values of this type in id order: the candidates (and draws) of the scan below */
-    for (v = b->type_head[type]; v >= 0; v = b->same_next[v]) {
+    for (v = b->type_head[type]; v >= 0; v = b->same_next[v + 1]) {
       if (n < 64)
         cand[n++] = v;
       else
@@ -636,6 +638,8 @@ af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   /* -1: no value of any type yet (the case's types: the only ones a body's values take) */
   b.nlists = g->c->ntypes > 0 && g->c->ntypes <= AF_MAX_TYPES ? (unsigned)g->c->ntypes : 0;
   memset(b.type_head, 0xff, sizeof b.type_head[0] * b.nlists);
+  memset(b.type_tail, 0xff, sizeof b.type_tail[0] * b.nlists);
+  memset(b.type_count, 0, sizeof b.type_count[0] * b.nlists);
   for (int i = 0; i < f->sig.nparams; i++)
     add_value(&b, i, f->sig.params[i]);
   b.nv = f->sig.nparams;

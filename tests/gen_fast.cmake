@@ -6,7 +6,8 @@
 # classifier, the draw's one-division rejection test, af_classify's untouched tail, and the full
 # af_verify on cases the seeded generator no longer verifies itself; and (session 7) the constant
 # default weights, the per-type path/leaf flags, layout_type_gen against af_layout, and the
-# signatures abi_classify_gen takes passing classify_check_sig, on generated cases.
+# signatures abi_classify_gen takes passing classify_check_sig, on generated cases; and (session
+# 7, second round) classify_win64's scalar kind table against the MS rule.
 af_test(test_gen_fast SOURCES test_gen_fast.c LABELS unit)
 
 # The same under ASan + UBSan, with every gen/ source compiled in (sanitized copies first at

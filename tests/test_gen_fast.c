@@ -502,6 +502,46 @@ static void test_scalar_classes(void) {
   free(c);
 }
 
+/* classify_win64's scalar kind table (session 7, round 2) against the Microsoft rule it
+ * replaced (a switch): f16/f32/f64 in the slot's XMM register; i128, u128, f80, cf64, m128 and
+ * m256 by reference; every other scalar in the slot's GPR, at its own size. */
+static void test_w64_scalar_kinds(void) {
+  af_case *c = malloc(sizeof *c);
+  if (!c) abort();
+  af_case_init(c);
+  int bad = 0;
+  for (int k = AF_T_BOOL; k < AF_T_NSCALAR; k++) {
+    af_sig s = {.cc = AF_CC_WIN64, .ret = AF_T_VOID, .nparams = 2, .nfixed = 2};
+    s.params[0] = AF_T_I32;
+    s.params[1] = k;
+    af_callinfo ci;
+    if (af_classify(c, &s, &ci, NULL) != AF_OK) {
+      bad++;
+      continue;
+    }
+    const af_loc *l = &ci.args[1];
+    int xmm = k == AF_T_F16 || k == AF_T_F32 || k == AF_T_F64;
+    int ref = k == AF_T_I128 || k == AF_T_U128 || k == AF_T_F80 || k == AF_T_CF64 ||
+              k == AF_T_M128 || k == AF_T_M256;
+    int ok;
+    if (ref)
+      ok = l->kind == AF_LOC_REF && l->nparts == 1 && l->parts[0].reg == AF_RDX &&
+           l->parts[0].size == 8;
+    else if (xmm)
+      ok = l->kind == AF_LOC_REG && l->nparts == 1 && l->parts[0].reg == AF_XMM1 &&
+           l->parts[0].cls == AF_CLS_SSE && l->parts[0].size == af_scalar((af_kind)k)->size;
+    else
+      ok = l->kind == AF_LOC_REG && l->nparts == 1 && l->parts[0].reg == AF_RDX &&
+           l->parts[0].cls == AF_CLS_INTEGER && l->parts[0].size == af_scalar((af_kind)k)->size;
+    if (!ok && bad++ < 5)
+      fprintf(stderr, "win64 argument %s: kind %d, %d parts\n", af_scalar((af_kind)k)->name,
+              (int)l->kind, l->nparts);
+  }
+  CHECKF(bad == 0, "%d win64 scalar arguments placed against the MS rule", bad);
+  af_case_free(c);
+  free(c);
+}
+
 /* The verifier's one-step check of the common ops accepts nothing the full check rejects: on
  * generated bodies and on bodies with one field of one instruction changed. */
 static void test_verify_fast(void) {
@@ -912,6 +952,7 @@ int main(void) {
   test_lean_init();
   test_divergence_shortcut();
   test_scalar_classes();
+  test_w64_scalar_kinds();
   test_verify_fast();
   test_verify_agg_const();
   test_gen_finish();
