@@ -140,6 +140,9 @@ const gen_row_info *gen_weight_rows(void);   /* the static table, GEN_NROWS rows
 void gen_weights_init(struct af_weights *w); /* defaults into caller storage */
 /* The defaults as a constant table (what gen_weights_init writes), for the seeded path. */
 const struct af_weights *gen_weights_defaults(void);
+/* 1 if w holds exactly the default weights (af_gen_case: the seeded path's one-in-64
+ * verification applies to them as to NULL weights). */
+int gen_weights_are_default(const struct af_weights *w);
 
 /* ---- generator state (gen/generate.c, gen_types.c, gen_body.c, gen_values.c) ---- */
 

@@ -428,6 +428,21 @@ static uint64_t scan_any_order(const af_case *c, const af_func *f, const ra_opts
   return used;
 }
 
+/* The scans' check of value v's start s: every value is defined (INT16_MAX: never; *bad = v)
+ * and the values come in start order (*bad = -2). 1 and *last = s when both hold. */
+static inline int start_ok(int v, int s, int *last, int *bad) {
+  if (s == INT16_MAX) {
+    *bad = v;
+    return 0;
+  }
+  if (s < *last) {
+    *bad = -2;
+    return 0;
+  }
+  *last = s;
+  return 1;
+}
+
 /* The linear scan proper, writing every value's location (and its allowed mask, from the
  * clobbers its interval crosses). Returns the registers given (regs_used), or sets *bad to
  * the first value never defined, or *bad to -2 when a value starts before an earlier one
@@ -454,15 +469,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
   int last = -1;     /* the previous value's start */
   for (int v = 0; v < nv; v++) {
     int s = start[v], e = end[v];
-    if (s == INT16_MAX) {
-      *bad = v;
-      return 0;
-    }
-    if (s < last) {
-      *bad = -2;
-      return 0;
-    }
-    last = s;
+    if (!start_ok(v, s, &last, bad)) return 0;
     /* ra_value_class without the type table: a scalar's type id is its kind (gen.h, Types:
      * every case's table starts with one entry per scalar kind), and no other type (struct,
      * union, array, or none) has a class */
@@ -574,15 +581,7 @@ scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, u
   int in_reg = 0;
   for (int v = 0; v < nv; v++) {
     int s = start[v], e = end[v];
-    if (s == INT16_MAX) {
-      *bad = v;
-      return 0;
-    }
-    if (s < last) {
-      *bad = -2;
-      return 0;
-    }
-    last = s;
+    if (!start_ok(v, s, &last, bad)) return 0;
     unsigned t = (unsigned)vtype[v]; /* the class as scan finds it */
     ra_class cls = t < AF_T_NSCALAR ? (ra_class)class_of_kind[t] : RA_CLASS_NONE;
     vreg[v] = AF_REG_NONE;

@@ -942,6 +942,47 @@ static void test_defaults_and_flags(void) {
   CHECKF(lbad == 0, "%d types: layout_type_gen differs from af_layout", lbad);
 }
 
+/* (session 7) Weights equal to the defaults are the defaults: gen_weights_are_default says so
+ * for af_weights_default()'s copy (what campaigns and the bench pass) and not once a weight
+ * changes, and such a copy generates the same cases as NULL weights. */
+static void test_default_weights_copy(void) {
+  af_weights *w = af_weights_default();
+  CHECK(w != NULL);
+  if (!w) return;
+  CHECK(gen_weights_are_default(gen_weights_defaults()));
+  CHECK(gen_weights_are_default(w));
+  int same = 0, n = 0;
+  for (uint64_t i = 0; i < 40; i++) {
+    af_gen_opts a, b;
+    af_gen_opts_default(&a);
+    af_gen_opts_default(&b);
+    b.weights = w;
+    a.cc = b.cc = (i & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
+    af_case *ca = malloc(sizeof *ca), *cb = malloc(sizeof *cb);
+    af_error err;
+    char *ta = NULL, *tb = NULL;
+    size_t la = 0, lb = 0;
+    if (ca && cb && af_gen_case(&a, 77, i, ca, NULL, &err) == AF_OK &&
+        af_gen_case(&b, 77, i, cb, NULL, &err) == AF_OK) {
+      n++;
+      if (af_print_str(ca, &ta, &la) == AF_OK && af_print_str(cb, &tb, &lb) == AF_OK)
+        same += la == lb && !memcmp(ta, tb, la);
+      free(ta);
+      free(tb);
+      af_case_free(ca);
+      af_case_free(cb);
+    }
+    free(ca);
+    free(cb);
+  }
+  CHECKF(n == 40 && same == n, "%d of %d cases the same with a copy of the default weights", same,
+         n);
+  af_error err;
+  CHECK(af_weights_set(w, "varargs.sysv_al", 0, &err) == AF_OK);
+  CHECK(!gen_weights_are_default(w));
+  af_weights_free(w);
+}
+
 int main(void) {
   test_rng();
   test_defaults_and_flags();
@@ -961,5 +1002,6 @@ int main(void) {
   test_sysv_scalar_table();
   test_classify_tail();
   test_gen_verified();
+  test_default_weights_copy();
   return check_done();
 }
