@@ -428,6 +428,19 @@ static uint64_t scan_any_order(const af_case *c, const af_func *f, const ra_opts
   return used;
 }
 
+/* The register a value that found none takes over: among m (the usable registers that live
+ * values hold), the one whose value ends furthest, the latest defined among equal ends; -1 when
+ * m is empty. regend / regval: each register's holder's end and value number. */
+static inline int spill_victim(uint64_t m, const int16_t *regend, const int16_t *regval) {
+  int vr = -1;
+  for (; m; m &= m - 1) {
+    int q = __builtin_ctzll(m);
+    if (vr < 0 || regend[q] > regend[vr] || (regend[q] == regend[vr] && regval[q] > regval[vr]))
+      vr = q;
+  }
+  return vr;
+}
+
 /* The scans' check of value v's start s: every value is defined (INT16_MAX: never; *bad = v)
  * and the values come in start order (*bad = -2). 1 and *last = s when both hold. */
 static inline int start_ok(int v, int s, int *last, int *bad) {
@@ -511,12 +524,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
     if (r == AF_REG_NONE) {
       /* spill the live value ending furthest (the latest defined among equal ends) among
        * those holding a usable register, if it ends after this one */
-      int vr = -1;
-      for (uint64_t m = busy & allowed; m; m &= m - 1) {
-        int q = __builtin_ctzll(m);
-        if (vr < 0 || regend[q] > regend[vr] || (regend[q] == regend[vr] && regval[q] > regval[vr]))
-          vr = q;
-      }
+      int vr = spill_victim(busy & allowed, regend, regval);
       if (vr < 0 || regend[vr] <= e) {
         *l = (ra_loc){.kind = RA_SPILL,
                       .cls = (uint8_t)cls,
@@ -622,12 +630,7 @@ scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, u
     else
       r = pick_reg(cls, allowed & ~busy, own_saved, used, call_preserved, crosses);
     if (r == AF_REG_NONE) {
-      int vr = -1;
-      for (uint64_t m = busy & allowed; m; m &= m - 1) {
-        int q = __builtin_ctzll(m);
-        if (vr < 0 || regend[q] > regend[vr] || (regend[q] == regend[vr] && regval[q] > regval[vr]))
-          vr = q;
-      }
+      int vr = spill_victim(busy & allowed, regend, regval);
       if (vr < 0 || regend[vr] <= e) continue; /* spilled: vreg stays AF_REG_NONE */
       r = vr;
       vreg[regval[vr]] = AF_REG_NONE; /* the victim */
