@@ -34,6 +34,18 @@
 #undef classify_sysv_quirk_differs
 #undef classify_sysv_quirks_reach
 
+/* Case i of seed under o, in its own allocation (free with af_case_free and free), or NULL
+ * after a failed check saying why. */
+static af_case *gen_case_checked(const af_gen_opts *o, uint64_t seed, uint64_t i) {
+  af_case *c = malloc(sizeof *c);
+  af_error err;
+  if (c && af_gen_case(o, seed, i, c, NULL, &err) == AF_OK) return c;
+  CHECKF(0, "seed %llu case %llu: %s", (unsigned long long)seed, (unsigned long long)i,
+         c ? err.msg : "out of memory");
+  free(c);
+  return NULL;
+}
+
 /* ---- rng_below_fast / rng_next_fast against af_rng_below / af_rng_next ---- */
 static void test_rng(void) {
   static const uint64_t ns[] = {0,   1,    2,    3,     7,          100,
@@ -182,13 +194,9 @@ static void test_layout_tail(void) {
     af_gen_opts o;
     af_gen_opts_default(&o);
     o.allow_divergent = (int)(i & 1);
-    af_case *c = malloc(sizeof *c);
     af_error err;
-    if (!c || af_gen_case(&o, 11, i, c, NULL, &err) != AF_OK) {
-      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
-      free(c);
-      continue;
-    }
+    af_case *c = gen_case_checked(&o, 11, i);
+    if (!c) continue;
     if (c->ntypes > AF_T_NSCALAR) {
       /* save the layout, wreck it from a point on, lay out only that tail */
       int first = AF_T_NSCALAR + (int)(i % (uint64_t)(c->ntypes - AF_T_NSCALAR));
@@ -413,13 +421,8 @@ static void test_divergence_shortcut(void) {
     o.allow_divergent = 1;
     o.allow_f16 = (int)(i & 1);
     o.allow_m256 = (int)((i >> 1) & 1);
-    af_case *c = malloc(sizeof *c);
-    af_error err;
-    if (!c || af_gen_case(&o, 13, i, c, NULL, &err) != AF_OK) {
-      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
-      free(c);
-      continue;
-    }
+    af_case *c = gen_case_checked(&o, 13, i);
+    if (!c) continue;
     for (int k = 0; k < c->nfuncs + 20; k++) {
       af_sig s;
       if (k < c->nfuncs)
@@ -554,13 +557,9 @@ static void test_verify_fast(void) {
     af_gen_opts_default(&o);
     o.allow_f16 = (int)(i & 1);
     o.allow_divergent = (int)((i >> 1) & 1);
-    af_case *c = malloc(sizeof *c);
     af_error err;
-    if (!c || af_gen_case(&o, 21, i, c, NULL, &err) != AF_OK) {
-      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
-      free(c);
-      continue;
-    }
+    af_case *c = gen_case_checked(&o, 21, i);
+    if (!c) continue;
     bad += vfy_fast_disagrees(c);
     for (int m = 0; m < 60; m++) {
       af_func *f = &c->funcs[af_rng_below(&r, (uint64_t)c->nfuncs)];
@@ -670,13 +669,9 @@ static void test_gen_finish(void) {
     af_gen_opts o;
     af_gen_opts_default(&o);
     o.allow_divergent = (int)(i & 1);
-    af_case *c = malloc(sizeof *c);
     af_error err;
-    if (!c || af_gen_case(&o, 3, i, c, NULL, &err) != AF_OK) {
-      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
-      free(c);
-      continue;
-    }
+    af_case *c = gen_case_checked(&o, 3, i);
+    if (!c) continue;
     CHECKF(af_verify(c, &err) == AF_OK, "case %llu: %s", (unsigned long long)i, err.msg);
     for (int f = 0; f < c->nfuncs; f++) {
       int n = c->funcs[f].nvalues, *mine = c->funcs[f].value_type;
@@ -702,13 +697,8 @@ static void test_sysv_scalar_table(void) {
     af_gen_opts o;
     af_gen_opts_default(&o);
     o.allow_f16 = o.allow_m256 = o.allow_divergent = 1;
-    af_case *c = malloc(sizeof *c);
-    af_error err;
-    if (!c || af_gen_case(&o, 21, i, c, NULL, &err) != AF_OK) {
-      CHECKF(0, "case %llu: %s", (unsigned long long)i, c ? err.msg : "out of memory");
-      free(c);
-      continue;
-    }
+    af_case *c = gen_case_checked(&o, 21, i);
+    if (!c) continue;
     for (int k = 0; k < 100; k++) {
       af_sig s;
       random_sig(&r, c, &s);
@@ -825,14 +815,9 @@ static void test_gen_verified(void) {
     o.allow_divergent = (opt >> 2) & 1;
     o.cc = opt < 8 ? -1 : (opt & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
     for (uint64_t i = 0; i < 250; i++) {
-      af_case *c = malloc(sizeof *c);
       af_error err;
-      if (!c || af_gen_case(&o, 600 + (uint64_t)opt, i, c, NULL, &err) != AF_OK) {
-        CHECKF(0, "options %d case %llu: %s", opt, (unsigned long long)i,
-               c ? err.msg : "out of memory");
-        free(c);
-        continue;
-      }
+      af_case *c = gen_case_checked(&o, 600 + (uint64_t)opt, i);
+      if (!c) continue;
       n++;
       if (af_verify(c, &err) != AF_OK && bad++ < 5)
         fprintf(stderr, "options %d case %llu: %s\n", opt, (unsigned long long)i, err.msg);
@@ -893,14 +878,8 @@ static void test_defaults_and_flags(void) {
     o.allow_m256 = (opt >> 1) & 1;
     o.allow_divergent = (opt >> 2) & 1;
     for (uint64_t i = 0; i < 200; i++) {
-      af_case *c = malloc(sizeof *c);
-      af_error err;
-      if (!c || af_gen_case(&o, 900 + (uint64_t)opt, i, c, NULL, &err) != AF_OK) {
-        CHECKF(0, "options %d case %llu: %s", opt, (unsigned long long)i,
-               c ? err.msg : "out of memory");
-        free(c);
-        continue;
-      }
+      af_case *c = gen_case_checked(&o, 900 + (uint64_t)opt, i);
+      if (!c) continue;
       /* layout_type_gen, type by type, against af_layout (which validates every rule) */
       CHECKF(af_layout(c) == AF_OK, "options %d case %llu: af_layout fails", opt,
              (unsigned long long)i);
@@ -958,20 +937,18 @@ static void test_default_weights_copy(void) {
     af_gen_opts_default(&b);
     b.weights = w;
     a.cc = b.cc = (i & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
-    af_case *ca = malloc(sizeof *ca), *cb = malloc(sizeof *cb);
-    af_error err;
-    char *ta = NULL, *tb = NULL;
-    size_t la = 0, lb = 0;
-    if (ca && cb && af_gen_case(&a, 77, i, ca, NULL, &err) == AF_OK &&
-        af_gen_case(&b, 77, i, cb, NULL, &err) == AF_OK) {
+    af_case *ca = gen_case_checked(&a, 77, i), *cb = gen_case_checked(&b, 77, i);
+    if (ca && cb) {
+      char *ta = NULL, *tb = NULL;
+      size_t la = 0, lb = 0;
       n++;
       if (af_print_str(ca, &ta, &la) == AF_OK && af_print_str(cb, &tb, &lb) == AF_OK)
         same += la == lb && !memcmp(ta, tb, la);
       free(ta);
       free(tb);
-      af_case_free(ca);
-      af_case_free(cb);
     }
+    if (ca) af_case_free(ca);
+    if (cb) af_case_free(cb);
     free(ca);
     free(cb);
   }
