@@ -116,37 +116,52 @@ default_clobber(const af_case *c, const af_func *f, const af_inst *in, const uin
     }
     return r;
   }
-  af_kind t = kind_of(c, in->type);
-  af_kind a = in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type
-                  ? kind_of(c, f->value_type[in->args[0]])
-                  : AF_T_NSCALAR;
-  int wide_t = t == AF_T_I128 || t == AF_T_U128;
+  /* the types each op's rule looks at, and only those (kind_of(in->type) is t below; a is
+   * the first operand's kind) */
+#define RA_T kind_of(c, in->type)
+#define RA_A                                                                                       \
+  (in->nargs > 0 && in->args[0] >= 0 && in->args[0] < f->nvalues && f->value_type                  \
+       ? kind_of(c, f->value_type[in->args[0]])                                                    \
+       : AF_T_NSCALAR)
   switch (in->op) {
-  case AF_OP_FCONV:
+  case AF_OP_FCONV: {
+    af_kind t = RA_T, a = RA_A;
     if (t == AF_T_F16 || a == AF_T_F16) r.kind = RA_CLOB_CALL;
     break;
-  case AF_OP_ITOF: /* integer a -> float t */
+  }
+  case AF_OP_ITOF: { /* integer a -> float t */
+    af_kind t = RA_T, a = RA_A;
     if (t == AF_T_F16 || t == AF_T_F80 || a == AF_T_I128 || a == AF_T_U128 || a == AF_T_U64)
       r.kind = RA_CLOB_CALL;
     break;
-  case AF_OP_FTOI: /* float a -> integer t */
-    if (a == AF_T_F16 || a == AF_T_F80 || wide_t || t == AF_T_U64) r.kind = RA_CLOB_CALL;
+  }
+  case AF_OP_FTOI: { /* float a -> integer t */
+    af_kind t = RA_T, a = RA_A;
+    if (a == AF_T_F16 || a == AF_T_F80 || t == AF_T_I128 || t == AF_T_U128 || t == AF_T_U64)
+      r.kind = RA_CLOB_CALL;
     break;
+  }
   case AF_OP_MUL:
   case AF_OP_SHL:
   case AF_OP_LSHR:
-  case AF_OP_ASHR:
-    if (wide_t) r.kind = RA_CLOB_CALL;
+  case AF_OP_ASHR: {
+    af_kind t = RA_T;
+    if (t == AF_T_I128 || t == AF_T_U128) r.kind = RA_CLOB_CALL;
     break;
-  case AF_OP_CMP: /* 128-bit compares go through the same helper as 128-bit MUL */
+  }
+  case AF_OP_CMP: { /* 128-bit compares go through the same helper as 128-bit MUL */
+    af_kind a = RA_A;
     if (a == AF_T_I128 || a == AF_T_U128) r.kind = RA_CLOB_CALL;
     break;
+  }
   case AF_OP_GET:
   case AF_OP_SET: /* bit-fields the lowering cannot do inline: jit_rt_bf_get/set */
     if (in->nargs > 0 && leaf_is_bitfield(c, f->value_type[in->args[0]], in)) r.kind = RA_CLOB_CALL;
     break;
   default: break;
   }
+#undef RA_T
+#undef RA_A
   /* lower_ops*.c loads the helper's arguments (RDI = &result, RSI = &operand ...) before it
    * has read every operand: the operands must survive those writes, hence SURVIVE; the
    * helpers are SysV (lower.h) */
@@ -177,7 +192,13 @@ typedef struct {
   int8_t kind_at[AF_MAX_INSTS];        /* instruction i's clobber kind index, -1 if none */
   int16_t next_clob[AF_MAX_INSTS + 1]; /* first clobbering instruction >= i, ninsts if none
                                           (build_next_clob: scan, scan_any_order) */
-  int16_t clob_pos[AF_MAX_INSTS];      /* the clobbering instructions in order (scan_lean) */
+  /* the clobbering instructions in order, then INT16_MAX (a sentinel for scan_lean), and each
+   * one's kind index; kind_at is made from them for scan and scan_any_order (build_kind_at) */
+  int16_t clob_pos[AF_MAX_INSTS + 1];
+  /* 1: every instruction's result is the next value id and every value is defined, so the
+   * values come in start order (the lean scan then checks nothing: build_intervals has) */
+  int in_order;
+  int8_t clob_kind[AF_MAX_INSTS + 1];
   int nclob;
   int16_t start[RA_MAX_VALUES]; /* intervals (Positions), INT16_MAX: not yet defined */
   int16_t end[RA_MAX_VALUES];
@@ -255,7 +276,7 @@ static inline int pick_reg(ra_class cls, uint64_t cands, uint64_t own_saved, uin
 
 /* A clobber of some instruction into w's kinds (survive: a CALL that is SURVIVE instead,
  * ra_opts.call_args_survive): its kind's index, -1 beyond RA_MAX_CLOBBER_KINDS. */
-static __attribute__((noinline)) int add_clobber(ra_work *w, ra_clobber cl, int survive) {
+static inline int add_clobber(ra_work *w, ra_clobber cl, int survive) {
   w->lost |= ~cl.preserved;
   if (survive) cl.kind = RA_CLOB_SURVIVE;
   int kk = -1;
@@ -269,39 +290,38 @@ static __attribute__((noinline)) int add_clobber(ra_work *w, ra_clobber cl, int 
   return kk;
 }
 
-/* Intervals of every value and the clobbering instructions (their kinds and the next one
- * from each position); the locations are written by scan. (Here and in scan, what the loops
- * read is held in locals: every byte store, such as kind_at[i], may alias any memory, so a
- * value read through a pointer would be read again after each.) */
-static af_status build_intervals(const af_case *c, const af_func *f, const ra_opts *o, ra_work *w,
-                                 int fn, af_error *err) {
-  ra_clobber_fn clob = o->clobber ? o->clobber : ra_default_clobber;
-  const int dflt = !o->clobber; /* the default rule: only some ops may clobber (regalloc.h) */
-  void *clob_user = o->clobber_user;
-  const ra_clobber *clobs = o->clobbers;
-  const int survive = o->call_args_survive;
-  const int np = f->sig.nparams, nv = f->nvalues, ni = f->ninsts;
-  int16_t *const start = w->start, *const end = w->end;
-  int8_t *const kind_at = w->kind_at;
-  for (int v = 0; v < np; v++)
-    start[v] = end[v] = -1;
-  { /* start[np..nv) = INT16_MAX (each end is set with its definition), four at a time */
-    const uint64_t four = 0x7fff7fff7fff7fffull;
-    int v = np;
-    for (; v + 4 <= nv; v += 4)
-      memcpy(&start[v], &four, 8);
-    for (; v < nv; v++)
-      start[v] = INT16_MAX;
-  }
-  w->nkinds = 0;
-  w->nclob = 0;
-  w->all_and = ~0ull;
-  w->lost = 0;
+/* What build_intervals' loop needs of the clobber rule. */
+typedef struct {
+  ra_clobber_fn clob;
+  void *clob_user;
+  const ra_clobber *clobs;
+  int survive;
   uint64_t cs[AF_CC_COUNT];
-  callee_saved_masks(cs);
-  const int generic = clobs || !dflt; /* else only ra_op_may_clobber's ops may clobber */
-  const int reuse = o->reuse_operand != 0;
+} clob_rule;
+
+/* Instruction i's clobber cl (not RA_CLOB_NONE) into w's kinds and clobber list: -1 beyond
+ * RA_MAX_CLOBBER_KINDS, else 0. */
+static __attribute__((noinline)) int note_clobber(ra_work *w, ra_clobber cl, const af_inst *in,
+                                                  int i, int survive) {
+  int kk = add_clobber(w, cl, in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && survive);
+  if (kk < 0) return -1;
+  w->clob_pos[w->nclob] = (int16_t)i, w->clob_kind[w->nclob++] = (int8_t)kk;
+  return 0;
+}
+
+/* The loop of build_intervals; generic: any instruction may clobber (a rule other than the
+ * default, or the clobbers given), else only ra_op_may_clobber's ops may; reuse:
+ * ra_opts.reuse_operand (0 or 1). Few values live across the loop (note_clobber is a call):
+ * what the common path needs in registers. */
+static inline __attribute__((always_inline)) af_status
+interval_loop(const af_case *c, const af_func *f, ra_work *w, int fn, af_error *err,
+              const clob_rule *cr, const int generic, const int reuse) {
+  const int nv = f->nvalues, ni = f->ninsts;
+  int16_t *const start = w->start, *const end = w->end;
   const af_inst *in = f->insts;
+  /* the result id expected next (w->in_order): one that is valid, or -2 when none is left */
+  int next = f->sig.nparams < nv ? f->sig.nparams : -2;
+  int disorder = 0;
   for (int i = 0; i < ni; i++, in++) {
     int16_t def = (int16_t)(2 * i + 1), use = (int16_t)(def - reuse);
     int n = in->nargs;
@@ -316,26 +336,69 @@ static af_status build_intervals(const af_case *c, const af_func *f, const ra_op
     }
     int d = in->dst;
     if (d >= 0) {
-      if (d < np || d >= nv)
-        return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", fn, i, d);
+      if (d != next) { /* (next is in [np, nv), or -2 once every id is used) */
+        if (d < f->sig.nparams || d >= nv)
+          return ra_fail(err, AF_ERR_INVALID, "function %d instruction %d: bad result v%d", fn, i,
+                         d);
+        disorder = 1;
+      }
       start[d] = end[d] = def;
+      next = d + 1 < nv ? d + 1 : -2;
     }
-    /* clobber kinds (few instructions have one: their bookkeeping is add_clobber's, out of
+    /* clobber kinds (few instructions have one: their bookkeeping is note_clobber's, out of
      * this loop, whose state then fits in registers) */
-    int kk = -1;
     if (generic || ra_op_may_clobber(in->op)) {
-      ra_clobber cl = clobs   ? clobs[i]
-                      : !dflt ? clob(clob_user, c, f, in)
-                              : default_clobber(c, f, in, cs);
-      if (cl.kind != RA_CLOB_NONE &&
-          (kk = add_clobber(w, cl, in->op == AF_OP_CALL && cl.kind == RA_CLOB_CALL && survive)) < 0)
+      ra_clobber cl = cr->clobs ? cr->clobs[i]
+                      : generic ? cr->clob(cr->clob_user, c, f, in)
+                                : default_clobber(c, f, in, cr->cs);
+      if (cl.kind != RA_CLOB_NONE && note_clobber(w, cl, in, i, cr->survive) < 0)
         return ra_fail(err, AF_ERR_LIMIT, "function %d: more than %d kinds of clobber", fn,
                        RA_MAX_CLOBBER_KINDS);
-      if (kk >= 0) w->clob_pos[w->nclob++] = (int16_t)i;
     }
-    kind_at[i] = (int8_t)kk;
   }
+  w->clob_pos[w->nclob] = INT16_MAX;
+  w->in_order = !disorder && next == -2;
   return AF_OK;
+}
+
+/* Intervals of every value and the clobbering instructions (their kinds, in order); the
+ * locations are written by scan. */
+static __attribute__((noinline)) af_status build_intervals(const af_case *c, const af_func *f,
+                                                           const ra_opts *o, ra_work *w, int fn,
+                                                           af_error *err) {
+  clob_rule cr;
+  cr.clob = o->clobber ? o->clobber : ra_default_clobber;
+  cr.clob_user = o->clobber_user;
+  cr.clobs = o->clobbers;
+  cr.survive = o->call_args_survive;
+  const int np = f->sig.nparams, nv = f->nvalues;
+  int16_t *const start = w->start, *const end = w->end;
+  for (int v = 0; v < np; v++)
+    start[v] = end[v] = -1;
+  { /* start[np..nv) = INT16_MAX (each end is set with its definition), four at a time */
+    const uint64_t four = 0x7fff7fff7fff7fffull;
+    int v = np;
+    for (; v + 4 <= nv; v += 4)
+      memcpy(&start[v], &four, 8);
+    for (; v < nv; v++)
+      start[v] = INT16_MAX;
+  }
+  w->nkinds = 0;
+  w->nclob = 0;
+  w->all_and = ~0ull;
+  w->lost = 0;
+  callee_saved_masks(cr.cs);
+  /* the default rule: only ra_op_may_clobber's ops may clobber (regalloc.h) */
+  if (!cr.clobs && !o->clobber && !o->reuse_operand)
+    return interval_loop(c, f, w, fn, err, &cr, 0, 0);
+  return interval_loop(c, f, w, fn, err, &cr, 1, o->reuse_operand != 0);
+}
+
+/* kind_at from the clobber list, for scan and scan_any_order (scan_lean walks the list). */
+static void build_kind_at(ra_work *w, int ni) {
+  memset(w->kind_at, 0xff, (size_t)ni);
+  for (int k = 0; k < w->nclob; k++)
+    w->kind_at[w->clob_pos[k]] = w->clob_kind[k];
 }
 
 /* next_clob from kind_at, for scan and scan_any_order (scan_lean walks clob_pos). */
@@ -557,107 +620,185 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
   return used;
 }
 
+/* Lean mode's register numbering: bit k of a "canonical" mask is register canon_reg[k], so that
+ * ascending bits follow each class's canonical order (regalloc.h): GPRs in bits 0-15 (RSP and
+ * RBP, never allocatable, last), XMMs in bits 16-31. The first register of a set in canonical
+ * order is then its lowest bit (first_in_order without its branches). */
+static const int8_t canon_reg[32] = {
+    AF_RSI,   AF_RDI,   AF_RBX,  AF_R12,  AF_R13,   AF_R14,   AF_R15,   AF_R8,
+    AF_R9,    AF_R10,   AF_R11,  AF_RAX,  AF_RCX,   AF_RDX,   AF_RSP,   AF_RBP,
+    AF_XMM6,  AF_XMM7,  AF_XMM8, AF_XMM9, AF_XMM10, AF_XMM11, AF_XMM12, AF_XMM13,
+    AF_XMM14, AF_XMM15, AF_XMM0, AF_XMM1, AF_XMM2,  AF_XMM3,  AF_XMM4,  AF_XMM5};
+_Static_assert(AF_RAX == 0 && AF_RSP == 4 && AF_RSI == 6 && AF_R8 == 8 && AF_R12 == 12 &&
+                   AF_XMM0 == 16 && AF_XMM6 == 22 && AF_ST0 == 32,
+               "canon_reg, reg_canon, to_canon and from_canon assume af_reg's numbering");
+/* canon_reg's inverse, for hints (AF_ST0 and beyond: never allocatable) */
+static const int8_t reg_canon[32] = {11, 12, 13, 2,  14, 15, 0,  1,  7,  8,  9,
+                                     10, 3,  4,  5,  6,  26, 27, 28, 29, 30, 31,
+                                     16, 17, 18, 19, 20, 21, 22, 23, 24, 25};
+
+/* A register mask (bit per af_reg) as a canonical one (bits of AF_ST0 and beyond dropped: no
+ * value is ever given them), and back. */
+static inline uint32_t to_canon(uint64_t m) {
+  uint32_t g = (uint32_t)m;
+  return (g >> AF_RSI & 3) | (g >> AF_RBX & 1) << 2 | (g >> AF_R12 & 0xf) << 3 |
+         (g >> AF_R8 & 0xf) << 7 | (g & 7) << 11 | (g >> AF_RSP & 3) << 14 |
+         (g >> AF_XMM6 & 0x3ff) << 16 | (g >> AF_XMM0 & 0x3f) << 26;
+}
+static inline uint64_t from_canon(uint32_t c) {
+  uint64_t m = (c & 3u) << AF_RSI | (c >> 2 & 1) << AF_RBX | (c >> 3 & 0xf) << AF_R12 |
+               (c >> 7 & 0xf) << AF_R8 | (c >> 11 & 7) | (c >> 14 & 3) << AF_RSP |
+               (uint64_t)(c >> 16 & 0x3ff) << AF_XMM6 | (uint64_t)(c >> 26 & 0x3f) << AF_XMM0;
+  return m;
+}
+
 /* scan in lean mode (ra_opts.vreg_out): the same allocation, step for step, with each value's
  * register written to vreg and the lowering's counts kept as registers are given and taken,
- * instead of a location per value (most values have no register class: for them, one byte). */
+ * instead of a location per value (most values have no register class: for them, one byte).
+ * Register sets are canonical masks (canon_reg): pick_reg's rank classes are then a few ANDs
+ * and conditional moves, and its first in canonical order the lowest bit. */
 static inline __attribute__((always_inline)) uint64_t
 scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, uint64_t own_saved,
-               uint64_t call_preserved, int *bad, const int8_t *const hint) {
+               const int8_t *const hint) {
   int8_t *const vreg = o->vreg_out;
-  const uint64_t alloc_gpr = ra_allocatable(o, RA_CLASS_GPR);
-  const uint64_t alloc_xmm = ra_allocatable(o, RA_CLASS_XMM);
-  const int nv = f->nvalues, ni = f->ninsts;
+  /* the allocatable registers by class (ra_allocatable; the lowering's options: constants) */
+  uint32_t cls_allowed[3] = {0};
+  if (o->max_gpr <= 0 && o->max_xmm <= 0 && o->scratch == RA_SCRATCH_DEFAULT) {
+    cls_allowed[RA_CLASS_GPR] = to_canon(RA_GPR_ORDER_SET & ~(RA_SCRATCH_DEFAULT | RA_RESERVED));
+    cls_allowed[RA_CLASS_XMM] = to_canon(RA_XMM_ORDER_SET & ~(RA_SCRATCH_DEFAULT | RA_RESERVED));
+  } else {
+    cls_allowed[RA_CLASS_GPR] = to_canon(ra_allocatable(o, RA_CLASS_GPR));
+    cls_allowed[RA_CLASS_XMM] = to_canon(ra_allocatable(o, RA_CLASS_XMM));
+  }
+  const uint32_t own = to_canon(own_saved);
+  const int nv = f->nvalues;
   const int *const vtype = f->value_type;
   const int16_t *const start = w->start, *const end = w->end;
-  /* per register: the value holding it, its end, whether it crosses a clobber; what the
-   * values in it that cross count (out->lean_crossing). Only the 32 GPRs and XMMs can be given
-   * (RA_RESERVED holds ST0), so a register's holder expires when regend[r] < s, compared for
-   * all 32 at once; no list of ends. */
+  /* per canonical register: its holder's end, (end, value) as one key for the spill victim,
+   * whether it crosses a clobber; per af_reg, what the values in it that cross count
+   * (out->lean_crossing). A holder expires when regend[r] < s, compared for all 32 at once: no
+   * list of ends. */
   int16_t regend[32] __attribute__((aligned(16))) = {0};
-  int16_t regval[32], crossing[32] = {0};
+  int32_t regkey[32];
+  int16_t crossing[32] = {0};
   int8_t regcross[32];
+  /* the clobbers: positions (INT16_MAX after the last), and per kind its preserved registers
+   * (canonical) and whether it is SURVIVE */
   const int16_t *const clob_pos = w->clob_pos;
-  const int nclob = w->nclob;
+  const int8_t *const clob_kind = w->clob_kind;
+  /* (one more kind for the sentinel's clob_kind: preserves all, not SURVIVE) */
+  uint32_t kpres[RA_MAX_CLOBBER_KINDS + 1];
+  uint8_t ksurv[RA_MAX_CLOBBER_KINDS + 1];
+  kpres[w->nkinds] = ~0u, ksurv[w->nkinds] = 0;
+  w->clob_kind[w->nclob] = (int8_t)w->nkinds;
+  uint32_t cp = 0, all_and = ~0u; /* call_preserved and w->all_and, canonical */
+  for (int k = 0; k < w->nkinds; k++) {
+    /* (most kinds preserve the own convention's callee-saved registers: already converted) */
+    uint64_t pres = w->kinds[k].preserved;
+    kpres[k] = pres == own_saved ? own : to_canon(pres);
+    ksurv[k] = w->kinds[k].kind == RA_CLOB_SURVIVE;
+    cp |= kpres[k];
+    all_and &= kpres[k];
+  }
   int cc = 0; /* clob_pos[cc]: the first clobber at or after the current value's lo (the
                  values come in start order: it only moves forward) */
-  const int8_t *const kind_at = w->kind_at;
-  const ra_clobber *const kinds = w->kinds;
-  const uint64_t all_and = w->all_and;
-  uint64_t used = 0;
-  uint64_t busy = 0; /* registers held by values live at the current position */
-  int last = -1;     /* the previous value's start */
+  uint32_t used = 0;
+  uint32_t busy = 0; /* registers held by values live at the current position */
   int in_reg = 0;
+  memset(vreg, AF_REG_NONE, (size_t)nv); /* values given a register overwrite theirs */
   for (int v = 0; v < nv; v++) {
-    int s = start[v], e = end[v];
-    if (!start_ok(v, s, &last, bad)) return 0;
     unsigned t = (unsigned)vtype[v]; /* the class as scan finds it */
     ra_class cls = t < AF_T_NSCALAR ? (ra_class)class_of_kind[t] : RA_CLASS_NONE;
-    vreg[v] = AF_REG_NONE;
-    if (cls == RA_CLASS_NONE) continue;
-    uint64_t allowed = cls == RA_CLASS_GPR ? alloc_gpr : alloc_xmm;
-    int crosses = 0;
-    int lo = (s + 1) / 2;
-    while (cc < nclob && clob_pos[cc] < lo)
+    uint32_t allowed = cls_allowed[cls];
+    /* no register class, or none allowed (then scan spills it: the same vreg, no counts) */
+    if (!allowed) continue;
+    int s = start[v], e = end[v];
+    /* crossed_mask, inline, over clob_pos. A clobber at instruction j is crossed when
+     * lo <= j < hi_call, or j == hi_call for SURVIVE (hi_call = e / 2; e = -1 for an unused
+     * parameter: none); clob_pos < ninsts, so crossed_mask's caps at ninsts never bind. The
+     * first clobber from lo without a branch (whether a value crosses one is the case's coin
+     * toss, and mispredicted as such); the rest only when its mask is not yet all_and, which
+     * takes two kinds of clobber */
+    int lo = (s + 1) >> 1, h = e >> 1;
+    while (clob_pos[cc] < lo)
       cc++;
-    /* crossed_mask, inline, over clob_pos; first whether any clobber lies in the interval at
-     * all (rarely) */
-    if (e >= 0 && cc < nclob && clob_pos[cc] <= (int)((unsigned)e >> 1)) {
-      int hi_call = (int)((unsigned)e >> 1), hi_surv = hi_call + 1;
-      if (hi_call > ni) hi_call = ni;
-      if (hi_surv > ni) hi_surv = ni;
-      uint64_t m = ~0ull;
-      for (int k = cc, j; k < nclob && (j = clob_pos[k]) < hi_surv; k++) {
-        const ra_clobber *kd = &kinds[kind_at[j]];
-        if (kd->kind != RA_CLOB_SURVIVE && j >= hi_call) continue;
-        m &= kd->preserved;
-        crosses = 1;
+    int j0 = clob_pos[cc], k0 = clob_kind[cc]; /* (the sentinel's kind past the last) */
+    int crosses = (j0 < h) | ((j0 == h) & ksurv[k0]);
+    uint32_t m = crosses ? kpres[k0] : ~0u;
+    if (__builtin_expect(crosses && m != all_and, 0)) {
+      for (int k = cc + 1, j; (j = clob_pos[k]) <= h; k++) {
+        int kd = clob_kind[k];
+        if (j == h && !ksurv[kd]) break; /* a CALL at the last use (the last j <= h) */
+        m &= kpres[kd];
         if (m == all_and) break;
       }
-      allowed &= m;
     }
-    if (busy) { /* expire: the holders ending before s free their registers */
+    allowed &= m;
+    /* expire: the holders ending before s free their registers; only the value's class's
+     * (the other class's expire when a value of theirs comes: s only grows, so each class's
+     * registers are as free then as they would be now) */
+    const int half = cls == RA_CLASS_GPR ? 0 : 16;
+    if (busy >> half & 0xffff) {
       const __m128i sv = _mm_set1_epi16((short)s);
-      const __m128i *re = (const __m128i *)regend;
-      unsigned lo = (unsigned)_mm_movemask_epi8(
+      const __m128i *re = (const __m128i *)(regend + half);
+      unsigned x = (unsigned)_mm_movemask_epi8(
           _mm_packs_epi16(_mm_cmplt_epi16(re[0], sv), _mm_cmplt_epi16(re[1], sv)));
-      unsigned hi = (unsigned)_mm_movemask_epi8(
-          _mm_packs_epi16(_mm_cmplt_epi16(re[2], sv), _mm_cmplt_epi16(re[3], sv)));
-      busy &= ~((uint64_t)lo | (uint64_t)hi << 16);
+      busy &= ~(x << half);
     }
-    int r;
-    if (hint && hint[v] >= 0 && hint[v] < AF_REG_COUNT && (allowed & ~busy & RA_BIT(hint[v])))
-      r = hint[v];
-    else
-      r = pick_reg(cls, allowed & ~busy, own_saved, used, call_preserved, crosses);
-    if (r == AF_REG_NONE) {
-      int vr = spill_victim(busy & allowed, regend, regval);
-      if (vr < 0 || regend[vr] <= e) continue; /* spilled: vreg stays AF_REG_NONE */
-      r = vr;
-      vreg[regval[vr]] = AF_REG_NONE; /* the victim */
+    uint32_t cands = allowed & ~busy;
+    int rc;
+    if (hint && hint[v] >= 0 && hint[v] < 32 && (cands >> reg_canon[hint[v]] & 1)) {
+      rc = reg_canon[hint[v]];
+    } else {
+      /* pick_reg: the first non-empty of not own-callee-saved, own-callee-saved and used,
+       * own-callee-saved and new; in it, those no call preserves first unless the value
+       * crosses a clobber; the lowest bit */
+      uint32_t late = crosses ? 0 : cp;
+      uint32_t t0 = cands & ~own, t1 = cands & own & used, t2 = cands & own & ~used;
+      uint32_t tier = t0 ? t0 : t1 ? t1 : t2;
+      uint32_t early = tier & ~late;
+      tier = early ? early : tier;
+      rc = tier ? __builtin_ctz(tier) : -1;
+    }
+    if (rc < 0) {
+      /* spill_victim: the holder of a usable register ending furthest, the latest defined
+       * among equal ends (the larger key) */
+      uint32_t m = busy & allowed;
+      if (!m) continue; /* spilled: vreg stays AF_REG_NONE */
+      int vr = __builtin_ctz(m);
+      int32_t best = regkey[vr];
+      for (m &= m - 1; m; m &= m - 1) {
+        int q = __builtin_ctz(m);
+        if (regkey[q] > best) best = regkey[q], vr = q;
+      }
+      if ((best >> 16) <= e) continue; /* spilled */
+      rc = vr;
+      vreg[best & 0xffff] = AF_REG_NONE; /* the victim */
       in_reg--;
-      crossing[r] -= regcross[r];
+      crossing[canon_reg[rc]] -= regcross[rc];
     }
+    int r = canon_reg[rc];
     vreg[v] = (int8_t)r;
     in_reg++;
     crossing[r] += (int16_t)crosses;
-    regcross[r] = (int8_t)crosses;
-    busy |= RA_BIT(r);
-    used |= RA_BIT(r);
-    regval[r] = (int16_t)v;
-    regend[r] = (int16_t)e;
+    regcross[rc] = (int8_t)crosses;
+    busy |= 1u << rc;
+    used |= 1u << rc;
+    regkey[rc] = e * 65536 + v; /* (end, value): e >= -1, v < 65536 */
+    regend[rc] = (int16_t)e;
   }
   out->lean_in_reg = in_reg;
   memcpy(out->lean_crossing, crossing, sizeof crossing);
   for (int k = 32; k < AF_REG_COUNT; k++)
     out->lean_crossing[k] = 0;
-  return used;
+  return from_canon(used);
 }
 
-/* scan_lean_body without hints (the lowering's case) and with them */
+/* scan_lean_body without hints (the lowering's case) and with them; w->in_order holds */
 static uint64_t scan_lean(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out,
-                          uint64_t own_saved, uint64_t call_preserved, int *bad) {
-  if (o->hint) return scan_lean_body(f, o, w, out, own_saved, call_preserved, bad, o->hint);
-  return scan_lean_body(f, o, w, out, own_saved, call_preserved, bad, NULL);
+                          uint64_t own_saved) {
+  if (o->hint) return scan_lean_body(f, o, w, out, own_saved, o->hint);
+  return scan_lean_body(f, o, w, out, own_saved, NULL);
 }
 
 /* Lean mode's outputs from the locations (after scan_any_order). */
@@ -699,14 +840,15 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   uint64_t call_preserved = 0;
   for (int k = 0; k < w.nkinds; k++)
     call_preserved |= w.kinds[k].preserved;
-  int bad = o->reference_scan ? -2 : -1;
   const int lean = o->vreg_out != NULL;
-  if (!lean || bad == -2) build_next_clob(&w, f->ninsts);
+  /* -2: the reference scan, which lean mode also takes for values out of start order or never
+   * defined (then scan_any_order names the first value never defined, as scan would) */
+  int bad = o->reference_scan || (lean && !w.in_order) ? -2 : -1;
+  if (!lean || bad == -2) build_kind_at(&w, f->ninsts), build_next_clob(&w, f->ninsts);
   uint64_t used = bad == -2 ? 0
-                  : lean    ? scan_lean(f, o, &w, out, own_saved, call_preserved, &bad)
+                  : lean    ? scan_lean(f, o, &w, out, own_saved)
                             : scan(f, o, &w, out->loc, own_saved, call_preserved, &bad);
   if (bad == -2) {
-    if (lean && !o->reference_scan) build_next_clob(&w, f->ninsts);
     bad = -1;
     used = scan_any_order(c, f, o, &w, out->loc, own_saved, call_preserved, &bad);
     if (bad < 0 && lean)

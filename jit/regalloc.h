@@ -93,10 +93,16 @@
  * caller's, fixed-size.
  * Lean mode (ra_opts.vreg_out, what the lowering uses): the same allocation, but the scan
  * writes one register byte per value instead of a location, keeps the lowering's counts as it
- * gives and takes registers, expires the holders of all 32 registers with one SSE2 compare of
- * their ends instead of per-end lists, and walks the clobbers as a list (values come in start
- * order, so its cursor only moves forward). tests/test_regalloc.c checks it against the
- * locations on every allocation it compares.
+ * gives and takes registers, expires the holders of the value's class's 16 registers with one
+ * SSE2 compare of their ends instead of per-end lists (the other class's when a value of
+ * theirs comes), and walks the clobbers as a list (values come in start order, so its cursor
+ * only moves forward). Its register sets number the registers in canonical order (regalloc.c,
+ * canon_reg), so the pick's first in canonical order is the lowest bit. The interval walk
+ * notes whether every result is the next value id (w->in_order); if not (values defined twice,
+ * never, or out of order: the verifier rejects all three), lean mode takes the reference scan,
+ * which names the first value never defined as the scan would. tests/test_regalloc.c checks
+ * lean mode against the locations on every allocation it compares, and its errors against
+ * the full mode's.
  *
  * What the lowering must respect:
  * - parameters arrive in argument registers that may be allocated to other values (a

@@ -167,6 +167,7 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
 }
 
 static ra_result res; /* large: not on the stack */
+static ra_result res2;
 
 /* Allocates and checks; returns the status. */
 static af_status alloc_check(const af_case *c, int fn, const ra_opts *o, const char *ctx,
@@ -475,6 +476,50 @@ static void test_reuse_and_errors(void) {
   c.funcs[f].insts[3].args[0] = 10; /* an operand defined later */
   CHECK(ra_allocate(&c, f, &o, &res, &e) == AF_ERR_INVALID);
   af_case_free(&c);
+  /* lean mode (ra_opts.vreg_out) checks what the full mode checks, with the same status and
+   * message: bad operands and results (its interval walk), values defined twice or never
+   * (then it takes the reference scan), and takes the same allocation when values are defined
+   * out of order */
+  af_case_init(&c);
+  f = tb_func(&c, AF_CC_SYSV, 0, AF_T_I64, 2, AF_T_I64, AF_T_I64);
+  int a = tb_op(&c, f, AF_OP_ADD, AF_T_I64, 0, 1);
+  int b = tb_op(&c, f, AF_OP_SUB, AF_T_I64, a, 0);
+  int d = tb_op(&c, f, AF_OP_XOR, AF_T_I64, a, 1);
+  int g = tb_op(&c, f, AF_OP_SUB, AF_T_I64, d, a);
+  tb_ret(&c, f, AF_T_I64, g);
+  CHECK(tb_finish(&c) == AF_OK && b == a + 1);
+  static int8_t vreg[RA_MAX_VALUES];
+  for (int m = 0; m < 8; m++) {
+    af_inst *in = c.funcs[f].insts;
+    af_inst saved[4];
+    memcpy(saved, in, sizeof saved);
+    const char *what[] = {"none",       "operand later", "operand range", "result range",
+                          "result low", "twice, never",  "out of order",  "nargs"};
+    switch (m) {
+    case 1: in[1].args[1] = g; break;
+    case 2: in[2].args[1] = 99; break;
+    case 3: in[2].dst = 99; break;
+    case 4: in[2].dst = 1; break;
+    case 5: in[1].dst = a, in[2].args[0] = in[3].args[1] = 0; break; /* b never defined */
+    case 6: in[1].dst = d, in[2].dst = b, in[3].args[0] = b; break;  /* b, d swapped */
+    case 7: in[3].nargs = AF_MAX_OPERANDS + 1; break;
+    default: break;
+    }
+    af_error e1 = {0}, e2 = {0};
+    ra_opts_default(&o);
+    af_status s1 = ra_allocate(&c, f, &o, &res, &e1);
+    o.vreg_out = vreg;
+    af_status s2 = ra_allocate(&c, f, &o, &res2, &e2);
+    CHECKF(s1 == s2 && !strcmp(e1.msg, e2.msg), "lean errors, %s: %d %d '%s' '%s'", what[m], s1, s2,
+           e1.msg, e2.msg);
+    CHECKF((m == 0 || m == 6) == (s1 == AF_OK), "lean errors, %s: status %d", what[m], s1);
+    if (s1 == AF_OK)
+      for (int v = 0; v < res.nvalues; v++)
+        CHECKF(vreg[v] == (res.loc[v].kind == RA_REG ? res.loc[v].reg : AF_REG_NONE),
+               "lean errors, %s: v%d", what[m], v);
+    memcpy(in, saved, sizeof saved);
+  }
+  af_case_free(&c);
 }
 
 /* A lowering's own clobber rule, through opts.clobber: here every ADD calls a helper that
@@ -536,7 +581,6 @@ static void test_custom_clobber(void) {
 }
 
 /* ---- the two scans and the statistics switch agree, field for field ---- */
-static ra_result res2;
 static int same_result(const ra_result *a, const ra_result *b, int stats) {
   if (a->fn != b->fn || a->nvalues != b->nvalues || a->regs_used != b->regs_used ||
       a->callee_saved_used != b->callee_saved_used || a->clobbered != b->clobbered)
@@ -597,7 +641,7 @@ static void test_scans_agree(int ncases) {
       continue;
     }
     for (int fn = 0; fn < c.nfuncs; fn++)
-      for (int var = 0; var < 6; var++) {
+      for (int var = 0; var < 9; var++) {
         ra_opts o;
         ra_opts_default(&o);
         o.reuse_operand = var & 1;
@@ -605,6 +649,21 @@ static void test_scans_agree(int ncases) {
         if (var >= 3) o.max_gpr = 1 + (i + var) % 4, o.max_xmm = 1 + i % 3; /* spills, evictions */
         if (var == 4) o.hint = hints;
         if (var == 5) o.scratch = RA_BIT(AF_RAX) | RA_BIT(AF_XMM0);
+        /* every register allocatable (lean mode numbers them in its own order: all 30) */
+        if (var == 6) o.scratch = 0, o.max_gpr = o.max_xmm = 0, o.hint = i % 2 ? hints : NULL;
+        /* a rule of the lowering's own (masks with bits beyond the 32 registers too), and the
+         * clobbers given per instruction */
+        static const uint64_t keep =
+            BIT(AF_RBX) | BIT(AF_RSI) | BIT(AF_XMM7) | BIT(AF_XMM0) | BIT(AF_ST0) | 1ull << 40;
+        if (var == 7) o.clobber = odd_clobber, o.clobber_user = (void *)&keep;
+        static ra_clobber clobs[AF_MAX_INSTS];
+        if (var == 8) {
+          for (int k = 0; k < c.funcs[fn].ninsts; k++)
+            clobs[k] = k % 5 == 3
+                           ? (ra_clobber){RA_CLOB_SURVIVE, keep >> (k % 3)}
+                           : ra_default_clobber(NULL, &c, &c.funcs[fn], &c.funcs[fn].insts[k]);
+          o.clobbers = clobs;
+        }
         af_status s1 = ra_allocate(&c, fn, &o, &res, NULL);
         o.reference_scan = 1;
         af_status s2 = ra_allocate(&c, fn, &o, &res2, NULL);
