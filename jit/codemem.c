@@ -261,18 +261,41 @@ struct codemem {
    * copied in place only by the seal */
   uint8_t *stage;
   size_t stage_len, stage_cap;
+  bool stage_lent; /* stage is the caller's memory (codemem_stage_lend) until the seal */
+  bool in_storage; /* made by codemem_new_in: the caller's memory, not freed */
+  /* batches starts here: a compile fills one batch, and a realloc and a free per compile
+   * were a tenth of codemem's own cost */
+  batch first[2];
 };
 
-af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode) {
+/* The page size, asked once per process (sysconf per compile was a tenth of codemem_new). */
+static size_t page_size(void) {
+  static _Atomic size_t page;
+  size_t pg = atomic_load_explicit(&page, memory_order_relaxed);
+  if (!pg) {
+    long p = sysconf(_SC_PAGESIZE);
+    pg = p > 0 ? (size_t)p : 4096;
+    atomic_store_explicit(&page, pg, memory_order_relaxed);
+  }
+  return pg;
+}
+
+_Static_assert(sizeof(struct codemem) <= sizeof(codemem_storage), "codemem_storage too small");
+
+/* codemem_new_mode in st, or (st NULL) in a calloc'ed codemem. */
+static af_status new_codemem(codemem **out, codemem_storage *st, size_t batch_size,
+                             codemem_mode mode) {
   *out = NULL;
   pthread_once(&fork_once, fork_register);
   if (mode == CODEMEM_DEFAULT) mode = default_mode();
   if (mode == CODEMEM_DUAL && !dual_works()) return AF_ERR_UNSUPPORTED;
   if (mode != CODEMEM_DUAL && mode != CODEMEM_FLIP) return AF_ERR_INVALID;
-  codemem *m = calloc(1, sizeof *m);
+  codemem *m = st ? (codemem *)(void *)st : calloc(1, sizeof *m);
   if (!m) return AF_ERR_NOMEM;
-  long pg = sysconf(_SC_PAGESIZE);
-  m->page = pg > 0 ? (size_t)pg : 4096;
+  if (st) memset(m, 0, sizeof *m);
+  m->in_storage = st != NULL;
+  m->page = page_size();
+  m->batches = m->first, m->cap = sizeof m->first / sizeof *m->first;
   m->mode = mode;
   m->batch_size = batch_size ? batch_size : 64 * 1024;
   m->batch_size = (m->batch_size + m->page - 1) / m->page * m->page;
@@ -280,8 +303,16 @@ af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode) 
   return AF_OK;
 }
 
+af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode) {
+  return new_codemem(out, NULL, batch_size, mode);
+}
+
 af_status codemem_new(codemem **out, size_t batch_size) {
-  return codemem_new_mode(out, batch_size, CODEMEM_DEFAULT);
+  return new_codemem(out, NULL, batch_size, CODEMEM_DEFAULT);
+}
+
+af_status codemem_new_in(codemem **out, codemem_storage *st, size_t batch_size, codemem_mode mode) {
+  return new_codemem(out, st, batch_size, mode);
 }
 
 codemem_mode codemem_get_mode(const codemem *m) { return m->mode; }
@@ -319,9 +350,11 @@ static af_status map_batch(size_t size, codemem_mode mode, uint8_t **base, uint8
 
 static af_status new_batch(codemem *m, size_t need) {
   if (m->nbatches == m->cap) {
-    size_t cap = m->cap ? 2 * m->cap : 8;
-    batch *p = realloc(m->batches, cap * sizeof *p);
+    size_t cap = 2 * m->cap;
+    batch *p =
+        m->batches == m->first ? malloc(cap * sizeof *p) : realloc(m->batches, cap * sizeof *p);
     if (!p) return AF_ERR_NOMEM;
+    if (m->batches == m->first) memcpy(p, m->first, sizeof m->first);
     m->batches = p, m->cap = cap;
   }
   size_t size = need > m->batch_size ? (need + m->page - 1) / m->page * m->page : m->batch_size;
@@ -342,21 +375,52 @@ static af_status new_batch(codemem *m, size_t need) {
   return AF_OK;
 }
 
-/* Room for n more bytes in the stage. */
+/* Room for n more bytes in the stage. Growing keeps all of the old stage, past stage_len too
+ * (codemem_next's caller writes there before codemem_add). */
 static af_status stage_reserve(codemem *m, size_t n) {
   if (m->stage_cap - m->stage_len >= n) return AF_OK;
   size_t cap = m->stage_cap ? m->stage_cap : 16 * 1024;
   while (cap - m->stage_len < n)
     cap *= 2;
-  uint8_t *p = realloc(m->stage, cap);
+  uint8_t *p;
+  if (m->stage_lent) { /* the lender's memory stays theirs: the stage moves to the heap */
+    if ((p = malloc(cap)) && m->stage_cap) memcpy(p, m->stage, m->stage_cap);
+  } else {
+    p = realloc(m->stage, cap);
+  }
   if (!p) return AF_ERR_NOMEM;
-  m->stage = p, m->stage_cap = cap;
+  m->stage = p, m->stage_cap = cap, m->stage_lent = false;
+  return AF_OK;
+}
+
+void codemem_stage_lend(codemem *m, uint8_t *mem, size_t cap) {
+  if (m->stage_len || !mem) return; /* something staged: keep the stage it is in */
+  if (!m->stage_lent) free(m->stage);
+  m->stage = mem, m->stage_cap = cap, m->stage_lent = true;
+}
+
+af_status codemem_next(codemem *m, size_t want, uint8_t **p, size_t *room) {
+  *p = NULL, *room = 0;
+  if (want > SIZE_MAX / 4) return AF_ERR_LIMIT;
+  /* codemem_add's choice for code that fits: the open batch's next 16-byte boundary, else a
+   * fresh batch whose image starts at the end of the stage */
+  const batch *b = open_batch(m);
+  size_t at = b ? (b->used + CODEMEM_ALIGN - 1) & ~(size_t)(CODEMEM_ALIGN - 1) : 0;
+  size_t pos = b && at < b->size ? b->img + at : m->stage_len;
+  af_status s = stage_reserve(m, pos - m->stage_len + want);
+  if (s != AF_OK) return s;
+  *p = m->stage + pos, *room = m->stage_cap - pos;
   return AF_OK;
 }
 
 af_status codemem_add(codemem *m, const void *code, size_t size, void **where) {
   *where = NULL;
   if (size > SIZE_MAX / 4) return AF_ERR_LIMIT;
+  /* code already in the stage (codemem_next): found again by offset, the stage may move */
+  const uint8_t *src = code;
+  size_t in_stage = SIZE_MAX;
+  if (m->stage && src >= m->stage && src < m->stage + m->stage_cap)
+    in_stage = (size_t)(src - m->stage);
   batch *b = open_batch(m);
   size_t at = b ? (b->used + CODEMEM_ALIGN - 1) & ~(size_t)(CODEMEM_ALIGN - 1) : 0;
   if (!b || at + size > b->size) {
@@ -368,8 +432,19 @@ af_status codemem_add(codemem *m, const void *code, size_t size, void **where) {
   af_status s = stage_reserve(m, at - b->used + size);
   if (s != AF_OK) return s;
   uint8_t *img = m->stage + b->img;
-  memset(img + b->used, 0xCC, at - b->used); /* the alignment gap: int3, as in the batch */
-  memcpy(img + at, code, size);
+  if (in_stage == SIZE_MAX)
+    memcpy(img + at, code, size);
+  else if (m->stage + in_stage != img + at) /* written where a fresh batch did not put it */
+    memmove(img + at, m->stage + in_stage, size);
+  /* the alignment gap (< 16 bytes): int3, as in the batch (inline: a memset call per function
+   * cost more than the bytes) */
+  _Static_assert(CODEMEM_ALIGN == 16, "the gap fill below writes at most 15 bytes");
+  uint8_t *gap = img + b->used;
+  size_t ng = at - b->used;
+  if (ng & 8) memcpy(gap, "\xCC\xCC\xCC\xCC\xCC\xCC\xCC\xCC", 8), gap += 8;
+  if (ng & 4) memcpy(gap, "\xCC\xCC\xCC\xCC", 4), gap += 4;
+  if (ng & 2) memcpy(gap, "\xCC\xCC", 2), gap += 2;
+  if (ng & 1) *gap = 0xCC;
   b->used = at + size;
   m->stage_len = b->img + b->used;
   *where = b->base + at;
@@ -405,6 +480,8 @@ af_status codemem_seal(codemem *m) {
     b->live = live_add((uintptr_t)b->base, (uintptr_t)b->base + b->size);
   }
   m->stage_len = 0;
+  if (m->stage_lent) /* the lender's memory goes back */
+    m->stage = NULL, m->stage_cap = 0, m->stage_lent = false;
   return AF_OK;
 }
 
@@ -426,7 +503,7 @@ void codemem_free(codemem *m) {
     if (m->batches[i].sealed) live_remove(m->batches[i].live);
     pool_give(&m->batches[i]);
   }
-  free(m->batches);
-  free(m->stage);
-  free(m);
+  if (m->batches != m->first) free(m->batches);
+  if (!m->stage_lent) free(m->stage);
+  if (!m->in_storage) free(m);
 }

@@ -35,11 +35,30 @@ af_status codemem_new(codemem **out, size_t batch_size);
 /* The same in a given mode (tests); CODEMEM_DEFAULT: DUAL if the process can, else FLIP.
  * AF_ERR_UNSUPPORTED for DUAL where memfd_create fails. */
 af_status codemem_new_mode(codemem **out, size_t batch_size, codemem_mode mode);
+/* Room for a codemem inside the caller's own memory (codemem_new_in): af_jit_compile keeps it
+ * in the compile's one allocation instead of a calloc and a free per compile. */
+typedef union {
+  max_align_t align;
+  unsigned char bytes[320];
+} codemem_storage;
+/* codemem_new_mode in *st (codemem_free then frees its batches and stage, not st). */
+af_status codemem_new_in(codemem **out, codemem_storage *st, size_t batch_size, codemem_mode mode);
 /* The mode of m. */
 codemem_mode codemem_get_mode(const codemem *m);
 /* Reserves size bytes at a 16-byte boundary of the open batch and stages a copy of code for
  * them; *where is the address the code will execute at once sealed (int3 until then). */
 af_status codemem_add(codemem *m, const void *code, size_t size, void **where);
+/* Where the next codemem_add may find its code already in place: *p points into the stage,
+ * at the spot codemem_add would copy code to if it fits in the open batch, with *room >= want
+ * bytes of the stage from there (the stage grown if needed). A caller that writes its code at
+ * *p and passes that very pointer to codemem_add saves the copy (an allocation that moves to a
+ * fresh batch is moved within the stage). Valid until the next codemem_add, codemem_next or
+ * codemem_seal. AF_ERR_NOMEM if the stage cannot grow. */
+af_status codemem_next(codemem *m, size_t want, uint8_t **p, size_t *room);
+/* Lends m cap bytes at mem (e.g. on the caller's stack) as its stage until the next
+ * codemem_seal, which gives them back; outgrowing them moves the stage to the heap. Only when
+ * nothing is staged (a fresh codemem, or just after a seal). */
+void codemem_stage_lend(codemem *m, uint8_t *mem, size_t cap);
 /* Puts every staged allocation in place and makes its batches executable: the open one, and
  * any an allocation that did not fit in it left behind. No-op when nothing is open.
  * AF_ERR_RUNTIME if mprotect fails (FLIP). */

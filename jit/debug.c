@@ -134,8 +134,8 @@ const char *jit_debug_symbolize(const af_case *c, const af_jit *j, uint64_t addr
  * relocatable object by its section's address, so st_value is 0 and st_shndx its section. */
 /* jit_debug_elf's image after `head` zeroed bytes of the same allocation (*block; head a
  * multiple of 16): the registration keeps itself and its image in one. */
-static af_status elf_image(const jit_debug_fn *fns, int n, size_t head, uint8_t **block,
-                           uint8_t **image, size_t *size) {
+static af_status elf_image(const jit_debug_fn *fns, int n, size_t head, uint8_t *mem, size_t cap,
+                           uint8_t **block, uint8_t **image, size_t *size) {
   *block = *image = NULL;
   *size = 0;
   size_t strsz = 1, shstrsz = 1 + sizeof ".symtab" + sizeof ".strtab" + sizeof ".shstrtab";
@@ -150,7 +150,8 @@ static af_status elf_image(const jit_debug_fn *fns, int n, size_t head, uint8_t 
   size_t shstroff = stroff + strsz;
   size_t shoff = (shstroff + shstrsz + 7) & ~(size_t)7;
   size_t total = shoff + (size_t)nsec * sizeof(Elf64_Shdr);
-  uint8_t *m = calloc(1, head + total);
+  /* in the caller's memory (jit_debug_register_in) when it fits */
+  uint8_t *m = mem && head + total <= cap ? memset(mem, 0, head + total) : calloc(1, head + total);
   if (!m) return AF_ERR_NOMEM;
   *block = m;
   m += head;
@@ -232,7 +233,7 @@ static af_status elf_image(const jit_debug_fn *fns, int n, size_t head, uint8_t 
 
 af_status jit_debug_elf(const jit_debug_fn *fns, int n, uint8_t **image, size_t *size) {
   uint8_t *block;
-  return elf_image(fns, n, 0, &block, image, size);
+  return elf_image(fns, n, 0, NULL, 0, &block, image, size);
 }
 
 /* ---- gdb's JIT interface ---------------------------------------------------------------- */
@@ -268,6 +269,7 @@ struct jit_debug_reg {
   struct jit_code_entry entry;
   uint8_t *image;
   size_t size;
+  int heap; /* allocated (jit_debug_unregister frees it), not the caller's jit_debug_storage */
 };
 
 static void perf_map(const jit_debug_fn *fns, int n) {
@@ -283,7 +285,9 @@ static void perf_map(const jit_debug_fn *fns, int n) {
   fclose(f);
 }
 
-af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err) {
+/* jit_debug_register, the registration and its image in st when st is not NULL and they fit. */
+static af_status reg_in(const af_jit *j, jit_debug_storage *st, jit_debug_reg **out,
+                        af_error *err) {
   *out = NULL;
   const af_case *c = jit_case(j);
   if (!c) return fail(err, AF_ERR_INVALID, "no compiled case");
@@ -306,13 +310,16 @@ af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err
   jit_debug_reg *r = NULL;
   uint8_t *block = NULL, *image = NULL;
   size_t size = 0;
-  if ((s = elf_image(fns, n, HEAD, &block, &image, &size)) != AF_OK) fail(err, s, "out of memory");
+  if ((s = elf_image(fns, n, HEAD, st ? st->bytes : NULL, st ? sizeof st->bytes : 0, &block, &image,
+                     &size)) != AF_OK)
+    fail(err, s, "out of memory");
   if (s == AF_OK) perf_map(fns, n);
   if (heap) free(fns);
   if (s != AF_OK) return s;
   r = (jit_debug_reg *)(void *)block;
   r->image = image;
   r->size = size;
+  r->heap = !st || block != st->bytes;
   r->entry.symfile_addr = (const char *)r->image;
   r->entry.symfile_size = r->size;
   pthread_mutex_lock(&jit_debug_lock);
@@ -326,6 +333,15 @@ af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err
   pthread_mutex_unlock(&jit_debug_lock);
   *out = r;
   return AF_OK;
+}
+
+af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err) {
+  return reg_in(j, NULL, out, err);
+}
+
+af_status jit_debug_register_in(const af_jit *j, jit_debug_storage *st, jit_debug_reg **out,
+                                af_error *err) {
+  return reg_in(j, st, out, err);
 }
 
 void jit_debug_unregister(jit_debug_reg *r) {
@@ -343,7 +359,7 @@ void jit_debug_unregister(jit_debug_reg *r) {
   __jit_debug_descriptor.action_flag = JIT_NOACTION;
   __jit_debug_descriptor.relevant_entry = NULL;
   pthread_mutex_unlock(&jit_debug_lock);
-  free(r); /* the image with it (jit_debug_register) */
+  if (r->heap) free(r); /* the image with it (jit_debug_register) */
 }
 
 const void *jit_debug_image(const jit_debug_reg *r, size_t *size) {

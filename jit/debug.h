@@ -64,6 +64,17 @@ typedef struct jit_debug_reg jit_debug_reg;
 
 /* One more registration of j's code (tests; the one af_jit_compile made stays). */
 af_status jit_debug_register(const af_jit *j, jit_debug_reg **out, af_error *err);
+/* Room for a registration and its image in the caller's memory (jit_debug_register_in): a
+ * case of 16 functions needs ~2.5 KB. */
+typedef union {
+  max_align_t align;
+  unsigned char bytes[3072];
+} jit_debug_storage;
+/* jit_debug_register with the registration and its image in *st (allocated instead if they do
+ * not fit): af_jit_compile keeps it in the compile's one allocation, not a calloc per compile.
+ * st must outlive the registration. */
+af_status jit_debug_register_in(const af_jit *j, jit_debug_storage *st, jit_debug_reg **out,
+                                af_error *err);
 /* Unlinks and frees the registration (before af_jit_free); r may be NULL. */
 void jit_debug_unregister(jit_debug_reg *r);
 /* The registration's ELF image, for tests. */

@@ -21,10 +21,17 @@ struct af_jit {
    * recs[1 + k] function k */
   jit_fn_record *recs;
   jit_debug_reg *reg; /* the registration with gdb's JIT interface (debug.h) */
-  /* af_jit_run's buffers (objects, inputs, return), allocated by its first run and kept: a
-   * compile is run by several legs, and memalign per run was ~700 instructions */
+  /* af_jit_run's buffers (objects, inputs, return): a compile is run by several legs, and
+   * memalign per run was ~700 instructions. In the compile's own allocation (jit_block's
+   * run_area), but for inputs larger than RUN_IN_ST, which the first run allocates (run_in
+   * NULL until then; run_in_heap says to free it). */
   uint8_t *run_objs, *run_in, *run_ret;
+  int run_in_heap;
 };
+
+/* Bytes of inputs jit_block's run_area holds (most cases' inputs fit; up to 32 parameters of up to
+ * AF_MAX_TYPE_SIZE bytes go to the heap). */
+enum { RUN_IN_ST = 1024 };
 
 /* A compile's own state in one allocation (af_jit_compile): the handle, the runtime context,
  * the call table, the records and the classification cache; af_jit_free frees it whole. */
@@ -34,6 +41,12 @@ typedef struct {
   uint64_t table[AF_MAX_FUNCS];
   lower_cls cls;
   jit_fn_record recs[AF_MAX_FUNCS + 1];
+  codemem_storage mem;   /* the code memory's own state (codemem_new_in) */
+  jit_debug_storage dbg; /* the debug registration and its ELF image (jit_debug_register_in) */
+  /* af_jit_run's objects (64-aligned in here: a region may hold an over-aligned type that the
+   * code accesses with aligned moves), return value and, when they fit, inputs; never cleared
+   * as a whole (af_jit_run writes what it reads) */
+  uint8_t run_area[63 + AF_MAX_OBJECTS * AF_REGION_SIZE + AF_MAX_TYPE_SIZE + 64 + RUN_IN_ST];
 } jit_block;
 
 static af_status fail(af_error *err, af_status s, const char *msg) {
@@ -45,9 +58,7 @@ void af_jit_free(af_jit *j) {
   if (!j || --j->refs > 0) return;
   jit_debug_unregister(j->reg); /* before the code goes */
   codemem_free(j->mem);
-  free(j->run_objs);
-  free(j->run_in);
-  free(j->run_ret);
+  if (j->run_in_heap) free(j->run_in);
   free(j); /* the jit_block: j is its first member */
 }
 
@@ -151,6 +162,19 @@ static af_status place(af_jit *j, x86_buf *b, void **where) {
   return codemem_add(j->mem, b->data, b->len, where);
 }
 
+/* The code memory's stage on af_jit_compile's stack, and the part of it a function is lowered
+ * into (below). */
+enum { STAGE_ST = 32768, FN_ROOM = 8192 };
+
+/* b emptied, its code bytes where the next place() finds them in the stage (codemem_next). */
+static af_status stage_next(af_jit *j, x86_buf *b) {
+  uint8_t *p;
+  size_t room;
+  af_status s = codemem_next(j->mem, FN_ROOM, &p, &room);
+  if (s == AF_OK) x86_buf_rebind(b, p, room);
+  return s;
+}
+
 af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, af_error *err) {
   *out = NULL;
   if (c->entry < 0 || c->entry >= c->nfuncs || c->nfuncs > AF_MAX_FUNCS ||
@@ -178,22 +202,29 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
   /* every function's classification, computed once for this compile (lower.h) */
   j->rt->cls = &blk->cls;
   j->rt->cls->done = 0;
-  if ((s = codemem_new(&j->mem, 0)) != AF_OK) {
+  if ((s = codemem_new_in(&j->mem, &blk->mem, 0, CODEMEM_DEFAULT)) != AF_OK) {
     fail(err, s, "cannot map code memory");
     goto bad;
   }
-  /* one buffer for every function and the runner (each is copied out once lowered) */
-  /* its first 16 KB (a case's largest function, mostly), labels and fixups on the stack: no
-   * allocation per compile unless a function outgrows them (x86_buf_init_borrowed) */
-  uint8_t code_st[16384];
+  /* Each function and the runner are lowered straight into the code memory's stage, where
+   * codemem_add finds them without a copy (codemem_next); the stage itself is STAGE_ST bytes
+   * on this stack until the seal (codemem_stage_lend: 99% of cases' code fits; a larger one
+   * moves it to the heap), labels and fixups too (x86_buf_init_borrowed): no allocation and no
+   * copy per function unless one outgrows them. A function gets FN_ROOM bytes of the stage (the
+   * largest seen is ~7 KB); a longer one grows into the heap and is copied from there. */
+  uint8_t stage_st[STAGE_ST];
   long labels_st[64];
   x86_fixup fixups_st[64];
   x86_buf b;
-  x86_buf_init_borrowed(&b, code_st, sizeof code_st, labels_st, 64, fixups_st, 64);
+  x86_buf_init_borrowed(&b, NULL, 0, labels_st, 64, fixups_st, 64);
+  codemem_stage_lend(j->mem, stage_st, sizeof stage_st);
   for (int k = 0; k < c->nfuncs && s == AF_OK; k++) {
     void *where = NULL;
     jit_fn_record *r = &j->recs[1 + k];
-    x86_buf_reset(&b);
+    if ((s = stage_next(j, &b)) != AF_OK) {
+      fail(err, s, "cannot place code");
+      break;
+    }
     s = lower_function(c, k, &j->o, j->rt, j->table, &b, &r->fr, err);
     if (s == AF_OK && (s = place(j, &b, &where)) != AF_OK) fail(err, s, "cannot place code");
     if (s == AF_OK) {
@@ -218,8 +249,17 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     if (!size) off += 16;
   }
   j->in_size = off + 16;
+  /* af_jit_run's buffers in the block (run_area); the inputs too when they fit */
+  uint8_t *area = (uint8_t *)(((uintptr_t)blk->run_area + 63) & ~(uintptr_t)63);
+  j->run_objs = area;
+  j->run_ret = area + (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE;
+  j->run_in = j->in_size <= RUN_IN_ST ? j->run_ret + AF_MAX_TYPE_SIZE + 64 : NULL;
+  if ((s = stage_next(j, &b)) != AF_OK) {
+    fail(err, s, "cannot place code");
+    x86_buf_free(&b);
+    goto bad;
+  }
   {
-    x86_buf_reset(&b);
     lower_ctx L = {0};
     L.c = c;
     L.fn = -1;
@@ -245,7 +285,7 @@ af_status af_jit_compile(const af_case *c, const af_jit_opts *o, af_jit **out, a
     goto bad;
   }
   /* every compiled case is visible to gdb (and perf with ABIFUZZ_PERF_MAP=1) */
-  if ((s = jit_debug_register(j, &j->reg, err)) != AF_OK) goto bad;
+  if ((s = jit_debug_register_in(j, &blk->dbg, &j->reg, err)) != AF_OK) goto bad;
   *out = j;
   return AF_OK;
 bad:
@@ -267,9 +307,8 @@ af_status af_jit_run(af_jit *j, const af_value *inputs, af_jit_result *res, af_e
   memset(res->objects[nobj], 0, sizeof res->objects - (size_t)nobj * AF_REGION_SIZE);
   res->ret.obj = -1;
   if (!inputs) inputs = c->inputs;
-  if (!j->run_objs) j->run_objs = aligned_alloc(64, (size_t)AF_MAX_OBJECTS * AF_REGION_SIZE);
-  if (!j->run_in) j->run_in = aligned_alloc(16, (j->in_size + 15) & ~(size_t)15);
-  if (!j->run_ret) j->run_ret = aligned_alloc(16, AF_MAX_TYPE_SIZE + 64);
+  if (!j->run_in && (j->run_in = aligned_alloc(16, (j->in_size + 15) & ~(size_t)15)))
+    j->run_in_heap = 1;
   uint8_t *objs = j->run_objs, *in = j->run_in, *ret = j->run_ret;
   af_status s = AF_OK;
   if (!objs || !in || !ret) {

@@ -37,8 +37,12 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
   fr->slots_end = (int32_t)off;
   uint32_t out = 0, copy = 0;
   int realign = 0;
+  /* only CALL and LOCAL need anything here, and they are neighbours in af_op: one compare
+   * passes over every other instruction */
+  _Static_assert(AF_OP_CALL == AF_OP_LOCAL + 1, "layout_frame's test of CALL and LOCAL");
   for (int i = 0, ni = f->ninsts; i < ni; i++) {
     const af_inst *in = &f->insts[i];
+    if ((unsigned)in->op - (unsigned)AF_OP_LOCAL > 1u) continue;
     /* (local_area[i] is read for LOCALs only: lower_mem) */
     if (in->op == AF_OP_CALL) {
       uint32_t o, k, a;
@@ -49,7 +53,7 @@ static af_status layout_frame(lower_ctx *L, lower_frame *fr) {
       realign |= a > 16; /* lower_call_align */
       continue;
     }
-    uint32_t need = in->op == AF_OP_LOCAL ? lower_inst_frame_need(L, in) : 0;
+    uint32_t need = lower_inst_frame_need(L, in); /* a LOCAL's */
     if (need) {
       off -= round16(need);
       L->local_area[i] = (int32_t)off;

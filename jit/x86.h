@@ -183,6 +183,10 @@ void x86_buf_init_fixed(x86_buf *b, uint8_t *mem, size_t cap); /* caller's memor
 void x86_buf_init_borrowed(x86_buf *b, uint8_t *mem, size_t cap, long *labels, int caplabels,
                            x86_fixup *fixups, int capfixups);
 void x86_buf_free(x86_buf *b);
+/* x86_buf_reset, with the code bytes from now on at the caller's mem (cap bytes; e.g. the code
+ * memory's stage, codemem_next): growing past cap copies them to the heap, as for a borrowed
+ * buffer. The code memory b held before is freed if it was b's own. */
+void x86_buf_rebind(x86_buf *b, uint8_t *mem, size_t cap);
 /* Empties b for the next function (no code, labels, fixups or error), keeping its memory: a
  * compile lowers every function into one buffer. */
 void x86_buf_reset(x86_buf *b);

@@ -360,6 +360,13 @@ void x86_buf_free(x86_buf *b) {
   memset(b, 0, sizeof *b);
 }
 
+void x86_buf_rebind(x86_buf *b, uint8_t *mem, size_t cap) {
+  if (!b->fixed && !(b->borrowed & X86_BUF_BORROWED_DATA)) free(b->data);
+  b->data = mem, b->cap = cap, b->fixed = false;
+  b->borrowed |= X86_BUF_BORROWED_DATA;
+  x86_buf_reset(b);
+}
+
 static af_status fail(x86_buf *b, af_status s) {
   if (b->err == AF_OK) b->err = s;
   return s;

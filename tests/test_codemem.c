@@ -1,5 +1,6 @@
 /* test_codemem.c - W^X executable memory, both modes: encode small functions, seal, call them,
- * check permissions in /proc/self/maps, int3 before sealing and after freeing, and fork. */
+ * check permissions in /proc/self/maps, int3 before sealing and after freeing, code written in
+ * place in the stage, and fork. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -346,6 +347,75 @@ static void test_spill_batches(void) {
   codemem_free(m);
 }
 
+/* Code written in place in the stage (codemem_next), as af_jit_compile lowers it: no copy when
+ * it lands where codemem_next said, moved within the stage when it opens a fresh batch instead,
+ * the stage on lent memory until it outgrows it (then the heap) and until the seal (then given
+ * back: codemem never writes there again). Every function runs with exactly the bytes written. */
+static void put_ret_imm(uint8_t *p, size_t n, int v) { /* n - 6 nops, mov eax, v; ret */
+  memset(p, 0x90, n - 6);
+  p[n - 6] = 0xB8;
+  memcpy(p + n - 5, &v, 4);
+  p[n - 1] = 0xC3;
+}
+static void test_in_place(void) {
+  uint8_t lent[512];
+  /* the codemem itself in the caller's memory too (codemem_new_in; freeing it must not free
+   * that: an invalid free would abort) */
+  codemem_storage st;
+  codemem *m = NULL;
+  CHECK(codemem_new_in(&m, &st, 4096, MODE) == AF_OK && (void *)m == (void *)&st &&
+        codemem_get_mode(m) == MODE);
+  codemem_stage_lend(m, lent, sizeof lent);
+  uint8_t *p = NULL;
+  size_t room = 0;
+  void *w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL;
+  /* 1: in the lent stage, placed without a copy */
+  CHECK(codemem_next(m, 64, &p, &room) == AF_OK && room >= 64);
+  CHECKF(p >= lent && p + room <= lent + sizeof lent, "%s: the stage is not the lent memory",
+         mode_name());
+  put_ret_imm(p, 6, 101);
+  CHECK(codemem_add(m, p, 6, &w1) == AF_OK);
+  /* 2: more than the lent memory holds: the stage moves to the heap, code staged so far too */
+  CHECK(codemem_next(m, 2001, &p, &room) == AF_OK && room >= 2001);
+  CHECK(p < lent || p >= lent + sizeof lent);
+  put_ret_imm(p, 2001, 102);
+  CHECK(codemem_add(m, p, 2001, &w2) == AF_OK);
+  CHECK((uint8_t *)w2 == (uint8_t *)w1 + 16 && codemem_nbatches(m) == 1);
+  /* 3: written where the open batch would take it, but too long for it: a fresh batch, the
+   * code moved within the stage (to the end of the last one's image, 2017, from 2032) */
+  CHECK(codemem_next(m, 3000, &p, &room) == AF_OK && room >= 3000);
+  put_ret_imm(p, 3000, 103);
+  CHECK(codemem_add(m, p, 3000, &w3) == AF_OK);
+  CHECK(codemem_nbatches(m) == 2);
+  /* 4: a copy from outside the stage, as before */
+  uint8_t out[6];
+  put_ret_imm(out, 6, 104);
+  CHECK(codemem_add(m, out, 6, &w4) == AF_OK && (uint8_t *)w4 == (uint8_t *)w3 + 3008);
+  CHECK(child_signal(exec_at, w3) == no_code_signal()); /* not sealed: int3 */
+  CHECK(codemem_seal(m) == AF_OK);
+  CHECK(((sysv_v)w1)() == 101 && ((sysv_v)w2)() == 102 && ((sysv_v)w3)() == 103 &&
+        ((sysv_v)w4)() == 104);
+  CHECK(((uint8_t *)w1)[6] == 0xCC && ((uint8_t *)w2)[2000] == 0xC3);
+  /* given back at the seal: staging more never touches the lent memory again */
+  memset(lent, 0x5A, sizeof lent);
+  codemem_stage_lend(m, NULL, 0); /* no-op */
+  CHECK(codemem_next(m, 64, &p, &room) == AF_OK && (p < lent || p >= lent + sizeof lent));
+  put_ret_imm(p, 6, 105);
+  void *w5 = NULL;
+  CHECK(codemem_add(m, p, 6, &w5) == AF_OK && codemem_seal(m) == AF_OK);
+  CHECK(((sysv_v)w5)() == 105);
+  int touched = 0;
+  for (size_t i = 0; i < sizeof lent; i++)
+    touched += lent[i] != 0x5A;
+  CHECKF(touched == 0, "%s: %d bytes of the given-back stage written", mode_name(), touched);
+  codemem_free(m);
+  /* a lent stage freed without a seal is the lender's: codemem_free leaves it */
+  m = new_mem(0);
+  codemem_stage_lend(m, lent, sizeof lent);
+  CHECK(codemem_next(m, 64, &p, &room) == AF_OK && p == lent);
+  codemem_free(m);
+}
+
 /* fork(): what either process does to its code memory afterwards never shows in the other's,
  * in either mode (a DUAL batch is a shared mapping: codemem stops writing to those from
  * before the fork). The parent keeps a sealed function, a pooled (freed) batch, and an open
@@ -421,6 +491,7 @@ int main(void) {
     test_many();
     test_reuse();
     test_spill_batches();
+    test_in_place();
     test_fork();
   }
   return check_done();

@@ -243,6 +243,22 @@ int main(int argc, char **argv) {
   CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->addr == (const char *)img);
   CHECK(__jit_debug_descriptor.action == 0);
 
+  /* a registration in the caller's memory (jit_debug_register_in, as af_jit_compile makes its
+   * own): the image lies in it, linked first; unregistering leaves the memory (an invalid free
+   * would abort) */
+  {
+    jit_debug_storage st;
+    jit_debug_reg *rin = NULL;
+    CHECKF(jit_debug_register_in(j, &st, &rin, &err) == AF_OK, "register_in: %s", err.msg);
+    size_t isz = 0;
+    const uint8_t *iimg = jit_debug_image(rin, &isz);
+    CHECK(iimg && iimg >= st.bytes && iimg + isz <= st.bytes + sizeof st.bytes);
+    if (iimg) check_elf(&c, j, iimg, isz);
+    CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->addr == (const char *)iimg);
+    jit_debug_unregister(rin);
+    CHECK(__jit_debug_descriptor.first && __jit_debug_descriptor.first->addr == (const char *)img);
+  }
+
   /* perf map, on request only */
   char map[64];
   snprintf(map, sizeof map, "/tmp/perf-%ld.map", (long)getpid());

@@ -612,6 +612,26 @@ static void check_borrowed(void) {
   CHECK(x86_buf_finish(&b) == AF_OK && b.len == g.len && !memcmp(b.data, g.data, g.len));
   CHECK(b.data != small && b.labels != lab1 && b.fixups != fix1 && b.borrowed == 0);
   x86_buf_free(&b); /* frees the heap copies */
+  /* rebound from program to program (af_jit_compile, the code memory's stage): the code in the
+   * caller's memory each time, labels and errors reset; outgrown, on the heap, which the next
+   * rebind frees; the caller's memory never written past what it lent */
+  static uint8_t two[2][4096 + 64];
+  memset(two, 0xEE, sizeof two);
+  x86_buf_init_borrowed(&b, NULL, 0, lab, 32, fix, 32);
+  for (int k = 0; k < 2; k++) {
+    x86_buf_rebind(&b, two[k], 4096);
+    label_program(&b);
+    CHECK(x86_buf_finish(&b) == AF_OK && b.len == g.len && !memcmp(b.data, g.data, g.len));
+    CHECK(b.data == two[k] && two[k][4096] == 0xEE);
+  }
+  x86_buf_rebind(&b, small, sizeof small);
+  CHECK(b.len == 0 && b.nlabels == 0 && b.nfixups == 0 && b.err == AF_OK);
+  label_program(&b);
+  CHECK(x86_buf_finish(&b) == AF_OK && b.len == g.len && !memcmp(b.data, g.data, g.len));
+  CHECK(b.data != small && b.labels == lab && !(b.borrowed & X86_BUF_BORROWED_DATA));
+  x86_buf_rebind(&b, two[0], 4096); /* frees the heap copy (a leak checker would see it) */
+  CHECK(b.data == two[0] && b.len == 0);
+  x86_buf_free(&b);
   x86_buf_free(&g);
 }
 
