@@ -61,8 +61,9 @@ af_status classify_check_sig(const af_case *c, const af_sig *sig, af_error *err)
 
 #define SYSV_MAX_EB 8 /* objects larger than eight eightbytes are MEMORY */
 
-/* psABI 3.2.3 step 4 (b): the merge of two classes of one eightbyte. */
-static inline __attribute__((always_inline)) af_class sysv_merge(af_class a, af_class b) {
+/* psABI 3.2.3 step 4 (b): the merge of two classes of one eightbyte. The library merges with
+ * sysv_merge_tab below, this function's table; test_gen_fast's copy merges with this. */
+static inline __attribute__((always_inline, unused)) af_class sysv_merge(af_class a, af_class b) {
   if (a == b) return a;               /* (a) */
   if (a == AF_CLS_NO_CLASS) return b; /* (b) */
   if (b == AF_CLS_NO_CLASS) return a;
@@ -74,9 +75,28 @@ static inline __attribute__((always_inline)) af_class sysv_merge(af_class a, af_
   return AF_CLS_SSE;      /* (f) */
 }
 
+/* sysv_merge as a table, [a][b] = sysv_merge(a, b) (a load instead of its branches, which
+ * depend on the random aggregate); test_gen_fast compares every pair (its copy of this file,
+ * CLASSIFY_SYSV_PLAIN, merges with sysv_merge). */
+static const uint8_t sysv_merge_tab[8][8] = {
+    {0, 1, 2, 3, 4, 5, 6, 7}, /* NO_CLASS */
+    {1, 1, 1, 1, 1, 1, 1, 7}, /* INTEGER */
+    {2, 1, 2, 2, 7, 7, 7, 7}, /* SSE */
+    {3, 1, 2, 3, 7, 7, 7, 7}, /* SSEUP */
+    {4, 1, 7, 7, 4, 7, 7, 7}, /* X87 */
+    {5, 1, 7, 7, 7, 5, 7, 7}, /* X87UP */
+    {6, 1, 7, 7, 7, 7, 6, 7}, /* COMPLEX_X87 */
+    {7, 7, 7, 7, 7, 7, 7, 7}, /* MEMORY */
+};
+
 static inline __attribute__((always_inline)) void sysv_put(af_class *eb, uint32_t byte,
                                                            af_class k) {
+#ifndef CLASSIFY_SYSV_PLAIN
+  /* eb holds classes only (cleared, then merged) and k is one: both below 8 */
+  if (byte / 8 < SYSV_MAX_EB) eb[byte / 8] = (af_class)sysv_merge_tab[eb[byte / 8] & 7][k & 7];
+#else
   if (byte / 8 < SYSV_MAX_EB) eb[byte / 8] = sysv_merge(eb[byte / 8], k);
+#endif
 }
 
 /* Classes of the scalar kinds (psABI 3.2.3 step 1 and Figure 3.1). */
@@ -122,6 +142,19 @@ static inline __attribute__((always_inline)) void sysv_scalar(af_class *eb, int 
 
 static unsigned sysv_quirks_mask(const af_case *c, int t);
 
+#ifndef CLASSIFY_SYSV_PLAIN /* test_gen_fast's copy walks every element */
+/* The one class sysv_scalar puts for a scalar kind, at the eightbyte of its first byte, for
+ * the kinds that put just that (AF_CLS_NO_CLASS: the others, which put two or more). */
+static const uint8_t sysv_one_class[AF_T_NSCALAR] = {
+    [AF_T_VOID] = AF_CLS_INTEGER, /* sysv_scalar's default */
+    [AF_T_BOOL] = AF_CLS_INTEGER, [AF_T_I8] = AF_CLS_INTEGER,  [AF_T_U8] = AF_CLS_INTEGER,
+    [AF_T_I16] = AF_CLS_INTEGER,  [AF_T_U16] = AF_CLS_INTEGER, [AF_T_I32] = AF_CLS_INTEGER,
+    [AF_T_U32] = AF_CLS_INTEGER,  [AF_T_I64] = AF_CLS_INTEGER, [AF_T_U64] = AF_CLS_INTEGER,
+    [AF_T_PTR] = AF_CLS_INTEGER,  [AF_T_F16] = AF_CLS_SSE,     [AF_T_F32] = AF_CLS_SSE,
+    [AF_T_F64] = AF_CLS_SSE,
+};
+#endif
+
 /* Merges every leaf of type t placed at byte `off` of the argument into eb.
  * Returns 0 if a field is unaligned (psABI 3.2.3 step 1: "If ... it contains
  * unaligned fields, it has class MEMORY"); offsets are absolute, as in gcc's
@@ -136,7 +169,28 @@ static int sysv_walk(const af_case *c, int t, uint32_t off, af_class *eb, unsign
     sysv_scalar(eb, t, off);
     return 1;
   }
-  if (ty->kind == AF_T_ARRAY) {         /* step 3: arrays classify their elements */
+  if (ty->kind == AF_T_ARRAY) { /* step 3: arrays classify their elements */
+#ifndef CLASSIFY_SYSV_PLAIN
+    if ((unsigned)ty->elem < AF_T_NSCALAR) {
+      /* Scalar elements (most arrays): sysv_scalar for each, without the call (a scalar
+       * ignores quirks and adds nothing to qm). An element of at most 8 bytes with one class
+       * puts it in the eightbyte of its first byte: every eightbyte from the first element's to
+       * the last one's gets it, once each (the merge is idempotent: merge(merge(a, k), k) ==
+       * merge(a, k) for every pair of classes, and nothing else is merged in between). */
+      uint32_t es = c->types[ty->elem].size;
+      af_class k = (af_class)sysv_one_class[ty->elem];
+      if (k != AF_CLS_NO_CLASS && es <= 8) {
+        uint32_t e = (off + (ty->count - 1) * es) / 8; /* sysv_put drops eightbytes >= 8 */
+        if (ty->count)
+          for (uint32_t b = off / 8; b <= e && b < SYSV_MAX_EB; b++)
+            sysv_put(eb, b * 8, k);
+      } else {
+        for (uint32_t i = 0; i < ty->count; i++)
+          sysv_scalar(eb, ty->elem, off + i * es);
+      }
+      return 1;
+    }
+#endif
     if (qm && ty->elem >= AF_T_NSCALAR) /* sysv_quirks_mask's array case */
       *qm |= CLASSIFY_GCC_ARRAY | (ty->count ? 0 : sysv_quirks_mask(c, ty->elem));
     for (uint32_t i = 0; i < ty->count; i++) {
@@ -264,7 +318,7 @@ static uint32_t round_up(uint32_t x, uint32_t a) {
  * an argument). test_gen_fast compares every kind with sysv_classify_type and sysv_parts. */
 typedef struct {
   uint8_t n, ni, ns, x87;
-  uint8_t cls[4];
+  af_class cls[4]; /* cls[n..4) AF_CLS_NO_CLASS (0), as af_classify's cleared af_loc has them */
 } sysv_kind_info;
 
 #define SK_INT                                                                                     \
@@ -327,12 +381,12 @@ static inline int sysv_scalar_arg(const af_abi *abi, int t, uint32_t size, int u
                                   int *ni, int *ns) {
   const sysv_kind_info *k = &sysv_kinds[t];
   l->ncls = k->n;
-  for (int j = 0; j < k->n; j++)
-    l->cls[j] = (af_class)k->cls[j];
+  memcpy(l->cls, k->cls, sizeof l->cls); /* the four, zeros past n as l has them */
   l->dup = AF_REG_NONE;
-  /* psABI 3.5.7: an unnamed 256-bit argument goes to memory (see below) */
-  if (k->x87 || (unnamed && size > 16) || *ni + k->ni > abi->n_int_args ||
-      *ns + k->ns > abi->n_sse_args)
+  /* psABI 3.5.7: an unnamed 256-bit argument goes to memory (see below); the tests combined
+   * without branches (whether a register is left depends on the random signature) */
+  if (k->x87 | (unnamed & (size > 16)) | (*ni + k->ni > abi->n_int_args) |
+      (*ns + k->ns > abi->n_sse_args))
     return 0;
   l->kind = AF_LOC_REG;
   l->nparts = sysv_scalar_parts(k, size, abi->int_args, ni, abi->sse_args, ns, l->parts);
@@ -400,6 +454,7 @@ af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, a
   sysv_return(c, abi, sig->ret, out, quirks ? &qm : NULL);
   int ni = out->sret, ns = 0; /* the hidden pointer takes %rdi */
   uint32_t off = 0;           /* next free byte of the stack argument area */
+  int nnamed = sig->variadic ? sig->nfixed : sig->nparams;
   for (int i = 0; i < sig->nparams; i++) {
     int t = sig->params[i];
     af_loc *l = &out->args[i];
@@ -407,8 +462,8 @@ af_status classify_sysv(const af_case *c, const af_sig *sig, af_callinfo *out, a
      * are named; through "..." they go to memory (gcc and clang agree). For
      * NAMED ones of a variadic function clang uses memory too: see abi.c's
      * "sysv-m256-variadic-named". */
-    int unnamed = sig->variadic && i >= sig->nfixed;
-#ifndef CLASSIFY_SYSV_PLAIN /* test_gen_fast's copy takes the general path for every type */
+    int unnamed = i >= nnamed; /* sig->variadic && i >= sig->nfixed */
+#ifndef CLASSIFY_SYSV_PLAIN    /* test_gen_fast's copy takes the general path for every type */
     if (t > AF_T_VOID && t < AF_T_NSCALAR && c->types[t].size == case_scalars[t].size) {
       /* most arguments: a scalar of its own size, from the table */
       if (sysv_scalar_arg(abi, t, c->types[t].size, unnamed, l, &ni, &ns)) continue;

@@ -87,6 +87,43 @@ int gen_scalar(gen_state *g, int ctx) { return scalar_pick(g, ctx); }
 static const int int_kinds[] = {AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32,
                                 AF_T_U32, AF_T_I64, AF_T_U64, AF_T_BOOL};
 
+/* nth_bit8[m] >> 4k & 15: the position of the k-th lowest set bit of the byte m (k below
+ * the number of bits set). */
+static const uint32_t nth_bit8[256] = {
+    0x00000000, 0x00000000, 0x00000001, 0x00000010, 0x00000002, 0x00000020, 0x00000021, 0x00000210,
+    0x00000003, 0x00000030, 0x00000031, 0x00000310, 0x00000032, 0x00000320, 0x00000321, 0x00003210,
+    0x00000004, 0x00000040, 0x00000041, 0x00000410, 0x00000042, 0x00000420, 0x00000421, 0x00004210,
+    0x00000043, 0x00000430, 0x00000431, 0x00004310, 0x00000432, 0x00004320, 0x00004321, 0x00043210,
+    0x00000005, 0x00000050, 0x00000051, 0x00000510, 0x00000052, 0x00000520, 0x00000521, 0x00005210,
+    0x00000053, 0x00000530, 0x00000531, 0x00005310, 0x00000532, 0x00005320, 0x00005321, 0x00053210,
+    0x00000054, 0x00000540, 0x00000541, 0x00005410, 0x00000542, 0x00005420, 0x00005421, 0x00054210,
+    0x00000543, 0x00005430, 0x00005431, 0x00054310, 0x00005432, 0x00054320, 0x00054321, 0x00543210,
+    0x00000006, 0x00000060, 0x00000061, 0x00000610, 0x00000062, 0x00000620, 0x00000621, 0x00006210,
+    0x00000063, 0x00000630, 0x00000631, 0x00006310, 0x00000632, 0x00006320, 0x00006321, 0x00063210,
+    0x00000064, 0x00000640, 0x00000641, 0x00006410, 0x00000642, 0x00006420, 0x00006421, 0x00064210,
+    0x00000643, 0x00006430, 0x00006431, 0x00064310, 0x00006432, 0x00064320, 0x00064321, 0x00643210,
+    0x00000065, 0x00000650, 0x00000651, 0x00006510, 0x00000652, 0x00006520, 0x00006521, 0x00065210,
+    0x00000653, 0x00006530, 0x00006531, 0x00065310, 0x00006532, 0x00065320, 0x00065321, 0x00653210,
+    0x00000654, 0x00006540, 0x00006541, 0x00065410, 0x00006542, 0x00065420, 0x00065421, 0x00654210,
+    0x00006543, 0x00065430, 0x00065431, 0x00654310, 0x00065432, 0x00654320, 0x00654321, 0x06543210,
+    0x00000007, 0x00000070, 0x00000071, 0x00000710, 0x00000072, 0x00000720, 0x00000721, 0x00007210,
+    0x00000073, 0x00000730, 0x00000731, 0x00007310, 0x00000732, 0x00007320, 0x00007321, 0x00073210,
+    0x00000074, 0x00000740, 0x00000741, 0x00007410, 0x00000742, 0x00007420, 0x00007421, 0x00074210,
+    0x00000743, 0x00007430, 0x00007431, 0x00074310, 0x00007432, 0x00074320, 0x00074321, 0x00743210,
+    0x00000075, 0x00000750, 0x00000751, 0x00007510, 0x00000752, 0x00007520, 0x00007521, 0x00075210,
+    0x00000753, 0x00007530, 0x00007531, 0x00075310, 0x00007532, 0x00075320, 0x00075321, 0x00753210,
+    0x00000754, 0x00007540, 0x00007541, 0x00075410, 0x00007542, 0x00075420, 0x00075421, 0x00754210,
+    0x00007543, 0x00075430, 0x00075431, 0x00754310, 0x00075432, 0x00754320, 0x00754321, 0x07543210,
+    0x00000076, 0x00000760, 0x00000761, 0x00007610, 0x00000762, 0x00007620, 0x00007621, 0x00076210,
+    0x00000763, 0x00007630, 0x00007631, 0x00076310, 0x00007632, 0x00076320, 0x00076321, 0x00763210,
+    0x00000764, 0x00007640, 0x00007641, 0x00076410, 0x00007642, 0x00076420, 0x00076421, 0x00764210,
+    0x00007643, 0x00076430, 0x00076431, 0x00764310, 0x00076432, 0x00764320, 0x00764321, 0x07643210,
+    0x00000765, 0x00007650, 0x00007651, 0x00076510, 0x00007652, 0x00076520, 0x00076521, 0x00765210,
+    0x00007653, 0x00076530, 0x00076531, 0x00765310, 0x00076532, 0x00765320, 0x00765321, 0x07653210,
+    0x00007654, 0x00076540, 0x00076541, 0x00765410, 0x00076542, 0x00765420, 0x00765421, 0x07654210,
+    0x00076543, 0x00765430, 0x00765431, 0x07654310, 0x00765432, 0x07654320, 0x07654321, 0x76543210,
+};
+
 /* Picks uniformly among the kinds of `list` allowed in ctx whose size fits. */
 static inline __attribute__((always_inline)) int pick_kind(gen_state *g, const int *list, int n,
                                                            int ctx, uint32_t room) {
@@ -104,9 +141,9 @@ static inline __attribute__((always_inline)) int pick_kind(gen_state *g, const i
     if (!ni && !nb) return -1;
     int j = (int)gen_below(g, (uint64_t)(ni + nb));
     if (j >= ni) return AF_T_BOOL;
-    while (j--)
-      ints &= ints - 1;
-    return AF_T_I8 + __builtin_ctz(ints);
+    /* the j-th set bit from a table (a loop dropping j bits was mispredicted ~20 times a
+     * case) */
+    return AF_T_I8 + (int)(nth_bit8[ints] >> (4 * j) & 15);
   }
   int ok[24], m = 0;
   for (int i = 0; i < n; i++) { /* the allowed, fitting entries in list order (branch-free) */
@@ -124,6 +161,12 @@ typedef struct {
   uint64_t bits; /* approximate running size in bits (the real one is af_layout's) */
   int packed;
   int named; /* some field has a name (is not a zero-width bit-field) */
+  /* plain: only fb_add's struct fields so far (no union member, no bit-field). Then bits is exactly
+   * layout_struct's running position and fb_add has written each field's offsets as it does, and
+   * almax tells the largest field alignment: agg_commit finishes the layout without walking the
+   * fields again. */
+  int plain;
+  uint64_t almax; /* OR of the field alignments (bits), 8 for none */
 } fbuild;
 
 /* Only the header: a field is written whole before anything reads it (the 1.3 KB
@@ -133,6 +176,8 @@ static void fb_init(fbuild *b) {
   b->bits = 0;
   b->packed = 0;
   b->named = 0;
+  b->plain = 1;
+  b->almax = 8; /* layout_struct's align starts at 1 byte */
 }
 
 static uint32_t fb_bytes(const fbuild *b) { return (uint32_t)((b->bits + 7) / 8); }
@@ -140,23 +185,33 @@ static uint32_t fb_bytes(const fbuild *b) { return (uint32_t)((b->bits + 7) / 8)
 static inline __attribute__((always_inline)) void fb_add(gen_state *g, fbuild *b, int type,
                                                          int align, int union_kind) {
   af_field *f = &b->f[b->n++];
-  *f = (af_field){.type = type, .bits = -1, .align = align};
   b->named = 1;
   uint64_t sz = 8ull * g->c->types[type].size;
   if (union_kind) {
+    *f = (af_field){.type = type, .bits = -1, .align = align};
     if (sz > b->bits) b->bits = sz;
+    b->plain = 0;
     return;
   }
+  /* A power of two of at least a byte: the generator's types are all laid out, with
+   * power-of-two alignments (the scalars', aligned(2/4/8), _Alignas(16/32/64) and the largest
+   * of their fields'), as are the _Alignas it draws. almax collects them without a branch:
+   * its highest bit is their largest. */
   uint64_t al = b->packed ? 8 : 8ull * g->c->types[type].alignment;
   if ((uint64_t)align * 8 > al) al = (uint64_t)align * 8;
-  /* layout_round_up for a power of two (alignments and _Alignas are), without the test */
-  b->bits = ((b->bits + al - 1) & ~(al - 1)) + sz;
+  b->almax |= al;
+  /* layout_round_up for a power of two, without the test; bits is a whole byte while plain,
+   * so this is layout_struct's offset of the field, written with the rest of it */
+  uint64_t off = (b->bits + al - 1) & ~(al - 1);
+  *f = (af_field){.type = type, .bits = -1, .align = align, (uint32_t)(off / 8), (uint32_t)off};
+  b->bits = off + sz;
 }
 
 static void fb_add_bits(gen_state *g, fbuild *b, int type, int width, int union_kind) {
   af_field *f = &b->f[b->n++];
   *f = (af_field){.type = type, .bits = width};
   b->named |= width != 0;
+  b->plain = 0;
   uint64_t unit = 8ull * g->c->types[type].size;
   if (union_kind) {
     if ((uint64_t)width > b->bits) b->bits = (uint64_t)width;
@@ -208,6 +263,22 @@ static int agg_commit(gen_state *g, af_kind kind, fbuild *b, int packed, int ali
   af_case *c = g->c;
   int id = af_type_add_struct(c, kind, b->n, b->f, packed, align);
   if (id < 0) return -1;
+  if (b->plain && kind == AF_T_STRUCT && packed == b->packed) {
+    /* layout_struct's end for a struct of plain fields (fbuild.plain): the offsets are
+     * written, the size is the end of the last field rounded to the alignment. A position
+     * past its limit in the loop would leave a size past AF_MAX_TYPE_SIZE too. */
+    uint64_t size = b->bits / 8;
+    uint32_t al = (uint32_t)((1ull << (63 - __builtin_clzll(b->almax))) / 8);
+    if ((uint32_t)align > al) al = (uint32_t)align;
+    size = layout_round_up(size, al);
+    if (size > AF_MAX_TYPE_SIZE) {
+      c->ntypes--;
+      return -1;
+    }
+    c->types[id].size = (uint32_t)size;
+    c->types[id].alignment = al;
+    return id;
+  }
   /* Every earlier type is laid out: only the new one needs it (layout_internal.h). */
   if (layout_type_gen(c, id) != AF_OK) {
     c->ntypes--;
@@ -341,13 +412,15 @@ static int agg_build(gen_state *g, int depth, int ctx, int shape, int bucket) {
     int fal = 0;
     if (fa_index == b.n) fal = talign_field(g, bucket);
     if (fal && fal < (int)c->types[k].alignment) fal = 0;
-    int save_n = b.n; /* fb_add changes n, bits, f[n] and named (set again below) */
-    uint64_t save_bits = b.bits;
+    /* fb_add changes n, bits, almax, f[n] and named (set again below) */
+    int save_n = b.n;
+    uint64_t save_bits = b.bits, save_almax = b.almax;
     fb_add(g, &b, k, fal, kind == AF_T_UNION);
     if (kind != AF_T_UNION && fb_bytes(&b) > target && !fal) {
       /* alignment padding overshot: a byte-sized field fits instead */
       b.n = save_n;
       b.bits = save_bits;
+      b.almax = save_almax;
       fb_add(g, &b, (ctx & GS_UNION) ? AF_T_U8 : AF_T_I8, 0, 0);
     }
   }

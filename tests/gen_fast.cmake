@@ -9,6 +9,9 @@
 # signatures abi_classify_gen takes passing classify_check_sig, on generated cases; and (session
 # 7, second round) classify_win64's scalar kind table against the MS rule.
 af_test(test_gen_fast SOURCES test_gen_fast.c LABELS unit)
+# Session 8 (GEN7): the SysV merge table against sysv_merge, the walk of scalar arrays against
+# the plain copy's, the generator's own struct layout against af_layout.
+af_test(test_gen_fast2 SOURCES test_gen_fast2.c LABELS unit)
 
 # The same under ASan + UBSan, with every gen/ source compiled in (sanitized copies first at
 # link time, so afgen's plain objects are never pulled in): the fast paths read and write
