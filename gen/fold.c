@@ -102,7 +102,9 @@ fold_operand_rest(const af_case *c, uint8_t *const *objects, uint64_t h, const v
 uint64_t af_fold_operand(const af_case *c, uint8_t *const *objects, uint64_t h, const void *p,
                          int type) {
   /* A scalar that is not a pointer (most operands of most MIXes): what af_fold_value does
-   * with it, without the two calls (compiled code calls this per operand). */
+   * with it, without the two calls (compiled code calls this per operand); the one-chunk
+   * leaves (fold_internal.h) first, with one test of the type. */
+  if (fold_leaf_one(type) && type < c->ntypes && p) return fold_leaf1(h, type, p);
   if ((unsigned)type - 1u < AF_T_NSCALAR - 1u && type != AF_T_PTR && type < c->ntypes && p)
     return fold_scalar(h, type, p, 0);
   return fold_operand_rest(c, objects, h, p, type);

@@ -7,13 +7,11 @@
 #include "case_internal.h"
 #include "gen.h"
 #include "fold_internal.h"
+#include "interp_internal.h"
 
 #define INTERP_DEFAULT_STEPS 1000000u
 #define INTERP_MAX_REGIONS   65536 /* objects + live LOCAL regions */
 #define PTR_LOCAL_ID         0xffffffff00000000ull
-
-typedef unsigned __int128 u128;
-typedef __int128 i128;
 
 /* A memory region: the case's objects come first, then the LOCAL regions of
  * the calls that are running (a stack: a call's regions die when it
@@ -43,8 +41,21 @@ typedef struct {
 #define INTERP_REGIONS0 64
 #define INTERP_ARGBUF   (AF_MAX_TYPE_SIZE + 16) /* one argument or return value */
 
+/* The result's arena (af_interp_result.arena): a chain of blocks from which every record's
+ * argument bytes, `after` regions and return bytes (and the entry's return bytes) are carved,
+ * 16-aligned, so that af_interp_result_free frees a few blocks instead of a malloc per value. */
+typedef struct arena_blk {
+  struct arena_blk *next;
+  size_t cap, used;
+  _Alignas(16) uint8_t data[];
+} arena_blk;
+/* Bytes of a block, header included, unless one value needs more: malloc keeps freed blocks
+ * of up to 1032 bytes in its per-thread cache; 4 KB ones cost the JIT's allocations more. */
+#define ARENA_BLK 1024
+
 typedef struct {
   const af_case *c;
+  arena_blk *arena; /* the newest block first; becomes af_interp_result.arena */
   frame_cache frames[AF_MAX_FUNCS];
   uint8_t *slab; /* INTERP_SLAB bytes of the run's scratch block */
   size_t slab_used;
@@ -62,160 +73,28 @@ typedef struct {
   uint32_t slot[AF_MAX_TYPES];
 } interp;
 
+/* n bytes (n > 0) of the result's arena, 16-aligned, not cleared; NULL when out of memory. */
+static uint8_t *arena_alloc(interp *I, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  arena_blk *b = I->arena;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = ARENA_BLK - sizeof(arena_blk);
+    if (cap < n) cap = n;
+    arena_blk *nb = malloc(sizeof(arena_blk) + cap);
+    if (!nb) return NULL;
+    nb->next = b;
+    nb->cap = cap;
+    nb->used = 0;
+    I->arena = b = nb;
+  }
+  uint8_t *p = b->data + b->used;
+  b->used += n;
+  return p;
+}
+
 static af_status fail(interp *I, af_status s, const char *what, int fn, int inst) {
   if (I->err) snprintf(I->err->msg, sizeof I->err->msg, "interp: f%d inst %d: %s", fn, inst, what);
   return s;
-}
-
-/* ---- scalar access ---- */
-/* af_type_is_int / af_type_is_float without the call (the checks run on every instruction). */
-static inline int is_int(int type) { return type >= AF_T_I8 && type <= AF_T_U128; }
-static inline int is_float(int type) { return type >= AF_T_F16 && type <= AF_T_F80; }
-
-static inline int int_bits(int type) { return type == AF_T_BOOL ? 8 : 8 * case_scalar(type)->size; }
-
-static int is_signed_int(int type) {
-  return type >= AF_T_I8 && type <= AF_T_U128 && case_scalar(type)->is_signed;
-}
-
-/* Reads an integer (or bool) value, sign- or zero-extended per its type. The integer kinds
- * are fixed-size little-endian loads (the interpreter's hottest read); any other kind takes
- * the byte loop. */
-static inline u128 rd_int(const uint8_t *p, int type) {
-  switch (type) {
-  case AF_T_BOOL:
-  case AF_T_U8: return p[0];
-  case AF_T_I8: return (u128)(i128)(int8_t)p[0];
-  case AF_T_U16: {
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-  }
-  case AF_T_I16: {
-    int16_t v;
-    memcpy(&v, p, 2);
-    return (u128)(i128)v;
-  }
-  case AF_T_U32: {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-  }
-  case AF_T_I32: {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return (u128)(i128)v;
-  }
-  case AF_T_U64: {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-  }
-  case AF_T_I64: {
-    int64_t v;
-    memcpy(&v, p, 8);
-    return (u128)(i128)v;
-  }
-  case AF_T_I128:
-  case AF_T_U128: {
-    u128 v;
-    memcpy(&v, p, 16);
-    return v;
-  }
-  default: break;
-  }
-  int n = int_bits(type) / 8;
-  u128 x = 0;
-  for (int i = 0; i < n; i++)
-    x |= (u128)p[i] << (8 * i);
-  if (is_signed_int(type) && n < 16 && (p[n - 1] & 0x80)) x |= ~(u128)0 << (8 * n);
-  return x;
-}
-
-static inline void wr_int(uint8_t *p, int type, u128 x) {
-  if (type == AF_T_BOOL) {
-    p[0] = (uint8_t)(x & 1);
-    return;
-  }
-  switch (type) { /* little-endian stores of the integer kinds, as the loop below does */
-  case AF_T_I8:
-  case AF_T_U8: p[0] = (uint8_t)x; return;
-  case AF_T_I16:
-  case AF_T_U16: {
-    uint16_t v = (uint16_t)x;
-    memcpy(p, &v, 2);
-    return;
-  }
-  case AF_T_I32:
-  case AF_T_U32: {
-    uint32_t v = (uint32_t)x;
-    memcpy(p, &v, 4);
-    return;
-  }
-  case AF_T_I64:
-  case AF_T_U64: {
-    uint64_t v = (uint64_t)x;
-    memcpy(p, &v, 8);
-    return;
-  }
-  case AF_T_I128:
-  case AF_T_U128: memcpy(p, &x, 16); return;
-  default: break;
-  }
-  int n = int_bits(type) / 8;
-  for (int i = 0; i < n; i++)
-    p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static u128 zext_width(u128 x, int bits) { return bits >= 128 ? x : x & (((u128)1 << bits) - 1); }
-
-#ifdef __FLT16_MAX__
-#define HAVE_F16 1
-typedef _Float16 f16_t;
-#else
-#define HAVE_F16 0
-#endif
-
-/* Float values in the host's own types (the emitted C uses the same). */
-typedef struct {
-  int type;
-#if HAVE_F16
-  f16_t h;
-#endif
-  float f;
-  double d;
-  long double x;
-} fval;
-
-static fval rd_float(const uint8_t *p, int type) {
-  fval v;
-  memset(&v, 0, sizeof v);
-  v.type = type;
-  switch (type) {
-#if HAVE_F16
-  case AF_T_F16: memcpy(&v.h, p, 2); break;
-#endif
-  case AF_T_F32: memcpy(&v.f, p, 4); break;
-  case AF_T_F64: memcpy(&v.d, p, 8); break;
-  case AF_T_F80: memcpy(&v.x, p, 10); break;
-  default: break;
-  }
-  return v;
-}
-
-static inline __attribute__((always_inline)) void wr_float(uint8_t *p, const fval *v) {
-  switch (v->type) {
-#if HAVE_F16
-  case AF_T_F16: memcpy(p, &v->h, 2); break;
-#endif
-  case AF_T_F32: memcpy(p, &v->f, 4); break;
-  case AF_T_F64: memcpy(p, &v->d, 8); break;
-  case AF_T_F80:
-    memcpy(p, &v->x, 10); /* the 6 padding bytes are zero in the model */
-    memset(p + 10, 0, 6);
-    break;
-  default: break;
-  }
 }
 
 /* The source float as the host type DST, with C's conversion (one rounding,
@@ -417,7 +296,7 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
       total += ((n ? n : 1) + 15) & ~(size_t)15;
     }
   uint8_t *blk = NULL;
-  if (total && !(blk = malloc(total))) return AF_ERR_NOMEM;
+  if (total && !(blk = arena_alloc(I, total))) return AF_ERR_NOMEM;
   for (int i = 0; i < g->sig.nparams; i++) {
     af_value *v = &hc->args[i];
     v->type = g->sig.params[i];
@@ -435,6 +314,24 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
   return AF_OK;
 }
 
+/* Appends to L a copy of record src (nargs arguments), *idx = its index: a host call's record
+ * in the host list is the same as in the list of all calls, and shares its bytes (all of them
+ * in the result's arena, freed at once: no record frees its own). */
+static af_status copy_record(call_list *L, const af_host_call *src, int nargs, int *idx) {
+  if (L->n == L->cap) {
+    int cap = L->cap ? L->cap * 2 : 16;
+    af_host_call *n = realloc(L->v, sizeof *n * (size_t)cap);
+    if (!n) return AF_ERR_NOMEM;
+    L->v = n;
+    L->cap = cap;
+  }
+  *idx = L->n;
+  af_host_call *hc = &L->v[L->n++];
+  memcpy(hc, src, offsetof(af_host_call, args) + sizeof hc->args[0] * (size_t)nargs);
+  memcpy(&hc->ret, &src->ret, sizeof *hc - offsetof(af_host_call, ret));
+  return AF_OK;
+}
+
 /* Completes record idx of L once the call returned d (NULL for void): the regions its ptr
  * arguments point to as the call left them, which argument a returned pointer is, the return
  * value. */
@@ -448,7 +345,7 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
     any_ptr |= g->sig.params[k] == AF_T_PTR;
   if (any_ptr && !hc->after) {
     /* what calloc and a copy per ptr argument's region gave, each slot written once */
-    hc->after = malloc((size_t)g->sig.nparams * AF_REGION_SIZE);
+    hc->after = arena_alloc(I, (size_t)g->sig.nparams * AF_REGION_SIZE);
     if (!hc->after) return AF_ERR_NOMEM;
     for (int k = 0; k < g->sig.nparams; k++) {
       uint8_t *slot = hc->after + (size_t)k * AF_REGION_SIZE;
@@ -469,7 +366,7 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
     return AF_OK;
   }
   hc->ret.size = c->types[T].size;
-  hc->ret.bytes = malloc(hc->ret.size ? hc->ret.size : 1);
+  hc->ret.bytes = arena_alloc(I, hc->ret.size ? hc->ret.size : 1);
   if (!hc->ret.bytes) return AF_ERR_NOMEM;
   copy_val(hc->ret.bytes, d, hc->ret.size);
   return AF_OK;
@@ -486,8 +383,15 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
   const af_inst *in = &F->f->insts[ii];
   const int dst = in->dst, nv = F->f->nvalues, n = in->nargs;
   const unsigned limit = (unsigned)(dst >= 0 && dst < nv ? dst : nv);
-  for (int k = 0; k < n; k++) /* 0 <= id < limit: what valid_id said, one compare */
-    if ((unsigned)in->args[k] >= limit) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
+  /* 0 <= id < limit: what valid_id said, one compare. Up to three operands (nearly every
+   * instruction) without a loop, whose exit the clock saw mispredicted: args[] is a fixed
+   * array, the ids past nargs are read but do not count. */
+  unsigned bad = ((unsigned)in->args[0] >= limit) & (n > 0);
+  bad |= ((unsigned)in->args[1] >= limit) & (n > 1);
+  bad |= ((unsigned)in->args[2] >= limit) & (n > 2);
+  for (int k = 3; k < n; k++)
+    bad |= (unsigned)in->args[k] >= limit;
+  if (bad) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
   int T = in->type;
   if ((unsigned)T >= (unsigned)c->ntypes) return fail(I, AF_ERR_INVALID, "bad type", fi, ii);
 #define ARG(k)   (F->buf + F->off[in->args[k]])
@@ -507,26 +411,30 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
       return fail(I, AF_ERR_INVALID, "bad constant", fi, ii);
     if (in->cst.size) copy_val(d, in->cst.bytes, in->cst.size);
     return AF_OK;
-  case AF_OP_ADD:
-  case AF_OP_SUB:
-  case AF_OP_MUL:
-  case AF_OP_AND:
-  case AF_OP_OR:
-  case AF_OP_XOR:
+    /* the integer ops, one case each: one indirect jump per instruction, not two */
+#define INT_OPERANDS()                                                                             \
+  if (!is_int(T) || n != 2) return fail(I, AF_ERR_INVALID, "bad integer op", fi, ii);              \
+  u128 a = rd_slot(ARG(0), T), b = rd_slot(ARG(1), T)
+#define INT_BIN(EXPR)                                                                              \
+  {                                                                                                \
+    INT_OPERANDS();                                                                                \
+    wr_slot(d, T, EXPR);                                                                           \
+    return AF_OK;                                                                                  \
+  }
+  case AF_OP_ADD: INT_BIN(a + b)
+  case AF_OP_SUB: INT_BIN(a - b)
+  case AF_OP_MUL: INT_BIN(a * b)
+  case AF_OP_AND: INT_BIN(a & b)
+  case AF_OP_OR: INT_BIN(a | b)
+  case AF_OP_XOR: INT_BIN(a ^ b)
   case AF_OP_SHL:
   case AF_OP_LSHR:
   case AF_OP_ASHR: {
-    if (!is_int(T) || in->nargs != 2) return fail(I, AF_ERR_INVALID, "bad integer op", fi, ii);
-    u128 a = rd_int(ARG(0), T), b = rd_int(ARG(1), T), r = 0;
+    INT_OPERANDS();
+    u128 r;
     int w = int_bits(T);
     unsigned s = (unsigned)(b & (u128)(w - 1));
     switch (in->op) {
-    case AF_OP_ADD: r = a + b; break;
-    case AF_OP_SUB: r = a - b; break;
-    case AF_OP_MUL: r = a * b; break;
-    case AF_OP_AND: r = a & b; break;
-    case AF_OP_OR: r = a | b; break;
-    case AF_OP_XOR: r = a ^ b; break;
     case AF_OP_SHL: r = a << s; break;
     case AF_OP_LSHR: r = zext_width(a, w) >> s; break;
     default: /* ASHR, for unsigned types too: sign-extend from the type's width, then
@@ -535,24 +443,22 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
       r = (a >> s) | ((a >> 127) && s ? ~(~(u128)0 >> s) : 0);
       break;
     }
-    wr_int(d, T, r);
+    wr_slot(d, T, r);
     return AF_OK;
   }
+#undef INT_BIN
+#undef INT_OPERANDS
   case AF_OP_CMP: {
     int A = ATYPE(0);
     if (in->nargs != 2 || !(is_int(A) || A == AF_T_BOOL) || T != AF_T_BOOL)
       return fail(I, AF_ERR_INVALID, "bad cmp", fi, ii);
-    u128 a = rd_int(ARG(0), A), b = rd_int(ARG(1), A);
-    int r;
-    int lt = is_signed_int(A) ? (i128)a < (i128)b : a < b;
-    switch (in->imm) {
-    case AF_CMP_EQ: r = a == b; break;
-    case AF_CMP_NE: r = a != b; break;
-    case AF_CMP_LT: r = lt; break;
-    case AF_CMP_LE: r = lt || a == b; break;
-    default: return fail(I, AF_ERR_INVALID, "bad predicate", fi, ii);
-    }
-    d[0] = (uint8_t)r;
+    if ((uint64_t)in->imm >= AF_CMP_COUNT) return fail(I, AF_ERR_INVALID, "bad predicate", fi, ii);
+    u128 a = rd_slot(ARG(0), A), b = rd_slot(ARG(1), A);
+    /* the predicate as a bit pick, not a switch: bit p of `all` is predicate p's result */
+    unsigned eq = a == b, lt = is_signed_int(A) ? (i128)a < (i128)b : a < b;
+    unsigned all =
+        eq << AF_CMP_EQ | (eq ^ 1u) << AF_CMP_NE | lt << AF_CMP_LT | (lt | eq) << AF_CMP_LE;
+    d[0] = (uint8_t)((all >> in->imm) & 1u);
     return AF_OK;
   }
   case AF_OP_SELECT:
@@ -565,13 +471,13 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     int A = ATYPE(0);
     if (in->nargs != 1 || !(is_int(A) || A == AF_T_BOOL) || !(is_int(T) || T == AF_T_BOOL))
       return fail(I, AF_ERR_INVALID, "bad extension", fi, ii);
-    u128 a = rd_int(ARG(0), A);
+    u128 a = rd_slot(ARG(0), A);
     int aw = int_bits(A);
     if (in->op == AF_OP_ZEXT || A == AF_T_BOOL) /* bool zero-extends */
       a = zext_width(a, A == AF_T_BOOL ? 1 : aw);
     else if (in->op == AF_OP_SEXT && aw < 128 && ((a >> (aw - 1)) & 1)) /* from a's width */
       a |= ~(u128)0 << aw;
-    wr_int(d, T, a); /* TRUNC to bool keeps bit 0, as wr_int does */
+    wr_slot(d, T, a); /* TRUNC to bool keeps bit 0, as wr_int does */
     return AF_OK;
   }
   case AF_OP_FADD:
@@ -618,8 +524,8 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (in->op == AF_OP_GET) {
       if (L.type != T) return fail(I, AF_ERR_INVALID, "get type differs from the leaf's", fi, ii);
       if (L.bits >= 0)
-        wr_int(d, T,
-               (u128)(int64_t)af_bitfield_get(ARG(0), L.bit_offset, L.bits, is_signed_int(T)));
+        wr_slot(d, T,
+                (u128)(int64_t)af_bitfield_get(ARG(0), L.bit_offset, L.bits, is_signed_int(T)));
       else
         copy_val(d, ARG(0) + L.offset, c->types[T].size);
       return AF_OK;
@@ -627,7 +533,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (A != T || ATYPE(1) != L.type) return fail(I, AF_ERR_INVALID, "set types differ", fi, ii);
     memmove(d, ARG(0), c->types[T].size);
     if (L.bits >= 0)
-      af_bitfield_set(d, L.bit_offset, L.bits, (uint64_t)rd_int(ARG(1), L.type));
+      af_bitfield_set(d, L.bit_offset, L.bits, (uint64_t)rd_slot(ARG(1), L.type));
     else
       copy_val(d + L.offset, ARG(1), c->types[L.type].size);
     return AF_OK;
@@ -670,13 +576,19 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     }
     int hi = -1, ai = -1;
     af_status s = record_call(I, &I->all, (int)in->imm, g, args, &ai);
-    if (s == AF_OK && g->host) s = record_call(I, &I->host, (int)in->imm, g, args, &hi);
+    if (s == AF_OK && g->host) s = copy_record(&I->host, &I->all.v[ai], g->sig.nparams, &hi);
     if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
     uint8_t tmp[AF_MAX_TYPE_SIZE + 16];
     s = run_func(I, (int)in->imm, args, d ? d : tmp);
     if (s != AF_OK) return s;
     s = finish_call(I, &I->all, ai, g, args, d);
-    if (s == AF_OK && hi >= 0) s = finish_call(I, &I->host, hi, g, args, d);
+    if (s == AF_OK && hi >= 0) { /* what finish_call gave the same call's other record */
+      const af_host_call *a = &I->all.v[ai];
+      af_host_call *h = &I->host.v[hi];
+      h->ret = a->ret;
+      h->after = a->after;
+      h->ret_arg = a->ret_arg;
+    }
     if (s != AF_OK) return fail(I, s, "out of memory", fi, ii);
     return AF_OK;
   }
@@ -687,7 +599,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
       uint64_t pid = A == AF_T_PTR ? region_ptr_id(I, rd_region(ARG(k))) : 0;
       h = A < AF_T_NSCALAR ? fold_scalar(h, A, ARG(k), pid) : af_fold_bytes(c, h, A, ARG(k), pid);
     }
-    wr_int(d, AF_T_U64, h);
+    memcpy(d, &h, 8);
     return AF_OK;
   }
   case AF_OP_RET:
@@ -793,8 +705,9 @@ static int case_uses_f16(const af_case *c) {
   return 0;
 }
 
-static void free_calls(af_host_call *v, int n) {
-  for (int i = 0; i < n && v; i++) {
+/* arena: the bytes live in the result's arena (freed by the caller), else each is its own. */
+static void free_calls(af_host_call *v, int n, int arena) {
+  for (int i = 0; i < n && v && !arena; i++) {
     for (int k = 0; k < v[i].nargs; k++) /* one block for all: the first one holds it */
       if (v[i].args[k].type != AF_T_PTR) {
         free(v[i].args[k].bytes);
@@ -808,9 +721,14 @@ static void free_calls(af_host_call *v, int n) {
 
 void af_interp_result_free(af_interp_result *res) {
   if (!res) return;
-  free_calls(res->host_calls, res->nhost_calls);
-  free_calls(res->calls, res->ncalls);
-  free(res->ret.bytes);
+  int arena = res->arena != NULL;
+  free_calls(res->host_calls, res->nhost_calls, arena);
+  free_calls(res->calls, res->ncalls, arena);
+  if (!arena) free(res->ret.bytes);
+  for (arena_blk *b = res->arena, *next; b; b = next) {
+    next = b->next;
+    free(b);
+  }
   memset(res, 0, sizeof *res);
 }
 
@@ -888,7 +806,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
     h = af_fold_u64(h, region_ptr_id(&I, r));
   } else if (rt != AF_T_VOID) {
     res->ret.size = c->types[rt].size;
-    res->ret.bytes = malloc(res->ret.size ? res->ret.size : 1);
+    res->ret.bytes = arena_alloc(&I, res->ret.size ? res->ret.size : 1);
     if (!res->ret.bytes) {
       s = AF_ERR_NOMEM;
       goto out;
@@ -916,6 +834,7 @@ out:
   res->nhost_calls = I.host.n;
   res->calls = I.all.v;
   res->ncalls = I.all.n;
+  res->arena = I.arena;
   for (int k = 0; k < AF_MAX_FUNCS; k++)
     if (I.frames[k].own) free(I.frames[k].off);
   if (I.regions_own) free(I.regions);

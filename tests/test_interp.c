@@ -380,7 +380,71 @@ static void test_bounds(void) {
   af_case_free(&c);
 }
 
+/* 1 if records a and b (of a function with signature sig) hold the same call: arguments,
+ * return value, regions after the call, returned argument. */
+static int same_record(const af_sig *sig, const af_host_call *a, const af_host_call *b) {
+  if (a->callee != b->callee || a->nargs != b->nargs || a->ret_arg != b->ret_arg) return 0;
+  const af_value *va[AF_MAX_PARAMS + 1], *vb[AF_MAX_PARAMS + 1];
+  for (int k = 0; k < a->nargs; k++)
+    va[k] = &a->args[k], vb[k] = &b->args[k];
+  va[a->nargs] = &a->ret, vb[a->nargs] = &b->ret;
+  for (int k = 0; k <= a->nargs; k++) {
+    if (va[k]->type != vb[k]->type || va[k]->obj != vb[k]->obj || va[k]->size != vb[k]->size)
+      return 0;
+    if (va[k]->size &&
+        (!va[k]->bytes || !vb[k]->bytes || memcmp(va[k]->bytes, vb[k]->bytes, va[k]->size) != 0))
+      return 0;
+  }
+  if (!a->after != !b->after) return 0;
+  for (int k = 0; a->after && k < a->nargs; k++)
+    if (sig->params[k] == AF_T_PTR &&
+        memcmp(a->after + k * AF_REGION_SIZE, b->after + k * AF_REGION_SIZE, AF_REGION_SIZE))
+      return 0;
+  return 1;
+}
+
+/* The host calls are the calls of host functions among all calls, record for record, and a
+ * result (its records in one arena) frees cleanly, also when a run fails half-way: generated
+ * cases with a step budget too small for some of them. */
+static void test_call_records(void) {
+  af_gen_opts go;
+  af_gen_opts_default(&go);
+  int bad = 0, nhost = 0, failed = 0;
+  for (int i = 0; i < 300; i++) {
+    af_case c;
+    af_error err;
+    go.cc = i & 1;
+    if (af_gen_case(&go, 4242, (uint64_t)i, &c, NULL, &err) != AF_OK) {
+      af_case_free(&c);
+      continue;
+    }
+    af_interp_result r;
+    if (af_interp(&c, 0, &r, &err) == AF_OK) {
+      int h = 0;
+      for (int n = 0; n < r.ncalls; n++) {
+        if (!c.funcs[r.calls[n].callee].host) continue;
+        if (h >= r.nhost_calls ||
+            !same_record(&c.funcs[r.calls[n].callee].sig, &r.calls[n], &r.host_calls[h]))
+          bad++;
+        h++;
+      }
+      if (h != r.nhost_calls) bad++;
+      nhost += h;
+    } else {
+      bad++;
+    }
+    af_interp_result_free(&r);
+    CHECK(r.arena == NULL && r.calls == NULL && r.host_calls == NULL);
+    if (af_interp(&c, 1 + (uint64_t)i % 7, &r, &err) != AF_OK) failed++;
+    af_interp_result_free(&r);
+    af_case_free(&c);
+  }
+  CHECKF(bad == 0 && nhost > 50 && failed > 50, "%d bad records, %d host calls, %d runs stopped",
+         bad, nhost, failed);
+}
+
 int main(void) {
+  test_call_records();
   test_integers();
   test_floats();
   test_fold();

@@ -1,5 +1,6 @@
 /* test_run_fold.c - af_fold_operand against af_fold_value's definition, af_jit_run's result. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -112,7 +113,57 @@ static void test_run_result(void) {
   CHECKF(dirty == 0, "%ld bytes of objects past the case's not cleared", dirty);
 }
 
+/* gen.h "Folding" for one scalar leaf, written out per kind (not the table fold.c uses): the
+ * chunk a leaf of `type` folds as. */
+static uint64_t want_chunk(int type, const uint8_t *p) {
+  uint64_t x = 0;
+  int size = af_scalar((af_kind)type)->size;
+  for (int i = 0; i < size && i < 8; i++)
+    x |= (uint64_t)p[i] << (8 * i);
+  switch (type) {
+  case AF_T_I8: return (uint64_t)(int64_t)(int8_t)x;
+  case AF_T_I16: return (uint64_t)(int64_t)(int16_t)x;
+  case AF_T_I32: return (uint64_t)(int64_t)(int32_t)x;
+  case AF_T_F16: return (x & 0x7c00) == 0x7c00 && (x & 0x3ff) ? 0x7e00 : x;
+  case AF_T_F32: return (x & 0x7f800000) == 0x7f800000 && (x & 0x7fffff) ? 0x7fc00000 : x;
+  case AF_T_F64: return (x >> 52 & 0x7ff) == 0x7ff && (x << 12) ? 0x7ff8000000000000ull : x;
+  default: return x; /* bool, u8 .. u64, i64 */
+  }
+}
+
+/* The one-chunk leaves (bool, i8..u64, f16, f32, f64) fold as gen.h says, every byte pattern
+ * class (random, NaN and infinity exponents, sign bits), each read from the end of a buffer of
+ * exactly its size (fold.c reads each width from the leaf or from zeros: never past it). */
+static void test_leaf_chunks(void) {
+  af_case c;
+  CHECK(af_case_init(&c) == AF_OK);
+  static const int kinds[] = {AF_T_BOOL, AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32,
+                              AF_T_U32,  AF_T_I64, AF_T_U64, AF_T_F16, AF_T_F32, AF_T_F64};
+  long bad = 0;
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    int t = kinds[k], size = af_scalar((af_kind)t)->size;
+    for (int rep = 0; rep < 4000; rep++) {
+      uint8_t *buf = malloc((size_t)size);
+      uint64_t r = rnd();
+      if (rep % 4 == 1) r |= 0x7ff0000000000000ull | 0x7f800000u | 0x7c00; /* exponents */
+      if (rep % 4 == 2) r &= 0xfff0000000000000ull | 0xff800000u | 0xfc00; /* infinities */
+      if (rep % 8 == 3) r = ~r;
+      for (int i = 0; i < size; i++)
+        buf[i] = (uint8_t)(r >> (8 * i));
+      uint64_t h = rnd();
+      uint64_t got = af_fold_bytes(&c, h, t, buf, 0), want = af_fold_u64(h, want_chunk(t, buf));
+      if (got != want && bad++ < 5)
+        CHECKF(0, "%s bytes %016llx: fold %016llx, want %016llx", af_scalar((af_kind)t)->name,
+               (unsigned long long)r, (unsigned long long)got, (unsigned long long)want);
+      free(buf);
+    }
+  }
+  CHECK(bad == 0);
+  af_case_free(&c);
+}
+
 int main(void) {
+  test_leaf_chunks();
   test_operand();
   test_run_result();
   return check_done();
