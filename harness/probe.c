@@ -276,7 +276,7 @@ static void arg_bytes(af_probe *p, const af_case *c, const af_value *v, uint8_t 
     memcpy(buf, &a, 8);
     return;
   }
-  memcpy(buf, v->bytes, v->size);
+  probe_copy(buf, v->bytes, v->size);
   if (v->type >= AF_T_NSCALAR || v->type == AF_T_F80) {
     uint8_t mask[AF_MAX_TYPE_SIZE];
     memset(mask, 0, v->size);
@@ -303,14 +303,14 @@ static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
     for (int k = 0; k < l->nparts; k++) {
       const af_part *pt = &l->parts[k];
       if (pt->size > 16) return "probe: a value wider than 16 bytes in a register";
-      memcpy(probe_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
+      probe_copy(probe_reg_bytes(r, pt->reg), buf + pt->offset, pt->size);
       if (ext && pt->reg <= AF_R15) af_ext_apply(AF_EXT_TO_32, t, probe_reg_bytes(r, pt->reg));
     }
     if (l->dup != AF_REG_NONE) /* Win64 variadic float: the slot's GPR holds it too */
       memcpy(probe_reg_bytes(r, l->dup), buf, size < 8 ? size : 8);
     return NULL;
   case AF_LOC_STACK:
-    memcpy(rsp + l->stack_offset, buf, size);
+    probe_copy(rsp + l->stack_offset, buf, size);
     if (ext) af_ext_apply(AF_EXT_TO_32, t, rsp + l->stack_offset);
     return NULL;
   case AF_LOC_REF: {
@@ -390,13 +390,14 @@ static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *
   const af_callinfo *ci = &p->ci[c->entry];
   const af_abi *abi = af_abi_get(sig->cc);
   af_probe_frame *f = p->f;
-  for (int r = AF_RAX; r <= AF_R15; r++) {
-    if (r == AF_RSP || !((abi->callee_saved >> r) & 1) || f->out.gpr[r] == f->in.gpr[r]) continue;
+  for (uint32_t gs = probe_saved_gprs(abi); gs; gs &= gs - 1) {
+    int r = __builtin_ctz(gs);
+    if (f->out.gpr[r] == f->in.gpr[r]) continue;
     probe_add(p, "callee-saved", af_reg_name((af_reg)r), "canary 0x%016llx, got 0x%016llx",
               (unsigned long long)f->in.gpr[r], (unsigned long long)f->out.gpr[r]);
   }
-  for (int x = 0; x < 16; x++) {
-    if (!((abi->callee_saved >> (AF_XMM0 + x)) & 1)) continue;
+  for (uint32_t xs = probe_saved_xmms(abi); xs; xs &= xs - 1) {
+    int x = __builtin_ctz(xs);
     if (!memcmp(f->in.xmm[x], f->out.xmm[x], 16)) continue;
     char a[40], b[40];
     hex16(a, sizeof a, f->in.xmm[x]);
@@ -414,10 +415,7 @@ static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *
               f->in.mxcsr & 0xffc0u, f->out.mxcsr & 0xffc0u);
   if ((f->out.fcw ^ f->in.fcw) & 0x1f3fu)
     probe_add(p, "x87cw", "fcw", "0x%04x at the call, 0x%04x after", f->in.fcw, f->out.fcw);
-  uint16_t tw = (uint16_t)(f->fenv[8] | f->fenv[9] << 8);
-  int used = 0;
-  for (int i = 0; i < 8; i++)
-    used += ((tw >> (2 * i)) & 3) != 3;
+  int used = probe_x87_used(f->fenv);
   int want_used = ci->ret.kind == AF_LOC_X87;
   if (used != want_used)
     probe_add(p, "x87-stack", "st", "%d x87 register(s) in use after the return, expected %d", used,

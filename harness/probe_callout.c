@@ -49,9 +49,9 @@ static int read_arg(const af_probe *p, const af_loc *l, int t, const af_probe_re
   switch (l->kind) {
   case AF_LOC_REG:
     for (int k = 0; k < l->nparts; k++)
-      memcpy(buf + l->parts[k].offset, probe_reg_bytes(r, l->parts[k].reg), l->parts[k].size);
+      probe_copy(buf + l->parts[k].offset, probe_reg_bytes(r, l->parts[k].reg), l->parts[k].size);
     break;
-  case AF_LOC_STACK: memcpy(buf, at_call + l->stack_offset, size); break;
+  case AF_LOC_STACK: probe_copy(buf, at_call + l->stack_offset, size); break;
   case AF_LOC_REF: {
     uint64_t a;
     if (l->nparts == 1)
@@ -149,10 +149,15 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
     const af_loc *l = &ci->args[i];
     int t = sig->params[i];
     uint8_t *ref;
-    memset(buf, 0, probe_type_size(c, t) + 8);
+    uint32_t size = probe_type_size(c, t);
+    /* most arguments: fixed-size stores, not a call to memset (nothing reads past size + 8) */
+    if (size <= 16)
+      memset(buf, 0, 24);
+    else
+      memset(buf, 0, size + 8);
     awhat[0] = 0;
     int readable = read_arg(p, l, t, e, buf, &ref);
-    probe_observe(p, AF_PROBE_EV_ARG, pc, i, e, NULL, readable ? buf : NULL, probe_type_size(c, t),
+    probe_observe(p, AF_PROBE_EV_ARG, pc, i, e, NULL, readable ? buf : NULL, size,
                   hc && i < hc->nargs ? &hc->args[i] : NULL);
     if (!readable) {
       probe_add(p, "arg", call_what(awhat, sizeof awhat, i, m, k),
@@ -163,7 +168,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
         pc->wild = 1;
       continue;
     }
-    if (hc && i < hc->nargs) {
+    if (hc && i < hc->nargs && !probe_same_value(&hc->args[i], buf)) {
       char where[128], detail[300];
       if (af_value_diff(c, &hc->args[i], buf, p->o->objects, where, sizeof where, detail,
                         sizeof detail)) {
@@ -181,7 +186,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
      * then the pointer may name something else in the caller's frame */
     if (ref && !((pc->bad >> i) & 1) && pc->nrefs < AF_MAX_PARAMS) {
       pc->ref[pc->nrefs] = ref;
-      pc->ref_size[pc->nrefs++] = probe_type_size(c, t);
+      pc->ref_size[pc->nrefs++] = size;
     }
     /* MS-CC "Varargs": a floating-point value also in the slot's integer register */
     if (l->dup != AF_REG_NONE && l->kind == AF_LOC_REG) {
@@ -330,15 +335,22 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
       x->gpr[r] = (uint64_t)(uintptr_t)p->poison + 4096 + (g % (PROBE_POISON - 8192) & ~7ull);
   }
   x->gpr[AF_RSP] = e->gpr[AF_RSP];
-  for (int v = 0; v < 16; v++) {
-    if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) {
-      memcpy(x->xmm[v], e->xmm[v], 16);
-    } else { /* probe_garbage_fill's 16 bytes: low half first */
+  if (!probe_saved_xmms(abi)) /* SysV: every XMM register volatile, no test per register */
+    for (int v = 0; v < 16; v++) {
       uint64_t lo = probe_xoshiro(gs.s), hi = probe_xoshiro(gs.s);
       memcpy(x->xmm[v], &lo, 8);
       memcpy(x->xmm[v] + 8, &hi, 8);
     }
-  }
+  else
+    for (int v = 0; v < 16; v++) {
+      if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) {
+        memcpy(x->xmm[v], e->xmm[v], 16);
+      } else { /* probe_garbage_fill's 16 bytes: low half first */
+        uint64_t lo = probe_xoshiro(gs.s), hi = probe_xoshiro(gs.s);
+        memcpy(x->xmm[v], &lo, 8);
+        memcpy(x->xmm[v] + 8, &hi, 8);
+      }
+    }
   probe_rng_put(p, &gs);
   x->rflags = 0x202; /* DF clear (psABI 3.2.1) */
   x->mxcsr = e->mxcsr;
@@ -352,7 +364,7 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
                            : pt->reg == AF_RDX  ? (const uint8_t *)&rdx
                            : pt->reg == AF_XMM0 ? xmm0
                                                 : xmm1;
-      memcpy(probe_reg_bytes(x, pt->reg), src, pt->size);
+      probe_copy(probe_reg_bytes(x, pt->reg), src, pt->size);
     }
   } else if (l->kind == AF_LOC_SRET) {
     x->gpr[abi->sret_out] = rax;

@@ -179,16 +179,20 @@ static inline void probe_garbage_pad(af_probe *p, uint8_t *d, const uint8_t *mas
 }
 
 /* n bytes of garbage at d: one draw per 8 bytes, little-endian, the last draw's low bytes for
- * a tail (what the byte-wise fill always wrote). */
+ * a tail (what the byte-wise fill always wrote). The state in locals (probe_rng_take): d never
+ * points into the probe object, but the compiler cannot know, and reloaded and stored the state
+ * around every 8-byte store. */
 static inline void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n) {
+  probe_rng g = probe_rng_take(p);
   for (; n >= 8; d += 8, n -= 8) {
-    uint64_t g = probe_garbage(p);
-    memcpy(d, &g, 8);
+    uint64_t w = probe_xoshiro(g.s);
+    memcpy(d, &w, 8);
   }
   if (n) {
-    uint64_t g = probe_garbage(p);
-    memcpy(d, &g, n);
+    uint64_t w = probe_xoshiro(g.s);
+    memcpy(d, &w, n);
   }
+  probe_rng_put(p, &g);
 }
 /* Marks in mask[0..size) the bytes of a value of `type` that hold some leaf (1) and leaves
  * padding bytes alone (the caller zeroes mask). */
@@ -200,10 +204,47 @@ static inline int probe_is_narrow(int type) { return af_ext_narrow(type); }
 static inline uint32_t probe_type_size(const af_case *c, int t) {
   return t == AF_T_PTR ? 8 : c->types[t].size;
 }
+/* The convention's callee-saved GPRs but RSP (bit r: af_reg r) and XMM registers (bit x:
+ * XMMx): the checks after a return walk the set bits only, not every register with a test. */
+static inline uint32_t probe_saved_gprs(const af_abi *abi) {
+  return (uint32_t)(abi->callee_saved & 0xffffu) & ~(1u << AF_RSP);
+}
+static inline uint32_t probe_saved_xmms(const af_abi *abi) {
+  return (uint32_t)(abi->callee_saved >> AF_XMM0) & 0xffffu;
+}
+/* The x87 registers in use in an fnstenv image: tag word (bytes 8-9) pairs other than 3
+ * (empty), counted without a loop. */
+static inline int probe_x87_used(const uint8_t *fenv) {
+  uint32_t tw = (uint32_t)(fenv[8] | fenv[9] << 8);
+  uint32_t x = (~tw | ~tw >> 1) & 0x5555u; /* bit 2i: pair i is not 3 */
+  x = (x & 0x3333u) + (x >> 2 & 0x3333u);  /* a popcount without libgcc's (no -mpopcnt) */
+  x = (x + (x >> 4)) & 0x0f0fu;
+  return (int)((x + (x >> 8)) & 0x1fu);
+}
 /* The register's bytes in an image (GPR: 8, XMM: 16). */
 static inline uint8_t *probe_reg_bytes(af_probe_regs *r, af_reg reg) {
   if (reg >= AF_RAX && reg <= AF_R15) return (uint8_t *)&r->gpr[reg];
   return r->xmm[(unsigned)(reg - AF_XMM0) & 15]; /* callers pass XMM0-15 here */
+}
+/* memcpy(dst, src, n) with the usual 8 and 16 (a register part, a scalar) as fixed-size moves,
+ * not a call to memcpy per register of every argument. */
+static inline void probe_copy(uint8_t *dst, const uint8_t *src, uint32_t n) {
+  if (n == 8)
+    memcpy(dst, src, 8);
+  else if (n == 16)
+    memcpy(dst, src, 16);
+  else
+    memcpy(dst, src, n);
+}
+/* 1 if got holds exactly want's bytes and want is neither void nor a ptr: then af_value_diff
+ * finds no difference (its own first test) and probe_wild_local none (a ptr only), and the
+ * call with its ten arguments, for every argument and return that passes (nearly all), is
+ * not made. 0: ask them. */
+static inline int probe_same_value(const af_value *want, const uint8_t *got) {
+  if (want->type == AF_T_VOID || want->type == AF_T_PTR || !want->size || !want->bytes) return 0;
+  if (want->size == 8) return !memcmp(want->bytes, got, 8);
+  if (want->size == 16) return !memcmp(want->bytes, got, 16);
+  return !memcmp(want->bytes, got, want->size);
 }
 /* The trace's record of call m (host call n, -1 if not a host call) to function k: calls[m]
  * when the run interposes every JIT function (o->code), else host_calls[n]; or NULL (and a finding

@@ -135,9 +135,10 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
     x->gpr[r] = (abi->callee_saved >> r) & 1
                     ? IPZ_CANARY_GPR | (uint64_t)depth << 16 | (uint64_t)pc->k << 8 | (uint64_t)r
                     : probe_xoshiro(g.s);
+  uint32_t xs = probe_saved_xmms(abi);
   for (int v = 0; v < 16; v++) {
     uint64_t lo, hi;
-    if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) {
+    if ((xs >> v) & 1) {
       lo = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x100 + v);
       hi = IPZ_CANARY_XMM | (uint64_t)depth << 16 | (uint64_t)(0x200 + v);
     } else { /* probe_garbage_fill's 16 bytes: low half first */
@@ -155,7 +156,7 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
       for (int q = 0; q < l->nparts; q++) {
         const af_part *pt = &l->parts[q];
         uint32_t n = narrow && pt->reg <= AF_R15 ? 4 : pt->size;
-        memcpy(probe_reg_bytes(x, pt->reg), probe_reg_bytes(er, pt->reg), n > 16 ? 16 : n);
+        probe_copy(probe_reg_bytes(x, pt->reg), probe_reg_bytes(er, pt->reg), n > 16 ? 16 : n);
       }
       if (l->dup != AF_REG_NONE) x->gpr[l->dup] = e->gpr[l->dup];
     } else if (l->kind == AF_LOC_REF && l->nparts == 1) {
@@ -210,15 +211,17 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
   const af_abi *abi = af_abi_get(sig->cc);
   const af_probe_regs *in = &s->call, *out = &s->out;
   char what[64], a[40], b[40];
-  for (int r = AF_RAX; r <= AF_R15; r++) {
-    if (r == AF_RSP || !((abi->callee_saved >> r) & 1) || out->gpr[r] == in->gpr[r]) continue;
+  /* the callee-saved registers only, in register order (SysV saves no XMM register: no loop) */
+  for (uint32_t gs = probe_saved_gprs(abi); gs; gs &= gs - 1) {
+    int r = __builtin_ctz(gs);
+    if (out->gpr[r] == in->gpr[r]) continue;
     snprintf(what, sizeof what, "%s in f%d", af_reg_name((af_reg)r), pc->k);
     probe_add(p, "callee-saved", what, "call %d: canary 0x%016llx, got 0x%016llx", pc->m,
               (unsigned long long)in->gpr[r], (unsigned long long)out->gpr[r]);
   }
-  for (int x = 0; x < 16; x++) {
-    if (!((abi->callee_saved >> (AF_XMM0 + x)) & 1) || !memcmp(in->xmm[x], out->xmm[x], 16))
-      continue;
+  for (uint32_t xs = probe_saved_xmms(abi); xs; xs &= xs - 1) {
+    int x = __builtin_ctz(xs);
+    if (!memcmp(in->xmm[x], out->xmm[x], 16)) continue;
     snprintf(what, sizeof what, "%s in f%d", af_reg_name((af_reg)(AF_XMM0 + x)), pc->k);
     hex16(a, sizeof a, in->xmm[x]);
     hex16(b, sizeof b, out->xmm[x]);
@@ -238,10 +241,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
               in->mxcsr & 0xffc0u, out->mxcsr & 0xffc0u);
   if ((out->fcw ^ in->fcw) & 0x1f3fu)
     probe_add(p, "x87cw", WHAT_CALL, "0x%04x at the call, 0x%04x after", in->fcw, out->fcw);
-  uint16_t tw = (uint16_t)(s->fenv[8] | s->fenv[9] << 8);
-  int used = 0;
-  for (int i = 0; i < 8; i++)
-    used += ((tw >> (2 * i)) & 3) != 3;
+  int used = probe_x87_used(s->fenv);
   if (used != (ci->ret.kind == AF_LOC_X87))
     probe_add(p, "x87-stack", WHAT_CALL, "%d x87 register(s) in use after the return, expected %d",
               used, ci->ret.kind == AF_LOC_X87);
@@ -253,7 +253,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
   switch (l->kind) {
   case AF_LOC_REG:
     for (int q = 0; q < l->nparts; q++)
-      memcpy(ret + l->parts[q].offset, probe_reg_bytes(o, l->parts[q].reg), l->parts[q].size);
+      probe_copy(ret + l->parts[q].offset, probe_reg_bytes(o, l->parts[q].reg), l->parts[q].size);
     break;
   case AF_LOC_SRET: {
     uint64_t buf = s->entry.gpr[abi->sret_in];
@@ -270,6 +270,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
   probe_observe(p, AF_PROBE_EV_RETURN, pc, -1, out, in, ret,
                 sig->ret == AF_T_VOID ? 0 : probe_type_size(c, sig->ret),
                 pc->rec ? &pc->rec->ret : NULL);
+  if (!pc->rec || probe_same_value(&pc->rec->ret, ret)) return 0;
   char where[128], detail[300];
   if (pc->rec && af_value_diff(c, &pc->rec->ret, ret, p->o->objects, where, sizeof where, detail,
                                sizeof detail)) {

@@ -21,7 +21,9 @@
  *  - af_ffi_prepare's skip for libffi's R9/XMM0 bug against the full classification it now
  *    runs only for signatures that can have it;
  *  - the probes' inline garbage (probe_garbage, probe_garbage_fill, probe_garbage_pad, the
- *    local-state draws) against af_rng_next and the byte loops they replace. */
+ *    local-state draws) against af_rng_next and the byte loops they replace;
+ *  - session 8 (helper PRB3): the x87 tag count, the callee-saved register sets, probe_copy and
+ *    probe_same_value against the loops and calls they replace (test_shortcuts8). */
 
 #define SEED 0x5eed6ull
 
@@ -280,8 +282,86 @@ static void test_garbage(void) {
   af_probe_free(p);
 }
 
+/* ---- session 8's shortcuts ------------------------------------------------------------------ */
+/* probe_x87_used against the loop over the tag word's pairs, every tag word; probe_saved_gprs /
+ * _xmms against the bit tests over every register, both conventions; probe_copy against
+ * memcpy, every length; probe_same_value: 1 only where af_value_diff finds no difference (and
+ * for an exact copy of any value but a ptr, so the shortcut is taken), over generated inputs
+ * and returns, exact and with one byte changed. */
+static void test_shortcuts8(void) {
+  int bad = 0;
+  for (uint32_t tw = 0; tw < 65536; tw++) {
+    uint8_t fenv[32] = {0};
+    fenv[8] = (uint8_t)tw;
+    fenv[9] = (uint8_t)(tw >> 8);
+    int used = 0;
+    for (int i = 0; i < 8; i++)
+      used += ((tw >> (2 * i)) & 3) != 3;
+    bad += probe_x87_used(fenv) != used;
+  }
+  CHECKF(bad == 0, "%d tag words counted wrong", bad);
+  for (int cc = 0; cc < AF_CC_COUNT; cc++) {
+    const af_abi *abi = af_abi_get((af_cc)cc);
+    uint32_t g = 0, x = 0;
+    for (int r = AF_RAX; r <= AF_R15; r++)
+      if (r != AF_RSP && (abi->callee_saved >> r) & 1) g |= 1u << r;
+    for (int v = 0; v < 16; v++)
+      if ((abi->callee_saved >> (AF_XMM0 + v)) & 1) x |= 1u << v;
+    CHECKF(probe_saved_gprs(abi) == g && probe_saved_xmms(abi) == x,
+           "cc %d: saved GPRs %#x (want %#x), XMMs %#x (want %#x)", cc, probe_saved_gprs(abi), g,
+           probe_saved_xmms(abi), x);
+  }
+  uint8_t src[64], dst[80], want[80];
+  for (uint32_t n = 0; n <= sizeof src; n++) {
+    for (uint32_t b = 0; b < sizeof src; b++)
+      src[b] = (uint8_t)(b * 37 + n);
+    memset(dst, 0xee, sizeof dst);
+    memset(want, 0xee, sizeof want);
+    probe_copy(dst + 3, src, n);
+    memcpy(want + 3, src, n);
+    bad += memcmp(dst, want, sizeof dst) != 0;
+  }
+  CHECKF(bad == 0, "probe_copy differs from memcpy for %d lengths", bad);
+  af_gen_opts go;
+  af_gen_opts_default(&go);
+  int same = 0, differ = 0, wrong = 0;
+  for (uint64_t i = 0; i < 400; i++) {
+    af_case c;
+    af_error err = {{0}};
+    go.cc = (i & 1) ? AF_CC_WIN64 : AF_CC_SYSV;
+    if (af_gen_case(&go, SEED + 8, i, &c, NULL, &err) != AF_OK) {
+      CHECKF(0, "case %llu: %s", (unsigned long long)i, err.msg);
+      af_case_free(&c);
+      continue;
+    }
+    uint8_t *objs[AF_MAX_OBJECTS];
+    static uint8_t region[AF_MAX_OBJECTS][AF_REGION_SIZE];
+    for (int k = 0; k < AF_MAX_OBJECTS; k++)
+      objs[k] = region[k];
+    for (int a = 0; a < c.funcs[c.entry].sig.nparams; a++) {
+      const af_value *v = &c.inputs[a];
+      uint8_t got[AF_MAX_TYPE_SIZE + 16] = {0};
+      if (v->bytes) memcpy(got, v->bytes, v->size);
+      for (int flip = 0; flip < 2; flip++) {
+        if (flip && v->size) got[(i * 13 + (uint64_t)a) % v->size] ^= 0x40;
+        char where[128], detail[300];
+        int diff = af_value_diff(&c, v, got, objs, where, sizeof where, detail, sizeof detail);
+        int sv = probe_same_value(v, got);
+        wrong += sv && diff;
+        wrong += !flip && v->type != AF_T_PTR && v->size && !sv; /* the shortcut is taken */
+        same += sv;
+        differ += diff;
+      }
+    }
+    af_case_free(&c);
+  }
+  CHECKF(wrong == 0 && same > 500 && differ > 100,
+         "probe_same_value: %d wrong, %d same, %d differ (af_value_diff)", wrong, same, differ);
+}
+
 int main(void) {
   af_legs_process_init();
+  test_shortcuts8();
   test_garbage();
   test_unsupported();
   test_given_ci();
