@@ -264,19 +264,25 @@ static af_status push_region(interp *I, int64_t *id) {
   return AF_OK;
 }
 
-/* Appends a record of a call of g (function `callee`) with these arguments to L; *idx = its
- * index (records move when L grows). */
-static af_status record_call(interp *I, call_list *L, int callee, const af_func *g,
-                             uint8_t *const *args, int *idx) {
+/* A new record at the end of L, *idx its index (records move when L grows); NULL: no memory. */
+static af_host_call *call_list_push(call_list *L, int *idx) {
   if (L->n == L->cap) {
     int cap = L->cap ? L->cap * 2 : 16;
     af_host_call *n = realloc(L->v, sizeof *n * (size_t)cap);
-    if (!n) return AF_ERR_NOMEM;
+    if (!n) return NULL;
     L->v = n;
     L->cap = cap;
   }
   *idx = L->n;
-  af_host_call *hc = &L->v[L->n++];
+  return &L->v[L->n++];
+}
+
+/* Appends a record of a call of g (function `callee`) with these arguments to L; *idx = its
+ * index (records move when L grows). */
+static af_status record_call(interp *I, call_list *L, int callee, const af_func *g,
+                             uint8_t *const *args, int *idx) {
+  af_host_call *hc = call_list_push(L, idx);
+  if (!hc) return AF_ERR_NOMEM;
   /* Every field but args[nargs..] (as many as 32 values nobody reads: nargs says how many
    * there are) cleared: the whole record was 800 bytes of clearing per call. */
   memset(hc, 0, offsetof(af_host_call, args));
@@ -318,15 +324,8 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
  * in the host list is the same as in the list of all calls, and shares its bytes (all of them
  * in the result's arena, freed at once: no record frees its own). */
 static af_status copy_record(call_list *L, const af_host_call *src, int nargs, int *idx) {
-  if (L->n == L->cap) {
-    int cap = L->cap ? L->cap * 2 : 16;
-    af_host_call *n = realloc(L->v, sizeof *n * (size_t)cap);
-    if (!n) return AF_ERR_NOMEM;
-    L->v = n;
-    L->cap = cap;
-  }
-  *idx = L->n;
-  af_host_call *hc = &L->v[L->n++];
+  af_host_call *hc = call_list_push(L, idx);
+  if (!hc) return AF_ERR_NOMEM;
   memcpy(hc, src, offsetof(af_host_call, args) + sizeof hc->args[0] * (size_t)nargs);
   memcpy(&hc->ret, &src->ret, sizeof *hc - offsetof(af_host_call, ret));
   return AF_OK;

@@ -19,32 +19,7 @@
 #include "verify_body.c"
 #undef vfy_bodies
 
-/* A copy of the SysV classifier without its scalar table (CLASSIFY_SYSV_PLAIN: every type
- * through sysv_classify_type and sysv_parts), its external names renamed. */
-#define CLASSIFY_SYSV_PLAIN         1
-#define classify_err                classify_err_plain
-#define classify_check_sig          classify_check_sig_plain
-#define classify_sysv               classify_sysv_plain
-#define classify_sysv_quirk_differs classify_sysv_quirk_differs_plain
-#define classify_sysv_quirks_reach  classify_sysv_quirks_reach_plain
-#include "classify_sysv.c"
-#undef classify_err
-#undef classify_check_sig
-#undef classify_sysv
-#undef classify_sysv_quirk_differs
-#undef classify_sysv_quirks_reach
-
-/* Case i of seed under o, in its own allocation (free with af_case_free and free), or NULL
- * after a failed check saying why. */
-static af_case *gen_case_checked(const af_gen_opts *o, uint64_t seed, uint64_t i) {
-  af_case *c = malloc(sizeof *c);
-  af_error err;
-  if (c && af_gen_case(o, seed, i, c, NULL, &err) == AF_OK) return c;
-  CHECKF(0, "seed %llu case %llu: %s", (unsigned long long)seed, (unsigned long long)i,
-         c ? err.msg : "out of memory");
-  free(c);
-  return NULL;
-}
+#include "gen_fast_common.h"
 
 /* ---- rng_below_fast / rng_next_fast against af_rng_below / af_rng_next ---- */
 static void test_rng(void) {
