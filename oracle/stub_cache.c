@@ -381,8 +381,9 @@ static void compile_items(af_stub_pool *p, entry **items, int n) {
 
 /* Claims: before compiling a signature a process creates DIR/claim-<hash> (O_EXCL); a
  * signature another process has claimed is left pending until its line shows in the index,
- * so that concurrent workers do not compile it twice. A claim older than CLAIM_STALE_S (its
- * process died) is taken over. */
+ * so that concurrent workers do not compile it twice; after claiming, the index is read again
+ * (drop_published), since the other process may have published it and dropped its claim in
+ * between. A claim older than CLAIM_STALE_S (its process died) is taken over. */
 #define CLAIM_STALE_S 120
 
 static void claim_path(const af_stub_pool *p, uint64_t h, char *buf, size_t n) {
@@ -437,6 +438,31 @@ static void wait_ms(af_stub_pool *p, int ms) {
   pthread_cond_timedwait(&p->cv_work, &p->mu, &ts);
 }
 
+/* After claiming items[0..n): another process may have published some of them between the
+ * index read above and the claim (it compiled, appended its index line, and removed its claim,
+ * all in that window). Those are loaded from disk and their claims removed, not compiled
+ * twice. Returns how many are still ours to compile, moved to the front of items. */
+static int drop_published(af_stub_pool *p, entry **items, int n) {
+  pthread_mutex_lock(&p->mu);
+  reread_index(p);
+  int keep = 0, dropped = 0;
+  for (int i = 0; i < n; i++) {
+    entry *e = items[i];
+    if (e->so >= 0 && load(p, e) == 0) {
+      p->st.cache_hits++;
+      e->taken = 0;
+      unclaim(p, &e, 1);
+      dropped++;
+      continue;
+    }
+    e->so = -1;
+    items[keep++] = e; /* keep <= i: nothing not yet visited is overwritten */
+  }
+  if (dropped) pthread_cond_broadcast(&p->cv_done);
+  pthread_mutex_unlock(&p->mu);
+  return keep;
+}
+
 static void *thread_main(void *arg) {
   af_stub_pool *p = arg;
   pthread_mutex_lock(&p->mu);
@@ -484,6 +510,7 @@ static void *thread_main(void *arg) {
       else
         hs[theirs++] = items[i]->hash;
     }
+    if (mine) mine = drop_published(p, items, mine);
     if (mine) compile_items(p, items, mine);
     unclaim(p, items, mine);
     pthread_mutex_lock(&p->mu);
