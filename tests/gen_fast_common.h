@@ -23,7 +23,8 @@
 
 /* Case i of seed under o, in its own allocation (free with af_case_free and free), or NULL
  * after a failed check saying why. */
-static af_case *gen_case_checked(const af_gen_opts *o, uint64_t seed, uint64_t i) {
+static __attribute__((unused)) af_case *gen_case_checked(const af_gen_opts *o, uint64_t seed,
+                                                         uint64_t i) {
   af_case *c = malloc(sizeof *c);
   af_error err;
   if (c && af_gen_case(o, seed, i, c, NULL, &err) == AF_OK) return c;

@@ -833,8 +833,10 @@ static void test_tables(void) {
 
 /* (session 7) The seeded path's constant default weights (gen_weights_defaults) are what
  * gen_weights_init writes. On generated cases: the per-type flags (gen_type_flags) say what
- * gen_has_path and gen_has_leaf say; layout_type_gen lays out each type as af_layout does;
- * every signature passes classify_check_sig (abi_classify_gen skips it). */
+ * gen_has_path and gen_has_leaf say; the layout the generator left (plain structs are laid
+ * out as they are built, gen_types.c fbuild.plain, without layout_type_gen) and layout_type_gen
+ * both lay out each type as af_layout does; every signature passes classify_check_sig
+ * (abi_classify_gen skips it). */
 static void test_defaults_and_flags(void) {
   struct af_weights w;
   memset(&w, 0x5a, sizeof w);
@@ -845,7 +847,7 @@ static void test_defaults_and_flags(void) {
     CHECKF(d->first[a] == w.first[a] && d->count[a] == w.count[a],
            "axis %d: constant table first %d count %d, gen_weights_init %d %d", a, d->first[a],
            d->count[a], w.first[a], w.count[a]);
-  int bad = 0, types = 0, lbad = 0, ltypes = 0;
+  int bad = 0, types = 0, lbad = 0, ltypes = 0, gbad = 0, plain = 0;
   for (int opt = 0; opt < 8; opt++) {
     af_gen_opts o;
     af_gen_opts_default(&o);
@@ -855,12 +857,31 @@ static void test_defaults_and_flags(void) {
     for (uint64_t i = 0; i < 200; i++) {
       af_case *c = gen_case_checked(&o, 900 + (uint64_t)opt, i);
       if (!c) continue;
+      /* the generator's own layout, kept to compare with af_layout's */
+      static uint32_t gsize[AF_MAX_TYPES], gal[AF_MAX_TYPES], goff[AF_MAX_TYPES][AF_MAX_FIELDS],
+          gbo[AF_MAX_TYPES][AF_MAX_FIELDS];
+      for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
+        const af_type *ty = &c->types[t];
+        gsize[t] = ty->size, gal[t] = ty->alignment;
+        int bits = 0;
+        for (int k = 0; k < ty->nfields; k++) {
+          goff[t][k] = ty->fields[k].offset, gbo[t][k] = ty->fields[k].bit_offset;
+          bits |= ty->fields[k].bits >= 0;
+        }
+        plain += ty->kind == AF_T_STRUCT && !bits;
+      }
       /* layout_type_gen, type by type, against af_layout (which validates every rule) */
       CHECKF(af_layout(c) == AF_OK, "options %d case %llu: af_layout fails", opt,
              (unsigned long long)i);
       for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
         af_type *ty = &c->types[t];
         uint32_t size = ty->size, al = ty->alignment, off[AF_MAX_FIELDS], bo[AF_MAX_FIELDS];
+        int gsame = size == gsize[t] && al == gal[t];
+        for (int k = 0; k < ty->nfields; k++)
+          gsame &= ty->fields[k].offset == goff[t][k] && ty->fields[k].bit_offset == gbo[t][k];
+        if (!gsame && gbad++ < 5)
+          fprintf(stderr, "options %d case %llu type %d: the generator's layout differs\n", opt,
+                  (unsigned long long)i, t);
         for (int k = 0; k < ty->nfields; k++) {
           off[k] = ty->fields[k].offset, bo[k] = ty->fields[k].bit_offset;
           ty->fields[k].offset = ty->fields[k].bit_offset = 12345;
@@ -894,6 +915,8 @@ static void test_defaults_and_flags(void) {
   CHECKF(bad == 0, "%d types: gen_type_flags differs from gen_has_path / gen_has_leaf", bad);
   CHECKF(ltypes > 8 * 200, "only %d composite types laid out", ltypes);
   CHECKF(lbad == 0, "%d types: layout_type_gen differs from af_layout", lbad);
+  CHECKF(plain > 8 * 150, "only %d plain structs", plain);
+  CHECKF(gbad == 0, "%d types: the generator's layout differs from af_layout", gbad);
 }
 
 /* (session 7) Weights equal to the defaults are the defaults: gen_weights_are_default says so

@@ -89,56 +89,8 @@ static void test_sysv_scalar_arrays(void) {
   CHECKF(bad == 0, "%d signatures: the scalar-array walk differs from the plain walk", bad);
 }
 
-/* The generator lays out a struct of plain fields as it builds it (gen_types.c fbuild.plain,
- * agg_commit without layout_type_gen): every generated type's size, alignment and field
- * offsets as the generator left them are what af_layout computes, under every option set and
- * both conventions (the entry alternates). */
-static void test_gen_direct_layout(void) {
-  int bad = 0, types = 0, plain = 0;
-  for (int opt = 0; opt < 8; opt++) {
-    af_gen_opts o;
-    af_gen_opts_default(&o);
-    o.allow_f16 = opt & 1;
-    o.allow_m256 = (opt >> 1) & 1;
-    o.allow_divergent = (opt >> 2) & 1;
-    for (uint64_t i = 0; i < 150; i++) {
-      af_case *c = gen_case_checked(&o, 800 + (uint64_t)opt, i);
-      if (!c) continue;
-      static uint32_t size[AF_MAX_TYPES], al[AF_MAX_TYPES], off[AF_MAX_TYPES][AF_MAX_FIELDS],
-          bo[AF_MAX_TYPES][AF_MAX_FIELDS];
-      for (int t = AF_T_NSCALAR; t < c->ntypes; t++) {
-        const af_type *ty = &c->types[t];
-        size[t] = ty->size, al[t] = ty->alignment;
-        int bits = 0;
-        for (int k = 0; k < ty->nfields; k++) {
-          off[t][k] = ty->fields[k].offset, bo[t][k] = ty->fields[k].bit_offset;
-          bits |= ty->fields[k].bits >= 0;
-        }
-        plain += ty->kind == AF_T_STRUCT && !bits;
-      }
-      CHECKF(af_layout(c) == AF_OK, "options %d case %llu: af_layout fails", opt,
-             (unsigned long long)i);
-      for (int t = AF_T_NSCALAR; t < c->ntypes; t++, types++) {
-        const af_type *ty = &c->types[t];
-        int same = ty->size == size[t] && ty->alignment == al[t];
-        for (int k = 0; k < ty->nfields; k++)
-          same &= ty->fields[k].offset == off[t][k] && ty->fields[k].bit_offset == bo[t][k];
-        if (!same && bad++ < 5)
-          fprintf(stderr, "options %d case %llu type %d: the generator's layout differs\n", opt,
-                  (unsigned long long)i, t);
-      }
-      af_case_free(c);
-      free(c);
-    }
-  }
-  CHECKF(types > 8 * 150 && plain > 8 * 150, "only %d composite types, %d plain structs", types,
-         plain);
-  CHECKF(bad == 0, "%d types: the generator's layout differs from af_layout", bad);
-}
-
 int main(void) {
   test_sysv_merge_table();
   test_sysv_scalar_arrays();
-  test_gen_direct_layout();
   return check_done();
 }
