@@ -359,17 +359,17 @@ typedef struct {
 static inline __attribute__((always_inline)) void
 abi_facts_of(const af_case *c, const af_sig *sig, abi_facts *f, const unsigned *quirks) {
   /* without a branch on each type (scalar or not: the random signature's, mispredicted ~16
-   * times a case): a type id at or past AF_T_NSCALAR (or negative) sets no kind bit, agg */
+   * times a case): bit t for every type id t, ids at or past 63 (and negative ones) on bit 63;
+   * the scalar kinds are the bits below AF_T_NSCALAR, an aggregate (agg) any bit above */
   unsigned t = (unsigned)sig->ret;
-  uint32_t kinds = (uint32_t)(t < AF_T_NSCALAR) << (t & 31);
-  unsigned agg = t >= AF_T_NSCALAR;
+  uint64_t bits = 1ull << (t < 63 ? t : 63);
   for (int i = 0; i < sig->nparams; i++) {
     t = (unsigned)sig->params[i];
-    kinds |= (uint32_t)(t < AF_T_NSCALAR) << (t & 31);
-    agg |= t >= AF_T_NSCALAR;
+    bits |= 1ull << (t < 63 ? t : 63);
   }
-  f->kinds = kinds;
-  f->agg = (int)agg;
+  _Static_assert(AF_T_NSCALAR <= 32, "abi_facts.kinds holds a bit per scalar kind");
+  f->kinds = (uint32_t)(bits & ((1ull << AF_T_NSCALAR) - 1));
+  f->agg = (bits >> AF_T_NSCALAR) != 0;
   int r = sig->ret; /* af_type_is_aggregate(c, r), inline */
   f->ret_empty = r >= AF_T_NSCALAR && r < c->ntypes &&
                  (c->types[r].kind == AF_T_STRUCT || c->types[r].kind == AF_T_UNION) &&

@@ -10,7 +10,7 @@
  * AF_OK, AF_ERR_INVALID (bad func) or AF_ERR_NOMEM; nothing changes if cap is not larger. */
 af_status case_reserve_insts(af_case *c, int func, int cap);
 
-/* The arena every variable-sized part of a case lives in (case.c): blocks of 64 KB or more,
+/* The arena every variable-sized part of a case lives in (case.c): blocks of 120 KB or more,
  * the newest first. Here so that the generator's allocations are inline. */
 struct af_arena {
   struct af_arena *next;

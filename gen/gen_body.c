@@ -624,7 +624,7 @@ static af_status body_finish(body *b) {
   return AF_OK;
 }
 
-af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
+GEN_FN af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees) {
   body b; /* vt, live and locals are read only below nv, nlive, nlocals: not cleared */
   b.nv = b.nlive = b.nlocals = b.local_align = 0;
   b.g = g;

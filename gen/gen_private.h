@@ -96,8 +96,12 @@
 #define GEN_AXES(A)                                                                                \
   A(cc)                                                                                            \
   A(nargs)                                                                                         \
-  A(param) A(scalar) A(agg_size) A(agg_shape) A(backfill) A(ret) A(varargs) A(nest) A(pressure)    \
-      A(local_align) A(input) A(host) A(mixed_cc) A(op)
+  A(param)                                                                                         \
+  A(scalar)                                                                                        \
+  A(agg_size)                                                                                      \
+  A(agg_shape)                                                                                     \
+  A(backfill)                                                                                      \
+  A(ret) A(varargs) A(nest) A(pressure) A(local_align) A(input) A(host) A(mixed_cc) A(op)
 
 enum gen_row {
 #define GEN_ROW_ENUM(a, v, s, w) GR_##a##_##v,
@@ -146,6 +150,19 @@ int gen_weights_are_default(const struct af_weights *w);
 
 /* ---- generator state (gen/generate.c, gen_types.c, gen_body.c, gen_values.c) ---- */
 
+/* gen/gen_seeded.c compiles generate.c, gen_types.c, gen_body.c and gen_values.c once more, as
+ * one unit with GEN_SEEDED defined, for af_gen_case: a seeded case never reads input bytes, so
+ * its draws skip the byte-mode test (GEN_BYTE_MODE, ~1,000 a case) and the per-case functions
+ * (GEN_FN) are static there, inlined across the four files. The same code, the same draws:
+ * af_gen_bytes and the tests use the plain objects. */
+#ifdef GEN_SEEDED
+#define GEN_FN           static
+#define GEN_BYTE_MODE(g) 0
+#else
+#define GEN_FN
+#define GEN_BYTE_MODE(g) __builtin_expect((g)->bytes, 0)
+#endif
+
 /* Contexts for drawing a scalar kind (bit flags). */
 enum {
   GS_FIELD = 1,  /* a struct field: no ptr */
@@ -160,18 +177,19 @@ enum { GV_EDGE, GV_RANDOM, GV_GRAFFITI };
 
 /* A scalar draw precomputed for one context (gen_types.c, gen_scalar): the rows the
  * context allows, in axis order, with running sums of their weights. Computed on first use
- * per af_gen_case; a draw is then one gen_below and a short scan, as gen_pick would do. */
+ * per af_gen_case (shared by the contexts that allow the same kinds); a draw is then one
+ * gen_below and a short scan, as gen_pick would do. */
 #define GEN_SCALAR_START 32 /* gen_scalar_draw.start */
 typedef struct {
-  int n;                       /* allowed rows */
-  uint32_t kinds;              /* bit k: scalar kind k is allowed */
-  uint64_t total;              /* sum of their weights */
-  uint8_t row[AF_T_NSCALAR];   /* value index on the scalar axis */
-  uint64_t cum[AF_T_NSCALAR];  /* cum[i] = weights of row[0..i] */
+  int n;                      /* allowed rows */
+  uint32_t kinds;             /* bit k: scalar kind k is allowed */
+  uint64_t total;             /* sum of their weights */
+  uint8_t row[AF_T_NSCALAR];  /* value index on the scalar axis */
+  uint64_t cum[AF_T_NSCALAR]; /* cum[i] = weights of row[0..i] */
   /* total <= 8 * GEN_SCALAR_START (the default weights' 107): start[x >> 3] = the first i
    * with cum[i] > (x & ~7), where the scan for a draw x may begin (it stops at the same i:
    * every earlier cum is <= x); a scan of a step or two instead of ~8 */
-  uint8_t start[GEN_SCALAR_START];
+  uint8_t start[GEN_SCALAR_START + 8]; /* (8 bytes of slack for scalar_draw_fill's stores) */
 } gen_scalar_draw;
 
 #define GEN_NCTX 32 /* every combination of the GS_* flags */
@@ -189,11 +207,16 @@ typedef struct {
   af_status st;        /* first internal failure (a generator bug) */
   int axes[GEN_NAXES]; /* value index recorded per axis, -1 = not exercised */
   int input_mode;      /* GV_* for the entry's inputs and the objects */
-  uint32_t scalar_ready; /* bit ctx: scalar_draw[ctx] is computed */
-  gen_scalar_draw *scalar_draw; /* [GEN_NCTX], caller storage, not cleared */
-  uint32_t pick_ready;   /* bit axis: pick_total[axis] and its pick_cum rows are computed */
-  uint64_t *pick_total;  /* [GEN_NAXES] sum of the axis's weights (caller storage) */
-  uint64_t *pick_cum;    /* [GEN_NROWS] running sum of the weights within each axis */
+  /* scalar_ctx[ctx]: the draw table of context ctx, NULL until its first draw; the tables are
+   * scalar_draw[0, scalar_n) (caller storage, [GEN_NCTX], not cleared), one per set of allowed
+   * kinds (contexts allowing the same kinds share one) */
+  const gen_scalar_draw *scalar_ctx[GEN_NCTX];
+  int scalar_n;
+  gen_scalar_draw *scalar_draw;
+  /* [GEN_NAXES] sum of each axis's weights, [GEN_NROWS] running sum of the weights within each
+   * axis: the default weights' constants, or computed once per case (gen_picks_init) */
+  const uint64_t *pick_total;
+  const uint64_t *pick_cum;
   /* The same for the last mask an axis was drawn with that does not allow every value
    * (gen_pick_any): mpick_cum sums only the allowed weights (a row not allowed adds 0). */
   uint32_t mpick_ready;  /* bit axis: mpick_key/total/cum of the axis are computed */
@@ -214,10 +237,18 @@ enum {
 /* af_rng_below / af_rng_next in byte mode (out of line; they update g->bytes). */
 uint64_t gen_below_bytes(gen_state *g, uint64_t n);
 uint64_t gen_next_bytes(gen_state *g);
+/* Points g->pick_total and g->pick_cum at the running sums of g->w's weights: the constant ones
+ * (gen_default_pick_cum, gen_default_pick_total) when g->w is the default table, else computed into
+ * total[GEN_NAXES] and cum[GEN_NROWS] (caller storage). Before the first draw. */
+void gen_picks_init(gen_state *g, uint64_t *total, uint64_t *cum);
+/* The default weights' running sums within each axis and totals per axis, as constants
+ * (weights.c; test_gen_fast compares them with the sums of gen_weights_init's table). */
+const uint64_t *gen_default_pick_cum(void);   /* [GEN_NROWS] */
+const uint64_t *gen_default_pick_total(void); /* [GEN_NAXES] */
 /* Exactly af_rng_below(&g->r, n) (rng_below_fast, with the state at hand). */
 static inline uint64_t gen_below(gen_state *g, uint64_t n) {
   if (n <= 1) return 0;
-  if (__builtin_expect(g->bytes, 0)) return gen_below_bytes(g, n);
+  if (GEN_BYTE_MODE(g)) return gen_below_bytes(g, n);
   for (;;) { /* rejection sampling as in af_rng_below */
     uint64_t v = rng_below_step(af_xoshiro_step(g->r.s), n);
     if (v < n) return v;
@@ -225,17 +256,17 @@ static inline uint64_t gen_below(gen_state *g, uint64_t n) {
 }
 /* Exactly af_rng_next(&g->r). */
 static inline uint64_t gen_next(gen_state *g) {
-  return __builtin_expect(g->bytes, 0) ? gen_next_bytes(g) : af_xoshiro_step(g->r.s);
+  return GEN_BYTE_MODE(g) ? gen_next_bytes(g) : af_xoshiro_step(g->r.s);
 }
 static inline int gen_chance(gen_state *g, int percent) { return (int)gen_below(g, 100) < percent; }
 #define GEN_ALL (~(uint64_t)0)
 /* Draws a row of `axis` among the values whose bit is set in `mask` (bit i =
  * value i of the axis); returns the row (GR_*). Does not record it. */
-int gen_pick_any(gen_state *g, int axis, uint64_t mask);
-/* gen_pick_any, with its most common path inline: every value allowed, the running sums
- * ready (the second and later draws of an axis in a case). The same draw, the same row. */
+GEN_FN int gen_pick_any(gen_state *g, int axis, uint64_t mask);
+/* gen_pick_any, with its most common path inline: every value allowed (the running sums are
+ * ready from the start, gen_picks_init). The same draw, the same row. */
 static inline int gen_pick(gen_state *g, int axis, uint64_t mask) {
-  if (mask == GEN_ALL && (g->pick_ready & (1u << axis)) && g->pick_total[axis]) {
+  if (mask == GEN_ALL && g->pick_total[axis]) {
     uint64_t x = gen_below(g, g->pick_total[axis]);
     int i = g->w->first[axis];
     while (x >= g->pick_cum[i])
@@ -246,8 +277,9 @@ static inline int gen_pick(gen_state *g, int axis, uint64_t mask) {
 }
 /* Records the row's value if the axis has none yet (inline: a case makes ~150 notes). */
 static inline void gen_note(gen_state *g, int row) {
-  int a = gen_row_axis(row);
-  if (g->axes[a] < 0) g->axes[a] = row - g->w->first[a];
+  int a = gen_row_axis(row), cur = g->axes[a];
+  /* always stored: a select, not a branch (whether an axis was noted yet depends on the draws) */
+  g->axes[a] = cur < 0 ? row - g->w->first[a] : cur;
 }
 af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...);
 /* The mask bit of a row within its axis. */
@@ -259,15 +291,14 @@ static inline uint64_t gen_bit(const gen_state *g, int row) {
  * table (1 2 4 8 16 32 bytes); test_gen_fast checks this against it. */
 static inline uint32_t gen_fit_kinds(uint32_t room) {
 #define GEN_K(k) (1u << (k))
-  static const uint32_t by_size[6] = {
-      /* 1 */ GEN_K(AF_T_BOOL) | GEN_K(AF_T_I8) | GEN_K(AF_T_U8),
-      /* 2 */ GEN_K(AF_T_I16) | GEN_K(AF_T_U16) | GEN_K(AF_T_F16),
-      /* 4 */ GEN_K(AF_T_I32) | GEN_K(AF_T_U32) | GEN_K(AF_T_F32),
-      /* 8 */ GEN_K(AF_T_I64) | GEN_K(AF_T_U64) | GEN_K(AF_T_F64) | GEN_K(AF_T_CF32) |
-          GEN_K(AF_T_PTR),
-      /* 16 */ GEN_K(AF_T_I128) | GEN_K(AF_T_U128) | GEN_K(AF_T_F80) | GEN_K(AF_T_CF64) |
-          GEN_K(AF_T_M128),
-      /* 32 */ GEN_K(AF_T_M256)};
+  static const uint32_t by_size[6] = {/* 1 */ GEN_K(AF_T_BOOL) | GEN_K(AF_T_I8) | GEN_K(AF_T_U8),
+                                      /* 2 */ GEN_K(AF_T_I16) | GEN_K(AF_T_U16) | GEN_K(AF_T_F16),
+                                      /* 4 */ GEN_K(AF_T_I32) | GEN_K(AF_T_U32) | GEN_K(AF_T_F32),
+                                      /* 8 */ GEN_K(AF_T_I64) | GEN_K(AF_T_U64) | GEN_K(AF_T_F64) |
+                                          GEN_K(AF_T_CF32) | GEN_K(AF_T_PTR),
+                                      /* 16 */ GEN_K(AF_T_I128) | GEN_K(AF_T_U128) |
+                                          GEN_K(AF_T_F80) | GEN_K(AF_T_CF64) | GEN_K(AF_T_M128),
+                                      /* 32 */ GEN_K(AF_T_M256)};
 #undef GEN_K
   uint32_t m = 0;
   for (int i = 0; i < 6 && (1u << i) <= room; i++)
@@ -276,18 +307,20 @@ static inline uint32_t gen_fit_kinds(uint32_t room) {
 }
 
 /* gen_types.c */
-int gen_scalar(gen_state *g, int ctx);                             /* a scalar kind, never void */
-int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask); /* struct/union id */
+#ifndef GEN_SEEDED                     /* (the tests') */
+int gen_scalar(gen_state *g, int ctx); /* a scalar kind, never void */
 int gen_param_type(gen_state *g, int ctx);
-af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out);
+#endif
+GEN_FN int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask); /* struct/union id */
+GEN_FN af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out);
 enum { GEN_ROLE_JIT, GEN_ROLE_HOST, GEN_ROLE_HOST_VARIADIC };
 
 /* gen_values.c */
-void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode);
+GEN_FN void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode);
 /* A random GET/SET path into `type` (struct, union, complex, vector); returns
  * the leaf type or -1 when nothing can be addressed. scalar_only: the leaf is
  * a scalar (not a nested struct/union). */
-int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only);
+GEN_FN int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only);
 /* 1 if some GET/SET path exists: complex and vectors always, other scalars and arrays
  * never (inline: random_op asks it of every value), struct/union if a scalar leaf is
  * reachable through named fields (gen_has_leaf). */
@@ -307,6 +340,15 @@ static inline int gen_path_ok(const gen_state *g, int type) {
 }
 
 /* gen_body.c */
-af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees);
+GEN_FN af_status gen_body(gen_state *g, int fn, const int *callees, int ncallees);
+
+/* gen_main of the GEN_SEEDED unit (gen_seeded.c): af_gen_case's generator (rng seeded, not in
+ * byte mode). */
+af_status gen_main_seeded(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint64_t index,
+                          af_case *out, int *axes, af_error *err, int verify);
+/* gen_main of the plain objects (af_gen_bytes'), for test_gen_fast to compare with
+ * gen_main_seeded on seeded streams. */
+af_status gen_main_plain(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint64_t index,
+                         af_case *out, int *axes, af_error *err, int verify);
 
 #endif /* ABIFUZZ_GEN_PRIVATE_H */

@@ -28,32 +28,43 @@ static uint32_t scalar_allowed_mask(const gen_state *g, int ctx) {
 
 /* The draw table of a context: the allowed kinds and their running weights, in the order
  * gen_pick scans them, so that a draw consumes the same random number and lands on the same
- * row as gen_pick(g, GA_scalar, mask) would. */
+ * row as gen_pick(g, GA_scalar, mask) would. Contexts that allow the same kinds share one table
+ * (the table depends on nothing else in a case): a SysV and a Win64 context without f16, a
+ * field and a NOPTR context. */
 static __attribute__((noinline)) const gen_scalar_draw *scalar_draw_fill(gen_state *g, int ctx) {
-  gen_scalar_draw *d = &g->scalar_draw[ctx];
+  uint32_t kinds = scalar_allowed_mask(g, ctx);
+  for (int i = 0; i < g->scalar_n; i++)
+    if (g->scalar_draw[i].kinds == kinds) return g->scalar_ctx[ctx] = &g->scalar_draw[i];
+  gen_scalar_draw *d = &g->scalar_draw[g->scalar_n++];
   const long *w = &g->w->w[g->w->first[GA_scalar]];
-  d->n = 0;
-  d->total = 0;
-  d->kinds = scalar_allowed_mask(g, ctx);
-  for (uint32_t m = d->kinds; m; m &= m - 1) { /* the allowed kinds, in kind order */
+  uint64_t total = 0;
+  int n = 0, b = 0;
+  for (uint32_t m = kinds; m; m &= m - 1) { /* the allowed kinds, in kind order */
     int k = __builtin_ctz(m);
-    d->total += (uint64_t)w[SCALAR_VALUE(k)];
-    d->row[d->n] = (uint8_t)SCALAR_VALUE(k);
-    d->cum[d->n++] = d->total;
+    total += (uint64_t)w[SCALAR_VALUE(k)];
+    d->row[n] = (uint8_t)SCALAR_VALUE(k);
+    d->cum[n] = total;
+    /* start[b] = n for the buckets 8b at or above the previous running sum and below this
+     * one (b < end: 8b < total): n is the first row whose sum is above 8b (used only when
+     * total <= 8 * 32). Eight at a time: the bytes written past end are rewritten by the later
+     * rows (or lie past the buckets in use, in start's slack). */
+    int end = total < 8 * GEN_SCALAR_START ? (int)((total + 7) >> 3) : GEN_SCALAR_START;
+    uint64_t pat = 0x0101010101010101ull * (uint64_t)n;
+    for (int j = b; j < end; j += 8)
+      memcpy(d->start + j, &pat, 8);
+    b = end;
+    n++;
   }
-  if (d->total <= 8 * GEN_SCALAR_START)
-    for (int b = 0, i = 0; 8 * (uint64_t)b < d->total; b++) {
-      while (d->cum[i] <= 8 * (uint64_t)b) /* some cum[i] = total > 8b ends it */
-        i++;
-      d->start[b] = (uint8_t)i;
-    }
-  g->scalar_ready |= 1u << ctx;
-  return d;
+  d->n = n;
+  d->kinds = kinds;
+  d->total = total;
+  return g->scalar_ctx[ctx] = d;
 }
 
 /* The table of ctx: inline when it is ready (all but the first draw of a context). */
 static inline const gen_scalar_draw *scalar_draw(gen_state *g, int ctx) {
-  return g->scalar_ready & (1u << ctx) ? &g->scalar_draw[ctx] : scalar_draw_fill(g, ctx);
+  const gen_scalar_draw *d = g->scalar_ctx[ctx];
+  return d ? d : scalar_draw_fill(g, ctx);
 }
 
 /* gen_scalar, inline in this file's callers (field_scalar draws ~40 a case). */
@@ -81,7 +92,9 @@ static inline __attribute__((always_inline)) int scalar_pick(gen_state *g, int c
   return row - GR_scalar_bool + AF_T_BOOL;
 }
 
+#ifndef GEN_SEEDED
 int gen_scalar(gen_state *g, int ctx) { return scalar_pick(g, ctx); }
+#endif
 
 /* The integer kinds of a field: i8..u64 in kind order, then bool (pick_kind relies on it). */
 static const int int_kinds[] = {AF_T_I8,  AF_T_U8,  AF_T_I16, AF_T_U16, AF_T_I32,
@@ -440,7 +453,7 @@ static int size_bucket(uint32_t size) {
   return -1;
 }
 
-int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
+GEN_FN int gen_agg(gen_state *g, int depth, int ctx, uint64_t size_mask) {
   af_case *c = g->c;
   if (c->ntypes > AF_MAX_TYPES - 24) return AF_T_I32; /* type table nearly full */
   uint64_t shapes = GEN_ALL;
@@ -502,7 +515,9 @@ static inline __attribute__((always_inline)) int param_type(gen_state *g, int ct
   return scalar_pick(g, ctx);
 }
 
+#ifndef GEN_SEEDED
 int gen_param_type(gen_state *g, int ctx) { return param_type(g, ctx); }
+#endif
 
 /* ---- signatures ---- */
 
@@ -712,7 +727,7 @@ static void note_sig(gen_state *g, const af_sig *s, const af_callinfo *ci, int b
     gen_note(g, backfill_seen(s, ci, big_at) ? GR_backfill_yes : GR_backfill_no);
 }
 
-af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
+GEN_FN af_status gen_sig(gen_state *g, af_cc cc, int role, af_sig *out) {
   af_callinfo ci;
   int mark = g->c->ntypes;
   for (int attempt = 0; attempt < 16; attempt++) {

@@ -272,7 +272,7 @@ static void fill_type(gen_state *g, int type, uint8_t *p, int mode, int *leaf) {
   }
 }
 
-void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode) {
+GEN_FN void gen_fill(gen_state *g, int type, uint8_t *bytes, int mode) {
   uint32_t n = type == AF_T_PTR ? 0 : g->c->types[type].size;
   if (!n) return; /* empty struct: no bytes (and maybe no buffer) */
   if (type < AF_T_NSCALAR && n == case_scalar(type)->size) {
@@ -312,6 +312,7 @@ static int has_scalar_leaf(const af_case *c, int type) {
   return 0;
 }
 
+#ifndef GEN_SEEDED /* (the plain objects' only) */
 int gen_has_leaf(const af_case *c, int type) { return has_scalar_leaf(c, type); }
 
 void gen_type_flags(const af_case *c, uint8_t *flags) {
@@ -335,8 +336,9 @@ void gen_type_flags(const af_case *c, uint8_t *flags) {
     flags[t] = (uint8_t)(leaf ? GEN_TF_LEAF | GEN_TF_PATH : 0);
   }
 }
+#endif
 
-int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
+GEN_FN int gen_path(gen_state *g, int type, int *path, int *npath, int scalar_only) {
   const af_case *c = g->c;
   int t = type;
   *npath = 0;

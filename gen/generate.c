@@ -6,6 +6,7 @@
 #include "gen_private.h"
 #include "verify_internal.h"
 
+#ifndef GEN_SEEDED /* the plain objects' only (gen_seeded.c) */
 void af_gen_opts_default(af_gen_opts *o) {
   memset(o, 0, sizeof *o);
   o->weights = NULL;
@@ -18,22 +19,17 @@ void af_gen_opts_default(af_gen_opts *o) {
   o->allow_divergent = 0;
 }
 
+#endif
+
 /* ---- drawing ---- */
 
-int gen_pick_any(gen_state *g, int axis, uint64_t mask) {
+GEN_FN int gen_pick_any(gen_state *g, int axis, uint64_t mask) {
   const struct af_weights *w = g->w;
   int first = w->first[axis], n = w->count[axis];
   uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
   if ((mask & all) == all) {
-    /* Every value allowed (most draws): running sums computed once per case. The same
+    /* Every value allowed (most draws): the running sums of gen_picks_init. The same
      * random number lands on the same row as the scan below. */
-    if (!(g->pick_ready & (1u << axis))) {
-      uint64_t t = 0;
-      for (int i = 0; i < n; i++)
-        g->pick_cum[first + i] = t += (uint64_t)w->w[first + i];
-      g->pick_total[axis] = t;
-      g->pick_ready |= 1u << axis;
-    }
     if (g->pick_total[axis]) {
       uint64_t x = gen_below(g, g->pick_total[axis]);
       int i = first;
@@ -82,6 +78,23 @@ int gen_pick_any(gen_state *g, int axis, uint64_t mask) {
   return i;
 }
 
+#ifndef GEN_SEEDED /* the plain objects' only */
+void gen_picks_init(gen_state *g, uint64_t *total, uint64_t *cum) {
+  if (g->w == gen_weights_defaults()) { /* the seeded path's weights: constants */
+    g->pick_total = gen_default_pick_total();
+    g->pick_cum = gen_default_pick_cum();
+    return;
+  }
+  for (int a = 0; a < GEN_NAXES; a++) {
+    uint64_t t = 0;
+    for (int i = g->w->first[a]; i < g->w->first[a] + g->w->count[a]; i++)
+      cum[i] = t += (uint64_t)g->w->w[i];
+    total[a] = t;
+  }
+  g->pick_total = total;
+  g->pick_cum = cum;
+}
+
 uint64_t gen_below_bytes(gen_state *g, uint64_t n) {
   uint64_t v = af_rng_below(&g->r, n);
   g->bytes = g->r.pos < g->r.nbytes;
@@ -108,6 +121,7 @@ af_status gen_fail(gen_state *g, af_status st, const char *fmt, ...) {
   }
   return g->st;
 }
+#endif
 
 /* ---- the case ---- */
 
@@ -264,21 +278,21 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
     o = &defaults;
   }
   gen_state g;
-  gen_scalar_draw draws[GEN_NCTX];                     /* filled on demand (scalar_ready) */
-  uint64_t pick_total[GEN_NAXES], pick_cum[GEN_NROWS]; /* filled on demand (pick_ready) */
+  gen_scalar_draw draws[GEN_NCTX];                     /* filled on demand (scalar_ctx) */
+  uint64_t pick_total[GEN_NAXES], pick_cum[GEN_NROWS]; /* custom weights' (gen_picks_init) */
   uint64_t mpick_key[GEN_NAXES], mpick_total[GEN_NAXES],
       mpick_cum[GEN_NROWS]; /* filled on demand (mpick_ready) */
   memset(&g, 0, sizeof g);
   g.scalar_draw = draws;
-  g.pick_total = pick_total;
-  g.pick_cum = pick_cum;
   g.mpick_key = mpick_key;
   g.mpick_total = mpick_total;
   g.mpick_cum = mpick_cum;
   g.c = out;
   g.r = *rng; /* (the caller's copy is not used again) */
   g.bytes = g.r.pos < g.r.nbytes;
-  g.w = o->weights ? o->weights : gen_weights_defaults();
+  /* weights equal to the defaults draw from the defaults' constant sums (the same rows) */
+  g.w = !o->weights || gen_weights_are_default(o->weights) ? gen_weights_defaults() : o->weights;
+  gen_picks_init(&g, pick_total, pick_cum);
   g.o = o;
   g.err = err;
   for (int a = 0; a < GEN_NAXES; a++)
@@ -313,6 +327,17 @@ static af_status gen_main(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint
   return AF_OK;
 }
 
+#ifdef GEN_SEEDED
+af_status gen_main_seeded(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint64_t index,
+                          af_case *out, int *axes, af_error *err, int verify) {
+  return gen_main(o, rng, seed, index, out, axes, err, verify);
+}
+#else
+af_status gen_main_plain(const af_gen_opts *o, af_rng *rng, uint64_t seed, uint64_t index,
+                         af_case *out, int *axes, af_error *err, int verify) {
+  return gen_main(o, rng, seed, index, out, axes, err, verify);
+}
+
 int gen_weights_are_default(const struct af_weights *w) {
   const struct af_weights *d = gen_weights_defaults();
   return w == d || !memcmp(w, d, sizeof *d);
@@ -335,7 +360,7 @@ af_status af_gen_case(const af_gen_opts *o, uint64_t seed, uint64_t index, af_ca
    * when no --weights file is given (until session 7 they paid the verifier on every case). */
   int custom = o && o->weights && !gen_weights_are_default(o->weights);
   int verify = custom || (index & 63) == 0;
-  return gen_main(o, &rng, seed, index, out, axes, err, verify);
+  return gen_main_seeded(o, &rng, seed, index, out, axes, err, verify); /* gen_seeded.c */
 }
 
 af_status af_gen_bytes(const af_gen_opts *o, const uint8_t *data, size_t n, af_case *out, int *axes,
@@ -344,3 +369,4 @@ af_status af_gen_bytes(const af_gen_opts *o, const uint8_t *data, size_t n, af_c
   af_rng_bytes(&rng, data, n);
   return gen_main(o, &rng, 0, 0, out, axes, err, 1);
 }
+#endif /* GEN_SEEDED */

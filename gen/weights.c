@@ -1,5 +1,6 @@
 /* weights.c - the generator's one named weights table: overrides, weight files, printer. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,62 @@ static const struct af_weights weights_default_table = {
 };
 
 const struct af_weights *gen_weights_defaults(void) { return &weights_default_table; }
+
+/* The default weights' running sums as constants (gen_pick draws against them from a case's
+ * first draw on, without summing an axis per case): a struct of one char array per row, as
+ * long as the row's default weight, puts each row at the sum of the weights before it. */
+struct gen_wsum {
+#define GEN_WSUM_FIELD(a, v, s, w) char a##_##v[w];
+  GEN_WEIGHTS(GEN_WSUM_FIELD)
+#undef GEN_WSUM_FIELD
+};
+/* each axis's first row (GEN_F0..GEN_F15 above) as a field of gen_wsum */
+#define GEN_WF_cc          cc_sysv
+#define GEN_WF_nargs       nargs_n0_3
+#define GEN_WF_param       param_scalar
+#define GEN_WF_scalar      scalar_bool
+#define GEN_WF_agg_size    agg_size_s1_8
+#define GEN_WF_agg_shape   agg_shape_all_int
+#define GEN_WF_backfill    backfill_no
+#define GEN_WF_ret         ret_void_
+#define GEN_WF_varargs     varargs_none
+#define GEN_WF_nest        nest_d0
+#define GEN_WF_pressure    pressure_low
+#define GEN_WF_local_align local_align_none
+#define GEN_WF_input       input_edge
+#define GEN_WF_host        host_none
+#define GEN_WF_mixed_cc    mixed_cc_same
+#define GEN_WF_op          op_int_
+#define GEN_WOFF(field)    offsetof(struct gen_wsum, field)
+#define GEN_WBASE(a)       GEN_WOFF(GEN_WF_##a)
+
+static const uint64_t default_pick_cum[GEN_NROWS] = {
+#define GEN_ROW_CUM(a, v, s, w) GEN_WOFF(a##_##v) + (w)-GEN_WBASE(a),
+    GEN_WEIGHTS(GEN_ROW_CUM)
+#undef GEN_ROW_CUM
+};
+
+static const uint64_t default_pick_total[GEN_NAXES] = {
+    GEN_WBASE(nargs) - GEN_WBASE(cc),
+    GEN_WBASE(param) - GEN_WBASE(nargs),
+    GEN_WBASE(scalar) - GEN_WBASE(param),
+    GEN_WBASE(agg_size) - GEN_WBASE(scalar),
+    GEN_WBASE(agg_shape) - GEN_WBASE(agg_size),
+    GEN_WBASE(backfill) - GEN_WBASE(agg_shape),
+    GEN_WBASE(ret) - GEN_WBASE(backfill),
+    GEN_WBASE(varargs) - GEN_WBASE(ret),
+    GEN_WBASE(nest) - GEN_WBASE(varargs),
+    GEN_WBASE(pressure) - GEN_WBASE(nest),
+    GEN_WBASE(local_align) - GEN_WBASE(pressure),
+    GEN_WBASE(input) - GEN_WBASE(local_align),
+    GEN_WBASE(host) - GEN_WBASE(input),
+    GEN_WBASE(mixed_cc) - GEN_WBASE(host),
+    GEN_WBASE(op) - GEN_WBASE(mixed_cc),
+    sizeof(struct gen_wsum) - GEN_WBASE(op),
+};
+
+const uint64_t *gen_default_pick_cum(void) { return default_pick_cum; }
+const uint64_t *gen_default_pick_total(void) { return default_pick_total; }
 
 af_weights *af_weights_default(void) {
   af_weights *w = malloc(sizeof *w);

@@ -122,8 +122,7 @@ static void test_pick(void) {
     g.w = &w;
     g.o = &o;
     g.scalar_draw = draws;
-    g.pick_total = pick_total;
-    g.pick_cum = pick_cum;
+    gen_picks_init(&g, pick_total, pick_cum);
     g.mpick_key = mpick_key;
     g.mpick_total = mpick_total;
     g.mpick_cum = mpick_cum;
@@ -847,6 +846,30 @@ static void test_defaults_and_flags(void) {
     CHECKF(d->first[a] == w.first[a] && d->count[a] == w.count[a],
            "axis %d: constant table first %d count %d, gen_weights_init %d %d", a, d->first[a],
            d->count[a], w.first[a], w.count[a]);
+  /* (session 9) the defaults' constant running sums (weights.c, offsetof of a struct of
+   * weight-sized fields) are the sums of gen_weights_init's table, axis by axis; gen_picks_init
+   * takes them for the default table and computes the same for a copy of it */
+  const uint64_t *ccum = gen_default_pick_cum(), *ctot = gen_default_pick_total();
+  uint64_t tot[GEN_NAXES], cum[GEN_NROWS];
+  gen_state gs;
+  memset(&gs, 0, sizeof gs);
+  gs.w = &w;
+  gen_picks_init(&gs, tot, cum);
+  CHECK(gs.pick_total == tot && gs.pick_cum == cum);
+  for (int a = 0; a < GEN_NAXES; a++) {
+    uint64_t t = 0;
+    for (int r = w.first[a]; r < w.first[a] + w.count[a]; r++) {
+      t += (uint64_t)w.w[r];
+      CHECKF(ccum[r] == t && cum[r] == t,
+             "row %d: constant running sum %llu, computed %llu, want %llu", r,
+             (unsigned long long)ccum[r], (unsigned long long)cum[r], (unsigned long long)t);
+    }
+    CHECKF(ctot[a] == t && tot[a] == t, "axis %d: constant total %llu, computed %llu, want %llu", a,
+           (unsigned long long)ctot[a], (unsigned long long)tot[a], (unsigned long long)t);
+  }
+  gs.w = d;
+  gen_picks_init(&gs, tot, cum);
+  CHECK(gs.pick_total == ctot && gs.pick_cum == ccum);
   int bad = 0, types = 0, lbad = 0, ltypes = 0, gbad = 0, plain = 0;
   for (int opt = 0; opt < 8; opt++) {
     af_gen_opts o;
@@ -958,8 +981,65 @@ static void test_default_weights_copy(void) {
   af_weights_free(w);
 }
 
+/* (session 9) af_gen_case generates with gen/gen_seeded.c's copy of the generator (GEN_SEEDED:
+ * no byte-mode test per draw, one unit); af_gen_bytes and every other test with the plain
+ * objects. The two give the same case (its text), the same axes and the same status, over the
+ * option sets, both conventions, and custom weights (some zero). */
+static void test_seeded_unit(void) {
+  int same = 0, n = 0;
+  af_weights *cw = af_weights_default();
+  CHECK(cw != NULL);
+  if (!cw) return;
+  af_error err;
+  CHECK(af_weights_set(cw, "agg_shape.union", 60, &err) == AF_OK);
+  CHECK(af_weights_set(cw, "scalar.i32", 0, &err) == AF_OK);
+  CHECK(af_weights_set(cw, "op.get_set", 90, &err) == AF_OK);
+  for (int opt = 0; opt < 16; opt++) {
+    af_gen_opts o;
+    af_gen_opts_default(&o);
+    o.allow_f16 = opt & 1;
+    o.allow_m256 = (opt >> 1) & 1;
+    o.allow_divergent = (opt >> 2) & 1;
+    if (opt & 8) o.weights = cw;
+    for (uint64_t i = 0; i < 120; i++) {
+      o.cc = (int)(i % 3) - 1; /* -1: drawn, SysV, Win64 */
+      af_case a, b;
+      int axa[GEN_NAXES], axb[GEN_NAXES];
+      af_error ea, eb;
+      uint64_t seed = 300 + (uint64_t)opt;
+      af_status sa = af_gen_case(&o, seed, i, &a, axa, &ea);
+      af_rng r;
+      af_rng_seed(&r, seed, i);
+      int verify = (opt & 8) || (i & 63) == 0; /* af_gen_case's choice */
+      af_status sb = gen_main_plain(&o, &r, seed, i, &b, axb, &eb, verify);
+      n++;
+      if (sa == AF_OK && sb == AF_OK) {
+        char *ta = NULL, *tb = NULL;
+        size_t la = 0, lb = 0;
+        if (af_print_str(&a, &ta, &la) == AF_OK && af_print_str(&b, &tb, &lb) == AF_OK &&
+            la == lb && !memcmp(ta, tb, la) && !memcmp(axa, axb, sizeof axa))
+          same++;
+        else if (n - same <= 5)
+          fprintf(stderr, "options %d case %llu: the seeded unit's case differs\n", opt,
+                  (unsigned long long)i);
+        free(ta);
+        free(tb);
+      } else {
+        same += sa == sb;
+        CHECKF(sa == sb, "options %d case %llu: status %d, plain %d", opt, (unsigned long long)i,
+               (int)sa, (int)sb);
+      }
+      af_case_free(&a);
+      af_case_free(&b);
+    }
+  }
+  CHECKF(n == 16 * 120 && same == n, "%d of %d cases the same from the seeded unit", same, n);
+  af_weights_free(cw);
+}
+
 int main(void) {
   test_rng();
+  test_seeded_unit();
   test_defaults_and_flags();
   test_pick();
   test_layout_tail();
