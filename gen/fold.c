@@ -52,35 +52,65 @@ void af_bitfield_set(uint8_t *p, uint32_t bit_offset, int bits, uint64_t x) {
   }
 }
 
+/* A bit-field's value for the fold: af_bitfield_get, inline, for the fields of a struct of
+ * `size` bytes at p (fields are at most 64 bits, gen.h). When 8 bytes from the field's first
+ * byte lie inside the struct and hold the whole field (most fields), it is one load; else the
+ * bytes it spans, one at a time, never past its last. */
+static inline uint64_t fold_bitfield(const uint8_t *p, uint32_t size, const af_field *f) {
+  const uint32_t bo = f->bit_offset, at = bo / 8;
+  const unsigned sh = bo % 8, bits = (unsigned)f->bits;
+  if (sh + bits > 64 || at + 8 > size) /* spans 9 bytes, or ends the struct */
+    return af_bitfield_get(p, bo, f->bits, fold_signed_kind(f->type));
+  uint64_t x;
+  memcpy(&x, p + at, 8);
+  x >>= sh;
+  if (bits < 64) {
+    x &= (1ull << bits) - 1;
+    const uint64_t sb = (uint64_t)fold_signed_kind(f->type) << (bits - 1); /* its sign bit */
+    x = (x ^ sb) - sb;
+  }
+  return x;
+}
+
 uint64_t af_fold_bytes(const af_case *c, uint64_t h, int type, const uint8_t *p, uint64_t ptr_id) {
   if (type < AF_T_NSCALAR) return fold_scalar(h, type, p, ptr_id);
   const af_type *t = &c->types[type];
   if (t->kind == AF_T_ARRAY) {
-    uint32_t es = c->types[t->elem].size;
-    if (t->elem < AF_T_NSCALAR) {
-      for (uint32_t i = 0; i < t->count; i++)
-        h = fold_scalar(h, t->elem, p + i * es, ptr_id);
+    const int e = t->elem;
+    const uint32_t es = c->types[e].size, n = t->count;
+    if (fold_leaf_one(e)) { /* most arrays: the leaves of one table entry */
+      for (uint32_t i = 0; i < n; i++)
+        h = fold_leaf1(h, e, p + i * es);
       return h;
     }
-    for (uint32_t i = 0; i < t->count; i++)
-      h = af_fold_bytes(c, h, t->elem, p + i * es, ptr_id);
+    if (e < AF_T_NSCALAR) {
+      for (uint32_t i = 0; i < n; i++)
+        h = fold_scalar(h, e, p + i * es, ptr_id);
+      return h;
+    }
+    for (uint32_t i = 0; i < n; i++)
+      h = af_fold_bytes(c, h, e, p + i * es, ptr_id);
     return h;
   }
   /* struct / union: every member in field order; unions fold every member
-   * over the same bytes. Zero-width bit-fields and padding never fold. */
-  for (int i = 0; i < t->nfields; i++) {
-    const af_field *f = &t->fields[i];
-    if (f->bits == 0) continue;
-    if (f->bits > 0) {
-      /* the signedness af_scalar gives: a bit-field's type is bool or i8..u64 (gen.h) */
-      int is_signed = (unsigned)f->type < AF_T_NSCALAR && case_scalar(f->type)->is_signed;
-      h = af_fold_u64(h, af_bitfield_get(p, f->bit_offset, f->bits, is_signed));
+   * over the same bytes. Zero-width bit-fields and padding never fold. The one-chunk scalar
+   * fields (most of them) first, with one test. */
+  const af_field *f = t->fields, *const end = f + t->nfields;
+  for (; f < end; f++) {
+    const int ft = f->type;
+    if (f->bits < 0 && fold_leaf_one(ft)) {
+      h = fold_leaf1(h, ft, p + f->offset);
       continue;
     }
-    if (f->type < AF_T_NSCALAR)
-      h = fold_scalar(h, f->type, p + f->offset, ptr_id);
+    if (f->bits == 0) continue;
+    if (f->bits > 0) {
+      h = af_fold_u64(h, fold_bitfield(p, t->size, f));
+      continue;
+    }
+    if (ft < AF_T_NSCALAR)
+      h = fold_scalar(h, ft, p + f->offset, ptr_id);
     else
-      h = af_fold_bytes(c, h, f->type, p + f->offset, ptr_id);
+      h = af_fold_bytes(c, h, ft, p + f->offset, ptr_id);
   }
   return h;
 }

@@ -109,10 +109,24 @@ static const fold_leaf_info fold_leaf_tab[AF_T_NSCALAR] = {
 #undef FOLD_W2
 #undef FOLD_W1
 
-/* 1: type is a one-chunk leaf of fold_leaf_tab (bool .. u64, f16, f32, f64) */
+/* 1: type is a one-chunk leaf of fold_leaf_tab (bool .. u64, f16, f32, f64): a bit of a mask,
+ * one test (the two range tests were two branches, the second mispredicted for the other
+ * scalars). */
+#define FOLD_ONE_MASK                                                                              \
+  ((1ull << AF_T_BOOL) | (1ull << AF_T_I8) | (1ull << AF_T_U8) | (1ull << AF_T_I16) |              \
+   (1ull << AF_T_U16) | (1ull << AF_T_I32) | (1ull << AF_T_U32) | (1ull << AF_T_I64) |             \
+   (1ull << AF_T_U64) | (1ull << AF_T_F16) | (1ull << AF_T_F32) | (1ull << AF_T_F64))
 static inline int fold_leaf_one(int type) {
-  return (unsigned)type - AF_T_BOOL <= (unsigned)(AF_T_U64 - AF_T_BOOL) ||
-         (unsigned)type - AF_T_F16 <= (unsigned)(AF_T_F64 - AF_T_F16);
+  return (int)((FOLD_ONE_MASK >> ((unsigned)type & 63)) & ((unsigned)type < 64));
+}
+
+/* 1: the scalar kind k is signed (af_scalar(k)->is_signed: i8..i128), 0 for the others and for
+ * anything that is not a scalar kind: the signedness of a bit-field's declared type. */
+#define FOLD_SIGNED_MASK                                                                           \
+  ((1ull << AF_T_I8) | (1ull << AF_T_I16) | (1ull << AF_T_I32) | (1ull << AF_T_I64) |              \
+   (1ull << AF_T_I128))
+static inline int fold_signed_kind(int k) {
+  return (int)((FOLD_SIGNED_MASK >> ((unsigned)k & 63)) & ((unsigned)k < AF_T_NSCALAR));
 }
 
 /* af_fold_u64 of a one-chunk leaf, without a branch on its type. */

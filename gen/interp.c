@@ -1,6 +1,8 @@
 /* interp.c - the reference interpreter: runs a case's bodies with the exact C semantics the
  * emitter writes (gen.h "Bodies"), and computes the checksum both must print. */
+#include <emmintrin.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,7 +194,42 @@ typedef struct {
   uint8_t *buf;
 } frame;
 
+/* 1: ITOF from -> to is one of the pairs itof_bits converts (bool, i8..u64 to f32 or f64: nearly
+ * every ITOF of a generated case, u64 most of them). */
+static inline int itof_fast(int from, int to) {
+  return (unsigned)from - AF_T_BOOL <= (unsigned)(AF_T_U64 - AF_T_BOOL) &&
+         (to == AF_T_F32 || to == AF_T_F64);
+}
+
+/* The bits of ITOF of x (as rd_slot / rd_int read it) for an itof_fast pair, without a branch
+ * on either type or on u64's top bit (both conversions made, to's kept): the value is exact as
+ * an int64_t, but for a u64 with its top bit set, which converts as half of it with the lost
+ * bit or-ed into bit 0 (sticky: rounding that to 24 or 53 of its 63 bits is C's one rounding of
+ * the value), doubled exactly. */
+static inline uint64_t itof_bits(u128 v, int from, int to) {
+  const uint64_t x = (uint64_t)v;
+  const uint64_t top = (x >> 63) & (uint64_t)(from == AF_T_U64);
+  const int64_t y = (int64_t)((x >> top) | (x & top));
+  const float f = (float)y * (float)(1 + top);
+  const double g = (double)y * (double)(1 + top);
+  uint32_t fb;
+  uint64_t gb;
+  memcpy(&fb, &f, 4);
+  memcpy(&gb, &g, 8);
+  const uint64_t m = 0 - (uint64_t)(to == AF_T_F32); /* a mask: the ?: was a branch */
+  return (fb & m) | (gb & ~m);
+}
+
 af_status af_eval_conv(af_op op, int from, int to, const uint8_t *a, uint8_t *d) {
+  if (op == AF_OP_ITOF && itof_fast(from, to)) { /* the JIT's code calls this for u64 */
+    const uint64_t r = itof_bits(rd_int(a, from), from, to);
+    uint32_t hi = (uint32_t)(r >> 32), junk;
+    memcpy(d, &r, 4); /* the low 4 bytes, then the high 4 where f64's are (else in junk) */
+    const uintptr_t j = (uintptr_t)&junk, m = 0 - (uintptr_t)(to == AF_T_F64);
+    memcpy((void *)(j + (((uintptr_t)(d + 4) - j) & m)), &hi, 4);
+    __asm__("" : : "m"(junk)); /* "reads" junk: the store that may go there is kept */
+    return AF_OK;
+  }
   int ff = is_float(from), tf = is_float(to);
   int fi = is_int(from) || from == AF_T_BOOL, ti = is_int(to);
   if (op == AF_OP_FCONV  ? !(ff && tf)
@@ -227,6 +264,41 @@ static inline void copy_val(uint8_t *d, const uint8_t *s, uint32_t n) {
   case 16: memcpy(d, s, 16); return;
   default: memcpy(d, s, n); return;
   }
+}
+
+/* copy_val into a destination with room for at least 16 bytes (a frame slot, a record's
+ * arena bytes, the argument and return buffers), whose bytes past n nobody reads: the scalar
+ * sizes (1, 2, 4, 8, 16) without a branch on n (copy_val's jump table was mispredicted on
+ * about every third value: the sizes of a case's values are random), as one 16-byte store.
+ * Reads n bytes of s, never more (s may be a constant's exactly-sized bytes): each width's
+ * load reads from s when it is n, else from slot_zeros. */
+static inline void copy_slot(uint8_t *d, const uint8_t *s, uint32_t n) {
+  if (n - 1u > 15u || (n & (n - 1u))) { /* aggregates, m256; 0: an empty struct's no bytes */
+    memcpy(d, s, n);
+    return;
+  }
+  const slot_copy_info *t = &slot_copy_tab[n];
+  const uintptr_t z = (uintptr_t)slot_zeros, o = (uintptr_t)s - z;
+  uint64_t lo, hi;
+  uint32_t x4;
+  uint16_t x2;
+  memcpy(&lo, (const uint8_t *)(z + (o & t->m8)), 8);
+  memcpy(&hi, (const uint8_t *)(z + ((o + 8) & t->m16)), 8);
+  memcpy(&x4, (const uint8_t *)(z + (o & t->m4)), 4);
+  memcpy(&x2, (const uint8_t *)(z + (o & t->m2)), 2);
+  lo |= x4 | x2 | *(const uint8_t *)(z + (o & t->m1));
+  memcpy(d, &lo, 8);
+  memcpy(d + 8, &hi, 8);
+}
+
+/* copy_slot from a source that also has 16 readable bytes (another frame slot, the argument
+ * buffers): any n up to 16 is one 16-byte copy, the bytes past n being padding on both sides. */
+static inline void copy_slot16(uint8_t *d, const uint8_t *s, uint32_t n) {
+  if (n - 1u > 15u) { /* larger aggregates; 0: an empty struct, whose slot has no bytes */
+    memcpy(d, s, n);
+    return;
+  }
+  memcpy(d, s, 16);
 }
 
 static uint32_t val_size(const af_case *c, int type) {
@@ -315,7 +387,7 @@ static af_status record_call(interp *I, call_list *L, int callee, const af_func 
     v->size = I->c->types[v->type].size;
     v->bytes = blk;
     blk += ((v->size ? v->size : 1) + 15) & ~(size_t)15;
-    copy_val(v->bytes, args[i], v->size);
+    copy_slot16(v->bytes, args[i], v->size);
   }
   return AF_OK;
 }
@@ -367,11 +439,15 @@ static af_status finish_call(interp *I, call_list *L, int idx, const af_func *g,
   hc->ret.size = c->types[T].size;
   hc->ret.bytes = arena_alloc(I, hc->ret.size ? hc->ret.size : 1);
   if (!hc->ret.bytes) return AF_ERR_NOMEM;
-  copy_val(hc->ret.bytes, d, hc->ret.size);
+  copy_slot16(hc->ret.bytes, d, hc->ret.size);
   return AF_OK;
 }
 
 static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret);
+
+/* exec's operand check: bit k set for k < n (n = 0..8). */
+static const uint8_t in_lanes[9] = {0x00, 0x01, 0x03, 0x07, 0x0f, 0x1f, 0x3f, 0x7f, 0xff};
+_Static_assert(AF_MAX_OPERANDS >= 8, "exec reads eight operand ids");
 
 /* One instruction. *done is set by RET. */
 /* Inlined into run_func's loop: a call per instruction, with this function's large frame
@@ -382,13 +458,20 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
   const af_inst *in = &F->f->insts[ii];
   const int dst = in->dst, nv = F->f->nvalues, n = in->nargs;
   const unsigned limit = (unsigned)(dst >= 0 && dst < nv ? dst : nv);
-  /* 0 <= id < limit: what valid_id said, one compare. Up to three operands (nearly every
-   * instruction) without a loop, whose exit the clock saw mispredicted: args[] is a fixed
-   * array, the ids past nargs are read but do not count. */
-  unsigned bad = ((unsigned)in->args[0] >= limit) & (n > 0);
-  bad |= ((unsigned)in->args[1] >= limit) & (n > 1);
-  bad |= ((unsigned)in->args[2] >= limit) & (n > 2);
-  for (int k = 3; k < n; k++)
+  /* 0 <= id < limit: what valid_id said, one compare. The first eight operands (all of nearly
+   * every instruction; MIXes and calls have more than three, and a loop's exit after the
+   * third was mispredicted on most of them) compared at once, as unsigned (biased signed)
+   * lanes: args[] is a fixed array, the ids past nargs are read but their lanes do not
+   * count (in_lanes[n]: the lanes below n). */
+  const __m128i bias = _mm_set1_epi32(INT32_MIN), lim = _mm_set1_epi32((int)(limit ^ 0x80000000u));
+  const __m128i ok0 =
+      _mm_cmplt_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)&in->args[0]), bias), lim);
+  const __m128i ok1 =
+      _mm_cmplt_epi32(_mm_xor_si128(_mm_loadu_si128((const __m128i *)&in->args[4]), bias), lim);
+  const unsigned ok = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(ok0)) |
+                      (unsigned)_mm_movemask_ps(_mm_castsi128_ps(ok1)) << 4;
+  unsigned bad = in_lanes[n < 0 ? 0 : n > 8 ? 8 : n] & ~ok;
+  for (int k = 8; k < n; k++)
     bad |= (unsigned)in->args[k] >= limit;
   if (bad) return fail(I, AF_ERR_INVALID, "bad operand", fi, ii);
   int T = in->type;
@@ -408,7 +491,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     /* an empty struct's constant has no bytes (af_value_init leaves them NULL) */
     if (in->cst.size != c->types[T].size || (!in->cst.bytes && in->cst.size) || T == AF_T_PTR)
       return fail(I, AF_ERR_INVALID, "bad constant", fi, ii);
-    if (in->cst.size) copy_val(d, in->cst.bytes, in->cst.size);
+    if (in->cst.size) copy_slot(d, in->cst.bytes, in->cst.size);
     return AF_OK;
     /* the integer ops, one case each: one indirect jump per instruction, not two */
 #define INT_OPERANDS()                                                                             \
@@ -462,7 +545,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
   }
   case AF_OP_SELECT:
     if (in->nargs != 3) return fail(I, AF_ERR_INVALID, "bad select", fi, ii);
-    copy_val(d, ARG(0)[0] ? ARG(1) : ARG(2), val_size(c, T));
+    copy_slot16(d, ARG(0)[0] ? ARG(1) : ARG(2), val_size(c, T));
     return AF_OK;
   case AF_OP_SEXT:
   case AF_OP_ZEXT:
@@ -499,9 +582,16 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     wr_float(d, &r);
     return AF_OK;
   }
+  case AF_OP_ITOF:
+    /* the usual pairs (itof_bits) without af_eval_conv's checks: one 16-byte slot write */
+    if (n == 1 && itof_fast(ATYPE(0), T)) {
+      const uint64_t w[2] = {itof_bits(rd_slot(ARG(0), ATYPE(0)), ATYPE(0), T), 0};
+      memcpy(d, w, 16);
+      return AF_OK;
+    }
+    /* fall through */
   case AF_OP_FCONV:
-  case AF_OP_FTOI:
-  case AF_OP_ITOF: {
+  case AF_OP_FTOI: {
     if (in->nargs != 1) return fail(I, AF_ERR_INVALID, "bad conversion", fi, ii);
     af_status s = af_eval_conv(in->op, ATYPE(0), T, ARG(0), d);
     if (s == AF_ERR_UNSUPPORTED) return fail(I, s, "no _Float16 in this build", fi, ii);
@@ -511,7 +601,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (in->nargs != 1 || c->types[ATYPE(0)].size != c->types[T].size || T == AF_T_PTR ||
         ATYPE(0) == AF_T_PTR)
       return fail(I, AF_ERR_INVALID, "bad bitcast", fi, ii);
-    copy_val(d, ARG(0), c->types[T].size);
+    copy_slot16(d, ARG(0), c->types[T].size);
     return AF_OK;
   case AF_OP_GET:
   case AF_OP_SET: {
@@ -526,7 +616,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
         wr_slot(d, T,
                 (u128)(int64_t)af_bitfield_get(ARG(0), L.bit_offset, L.bits, is_signed_int(T)));
       else
-        copy_val(d, ARG(0) + L.offset, c->types[T].size);
+        copy_slot(d, ARG(0) + L.offset, c->types[T].size);
       return AF_OK;
     }
     if (A != T || ATYPE(1) != L.type) return fail(I, AF_ERR_INVALID, "set types differ", fi, ii);
@@ -548,7 +638,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (r < 0 || r >= I->nregions || in->imm < 0 || in->imm + n > AF_REGION_SIZE)
       return fail(I, AF_ERR_RUNTIME, "memory access out of bounds", fi, ii);
     if (is_load)
-      copy_val(d, I->regions[r] + in->imm, n);
+      copy_slot(d, I->regions[r] + in->imm, n);
     else
       copy_val(I->regions[r] + in->imm, ARG(1), n);
     return AF_OK;
@@ -605,7 +695,7 @@ static inline __attribute__((always_inline)) af_status exec(interp *I, frame *F,
     if (T != F->f->sig.ret || in->nargs != (T == AF_T_VOID ? 0 : 1) ||
         (T != AF_T_VOID && ATYPE(0) != T))
       return fail(I, AF_ERR_INVALID, "bad ret", fi, ii);
-    if (T != AF_T_VOID) copy_val(ret, ARG(0), val_size(c, T));
+    if (T != AF_T_VOID) copy_slot16(ret, ARG(0), val_size(c, T));
     *done = 1;
     return AF_OK;
   default: break;
@@ -679,7 +769,7 @@ static af_status run_func(interp *I, int fi, uint8_t *const *args, uint8_t *ret)
   af_status s = frame_get(I, fi, &F);
   if (s != AF_OK) return s;
   for (int p = 0; p < f->sig.nparams; p++)
-    copy_val(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
+    copy_slot16(F.buf + F.off[p], args[p], val_size(c, f->sig.params[p]));
   int base = I->nregions, done = 0;
   for (int ii = 0; ii < f->ninsts && !done && s == AF_OK; ii++) {
     if (++I->steps > I->max_steps) {
@@ -790,7 +880,7 @@ af_status af_interp(const af_case *c, uint64_t max_steps, af_interp_result *res,
         s = fail(&I, AF_ERR_INVALID, "input size differs from its type's", c->entry, -1);
         goto out;
       }
-      if (v->size) copy_val(args[i], v->bytes, v->size); /* empty struct: no bytes */
+      if (v->size) copy_slot(args[i], v->bytes, v->size); /* empty struct: no bytes */
     }
   }
   if ((s = run_func(&I, c->entry, args, retbuf)) != AF_OK) goto out;

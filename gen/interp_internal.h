@@ -160,6 +160,20 @@ static inline void wr_slot(uint8_t *p, int type, u128 x) {
   memcpy(p + 8, &hi, 8);
 }
 
+/* copy_slot's (interp.c) loads for the value sizes 1, 2, 4, 8, 16: all ones where the load of
+ * that width (m16: the second 8 bytes) reads the value, else 0 (it reads slot_zeros). */
+typedef struct {
+  uintptr_t m16, m8, m4, m2, m1;
+} slot_copy_info;
+static const slot_copy_info slot_copy_tab[17] = {
+    [1] = {.m1 = ~(uintptr_t)0},
+    [2] = {.m2 = ~(uintptr_t)0},
+    [4] = {.m4 = ~(uintptr_t)0},
+    [8] = {.m8 = ~(uintptr_t)0},
+    [16] = {.m16 = ~(uintptr_t)0, .m8 = ~(uintptr_t)0},
+};
+static const uint8_t slot_zeros[8];
+
 static inline u128 zext_width(u128 x, int bits) {
   return bits >= 128 ? x : x & (((u128)1 << bits) - 1);
 }
