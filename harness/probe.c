@@ -191,7 +191,7 @@ const af_probe_frame *af_probe_last_frame(const af_probe *p) { return p->ran ? p
 
 const af_callinfo *af_probe_callinfo(const af_probe *p, int k) {
   if (!p->ran || !p->o || k < 0 || k >= p->o->c->nfuncs) return NULL;
-  return &p->ci[k];
+  return &p->cis[k];
 }
 
 void probe_observe_out(af_probe *p, af_probe_ev_kind kind, const probe_call *pc, int arg,
@@ -333,22 +333,27 @@ static const char *place_arg(af_probe *p, marshal_state *m, const af_sig *sig,
 static const char *marshal(af_probe *p, marshal_state *m) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[c->entry].sig;
-  const af_callinfo *ci = &p->ci[c->entry];
+  const af_callinfo *ci = &p->cis[c->entry];
   const af_abi *abi = af_abi_get(sig->cc);
   af_probe_frame *f = p->f;
   memset(f, 0, sizeof *f);
   /* every register garbage, the callee-saved ones canaries (the callee's convention) */
+  /* the draws in the order probe_garbage and probe_garbage_fill made them, from locals; each
+   * XMM register in one 16-byte store (probe_put128) */
+  probe_rng g = probe_rng_take(p);
   for (int r = AF_RAX; r <= AF_R15; r++)
-    f->in.gpr[r] = (abi->callee_saved >> r) & 1 ? CANARY_GPR | (uint64_t)r : probe_garbage(p);
+    f->in.gpr[r] = (abi->callee_saved >> r) & 1 ? CANARY_GPR | (uint64_t)r : probe_xoshiro(g.s);
   for (int x = 0; x < 16; x++) {
+    uint64_t lo, hi;
     if ((abi->callee_saved >> (AF_XMM0 + x)) & 1) {
-      uint64_t lo = CANARY_XMM | (uint64_t)(0x100 + x), hi = CANARY_XMM | (uint64_t)(0x200 + x);
-      memcpy(f->in.xmm[x], &lo, 8);
-      memcpy(f->in.xmm[x] + 8, &hi, 8);
+      lo = CANARY_XMM | (uint64_t)(0x100 + x), hi = CANARY_XMM | (uint64_t)(0x200 + x);
     } else {
-      probe_garbage_fill(p, f->in.xmm[x], 16);
+      lo = probe_xoshiro(g.s);
+      hi = probe_xoshiro(g.s);
     }
+    probe_put128(f->in.xmm[x], lo, hi);
   }
+  probe_rng_put(p, &g);
   f->in.mxcsr = PROBE_MXCSR;
   f->in.fcw = PROBE_FCW;
   /* the stack: scratch on top, the argument area below it, RSP aligned for its slots */
@@ -387,7 +392,7 @@ static const char *marshal(af_probe *p, marshal_state *m) {
 static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *out) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[c->entry].sig;
-  const af_callinfo *ci = &p->ci[c->entry];
+  const af_callinfo *ci = &p->cis[c->entry];
   const af_abi *abi = af_abi_get(sig->cc);
   af_probe_frame *f = p->f;
   for (uint32_t gs = probe_saved_gprs(abi); gs; gs &= gs - 1) {
@@ -439,16 +444,6 @@ static void check_return(af_probe *p, const marshal_state *m, af_probe_outcome *
   case AF_LOC_X87: memcpy(out->ret, f->st0, 10); break;
   default: break;
   }
-}
-
-/* What the probes read of a classification (af_classify writes args[0, nargs) only): all of it
- * but the argument slots past nargs, 2.3 KB a copy otherwise. */
-static void copy_callinfo(af_callinfo *d, const af_callinfo *s) {
-  int n = s->nargs < 0 ? 0 : s->nargs > AF_MAX_PARAMS ? AF_MAX_PARAMS : s->nargs;
-  memcpy(d, s, offsetof(af_callinfo, args));
-  memcpy(d->args, s->args, (size_t)n * sizeof s->args[0]);
-  memcpy((uint8_t *)d + offsetof(af_callinfo, sret),
-         (const uint8_t *)s + offsetof(af_callinfo, sret), sizeof *s - offsetof(af_callinfo, sret));
 }
 
 /* gen.h's checksum over what the run left. */
@@ -503,14 +498,14 @@ af_status af_probe_run(af_probe *p, const af_probe_opts *o, af_findings *fs, af_
     if (err) snprintf(err->msg, sizeof err->msg, "%s", why);
     return AF_ERR_UNSUPPORTED;
   }
+  /* the caller's classification read where it lies (a copy was 2 KB a case), else the run's */
+  p->cis = o->ci ? o->ci : p->ci;
   for (int k = 0; k < c->nfuncs; k++) {
-    if (o->ci) {
-      copy_callinfo(&p->ci[k], &o->ci[k]);
-    } else {
+    if (!o->ci) {
       af_status s = af_classify(c, &c->funcs[k].sig, &p->ci[k], err);
       if (s != AF_OK) return s;
     }
-    p->call_align[k] = probe_call_align(&p->ci[k], af_abi_get(c->funcs[k].sig.cc));
+    p->call_align[k] = probe_call_align(&p->cis[k], af_abi_get(c->funcs[k].sig.cc));
   }
   /* the calls each function makes (probe_tree): counted when an interposer first asks; the
    * walk over every instruction of every function was ~2 k instructions a run */

@@ -105,9 +105,10 @@ typedef struct {
   const void *const *code;      /* [c->nfuncs] or NULL: the code under test of each function the
                                    run calls through af_interposers (NULL where not) */
   /* [c->nfuncs] or NULL: af_classify's answer for every signature of c, when the caller has it
-   * already (a compile of the same case classified them all): the run copies it instead of
-   * classifying again (~2.5 k instructions a signature). NULL: the run classifies. (Added in
-   * session 6 by helper PRB.) */
+   * already (a compile of the same case classified them all): the run reads it (unchanged,
+   * for the whole run) instead of classifying again (~2.5 k instructions a signature). NULL:
+   * the run classifies. (Added in session 6 by helper PRB; read in place, not copied, since
+   * session 9.) */
   const af_callinfo *ci;
   /* 1: the caller found af_probe_unsupported(c) NULL already (the native legs ask before they
    * compile): the run does not ask again. 0: the run asks. (Added in session 7 by helper RUN.) */
@@ -191,7 +192,8 @@ void af_probe_set_observer(af_probe *p, af_probe_observer fn, void *u);
 /* The last af_probe_run's entry call: registers at the call (in) and after the return (out),
  * fenv, st0. Valid until the next run or af_probe_free. */
 const af_probe_frame *af_probe_last_frame(const af_probe *p);
-/* The classification of function k the last run used (NULL out of range / before a run). */
+/* The classification of function k the last run used (NULL out of range / before a run); with
+ * af_probe_opts.ci, that array's entry (valid while it is), not a copy. */
 const af_callinfo *af_probe_callinfo(const af_probe *p, int k);
 
 /* The legs built on the probes (leg_native.c; registered in legs.c). */

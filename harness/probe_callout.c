@@ -102,7 +102,7 @@ void probe_check_call(af_probe *p, probe_call *pc, const af_probe_regs *e) {
   const af_case *c = p->o->c;
   int k = pc->k, m = pc->m;
   const af_sig *sig = &c->funcs[k].sig;
-  const af_callinfo *ci = &p->ci[k];
+  const af_callinfo *ci = &p->cis[k];
   const af_abi *abi = af_abi_get(sig->cc);
   const af_host_call *hc = pc->rec;
   pc->nrefs = 0;
@@ -225,7 +225,7 @@ static void repair_arg(af_probe *p, const probe_call *pc, int i, af_probe_regs *
                        uint8_t *at_call) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[pc->k].sig;
-  const af_loc *l = &p->ci[pc->k].args[i];
+  const af_loc *l = &p->cis[pc->k].args[i];
   const af_value *v = &pc->rec->args[i];
   int t = sig->params[i];
   uint8_t buf[AF_MAX_TYPE_SIZE + 16];
@@ -313,7 +313,7 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
   int k = pc->k;
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[k].sig;
-  const af_callinfo *ci = &p->ci[k];
+  const af_callinfo *ci = &p->cis[k];
   const af_abi *abi = af_abi_get(sig->cc);
   /* volatile registers: garbage; callee-saved: as at the call. A volatile GPR that holds no
    * part of the return value gets an address in the poison area: a caller that still uses it
@@ -338,8 +338,7 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
   if (!probe_saved_xmms(abi)) /* SysV: every XMM register volatile, no test per register */
     for (int v = 0; v < 16; v++) {
       uint64_t lo = probe_xoshiro(gs.s), hi = probe_xoshiro(gs.s);
-      memcpy(x->xmm[v], &lo, 8);
-      memcpy(x->xmm[v] + 8, &hi, 8);
+      probe_put128(x->xmm[v], lo, hi);
     }
   else
     for (int v = 0; v < 16; v++) {
@@ -347,8 +346,7 @@ void probe_exit_image(af_probe *p, const probe_call *pc, const af_probe_regs *e,
         memcpy(x->xmm[v], e->xmm[v], 16);
       } else { /* probe_garbage_fill's 16 bytes: low half first */
         uint64_t lo = probe_xoshiro(gs.s), hi = probe_xoshiro(gs.s);
-        memcpy(x->xmm[v], &lo, 8);
-        memcpy(x->xmm[v] + 8, &hi, 8);
+        probe_put128(x->xmm[v], lo, hi);
       }
     }
   probe_rng_put(p, &gs);
@@ -400,7 +398,7 @@ static void observe_host_return(af_probe *p, af_probe_co_state *s) {
   const probe_call *pc = &p->co;
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[pc->k].sig;
-  const af_loc *l = &p->ci[pc->k].ret;
+  const af_loc *l = &p->cis[pc->k].ret;
   af_probe_regs r = s->entry;
   r.gpr[AF_RAX] = s->post_rax;
   r.gpr[AF_RDX] = s->post_rdx;

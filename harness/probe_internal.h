@@ -2,6 +2,7 @@
 #ifndef ABIFUZZ_HARNESS_PROBE_INTERNAL_H
 #define ABIFUZZ_HARNESS_PROBE_INTERNAL_H
 
+#include <emmintrin.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -109,7 +110,8 @@ struct af_probe {
   /* the run in flight */
   const af_probe_opts *o;
   af_findings *fs;
-  af_callinfo ci[AF_MAX_FUNCS];      /* every signature of the case, classified once */
+  af_callinfo ci[AF_MAX_FUNCS];      /* every signature of the case, when the run classifies */
+  const af_callinfo *cis;            /* the classification the run uses: o->ci, else ci */
   uint64_t call_align[AF_MAX_FUNCS]; /* probe_call_align of each, computed with it */
   af_rng rng;                        /* the garbage pattern */
   int ncalls;                        /* host calls so far */
@@ -153,8 +155,14 @@ typedef struct {
   uint64_t s[4];
 } probe_rng;
 static inline probe_rng probe_rng_take(const af_probe *p) {
+  /* four 8-byte loads, as probe_rng_put and probe_garbage store the state: the compiler made
+   * them two 16-byte loads, each of which spans two 8-byte stores just made and so cannot be
+   * forwarded from them (a store-forwarding stall on every take after a put; the empty asm
+   * keeps the loads apart) */
   probe_rng r;
-  memcpy(r.s, p->rng.s, sizeof r.s);
+  uint64_t a = p->rng.s[0], b = p->rng.s[1], c = p->rng.s[2], d = p->rng.s[3];
+  __asm__("" : "+r"(a), "+r"(b), "+r"(c), "+r"(d));
+  r.s[0] = a, r.s[1] = b, r.s[2] = c, r.s[3] = d;
   return r;
 }
 static inline void probe_rng_put(af_probe *p, const probe_rng *r) {
@@ -193,6 +201,13 @@ static inline void probe_garbage_fill(af_probe *p, uint8_t *d, size_t n) {
     memcpy(d, &w, n);
   }
   probe_rng_put(p, &g);
+}
+/* The 16 bytes of an XMM register's image at d: lo, then hi (little-endian), in one 16-byte
+ * store. probe.S loads every XMM register of an image with one 16-byte load right after the C
+ * side wrote it: two 8-byte stores under such a load cannot be forwarded to it (a
+ * store-forwarding stall per register, 16 per image). */
+static inline void probe_put128(uint8_t *d, uint64_t lo, uint64_t hi) {
+  _mm_storeu_si128((__m128i *)(void *)d, _mm_set_epi64x((long long)hi, (long long)lo));
 }
 /* Marks in mask[0..size) the bytes of a value of `type` that hold some leaf (1) and leaves
  * padding bytes alone (the caller zeroes mask). */

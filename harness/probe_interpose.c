@@ -127,7 +127,7 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
                        af_probe_regs *x) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[pc->k].sig;
-  const af_callinfo *ci = &p->ci[pc->k];
+  const af_callinfo *ci = &p->cis[pc->k];
   const af_abi *abi = af_abi_get(sig->cc);
   af_probe_regs *er = (af_probe_regs *)e;
   probe_rng g = probe_rng_take(p);
@@ -145,8 +145,7 @@ static void call_image(af_probe *p, const probe_call *pc, int depth, const af_pr
       lo = probe_xoshiro(g.s);
       hi = probe_xoshiro(g.s);
     }
-    memcpy(x->xmm[v], &lo, 8);
-    memcpy(x->xmm[v] + 8, &hi, 8);
+    probe_put128(x->xmm[v], lo, hi);
   }
   probe_rng_put(p, &g);
   for (int i = 0; i < sig->nparams; i++) {
@@ -191,7 +190,7 @@ void af_probe_interpose_pre(af_probe_ipz_frame *s) {
     af_probe_ipz_target = (const void *)af_probe_noop;
   } else {
     probe_repair_call(p, pc, &s->entry, &s->call, (uint8_t *)(uintptr_t)s->call.gpr[AF_RSP]);
-    s->x87_ret = p->ci[k].ret.kind == AF_LOC_X87;
+    s->x87_ret = p->cis[k].ret.kind == AF_LOC_X87;
   }
 }
 
@@ -207,7 +206,7 @@ static void hex16(char *out, size_t n, const uint8_t *x) {
 static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[pc->k].sig;
-  const af_callinfo *ci = &p->ci[pc->k];
+  const af_callinfo *ci = &p->cis[pc->k];
   const af_abi *abi = af_abi_get(sig->cc);
   const af_probe_regs *in = &s->call, *out = &s->out;
   char what[64], a[40], b[40];
@@ -294,7 +293,7 @@ static int check_callee(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s
 static void repair_ret(af_probe *p, const probe_call *pc, af_probe_ipz_frame *s) {
   const af_case *c = p->o->c;
   const af_sig *sig = &c->funcs[pc->k].sig;
-  const af_loc *l = &p->ci[pc->k].ret;
+  const af_loc *l = &p->cis[pc->k].ret;
   const af_value *v = &pc->rec->ret;
   uint8_t buf[AF_MAX_TYPE_SIZE + 16];
   memset(buf, 0, sizeof buf);
@@ -347,5 +346,5 @@ void af_probe_interpose_post(af_probe_ipz_frame *s) {
   /* repaired, so that the caller's own checks stay its own: the sret buffer's address */
   const af_sig *sig = &p->o->c->funcs[pc->k].sig;
   const af_abi *abi = af_abi_get(sig->cc);
-  if (p->ci[pc->k].sret) s->exit.gpr[abi->sret_out] = s->entry.gpr[abi->sret_in];
+  if (p->cis[pc->k].sret) s->exit.gpr[abi->sret_out] = s->entry.gpr[abi->sret_in];
 }

@@ -24,9 +24,19 @@ typedef struct {
   ffi_type *built[AF_MAX_TYPES]; /* memo: af type id -> its ffi_type */
   void **blocks;                 /* every malloc'd block, for af_ffi_free */
   int nblocks, capblocks;
+  /* the first blocks (a struct's ffi_type and element list) come from here, not from malloc:
+   * a malloc and a free per block were a fifth of preparing a cif */
+  size_t pool_used;
+  _Alignas(16) unsigned char pool[2048];
 } ffi_state;
 
 static void *st_alloc(ffi_state *st, size_t n) {
+  size_t r = (n + 15) & ~(size_t)15;
+  if (r <= sizeof st->pool - st->pool_used) {
+    void *p = st->pool + st->pool_used;
+    st->pool_used += r ? r : 16;
+    return p;
+  }
   if (st->nblocks == st->capblocks) {
     int cap = st->capblocks ? 2 * st->capblocks : 32;
     void **b = realloc(st->blocks, (size_t)cap * sizeof *b);
@@ -195,6 +205,51 @@ out:
   return s;
 }
 
+/* ---- the reasons known before any allocation, in the order af_ffi_prepare meets them ---- */
+
+/* What quick_type found: FAIL with *why set (the reason map_type gives first for t), OK (a
+ * scalar libffi has), or ASK (anything else: map_type decides, after its allocations). */
+enum { QUICK_OK, QUICK_FAIL, QUICK_ASK };
+
+/* map_type's answer for t when map_type would give it before looking at any field type: a
+ * scalar, or a struct refused by one of map_struct's first rules (union, packed, empty,
+ * bit-field). No recursion: a walk of the fields cost more than the refusals it saved. */
+static inline int quick_type(const af_case *c, int t, const char **why) {
+  if (t <= AF_T_VOID || t >= c->ntypes) return QUICK_ASK;
+  if (t < AF_T_NSCALAR) return scalar_type((af_kind)t, why) ? QUICK_OK : QUICK_FAIL;
+  const af_type *ty = &c->types[t];
+  const char *w = ty->kind == AF_T_UNION              ? "union (libffi has no union layout)"
+                  : ty->kind != AF_T_STRUCT           ? "array outside a struct"
+                  : ty->packed                        ? "packed struct"
+                  : ty->nfields == 0 || ty->size == 0 ? "empty struct"
+                                                      : NULL;
+  for (int i = 0; !w && i < ty->nfields; i++)
+    if (ty->fields[i].bits >= 0) w = "bit-field";
+  if (!w) return QUICK_ASK;
+  *why = w;
+  return QUICK_FAIL;
+}
+
+/* 1 with *why set when af_ffi_prepare would refuse sig, with the same reason, for a type met
+ * before the first one map_type must map (the return, then every parameter in order): then the
+ * cif's state is not allocated and freed for nothing (most refusals: an __int128, a union, a
+ * bit-field ...). 0: prepare it. */
+static int quick_refuse(const af_case *c, const af_sig *sig, const char **why) {
+  if (sig->ret != AF_T_VOID) {
+    if (sig->cc == AF_CC_WIN64 && sig->ret == AF_T_F80) {
+      *why = "win64 long double return (FFI_WIN64 aborts)";
+      return 1;
+    }
+    int q = quick_type(c, sig->ret, why);
+    if (q != QUICK_OK) return q == QUICK_FAIL;
+  }
+  for (int i = 0; i < sig->nparams; i++) {
+    int q = quick_type(c, sig->params[i], why);
+    if (q != QUICK_OK) return q == QUICK_FAIL;
+  }
+  return 0;
+}
+
 static af_status map_type(ffi_state *st, const af_case *c, int t, ffi_type **out,
                           const char **why) {
   if (t <= AF_T_VOID || t >= c->ntypes) {
@@ -253,12 +308,17 @@ af_status af_ffi_prepare(const af_case *c, const af_sig *sig, af_ffi_sig *out,
   if (skip_reason) *skip_reason = NULL;
   if (sig->nparams < 0 || sig->nparams > AF_MAX_PARAMS) return AF_ERR_INVALID;
   if (c->ntypes < 0 || c->ntypes > AF_MAX_TYPES) return AF_ERR_INVALID;
+  if (quick_refuse(c, sig, &why)) {
+    if (skip_reason) *skip_reason = why;
+    return AF_ERR_UNSUPPORTED;
+  }
   /* zeroed up to the case's own types: the memo has AF_MAX_TYPES entries, a case uses a few */
   ffi_state *st = malloc(sizeof *st);
   if (!st) return AF_ERR_NOMEM;
   memset(st, 0, offsetof(ffi_state, built) + (size_t)c->ntypes * sizeof st->built[0]);
   st->blocks = NULL;
   st->nblocks = st->capblocks = 0;
+  st->pool_used = 0;
   /* FFI_WIN64 and FFI_GNUW64 differ only in a long double return: ST0 vs a
    * hidden pointer. af_classify follows clang (ST0, "win64-f80-ret"), and
    * libffi 3.4's FFI_WIN64 aborts in ffi_call on that return type. */

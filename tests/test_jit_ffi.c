@@ -216,7 +216,6 @@ static void count_reason(reasons *rs, const char *prefix, const char *msg) {
   rs->r[r].n++;
 }
 
-
 /* The first input that a poked byte certainly changes: not a ptr, not empty. */
 static int poke_target(const af_case *c) {
   for (int i = 0; i < c->ninputs; i++)
@@ -473,7 +472,99 @@ static void mutant_matrix(int n, const af_weights *w) {
          " closure: a libffi closure saw a wrong host call; runner: af_jit_run disagreed)\n");
 }
 
+/* ---- the refusal reasons and their order (af_ffi_prepare refuses some signatures before it
+ * allocates anything: the reason must be the one the full mapping gives first) ---------- */
+
+static int agg(af_case *c, af_kind kind, int packed, int n, const int *types, const int *bits,
+               const int *aligns) {
+  af_field f[8];
+  memset(f, 0, sizeof f);
+  for (int i = 0; i < n; i++) {
+    f[i].type = types[i];
+    f[i].bits = bits ? bits[i] : -1;
+    f[i].align = aligns ? aligns[i] : 0;
+  }
+  return af_type_add_struct(c, kind, n, f, packed, 0);
+}
+
+/* af_ffi_prepare's reason for (cc, ret, params...) in c; "ok" when it prepares. */
+static const char *prep_reason(const af_case *c, af_cc cc, int ret, int n, const int *params) {
+  af_sig sig;
+  memset(&sig, 0, sizeof sig);
+  sig.cc = cc;
+  sig.ret = ret;
+  sig.nparams = n;
+  sig.nfixed = n;
+  for (int i = 0; i < n; i++)
+    sig.params[i] = params[i];
+  af_ffi_sig fs;
+  const char *why = NULL;
+  af_status s = af_ffi_prepare(c, &sig, &fs, &why);
+  if (s == AF_OK) {
+    af_ffi_free(&fs);
+    return "ok";
+  }
+  return why ? why : af_strerror(s);
+}
+
+static void test_refusal_order(void) {
+  af_case c;
+  CHECK(af_case_init(&c) == AF_OK);
+  const int i32f64[] = {AF_T_I32, AF_T_F64}, i32i32[] = {AF_T_I32, AF_T_I32};
+  int good = agg(&c, AF_T_STRUCT, 0, 2, i32f64, NULL, NULL);
+  int uni = agg(&c, AF_T_UNION, 0, 2, i32f64, NULL, NULL);
+  int packed = agg(&c, AF_T_STRUCT, 1, 2, i32f64, NULL, NULL);
+  const int bits[] = {3, 5};
+  int bitf = agg(&c, AF_T_STRUCT, 0, 2, i32i32, bits, NULL);
+  const int al[] = {16, 0};
+  int overal = agg(&c, AF_T_STRUCT, 0, 2, i32i32, NULL, al);
+  const int in_uni[] = {AF_T_I32, uni}, in_i128[] = {AF_T_I64, AF_T_I128};
+  int nest_uni = agg(&c, AF_T_STRUCT, 0, 2, in_uni, NULL, NULL);
+  int nest_i128 = agg(&c, AF_T_STRUCT, 0, 2, in_i128, NULL, NULL);
+  const int ld[] = {AF_T_F80};
+  int sld = agg(&c, AF_T_STRUCT, 0, 1, ld, NULL, NULL);
+  int arr = af_type_add_array(&c, AF_T_I32, 4);
+  CHECK(good > 0 && uni > 0 && packed > 0 && bitf > 0 && overal > 0 && nest_uni > 0 &&
+        nest_i128 > 0 && sld > 0 && arr > 0);
+  CHECK(af_layout(&c) == AF_OK);
+  const char *UNI = "union (libffi has no union layout)", *I128 = "__int128 (no libffi type)";
+  struct {
+    af_cc cc;
+    int ret, n, params[4];
+    const char *want;
+  } t[] = {
+      {AF_CC_SYSV, AF_T_VOID, 3, {AF_T_I32, uni, AF_T_I128}, UNI},
+      {AF_CC_SYSV, AF_T_VOID, 2, {AF_T_I128, uni}, I128},
+      {AF_CC_SYSV, AF_T_VOID, 2, {good, AF_T_I128}, I128},
+      {AF_CC_SYSV, AF_T_VOID, 2, {nest_uni, AF_T_I128}, UNI},
+      {AF_CC_SYSV, AF_T_VOID, 2, {nest_i128, uni}, I128},
+      {AF_CC_SYSV, AF_T_VOID, 2, {overal, bitf}, "over-aligned field (_Alignas)"},
+      {AF_CC_SYSV, AF_T_VOID, 2, {bitf, uni}, "bit-field"},
+      {AF_CC_WIN64, AF_T_VOID, 2, {packed, AF_T_I128}, "packed struct"},
+      {AF_CC_SYSV, AF_T_VOID, 2, {arr, AF_T_I128}, "array outside a struct"},
+      {AF_CC_SYSV, uni, 1, {AF_T_I128}, UNI},
+      {AF_CC_SYSV, AF_T_I128, 1, {uni}, I128},
+      {AF_CC_WIN64, AF_T_F80, 1, {AF_T_I128}, "win64 long double return (FFI_WIN64 aborts)"},
+      {AF_CC_SYSV, AF_T_F80, 1, {AF_T_I128}, I128},
+      {AF_CC_SYSV,
+       sld,
+       1,
+       {AF_T_I128},
+       "sysv struct{long double} return (libffi reads RAX, not ST0)"},
+      {AF_CC_SYSV, AF_T_F16, 2, {good, uni}, "_Float16 (no libffi type)"},
+      {AF_CC_SYSV, AF_T_VOID, 2, {AF_T_M128, AF_T_I128}, "vector type (no libffi type)"},
+      {AF_CC_SYSV, AF_T_F64, 3, {good, AF_T_I32, AF_T_PTR}, "ok"},
+      {AF_CC_WIN64, good, 2, {AF_T_F80, AF_T_U8}, "ok"},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    const char *got = prep_reason(&c, t[i].cc, t[i].ret, t[i].n, t[i].params);
+    CHECKF(!strcmp(got, t[i].want), "refusal %zu: '%s', expected '%s'", i, got, t[i].want);
+  }
+  af_case_free(&c);
+}
+
 int main(int argc, char **argv) {
+  test_refusal_order();
   if (argc > 1 && !strcmp(argv[1], "mutants")) {
     af_weights *w = ffi_weights();
     mutant_matrix(argc > 2 ? atoi(argv[2]) : 200, w);
