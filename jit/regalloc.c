@@ -31,6 +31,7 @@ static af_status ra_fail(af_error *err, af_status s, const char *fmt, ...) {
 void ra_opts_default(ra_opts *o) {
   memset(o, 0, sizeof *o);
   o->scratch = RA_SCRATCH_DEFAULT;
+  o->slot_rule = RA_SLOT_DEFAULT;
 }
 
 /* The class of each kind (ra_value_class): GPR for bool, i8..u64 and ptr; XMM for f32, f64,
@@ -235,6 +236,17 @@ static inline uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, 
     if (m == w->all_and) break;
   }
   return m;
+}
+
+/* Whether a value of a register class stays in its slot under ra_opts.slot_rule `rule`
+ * (regalloc.h, Slot rule), its interval [s, e] crossing a clobber or not. A value's start is
+ * its definition, 2i + 1 for instruction i (Positions; -1 for a parameter), so whether it is a
+ * CONST's result is read from that instruction, and only when the rule asks. */
+static inline int stays_in_slot(int rule, const af_inst *insts, int crosses, int s, int e) {
+  if (crosses && !(rule & RA_SLOT_CONST_ALL)) return 0;
+  if (!crosses && (rule & RA_SLOT_SHORT) && e - s <= 2) return 1;
+  if (!(rule & (RA_SLOT_CONST | RA_SLOT_CONST_ALL)) || s < 0) return 0;
+  return insts[s >> 1].op == AF_OP_CONST && ((rule & RA_SLOT_CONST_ALL) || !crosses);
 }
 
 /* The first register of m in the class's canonical order (regalloc.h), AF_REG_NONE if none.
@@ -447,7 +459,9 @@ static uint64_t scan_any_order(const af_case *c, const af_func *f, const ra_opts
   int lo = 0, nactive = 0;
   for (int v = 0; v < f->nvalues; v++) {
     ra_loc *l = &loc[v];
-    if (l->cls == RA_CLASS_NONE) continue;
+    if (l->cls == RA_CLASS_NONE ||
+        stays_in_slot(o->slot_rule, f->insts, l->crosses, l->start, l->end))
+      continue;                                    /* RA_NONE */
     while (lo < nactive && w->aend[lo] < l->start) /* expire */
       busy &= ~RA_BIT(loc[w->active[lo++]].reg);
     int r;
@@ -538,6 +552,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
   const int8_t *const kind_at = w->kind_at;
   const ra_clobber *const kinds = w->kinds;
   const uint64_t all_and = w->all_and;
+  const int slot_rule = o->slot_rule;
   memset(ends, 0xff, (size_t)(2 * ni + 3) * sizeof *ends); /* every list empty (-1) */
   uint64_t used = 0;
   uint64_t busy = 0; /* registers held by values live at the current position */
@@ -573,6 +588,16 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
         if (m == all_and) break;
       }
       allowed &= m;
+    }
+    if (slot_rule && stays_in_slot(slot_rule, f->insts, crosses, s, e)) {
+      *l = (ra_loc){.kind = RA_NONE,
+                    .cls = (uint8_t)cls,
+                    .crosses = (uint8_t)crosses,
+                    .reg = AF_REG_NONE,
+                    .start = (int16_t)s,
+                    .end = (int16_t)e,
+                    .allowed = allowed};
+      continue;
     }
     /* expire: every value ending before s frees its register (unless evicted: then the
      * register went to the value that took it) */
@@ -659,7 +684,7 @@ static inline uint64_t from_canon(uint32_t c) {
  * and conditional moves, and its first in canonical order the lowest bit. */
 static inline __attribute__((always_inline)) uint64_t
 scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, uint64_t own_saved,
-               const int8_t *const hint) {
+               const int8_t *const hint, const int slot_rule) {
   int8_t *const vreg = o->vreg_out;
   /* the allocatable registers by class (ra_allocatable; the lowering's options: constants) */
   uint32_t cls_allowed[3] = {0};
@@ -734,6 +759,8 @@ scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, u
       }
     }
     allowed &= m;
+    if (slot_rule && stays_in_slot(slot_rule, f->insts, crosses, s, e))
+      continue; /* vreg stays AF_REG_NONE */
     /* expire: the holders ending before s free their registers; only the value's class's
      * (the other class's expire when a value of theirs comes: s only grows, so each class's
      * registers are as free then as they would be now) */
@@ -794,11 +821,15 @@ scan_lean_body(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out, u
   return from_canon(used);
 }
 
-/* scan_lean_body without hints (the lowering's case) and with them; w->in_order holds */
+/* scan_lean_body without hints (the lowering's case) and with them, and with the default slot
+ * rule or another; w->in_order holds */
 static uint64_t scan_lean(const af_func *f, const ra_opts *o, ra_work *w, ra_result *out,
                           uint64_t own_saved) {
-  if (o->hint) return scan_lean_body(f, o, w, out, own_saved, o->hint);
-  return scan_lean_body(f, o, w, out, own_saved, NULL);
+  if (o->hint) return scan_lean_body(f, o, w, out, own_saved, o->hint, o->slot_rule);
+  /* the lowering's rule as a constant: stays_in_slot's tests of it fold away */
+  if (o->slot_rule == RA_SLOT_DEFAULT)
+    return scan_lean_body(f, o, w, out, own_saved, NULL, RA_SLOT_DEFAULT);
+  return scan_lean_body(f, o, w, out, own_saved, NULL, o->slot_rule);
 }
 
 /* Lean mode's outputs from the locations (after scan_any_order). */
@@ -865,23 +896,25 @@ af_status ra_allocate(const af_case *c, int fn, const ra_opts *o, ra_result *out
   ra_stats *st = &out->stats;
   for (int v = 0; v < f->nvalues; v++) {
     const ra_loc *l = &out->loc[v];
-    /* a value keeps RA_NONE exactly when its class has no register (scan gives every other
-     * one RA_REG or RA_SPILL), and only those others may cross */
+    /* a value keeps RA_NONE when its class has no register (then it never crosses) or the
+     * slot rule leaves it in its slot; scan gives every other one RA_REG or RA_SPILL */
     if (l->cls == RA_CLASS_NONE) {
       st->slot_class++;
       continue;
     }
     st->values_gpr += l->cls == RA_CLASS_GPR;
     st->values_xmm += l->cls == RA_CLASS_XMM;
-    if (l->kind == RA_REG)
-      st->in_reg++;
-    else
-      st->spilled++;
     if (l->crosses) {
       st->crossing++;
       st->crossing_in_reg += l->kind == RA_REG;
       st->crossing_callee_saved += l->kind == RA_REG && (own_saved & RA_BIT(l->reg));
     }
+    if (l->kind == RA_NONE) /* left in its slot by the slot rule */
+      st->slot_class++;
+    else if (l->kind == RA_REG)
+      st->in_reg++;
+    else
+      st->spilled++;
   }
   return AF_OK;
 }

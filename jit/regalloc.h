@@ -13,13 +13,37 @@
  * (af_abi_get(f->sig.cc)) decides which registers cost a prologue save; the convention of
  * each callee decides which registers survive its call. Output (ra_result): for every
  * IR value one location for its whole life (no splitting):
- *   RA_NONE   the value's class has no register (it keeps its slot, as in the baseline);
+ *   RA_NONE   the value's class has no register, or the slot rule leaves it in its slot (it
+ *             keeps its slot, as in the baseline);
  *   RA_REG    in register `reg` from its definition to its last use;
  *   RA_SPILL  a GPR/XMM-class value that got no register: it keeps its slot.
  * plus the callee-saved registers (own convention) that the prologue must save, and stats.
  *
  * Classes (ra_value_class): GPR for bool, i8..u64, ptr; XMM for f32, f64, m128, cf32 (the
  * two floats in the low 8 bytes); NONE for i128/u128, f16, f80, cf64, m256 and aggregates.
+ *
+ * Slot rule (ra_opts.slot_rule, session 9). A register only pays for a value the lowering reads
+ * more than once from it, or that lives across a clobber in it: every instruction reads its
+ * operands from their slots and writes its result there (lower.c stores a register-homed
+ * operand to its slot before the instruction and loads a result into its register after it).
+ * A CONST writes its bytes straight into the result's slot (lower_ops.c, lower_const), so a
+ * constant in a register costs a load after the CONST and a store before each use, and its
+ * interval costs the scan; 29% of the generated instructions are CONSTs, most used once by
+ * the next instruction. So, of the values of a register class,
+ *   RA_SLOT_CONST      a CONST's result that crosses no clobber,
+ *   RA_SLOT_CONST_ALL  every CONST's result,
+ *   RA_SLOT_SHORT      a value whose last use is at most the next instruction (interval end
+ *                      - start <= 2: an unused value, or one only the next instruction reads)
+ *                      and that crosses no clobber,
+ * are left in their slots (RA_NONE, reg AF_REG_NONE; loc keeps cls, crosses and allowed) and
+ * take no part in the scan: they hold no register and evict none. Values crossing a clobber
+ * (a call, MIX, a runtime helper) still get the callee-saved registers the callee-saved
+ * checks and mutants need. ra_opts_default sets RA_SLOT_DEFAULT, CONST | SHORT (callgrind,
+ * tests/perf_pipeline 300, per case against the rule before: CONST -5.2 k, CONST_ALL -5.5 k,
+ * SHORT -11.0 k, CONST | SHORT -12.1 k; every non-crossing value in its slot would be -14 k
+ * but leave long-lived values no register at all); 0 is the rule before session 9 (every
+ * value of a class is given a register or spilled). Whether a value is a CONST's result is
+ * read from its defining instruction, insts[start >> 1], only when the rule needs it.
  *
  * Registers. RSP and RBP are never allocated (frame). `opts.scratch` (default
  * RA_SCRATCH_DEFAULT = RAX RCX RDX R8-R11, XMM0-XMM5, lower.h's scratch rule) stays the
@@ -122,6 +146,9 @@
 typedef enum { RA_NONE = 0, RA_REG, RA_SPILL } ra_kind;
 typedef enum { RA_CLASS_NONE = 0, RA_CLASS_GPR, RA_CLASS_XMM } ra_class;
 typedef enum { RA_CLOB_NONE = 0, RA_CLOB_CALL, RA_CLOB_SURVIVE } ra_clob_kind;
+/* ra_opts.slot_rule's bits (see Slot rule) */
+enum { RA_SLOT_CONST = 1, RA_SLOT_CONST_ALL = 2, RA_SLOT_SHORT = 4 };
+#define RA_SLOT_DEFAULT (RA_SLOT_CONST | RA_SLOT_SHORT)
 
 #define RA_BIT(r) (1ull << (r))
 #define RA_SCRATCH_DEFAULT                                                                         \
@@ -166,6 +193,8 @@ typedef struct {
    * counts are filled, instead of ra_result.loc (left unwritten) and the stats (zero, as with
    * no_stats). The allocation is the same; only what is written differs. */
   int8_t *vreg_out;
+  /* RA_SLOT_* bits: which values of a register class stay in their slots (see Slot rule) */
+  int slot_rule;
 } ra_opts;
 
 typedef struct {

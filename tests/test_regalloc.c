@@ -33,6 +33,7 @@ static uint64_t t_class_regs(int cls) {
 
 typedef struct {
   int def, last; /* instruction indices; parameters -1; last == def if unused */
+  int is_const;  /* defined by a CONST */
   int lo, hi;    /* doubled positions, as the header's contract defines them */
 } t_val;
 
@@ -43,6 +44,9 @@ typedef struct {
 
 typedef struct {
   long functions, values, in_reg, spilled, crossing, crossing_in_reg, xmm_cross_in_reg, saves;
+  long in_slot;            /* values of a register class the slot rule left in their slots */
+  long const_in_reg;       /* CONST results in registers ... */
+  long const_cross_in_reg; /* ... of them crossing a clobber */
 } t_totals;
 
 /* Checks every invariant of one allocation; returns the number of violations. */
@@ -61,12 +65,15 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
   if (r->nvalues != f->nvalues) T_FAIL("%s: nvalues %d != %d", ctx, r->nvalues, f->nvalues);
   /* liveness: definitions and last uses */
   for (int v = 0; v < f->nvalues; v++)
-    tv[v].def = tv[v].last = -1;
+    tv[v].def = tv[v].last = -1, tv[v].is_const = 0;
   for (int i = 0; i < f->ninsts; i++) {
     const af_inst *in = &f->insts[i];
     for (int k = 0; k < in->nargs; k++)
       tv[in->args[k]].last = i;
-    if (in->dst >= 0) tv[in->dst].def = tv[in->dst].last = i; /* operands come first */
+    if (in->dst >= 0) { /* operands come first */
+      tv[in->dst].def = tv[in->dst].last = i;
+      tv[in->dst].is_const = in->op == AF_OP_CONST;
+    }
     if (in->op == AF_OP_CALL) {
       cl[i].kind = o->call_args_survive ? RA_CLOB_SURVIVE : RA_CLOB_CALL;
       cl[i].preserved = af_abi_get(c->funcs[in->imm].sig.cc)->callee_saved;
@@ -83,12 +90,13 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
   }
   /* per value: class, location kind, allowed registers */
   uint64_t regs = 0;
-  long in_reg = 0, spilled = 0, crossing = 0;
+  long in_reg = 0, spilled = 0, crossing = 0, in_slot = 0, no_class = 0;
   for (int v = 0; v < f->nvalues; v++) {
     const ra_loc *l = &r->loc[v];
     int cls = t_class(c, f->value_type[v]);
     if (cls == RA_CLASS_NONE) {
       if (l->kind != RA_NONE) T_FAIL("%s: v%d has no register class but kind %d", ctx, v, l->kind);
+      no_class++;
       continue;
     }
     uint64_t allowed = t_class_regs(cls) & ~o->scratch;
@@ -103,6 +111,20 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
     crossing += crosses;
     if (l->crosses != crosses)
       T_FAIL("%s: v%d crosses=%d, recomputed %d", ctx, v, l->crosses, crosses);
+    /* the slot rule (regalloc.h): such values take no register, whatever is free */
+    int rule = o->slot_rule, k = tv[v].is_const;
+    int next_only = tv[v].last <= tv[v].def + 1; /* unused, or read by the next instruction */
+    int stays =
+        (k && (rule & RA_SLOT_CONST_ALL)) ||
+        (!crosses && ((k && (rule & RA_SLOT_CONST)) || ((rule & RA_SLOT_SHORT) && next_only)));
+    if (stays != (l->kind == RA_NONE))
+      T_FAIL("%s: v%d (%s, crosses %d, defined %d, last used %d) has kind %d under slot rule %d",
+             ctx, v, k ? "const" : "not const", crosses, tv[v].def, tv[v].last, l->kind, rule);
+    if (stays) {
+      in_slot++;
+      if (l->reg != AF_REG_NONE) T_FAIL("%s: v%d stays in its slot but has a register", ctx, v);
+      continue;
+    }
     if (l->kind == RA_SPILL) {
       spilled++;
       /* no spill a free register could have avoided: every register it may use is held
@@ -121,6 +143,8 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
     }
     if (l->kind != RA_REG) T_FAIL("%s: v%d of a register class has kind %d", ctx, v, l->kind);
     in_reg++;
+    tot->const_in_reg += k;
+    tot->const_cross_in_reg += k && crosses;
     regs |= BIT(l->reg);
     tot->crossing_in_reg += crosses;
     tot->xmm_cross_in_reg += crosses && cls == RA_CLASS_XMM;
@@ -152,13 +176,16 @@ static int check_alloc(const af_case *c, int fn, const ra_opts *o, const ra_resu
   if (r->clobbered != lost)
     T_FAIL("%s: clobbered %llx, recomputed %llx", ctx, (unsigned long long)r->clobbered,
            (unsigned long long)lost);
-  if (r->stats.in_reg != in_reg || r->stats.spilled != spilled || r->stats.crossing != crossing)
-    T_FAIL("%s: stats in_reg %d spilled %d crossing %d, recounted %ld %ld %ld", ctx,
-           r->stats.in_reg, r->stats.spilled, r->stats.crossing, in_reg, spilled, crossing);
+  if (r->stats.in_reg != in_reg || r->stats.spilled != spilled || r->stats.crossing != crossing ||
+      r->stats.slot_class != no_class + in_slot)
+    T_FAIL("%s: stats in_reg %d spilled %d crossing %d slot %d, recounted %ld %ld %ld %ld", ctx,
+           r->stats.in_reg, r->stats.spilled, r->stats.crossing, r->stats.slot_class, in_reg,
+           spilled, crossing, no_class + in_slot);
   tot->functions++;
   tot->values += f->nvalues;
   tot->in_reg += in_reg;
   tot->spilled += spilled;
+  tot->in_slot += in_slot;
   tot->crossing += crossing;
   tot->saves += __builtin_popcountll(regs & own);
 
@@ -215,6 +242,7 @@ static void test_no_calls(void) {
   t_totals tot = {0};
   ra_opts o;
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   af_case c;
   /* SysV, two integer and one float value live at once: caller-saved RSI/RDI, XMM6+ */
   af_case_init(&c);
@@ -262,6 +290,7 @@ static void test_no_calls(void) {
   CHECK((res.regs_used & ~(BIT(AF_R8) | BIT(AF_R9) | BIT(AF_R10) | BIT(AF_R11))) == 0);
   /* default Win64: every allocatable register is callee-saved, and is reported */
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   alloc_check(&c, f, &o, "nocall-win64-default", &tot);
   CHECK(res.stats.spilled == 0 && res.callee_saved_used == res.regs_used &&
         res.callee_saved_used != 0);
@@ -272,6 +301,7 @@ static void test_pressure(void) {
   t_totals tot = {0};
   ra_opts o;
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   af_case c;
   const uint64_t sysv = af_abi_get(AF_CC_SYSV)->callee_saved;
   const uint64_t win = af_abi_get(AF_CC_WIN64)->callee_saved;
@@ -347,6 +377,7 @@ static void test_mix(void) {
   t_totals tot = {0};
   ra_opts o;
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   af_case c;
   af_case_init(&c);
   int f = tb_func(&c, AF_CC_SYSV, 0, AF_T_U64, 2, AF_T_I64, AF_T_F64);
@@ -423,6 +454,7 @@ static void test_call_args(void) {
   t_totals tot = {0};
   ra_opts o;
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   af_case c;
   af_case_init(&c);
   int f0 = tb_func(&c, AF_CC_SYSV, 0, AF_T_I64, 1, AF_T_I64);
@@ -447,6 +479,7 @@ static void test_reuse_and_errors(void) {
   t_totals tot = {0};
   ra_opts o;
   ra_opts_default(&o);
+  o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
   af_case c;
   af_case_init(&c);
   int f = tb_func(&c, AF_CC_SYSV, 0, AF_T_I64, 1, AF_T_I64);
@@ -507,6 +540,7 @@ static void test_reuse_and_errors(void) {
     }
     af_error e1 = {0}, e2 = {0};
     ra_opts_default(&o);
+    o.slot_rule = 0; /* the scan's mechanics: every value of a class competes */
     af_status s1 = ra_allocate(&c, f, &o, &res, &e1);
     o.vreg_out = vreg;
     af_status s2 = ra_allocate(&c, f, &o, &res2, &e2);
@@ -621,6 +655,9 @@ static int lean_agrees(const af_case *c, int fn, ra_opts o, af_status s_full,
 /* ra_allocate keeps live values per register (its fast scan); reference_scan runs the sorted
  * active list that intervals out of definition order need: on every function and option set
  * they must give the same locations. no_stats must change nothing but the statistics. */
+static const int slot_rules[4] = {RA_SLOT_DEFAULT, 0, RA_SLOT_CONST,
+                                  RA_SLOT_CONST_ALL | RA_SLOT_SHORT};
+
 static void test_scans_agree(int ncases) {
   af_gen_opts g;
   af_gen_opts_default(&g);
@@ -664,6 +701,7 @@ static void test_scans_agree(int ncases) {
                            : ra_default_clobber(NULL, &c, &c.funcs[fn], &c.funcs[fn].insts[k]);
           o.clobbers = clobs;
         }
+        o.slot_rule = slot_rules[(i + var) % 4];
         af_status s1 = ra_allocate(&c, fn, &o, &res, NULL);
         o.reference_scan = 1;
         af_status s2 = ra_allocate(&c, fn, &o, &res2, NULL);
@@ -708,6 +746,7 @@ static void test_scans_agree(int ncases) {
       f->insts[first].dst = v, f->insts[later].dst = u;
       ra_opts o;
       ra_opts_default(&o);
+      o.slot_rule = slot_rules[(i + fn) % 4];
       af_status s1 = ra_allocate(&c, fn, &o, &res, NULL);
       o.reference_scan = 1;
       af_status s2 = ra_allocate(&c, fn, &o, &res2, NULL);
@@ -727,6 +766,66 @@ static void test_scans_agree(int ncases) {
   CHECK(leans == compared);
   CHECK(reorders > 0);
   CHECK(differ == 0 && compared > 0 && spills > 0);
+}
+
+/* The slot rule (regalloc.h): CONST results that cross no clobber stay in their slots, the
+ * values that do cross (constants among them) still get callee-saved registers; lean mode
+ * agrees with the locations under every rule. */
+static void test_slot_rule(void) {
+  t_totals tot = {0};
+  ra_opts o;
+  ra_opts_default(&o);
+  CHECK(o.slot_rule == (RA_SLOT_CONST | RA_SLOT_SHORT));
+  o.slot_rule = RA_SLOT_CONST; /* constants alone first */
+  af_case c;
+  af_case_init(&c);
+  int f = tb_func(&c, AF_CC_SYSV, 0, AF_T_I64, 1, AF_T_I64);
+  int k1 = tb_int(&c, f, AF_T_I64, 5);              /* read by the next and the fifth */
+  int a = tb_op(&c, f, AF_OP_ADD, AF_T_I64, 0, k1); /* the parameter, read here only */
+  int k2 = tb_int(&c, f, AF_T_I64, 7);              /* read by the next only */
+  int b = tb_op(&c, f, AF_OP_XOR, AF_T_I64, a, k2);
+  int d = tb_op(&c, f, AF_OP_ADD, AF_T_I64, b, k1);
+  tb_ret(&c, f, AF_T_I64, d);
+  CHECK(tb_finish(&c) == AF_OK);
+  alloc_check(&c, f, &o, "slot-const", &tot);
+  CHECK(lean_agrees(&c, f, o, AF_OK, &res));
+  CHECK(res.loc[k1].kind == RA_NONE && res.loc[k2].kind == RA_NONE);
+  CHECK(res.loc[k1].reg == AF_REG_NONE && res.loc[k1].cls == RA_CLASS_GPR);
+  CHECK(res.loc[0].kind == RA_REG && res.loc[a].kind == RA_REG && res.loc[b].kind == RA_REG &&
+        res.loc[d].kind == RA_REG);
+  CHECK(res.stats.in_reg == 4 && res.stats.slot_class == 2 && res.stats.spilled == 0);
+  o.slot_rule = 0; /* the rule before: constants in registers too */
+  alloc_check(&c, f, &o, "slot-none", &tot);
+  CHECK(lean_agrees(&c, f, o, AF_OK, &res));
+  CHECK(res.loc[k1].kind == RA_REG && res.loc[k2].kind == RA_REG && res.stats.in_reg == 6);
+  o.slot_rule = RA_SLOT_SHORT; /* values the next instruction alone reads */
+  alloc_check(&c, f, &o, "slot-short", &tot);
+  CHECK(lean_agrees(&c, f, o, AF_OK, &res));
+  CHECK(res.loc[k1].kind == RA_REG && res.loc[a].kind == RA_REG && res.loc[k2].kind == RA_NONE &&
+        res.loc[b].kind == RA_NONE && res.loc[d].kind == RA_NONE);
+  o.slot_rule = RA_SLOT_DEFAULT; /* both: the parameter and a keep their registers */
+  alloc_check(&c, f, &o, "slot-default", &tot);
+  CHECK(lean_agrees(&c, f, o, AF_OK, &res));
+  CHECK(res.loc[0].kind == RA_REG && res.loc[a].kind == RA_REG && res.loc[k1].kind == RA_NONE &&
+        res.loc[k2].kind == RA_NONE && res.loc[b].kind == RA_NONE && res.loc[d].kind == RA_NONE);
+  CHECK(res.stats.in_reg == 2 && res.stats.slot_class == 4);
+  af_case_free(&c);
+  /* three constants live across a SysV call: in RBX and R12-R15 under the default rule */
+  const uint64_t sysv = af_abi_get(AF_CC_SYSV)->callee_saved;
+  build_cross(&c, AF_CC_SYSV, AF_CC_SYSV, AF_T_I64, 3);
+  ra_opts_default(&o);
+  alloc_check(&c, 0, &o, "slot-cross", &tot);
+  CHECK(lean_agrees(&c, 0, o, AF_OK, &res));
+  for (int v = 0; v < 3; v++) {
+    CHECK(c.funcs[0].insts[v].op == AF_OP_CONST && c.funcs[0].insts[v].dst == v);
+    CHECK(res.loc[v].kind == RA_REG && res.loc[v].crosses && (sysv & BIT(res.loc[v].reg)));
+  }
+  CHECK(res.stats.crossing_in_reg == 3 && __builtin_popcountll(res.callee_saved_used) == 3);
+  o.slot_rule = RA_SLOT_CONST_ALL; /* every constant in its slot: no save left */
+  alloc_check(&c, 0, &o, "slot-const-all", &tot);
+  CHECK(lean_agrees(&c, 0, o, AF_OK, &res));
+  CHECK(res.stats.crossing == 3 && res.stats.crossing_in_reg == 0 && res.callee_saved_used == 0);
+  af_case_free(&c);
 }
 
 /* ---- generated cases, both conventions ---- */
@@ -762,6 +861,7 @@ static void test_sweep(int ncases) {
       o.reuse_operand = i % 2;
       o.call_args_survive = (i >> 1) & 1;
       o.hint = i % 3 == 0 ? hints : NULL;
+      o.slot_rule = slot_rules[(i + fn) % 4];
       snprintf(ctx, sizeof ctx, "case %d fn %d capped", i, fn);
       alloc_check(&c, fn, &o, ctx, &totcap);
     }
@@ -772,10 +872,17 @@ static void test_sweep(int ncases) {
          ok, tot.functions, tot.values, tot.in_reg, tot.spilled, tot.crossing, tot.crossing_in_reg,
          tot.xmm_cross_in_reg, tot.saves);
   printf("capped: %ld in registers, %ld spilled\n", totcap.in_reg, totcap.spilled);
+  printf("slot rule: %ld values left in their slots, %ld CONST results in registers, all %ld "
+         "crossing a clobber\n",
+         tot.in_slot, tot.const_in_reg, tot.const_cross_in_reg);
   /* the sweep must have exercised the interesting paths */
   CHECK(ok == ncases);
   CHECK(tot.crossing_in_reg > 0 && tot.xmm_cross_in_reg > 0 && tot.in_reg > 0);
   CHECK(totcap.spilled > 0);
+  /* the default rule: constants stay in their slots unless they cross a clobber, and those
+   * that do still get (callee-saved) registers */
+  CHECK(tot.in_slot > 0 && tot.const_cross_in_reg > 0 &&
+        tot.const_in_reg == tot.const_cross_in_reg);
 }
 
 int main(int argc, char **argv) {
@@ -787,6 +894,7 @@ int main(int argc, char **argv) {
   test_reuse_and_errors();
   test_custom_clobber();
   test_scans_agree(n / 4);
+  test_slot_rule();
   test_sweep(n);
   return check_done();
 }
