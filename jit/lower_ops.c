@@ -1,6 +1,7 @@
 /* lower_ops.c - lowering of every IR instruction but CALL/RET: slots in, scratch regs, slot out. */
 #include <string.h>
 
+#include "lower_mix.h"
 #include "lower_ops_internal.h"
 #include "mutants.h"
 
@@ -8,7 +9,7 @@
  * allows (RAX RCX RDX R8-R11, XMM0-5, x87), and the result goes to the slot of in->dst.
  * What SSE2 lacks (f16, u64 and 128-bit <-> float, FTOI from f16/f80 or to u64/128-bit)
  * and bit-fields no 8-byte window inside the aggregate holds go through the C helpers of
- * lower_rt.c, which repeat the interpreter's expressions; MIX calls jit_rt_fold. */
+ * lower_rt.c, which repeat the interpreter's expressions; MIX is lower_mix.c. */
 
 uint32_t lo_size(const lower_ctx *L, int type) {
   return type == AF_T_PTR ? 8 : L->c->types[type].size;
@@ -441,58 +442,7 @@ static __attribute__((noinline)) af_status lower_mem(lower_ctx *L, const af_inst
   return B->err;
 }
 
-/* ---- MIX: h = imm; h = jit_rt_fold(rt, h, &slot, type) per operand ---- */
-/* Every operand's sequence is the same but for its lea and its type: the first operand's is
- * emitted, and the next ones repeat its constant head (mov rsi, rax; mov rdi, rt: at most 16
- * bytes) and tail (the helper call: at most 32), kept as whole words, around their own lea and
- * mov ecx (a MIX has ~9 operands). */
-static __attribute__((noinline)) af_status lower_mix(lower_ctx *L, const af_inst *in) {
-  x86_buf *B = L->b;
-  xd_movimm(B, AF_RAX, 8, in->imm);
-  uint64_t head[2] = {0}, tail[4] = {0};
-  size_t hn = 0, tn = 0; /* their lengths; 0: not yet emitted */
-  for (int k = 0; k < in->nargs; k++) {
-    int v = in->args[k];
-    if (tn && B->len + hn + tn + 48 <= B->cap) { /* words stored whole: 48 bytes of slack */
-      uint8_t *q = B->data + B->len;
-      memcpy(q, head, sizeof head);
-      q += hn;
-      /* xd_lea's lea rdx, [rbp + d] (48 8D 55 disp8 / 48 8D 95 disp32) and xd_movimm's
-       * mov ecx, type (B9 id; a type id is never negative), written in place */
-      int32_t d = L->slot[v];
-      if (d == (int8_t)d) {
-        q[0] = 0x48, q[1] = 0x8D, q[2] = 0x55, q[3] = (uint8_t)d;
-        q += 4;
-      } else {
-        q[0] = 0x48, q[1] = 0x8D, q[2] = 0x95;
-        memcpy(q + 3, &d, 4);
-        q += 7;
-      }
-      uint32_t t = (uint32_t)L->f->value_type[v];
-      q[0] = 0xB9;
-      memcpy(q + 1, &t, 4);
-      q += 5;
-      memcpy(q, tail, sizeof tail);
-      B->len = (size_t)(q - B->data) + tn;
-      continue;
-    }
-    size_t a = B->len;
-    x86_emit2(B, X86_MOV, x86_gpr(AF_RSI, 8), x86_gpr(AF_RAX, 8));
-    xd_movimm(B, AF_RDI, 8, (int64_t)(uintptr_t)L->rt);
-    size_t b = B->len;
-    xd_lea(B, AF_RDX, AF_RBP, L->slot[v]);
-    xd_movimm(B, AF_RCX, 4, L->f->value_type[v]);
-    size_t c = B->len;
-    call_rt(L, (const void *)jit_rt_fold);
-    if (B->err == AF_OK && b - a <= sizeof head && B->len - c <= sizeof tail) {
-      hn = b - a, tn = B->len - c;
-      memcpy(head, B->data + a, hn);
-      memcpy(tail, B->data + c, tn);
-    }
-  }
-  x86_emit2(B, X86_MOV, lw_slot(L, in->dst, 0, 8), x86_gpr(AF_RAX, 8));
-  return B->err;
-}
+/* ---- MIX: lower_mix.c ---- */
 
 /* CONST and BITCAST, out of line: lower_inst stays a dispatcher with no frame of its own
  * (every case a tail call), which it was not while these and the other cases were inlined

@@ -8,7 +8,8 @@
  * IS the semantics, so there is no second copy to drift. The emitted C checks it. */
 
 /* MIX: folds one operand (its slot bytes) with af_fold_value; a pointer is matched against
- * the run's objects (pointers always point at a region's start, gen.h). */
+ * the run's objects (pointers always point at a region's start, gen.h). Only for the operands
+ * lower_mix.c does not fold inline: aggregates, pointers, f80. */
 uint64_t jit_rt_fold(const jit_rt *rt, uint64_t h, const void *value, int type) {
   return af_fold_operand(rt->c, rt->objects, h, value, type);
 }

@@ -107,7 +107,7 @@ default_clobber(const af_case *c, const af_func *f, const af_inst *in, const uin
   /* the operation first: most instructions never call anything, and the type lookups below
    * only matter for the few that may (ra_op_may_clobber, regalloc.h) */
   if (!ra_op_may_clobber(in->op)) return r;
-  if (in->op == AF_OP_MIX) /* one jit_rt_fold call per operand (SURVIVE: see below) */
+  if (in->op == AF_OP_MIX) /* helper calls and inline folds (SURVIVE: see below) */
     return (ra_clobber){RA_CLOB_SURVIVE, cs[AF_CC_SYSV]};
   if (in->op == AF_OP_CALL) {
     if (in->imm >= 0 && in->imm < c->nfuncs) {

@@ -75,9 +75,10 @@
  *                    ever in a register the callee may clobber, which includes every
  *                    argument register (each is caller-saved in its own convention).
  *   RA_CLOB_SURVIVE  the registers die while operands are still needed: the operands of i
- *                    cross it too. MIX (one jit_rt_fold call per operand) and every runtime
- *                    helper, whose argument registers (RDI, RSI ...) lower_ops*.c loads
- *                    before it has read every operand.
+ *                    cross it too. MIX (jit/lower_mix.c: a jit_rt_fold call per aggregate,
+ *                    pointer or f80 operand, the others folded inline in the registers such
+ *                    a call clobbers) and every runtime helper, whose argument registers
+ *                    (RDI, RSI ...) lower_ops*.c loads before it has read every operand.
  * ra_default_clobber is the conservative rule: CALL (callee's convention); MIX; FCONV/ITOF/
  * FTOI touching f16; ITOF/FTOI with an i128/u128/u64 integer side or an f80 float side;
  * MUL/SHL/LSHR/ASHR/CMP of i128/u128; GET/SET of a bit-field (SURVIVE, SysV: lower.h's
