@@ -44,22 +44,26 @@ void camp_live_write(camp_live *l, int in_flight, uint64_t index, const char *le
 }
 
 void camp_live_read(camp_live *l, camp_live_copy *out) {
-  for (int tries = 0;; tries++) {
+  for (int tries = 0; tries < 100; tries++) {
     uint64_t q1 = atomic_load_explicit(&l->seq, memory_order_acquire);
-    uint64_t w[3], tb;
-    out->index = atomic_load_explicit(&l->index, memory_order_relaxed);
+    uint64_t w[3], tb, index = atomic_load_explicit(&l->index, memory_order_relaxed);
     for (int i = 0; i < 3; i++)
       w[i] = atomic_load_explicit(&l->leg[i], memory_order_relaxed);
     tb = atomic_load_explicit(&l->t_bits, memory_order_relaxed);
-    out->in_flight = (int)atomic_load_explicit(&l->in_flight, memory_order_relaxed);
+    int in_flight = (int)atomic_load_explicit(&l->in_flight, memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
     uint64_t q2 = atomic_load_explicit(&l->seq, memory_order_relaxed);
+    if ((q1 & 1) || q1 != q2) continue; /* torn: the worker is mid-write */
+    out->in_flight = in_flight, out->index = index;
     memcpy(out->leg, w, sizeof w);
     out->leg[sizeof w] = 0;
     memcpy(&out->t, &tb, sizeof tb);
-    /* a torn read: again; a writer that died mid-write never finishes: keep the last copy */
-    if ((!(q1 & 1) && q1 == q2) || tries == 100) return;
+    return;
   }
+  /* Still torn: a worker preempted mid-write (the next poll reads it again) or killed
+   * mid-write. Either way the last consistent copy stays: a torn one could pair the old
+   * in_flight = 1 with the new t = 0 of a leg's end, which timed the leg out at once (a
+   * spurious timeout finding under load). */
 }
 
 static int write_all(int fd, const void *p, size_t n) {

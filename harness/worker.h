@@ -27,8 +27,9 @@ typedef struct {
  * that was running. It replaced a BEGIN record per leg on the report pipe: a write(2) and a
  * wake-up of the supervisor per leg (doc/benchmarks.md, Session 6). A seqlock: the worker
  * (one writer at a time, under its lock) makes seq odd, writes, makes it even; a reader that
- * sees it odd or changed reads again, a few times (a worker killed mid-write leaves it odd:
- * then the last copy read is used). Every field is atomic, so no read races a write. */
+ * sees it odd or changed reads again, a few times, and then keeps its last consistent copy (a
+ * worker preempted or killed mid-write leaves it odd; a torn copy must never be used). Every
+ * field is atomic, so no read races a write. */
 typedef struct {
   _Atomic uint64_t seq;
   _Atomic uint64_t index;     /* the case */

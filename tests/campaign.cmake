@@ -9,3 +9,6 @@ af_test(test_leg_runner SOURCES test_leg_runner.c LABELS unit LIBS afharness)
 
 # The native-running legs share one compile per case (legs.c af_leg_compile_native).
 af_test(test_leg_share SOURCES test_leg_share.c LABELS unit LIBS afharness)
+
+# The live slot's seqlock (worker.c): a torn read is never used (a torn copy once timed a leg out).
+af_test(test_live_slot SOURCES test_live_slot.c LABELS unit LIBS afharness)

@@ -17,7 +17,12 @@ expect() {
   local want=$1; shift
   "$@" >"$tmp/out" 2>"$tmp/err"
   local got=$?
-  if [ "$got" != "$want" ]; then bad "exit $got, want $want: $*"; head -n 5 "$tmp/err" >&2; return 1; fi
+  if [ "$got" != "$want" ]; then
+    bad "exit $got, want $want: $*"
+    head -n 5 "$tmp/err" >&2
+    tail -n 6 "$tmp/out" >&2 # a campaign's summary: which legs failed, crashes, timeouts
+    return 1
+  fi
   if [ "$want" = 2 ]; then
     local n; n=$(wc -l <"$tmp/err")
     if [ "$n" != 1 ]; then bad "want one error line, got $n: $*"; cat "$tmp/err" >&2; return 1; fi
