@@ -238,6 +238,18 @@ static inline uint64_t crossed_mask(const ra_work *w, int ninsts, int s, int e, 
   return m;
 }
 
+/* A value's location: kind RA_REG with its register, or RA_NONE / RA_SPILL with AF_REG_NONE. */
+static inline ra_loc make_loc(ra_kind kind, ra_class cls, int crosses, int reg, int s, int e,
+                              uint64_t allowed) {
+  return (ra_loc){.kind = (uint8_t)kind,
+                  .cls = (uint8_t)cls,
+                  .crosses = (uint8_t)crosses,
+                  .reg = (int8_t)reg,
+                  .start = (int16_t)s,
+                  .end = (int16_t)e,
+                  .allowed = allowed};
+}
+
 /* Whether a value of a register class stays in its slot under ra_opts.slot_rule `rule`
  * (regalloc.h, Slot rule), its interval [s, e] crossing a clobber or not. A value's start is
  * its definition, 2i + 1 for instruction i (Positions; -1 for a parameter), so whether it is a
@@ -447,13 +459,7 @@ static uint64_t scan_any_order(const af_case *c, const af_func *f, const ra_opts
     uint64_t allowed = cls == RA_CLASS_GPR ? alloc_gpr : cls == RA_CLASS_XMM ? alloc_xmm : 0;
     if (cls != RA_CLASS_NONE && w->nkinds)
       allowed &= crossed_mask(w, f->ninsts, w->start[v], w->end[v], &crosses);
-    loc[v] = (ra_loc){.kind = RA_NONE,
-                      .cls = (uint8_t)cls,
-                      .crosses = (uint8_t)crosses,
-                      .reg = AF_REG_NONE,
-                      .start = w->start[v],
-                      .end = w->end[v],
-                      .allowed = allowed};
+    loc[v] = make_loc(RA_NONE, cls, crosses, AF_REG_NONE, w->start[v], w->end[v], allowed);
   }
   uint64_t used = 0, busy = 0;
   int lo = 0, nactive = 0;
@@ -590,13 +596,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
       allowed &= m;
     }
     if (slot_rule && stays_in_slot(slot_rule, f->insts, crosses, s, e)) {
-      *l = (ra_loc){.kind = RA_NONE,
-                    .cls = (uint8_t)cls,
-                    .crosses = (uint8_t)crosses,
-                    .reg = AF_REG_NONE,
-                    .start = (int16_t)s,
-                    .end = (int16_t)e,
-                    .allowed = allowed};
+      *l = make_loc(RA_NONE, cls, crosses, AF_REG_NONE, s, e, allowed);
       continue;
     }
     /* expire: every value ending before s frees its register (unless evicted: then the
@@ -614,13 +614,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
        * those holding a usable register, if it ends after this one */
       int vr = spill_victim(busy & allowed, regend, regval);
       if (vr < 0 || regend[vr] <= e) {
-        *l = (ra_loc){.kind = RA_SPILL,
-                      .cls = (uint8_t)cls,
-                      .crosses = (uint8_t)crosses,
-                      .reg = AF_REG_NONE,
-                      .start = (int16_t)s,
-                      .end = (int16_t)e,
-                      .allowed = allowed};
+        *l = make_loc(RA_SPILL, cls, crosses, AF_REG_NONE, s, e, allowed);
         continue;
       }
       ra_loc *victim = &loc[regval[vr]];
@@ -628,13 +622,7 @@ static uint64_t scan(const af_func *f, const ra_opts *o, ra_work *w, ra_loc *loc
       victim->kind = RA_SPILL;
       victim->reg = AF_REG_NONE;
     }
-    *l = (ra_loc){.kind = RA_REG,
-                  .cls = (uint8_t)cls,
-                  .crosses = (uint8_t)crosses,
-                  .reg = (int8_t)r,
-                  .start = (int16_t)s,
-                  .end = (int16_t)e,
-                  .allowed = allowed};
+    *l = make_loc(RA_REG, cls, crosses, r, s, e, allowed);
     busy |= RA_BIT(r);
     used |= RA_BIT(r);
     regval[r] = (int16_t)v;
