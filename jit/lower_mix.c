@@ -201,12 +201,6 @@ void lm_emit_canon(x86_buf *b, int type) {
 }
 
 /* ---- the lowering ---- */
-int lm_inline_type(int type) { return (unsigned)type < AF_T_NSCALAR && lm_kinds[type].n; }
-
-size_t lm_code_len(int type, int d32) {
-  const lm_kind *t = &lm_kinds[type];
-  return (size_t)t->n * ((size_t)t->ldlen + (d32 ? 5 : 2) + t->canonlen + LM_FOLD_LEN);
-}
 
 /* One operand folded inline: its kind's template, whole 16-byte blocks copied (the template
  * arrays and the buffer's slack hold the excess), then each chunk's displacement patched. */
@@ -214,8 +208,7 @@ static inline __attribute__((always_inline)) void lm_inline(x86_buf *B, unsigned
                                                             int32_t slot) {
   const lm_kind *t = &lm_kinds[type];
   int d32 = slot < -128 || slot + 3 * t->step > 127;
-  size_t clen = (size_t)t->ldlen + (d32 ? 5 : 2) + t->canonlen + LM_FOLD_LEN;
-  size_t n = t->n * clen;
+  size_t clen = lm_chunk_len(t, d32), n = t->n * clen;
   const uint8_t *src = d32 ? lm_codes[type].b32 : lm_codes[type].b8;
   if (__builtin_expect(B->len + LM_TPL_MAX > B->cap, 0)) {
     if (x86_emit_bytes(B, src, LM_TPL_MAX) != AF_OK) return; /* grows the buffer */
@@ -248,7 +241,7 @@ __attribute__((noinline)) af_status lower_mix(lower_ctx *L, const af_inst *in) {
   for (int k = 0; k < in->nargs; k++) {
     int v = in->args[k];
     uint32_t t = (uint32_t)L->f->value_type[v];
-    if (t < AF_T_NSCALAR && lm_kinds[t].n) {
+    if (lm_inline_type((int)t)) {
       if (!consts) {
         if (__builtin_expect(B->len + LM_CONSTS_LEN <= B->cap, 1)) {
           memcpy(B->data + B->len, lm_consts_bytes, LM_CONSTS_LEN);

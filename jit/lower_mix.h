@@ -47,9 +47,17 @@ typedef struct {
 } lm_code;
 extern const lm_kind lm_kinds[AF_T_NSCALAR];
 extern const lm_code lm_codes[AF_T_NSCALAR];
-size_t lm_code_len(int type, int d32); /* bytes of code of lm_codes[type].b8 (0) or b32 (1) */
-
+/* bytes of one chunk's code of kind t in lm_codes' b8 (d32 0) or b32 (d32 1) */
+static inline size_t lm_chunk_len(const lm_kind *t, int d32) {
+  return (size_t)t->ldlen + (d32 ? 5 : 2) + t->canonlen + LM_FOLD_LEN;
+}
 /* 1: the lowering folds an operand of this type inline (no jit_rt_fold call). */
-int lm_inline_type(int type);
+static inline int lm_inline_type(int type) {
+  return (unsigned)type < AF_T_NSCALAR && lm_kinds[type].n;
+}
+/* bytes of code of lm_codes[type].b8 (d32 0) or b32 (d32 1) */
+static inline size_t lm_code_len(int type, int d32) {
+  return lm_kinds[type].n * lm_chunk_len(&lm_kinds[type], d32);
+}
 
 #endif

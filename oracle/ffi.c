@@ -124,32 +124,36 @@ static af_status append_elems(ffi_state *st, const af_case *c, int t, size_t off
   return AF_OK;
 }
 
+/* Why libffi cannot take aggregate ty whatever its fields' types are, or NULL: map_struct's
+ * first rules, which quick_refuse also asks before anything is allocated. */
+static const char *shape_refusal(const af_type *ty) {
+  if (ty->kind == AF_T_UNION) return "union (libffi has no union layout)";
+  if (ty->kind != AF_T_STRUCT) return "array outside a struct";
+  if (ty->packed) return "packed struct";
+  if (ty->nfields == 0 || ty->size == 0) return "empty struct";
+  for (int i = 0; i < ty->nfields; i++)
+    if (ty->fields[i].bits >= 0) return "bit-field";
+  return NULL;
+}
+
+/* FFI_WIN64 and FFI_GNUW64 differ only in a long double return: ST0 vs a hidden pointer.
+ * af_classify follows clang (ST0, "win64-f80-ret"), and libffi 3.4's FFI_WIN64 aborts in
+ * ffi_call on that return type. */
+static const char *const win64_f80_ret = "win64 long double return (FFI_WIN64 aborts)";
+static int is_win64_f80_ret(const af_sig *sig) {
+  return sig->cc == AF_CC_WIN64 && sig->ret == AF_T_F80;
+}
+
 /* Builds the ffi_type of struct t and checks that libffi's own layout of it is
  * af_layout's: size, alignment and the offset of every element. */
 static af_status map_struct(ffi_state *st, const af_case *c, int t, ffi_type **out,
                             const char **why) {
   const af_type *ty = &c->types[t];
-  if (ty->kind == AF_T_UNION) {
-    *why = "union (libffi has no union layout)";
+  const char *refused = shape_refusal(ty);
+  if (refused) {
+    *why = refused;
     return AF_ERR_UNSUPPORTED;
   }
-  if (ty->kind != AF_T_STRUCT) {
-    *why = "array outside a struct";
-    return AF_ERR_UNSUPPORTED;
-  }
-  if (ty->packed) {
-    *why = "packed struct";
-    return AF_ERR_UNSUPPORTED;
-  }
-  if (ty->nfields == 0 || ty->size == 0) {
-    *why = "empty struct";
-    return AF_ERR_UNSUPPORTED;
-  }
-  for (int i = 0; i < ty->nfields; i++)
-    if (ty->fields[i].bits >= 0) {
-      *why = "bit-field";
-      return AF_ERR_UNSUPPORTED;
-    }
   /* every element has size >= 1 and elements do not overlap (no unions, no bit-fields) */
   int cap = (int)ty->size + 1;
   elem_list l = {NULL, NULL, 0, cap};
@@ -217,14 +221,7 @@ enum { QUICK_OK, QUICK_FAIL, QUICK_ASK };
 static inline int quick_type(const af_case *c, int t, const char **why) {
   if (t <= AF_T_VOID || t >= c->ntypes) return QUICK_ASK;
   if (t < AF_T_NSCALAR) return scalar_type((af_kind)t, why) ? QUICK_OK : QUICK_FAIL;
-  const af_type *ty = &c->types[t];
-  const char *w = ty->kind == AF_T_UNION              ? "union (libffi has no union layout)"
-                  : ty->kind != AF_T_STRUCT           ? "array outside a struct"
-                  : ty->packed                        ? "packed struct"
-                  : ty->nfields == 0 || ty->size == 0 ? "empty struct"
-                                                      : NULL;
-  for (int i = 0; !w && i < ty->nfields; i++)
-    if (ty->fields[i].bits >= 0) w = "bit-field";
+  const char *w = shape_refusal(&c->types[t]);
   if (!w) return QUICK_ASK;
   *why = w;
   return QUICK_FAIL;
@@ -236,8 +233,8 @@ static inline int quick_type(const af_case *c, int t, const char **why) {
  * bit-field ...). 0: prepare it. */
 static int quick_refuse(const af_case *c, const af_sig *sig, const char **why) {
   if (sig->ret != AF_T_VOID) {
-    if (sig->cc == AF_CC_WIN64 && sig->ret == AF_T_F80) {
-      *why = "win64 long double return (FFI_WIN64 aborts)";
+    if (is_win64_f80_ret(sig)) {
+      *why = win64_f80_ret;
       return 1;
     }
     int q = quick_type(c, sig->ret, why);
@@ -319,15 +316,12 @@ af_status af_ffi_prepare(const af_case *c, const af_sig *sig, af_ffi_sig *out,
   st->blocks = NULL;
   st->nblocks = st->capblocks = 0;
   st->pool_used = 0;
-  /* FFI_WIN64 and FFI_GNUW64 differ only in a long double return: ST0 vs a
-   * hidden pointer. af_classify follows clang (ST0, "win64-f80-ret"), and
-   * libffi 3.4's FFI_WIN64 aborts in ffi_call on that return type. */
   st->abi = sig->cc == AF_CC_WIN64 ? FFI_WIN64 : FFI_UNIX64;
   af_status s = AF_OK;
   if (sig->ret == AF_T_VOID) {
     st->ret = &ffi_type_void;
-  } else if (sig->cc == AF_CC_WIN64 && sig->ret == AF_T_F80) {
-    why = "win64 long double return (FFI_WIN64 aborts)";
+  } else if (is_win64_f80_ret(sig)) {
+    why = win64_f80_ret;
     s = AF_ERR_UNSUPPORTED;
   } else {
     s = map_type(st, c, sig->ret, &st->ret, &why);
